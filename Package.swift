@@ -1,0 +1,88 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Module map: each library has one responsibility, and each executable links only what it uses.
+//   GlacierIntegrity  SHA-256 tree hash and tree-node arithmetic (OpenSSL)
+//   AWSSigning        SigV4 signing and verification, no I/O
+//   AWSCredentials    credential and region resolution as the AWS CLI does it
+//   HTTPTransport     libcurl multi-interface HTTP client
+//   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
+//   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
+//   OutputCache       the crash-safe on-disk cache of verified leaves
+//   GlacierFileSystem the filesystem model: layout, inodes, read engine and prefetch (no FUSE)
+//   FUSEAdapter       the libfuse low-level bridge
+//   GlacierEmulator   the local Glacier service (SwiftNIO)
+let package = Package(
+    name: "glacierfs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "glacierfs", targets: ["glacierfs"]),
+        .executable(name: "glacier-emulator", targets: ["glacier-emulator"]),
+        .library(name: "GlacierEmulator", targets: ["GlacierEmulator"]),
+        .library(name: "GlacierClient", targets: ["GlacierClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+    ],
+    targets: [
+        // Thin C boundaries. Each shim header holds the macros and typed wrappers Swift cannot import.
+        .systemLibrary(name: "CFuse3", pkgConfig: "fuse3", providers: [.apt(["libfuse3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "GlacierIntegrity", dependencies: ["COpenSSL"]),
+        .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
+        .target(name: "HTTPTransport", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "AWSCredentials", dependencies: [
+            "AWSSigning", "HTTPTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "GlacierModel"),
+        .target(name: "GlacierClient", dependencies: [
+            "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "OutputCache", dependencies: [
+            "GlacierIntegrity",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "GlacierFileSystem", dependencies: [
+            "GlacierClient", "OutputCache", "GlacierIntegrity",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
+        ]),
+        .target(name: "FUSEAdapter", dependencies: [
+            "CFuse3", "GlacierFileSystem",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "GlacierEmulator", dependencies: [
+            "GlacierModel", "GlacierIntegrity", "AWSSigning",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "glacier-emulator", dependencies: [
+            "GlacierEmulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "glacierfs", dependencies: [
+            "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+package.targets += [
+    .target(name: "GlacierTestSupport", path: "Tests/GlacierTestSupport"),
+    .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
+    .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
+]
