@@ -86,3 +86,8 @@ package.targets += [
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
 ]
+package.targets += [
+    .testTarget(name: "GlacierEmulatorTests", dependencies: [
+        "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
+    ]),
+]

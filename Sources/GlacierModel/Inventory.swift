@@ -1,0 +1,52 @@
+/// An inventory-retrieval job's JSON output.
+public struct InventoryDocument: Codable, Sendable, Equatable {
+    public var vaultARN: String
+    public var inventoryDate: String
+    public var archiveList: [InventoryArchive]
+
+    enum CodingKeys: String, CodingKey {
+        case vaultARN = "VaultARN", inventoryDate = "InventoryDate", archiveList = "ArchiveList"
+    }
+
+    public init(vaultARN: String, inventoryDate: String, archiveList: [InventoryArchive]) {
+        self.vaultARN = vaultARN
+        self.inventoryDate = inventoryDate
+        self.archiveList = archiveList
+    }
+
+    /// The CSV form: a header row, then one quoted row per archive.
+    public func csv() -> String {
+        var out = "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n"
+        for a in archiveList {
+            out += [a.archiveId, a.archiveDescription, a.creationDate].map(Self.csvField).joined(separator: ",")
+            out += ",\(a.size),\(a.sha256TreeHash)\n"
+        }
+        return out
+    }
+
+    static func csvField(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+public struct InventoryArchive: Codable, Sendable, Equatable {
+    public var archiveId: String
+    public var archiveDescription: String
+    public var creationDate: String
+    public var size: Int64
+    public var sha256TreeHash: String
+
+    enum CodingKeys: String, CodingKey {
+        case archiveId = "ArchiveId", archiveDescription = "ArchiveDescription", creationDate = "CreationDate"
+        case size = "Size", sha256TreeHash = "SHA256TreeHash"
+    }
+
+    public init(archiveId: String, archiveDescription: String, creationDate: String, size: Int64,
+                sha256TreeHash: String) {
+        self.archiveId = archiveId
+        self.archiveDescription = archiveDescription
+        self.creationDate = creationDate
+        self.size = size
+        self.sha256TreeHash = sha256TreeHash
+    }
+}
