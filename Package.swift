@@ -33,7 +33,9 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        .target(name: "GlacierIntegrity", dependencies: ["COpenSSL"]),
+        // Our own few lines of C: CRC-32C with the SSE4.2 instruction, and fallocate(2) hole punching.
+        .target(name: "CPlatformSupport"),
+        .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
         .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
         .target(name: "HTTPTransport", dependencies: [
             "CCurl",
@@ -49,13 +51,15 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "OutputCache", dependencies: [
-            "GlacierIntegrity",
+            "GlacierIntegrity", "CPlatformSupport",
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
             "GlacierClient", "OutputCache", "GlacierIntegrity",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
+            .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         .target(name: "FUSEAdapter", dependencies: [
             "CFuse3", "GlacierFileSystem",
@@ -73,7 +77,8 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
-            "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport",
+            "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
+            "CPlatformSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -82,9 +87,15 @@ let package = Package(
 )
 
 package.targets += [
-    .target(name: "GlacierTestSupport", path: "Tests/GlacierTestSupport"),
+    .target(name: "GlacierTestSupport", dependencies: [
+        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel",
+    ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
+    .testTarget(name: "GlacierClientTests", dependencies: [
+        "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
+        .product(name: "Logging", package: "swift-log"),
+    ], exclude: ["Scripts"]),
 ]
 package.targets += [
     .testTarget(name: "GlacierEmulatorTests", dependencies: [

@@ -2,8 +2,9 @@
 #define GLACIERFS_CFUSE3_SHIM_H
 // 314: fuse_session_loop_mt is a real function at this level on libfuse 3.14 (a macro at 31/35).
 #define FUSE_USE_VERSION 314
+#include <errno.h>
+#include <stddef.h>
 #include <fuse_lowlevel.h>
-#include <sys/xattr.h>
 
 // Swift cannot import the FUSE_ARGS_INIT macro; this is its equivalent.
 static inline struct fuse_args glfs_fuse_args_init(int argc, char **argv) {
@@ -14,16 +15,5 @@ static inline struct fuse_args glfs_fuse_args_init(int argc, char **argv) {
 // fuse_file_info packs flags into bit-fields, which Swift imports awkwardly; set them here.
 static inline void glfs_fi_set_keep_cache(struct fuse_file_info *fi) { fi->keep_cache = 1; fi->noflush = 1; }
 static inline void glfs_fi_set_direct_io(struct fuse_file_info *fi) { fi->direct_io = 1; }
-static inline void glfs_fi_set_cache_readdir(struct fuse_file_info *fi) { fi->cache_readdir = 1; fi->keep_cache = 1; }
 
-// A fuse_bufvec that points at a single file region, for zero-copy replies from the cache.
-static inline struct fuse_bufvec glfs_bufvec_fd(int fd, off_t pos, size_t size) {
-    struct fuse_bufvec v = FUSE_BUFVEC_INIT(size);
-    v.buf[0].flags = (enum fuse_buf_flags)(FUSE_BUF_IS_FD | FUSE_BUF_FD_SEEK);
-    v.buf[0].fd = fd;
-    v.buf[0].pos = pos;
-    return v;
-}
-
-static inline int glfs_errno_enoattr(void) { return ENODATA; }
 #endif

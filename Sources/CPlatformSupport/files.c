@@ -1,0 +1,8 @@
+#define _GNU_SOURCE
+#include "glfs_files.h"
+#include <errno.h>
+#include <fcntl.h>
+
+int glfs_punch_hole(int fd, off_t offset, off_t length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
+}

@@ -1,0 +1,9 @@
+#ifndef GLACIERFS_FILES_H
+#define GLACIERFS_FILES_H
+#include <sys/types.h>
+
+// Frees the blocks of [offset, offset+length) and keeps the file size: the range then reads as
+// zeros. Swift's Glibc module does not export fallocate(2) or its flags. Returns 0 or -errno.
+int glfs_punch_hole(int fd, off_t offset, off_t length);
+
+#endif

@@ -1,0 +1,28 @@
+/// How to mount: where, who may see it, and the kernel-side tuning.
+public struct FUSEMountOptions: Sendable {
+    public var mountpoint: String
+    /// Shown as the source in /proc/mounts (e.g. `glacierfs:myvault`).
+    public var fsName: String = "glacierfs"
+    /// Let other users see the mount. Always paired with `default_permissions`, so the kernel
+    /// still enforces the 0444/0555 modes.
+    public var allowOther = false
+    /// Extra `-o` options given by the user, passed to libfuse as is.
+    public var extraOptions: [String] = []
+    public var maxThreads = 16
+    public var readaheadBytes = 8 << 20
+    /// Requests the kernel keeps in flight to us (its default of 12 starves parallel reads).
+    public var maxBackground = 96
+    /// libfuse's debug tracing.
+    public var debug = false
+
+    public init(mountpoint: String) { self.mountpoint = mountpoint }
+
+    /// The `-o` list for libfuse.
+    var optionString: String {
+        var options = ["ro", "default_permissions", "fsname=\(fsName.replacingOccurrences(of: ",", with: "_"))",
+                       "subtype=glacierfs", "max_read=\(1 << 20)"]
+        if allowOther { options.append("allow_other") }
+        options += extraOptions
+        return options.joined(separator: ",")
+    }
+}

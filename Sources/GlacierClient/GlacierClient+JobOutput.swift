@@ -1,0 +1,123 @@
+import GlacierIntegrity
+import GlacierModel
+import HTTPTransport
+
+/// How a job-output range is checked before its bytes are handed over.
+public enum OutputVerification: Sendable, Equatable {
+    /// Archive output over a tree node: the response must carry `x-amz-sha256-tree-hash`, and the
+    /// bytes must hash to it. A missing checksum is a failure, not a pass.
+    case treeHash
+    /// Status, Content-Range and length only: for inventories (which never carry a checksum) and
+    /// for unaligned retrievals the user explicitly accepted unverified.
+    case sizeOnly
+}
+
+/// A range of job output that passed its checks and now sits in the caller's buffer.
+public struct VerifiedOutputRange: Sendable {
+    public let range: Range<Int64>
+    /// The output's total size as Content-Range stated it, if it did.
+    public let totalSize: Int64?
+    /// The digests of the 1 MiB leaves in the buffer (computed while verifying a tree hash).
+    public let leafDigests: [SHA256Digest]
+    /// The checksum the service sent, when it sent one.
+    public let serviceTreeHash: SHA256Digest?
+    public let contentType: String?
+    public let archiveDescription: String?
+}
+
+extension GlacierClient {
+    /// Downloads `range` of a job's output into `buffer` (which must hold exactly `range.count`
+    /// bytes) and checks it. A response that fails any check is retried and its bytes are never
+    /// returned; when the retries run out the last failure is thrown.
+    ///
+    /// - Parameters:
+    ///   - outputSize: the output's size from DescribeJob, to check Content-Range against.
+    ///   - verification: `.treeHash` requires `range` to be tree-hash aligned within the output.
+    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
+                             verification: OutputVerification, into buffer: UnsafeMutableRawBufferPointer,
+                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= outputSize,
+              buffer.count == Int(range.upperBound - range.lowerBound) else {
+            throw .invalidConfiguration("job output range \(range) does not fit an output of \(outputSize) bytes "
+                                        + "and a buffer of \(buffer.count)")
+        }
+        let geometry = TreeGeometry(size: outputSize)
+        if verification == .treeHash && !geometry.isTreeHashAligned(range) {
+            throw .invalidConfiguration("range \(range) is not a tree node of the output, so it cannot be verified")
+        }
+        let wanted = InclusiveByteRange(first: range.lowerBound, last: range.upperBound - 1)!
+        var request = GlacierRequest(operation: "GetJobOutput", method: "GET",
+                                     pathSegments: ["vaults", vault, "jobs", jobId, "output"])
+        let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
+        // The whole output is asked for without a Range, as the API's "whole output" form.
+        if !coversAll { request.headers.add("Range", "bytes=\(wanted.first)-\(wanted.last)") }
+        return try await execute(request, into: .buffer(buffer), retry: retry) { response throws(GlacierError) in
+            try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
+            var digests: [SHA256Digest] = []
+            var serviceHash: SHA256Digest?
+            if let header = response.headers[GlacierProtocol.Header.treeHash] {
+                guard let parsed = SHA256Digest(hex: header) else { throw .integrity(.checksumMalformed(header)) }
+                serviceHash = parsed
+            }
+            if verification == .treeHash {
+                guard let expected = serviceHash else { throw .integrity(.checksumMissing(range: wanted.description)) }
+                digests = TreeHash.leafDigests(of: UnsafeRawBufferPointer(buffer))
+                let computed = TreeHash.root(of: digests)
+                guard computed == expected else {
+                    throw .integrity(.checksumMismatch(range: wanted.description, expected: expected.hex,
+                                                       computed: computed.hex))
+                }
+            }
+            return VerifiedOutputRange(range: range, totalSize: ContentRange(header: response.headers["Content-Range"] ?? "")?.total,
+                                       leafDigests: digests, serviceTreeHash: serviceHash,
+                                       contentType: response.headers["Content-Type"],
+                                       archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription])
+        }
+    }
+
+    /// The status, Content-Range and length of a ranged response must describe exactly the
+    /// bytes asked for, or the body could be something else (an error page, a different range).
+    static func checkRange(_ response: HTTPResponse, wanted: InclusiveByteRange, outputSize: Int64,
+                           acceptWhole: Bool) throws(GlacierError) {
+        let header = response.headers["Content-Range"]
+        switch response.status {
+        case 206:
+            guard let header, let parsed = ContentRange(header: header), parsed.range == wanted,
+                  parsed.total == nil || parsed.total == outputSize else {
+                throw .integrity(.contentRangeMismatch(expected: "bytes \(wanted.first)-\(wanted.last)/\(outputSize)",
+                                                       got: header))
+            }
+        case 200 where acceptWhole:
+            if let header, ContentRange(header: header)?.range != wanted {
+                throw .integrity(.contentRangeMismatch(expected: "bytes \(wanted.first)-\(wanted.last)/\(outputSize)",
+                                                       got: header))
+            }
+        default:
+            throw .integrity(.unexpectedStatus(response.status))
+        }
+        guard Int64(response.bodyLength) == wanted.length else {
+            throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(response.bodyLength)))
+        }
+        if let lengthHeader = response.headers["Content-Length"], Int64(lengthHeader) != wanted.length {
+            throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(lengthHeader) ?? -1))
+        }
+    }
+
+    /// The whole output in memory, for small outputs such as inventories and job listings a CLI
+    /// prints. Checked like a ranged read.
+    public func getWholeJobOutput(vault: String, jobId: String, outputSize: Int64, verification: OutputVerification,
+                                  limit: Int = 256 << 20) async throws(GlacierError) -> (bytes: [UInt8], checked: VerifiedOutputRange) {
+        guard outputSize >= 0, outputSize <= limit else {
+            throw .invalidConfiguration("the output is \(outputSize) bytes, more than the \(limit) bytes this call reads into memory")
+        }
+        if outputSize == 0 {
+            return ([], VerifiedOutputRange(range: 0..<0, totalSize: 0, leafDigests: [], serviceTreeHash: nil,
+                                            contentType: nil, archiveDescription: nil))
+        }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(outputSize), alignment: 16)
+        defer { buffer.deallocate() }
+        let checked = try await getJobOutput(vault: vault, jobId: jobId, range: 0..<outputSize, outputSize: outputSize,
+                                             verification: verification, into: buffer)
+        return (Array(buffer), checked)
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import OutputCache
+
+extension GlacierFileSystem {
+    /// On the mount root: a JSON document of what is cached and verified and of the transfer
+    /// counters, read by `glacierfs status`.
+    public static let statusAttribute = "user.glacierfs.status"
+
+    enum OutputAttribute {
+        static let archiveId = "user.glacier.archive-id"
+        static let jobId = "user.glacier.job-id"
+        static let archiveDescription = "user.glacier.archive-description"
+        static let treeHash = "user.glacier.sha256-tree-hash"
+        static let verified = "user.glacier.verified"
+        static let mimeType = "user.mime_type"
+    }
+
+    public func extendedAttributeNames(inode: UInt64) async -> Result<[String], FileSystemError> {
+        guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
+        switch kind {
+        case .root:
+            return .success([Self.statusAttribute])
+        case .output(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
+            var names = [OutputAttribute.jobId, OutputAttribute.verified, OutputAttribute.mimeType,
+                         OutputAttribute.archiveDescription]
+            if job.job.archiveId != nil { names.append(OutputAttribute.archiveId) }
+            if job.job.sha256TreeHash != nil { names.append(OutputAttribute.treeHash) }
+            return .success(names)
+        default:
+            return .success([])
+        }
+    }
+
+    public func extendedAttribute(inode: UInt64, name: String) async -> Result<[UInt8], FileSystemError> {
+        guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
+        switch kind {
+        case .root where name == Self.statusAttribute:
+            let data = (try? Self.statusEncoder.encode(status())) ?? Data()
+            return .success(Array(data))
+        case .output(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            let value: String?
+            switch name {
+            case OutputAttribute.jobId: value = j
+            case OutputAttribute.archiveId: value = job.job.archiveId
+            case OutputAttribute.treeHash: value = job.job.sha256TreeHash
+            case OutputAttribute.verified: value = verificationSummary(job: job, shape: shape)
+            case OutputAttribute.mimeType: value = await responseHeaderValue(job: job, shape: shape) { $0.contentType }
+                ?? (shape.isInventory ? "application/json" : "application/octet-stream")
+            case OutputAttribute.archiveDescription:
+                value = shape.isInventory ? nil : await responseHeaderValue(job: job, shape: shape) { $0.archiveDescription }
+            default: value = nil
+            }
+            guard let value else { return .failure(.noAttribute) }
+            return .success(Array(value.utf8))
+        default:
+            return .failure(.noAttribute)
+        }
+    }
+
+    /// `none`, `N of M leaves`, `complete (root matched)`, or why the output is not verified.
+    func verificationSummary(job: JobEntry, shape: JobOutputShape) -> String {
+        switch shape.verification {
+        case .refused(let reason):
+            return "refused: \(reason)"
+        case .sizeOnly(let reason):
+            return "unverified (--allow-unverified): \(reason)"
+        case .inventory, .treeHash:
+            let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
+            guard let entry = cache.existingEntry(for: key) else { return "none" }
+            let usage = entry.usage
+            if shape.verification == .inventory {
+                return usage.cachedLeaves == usage.leafCount && usage.leafCount > 0
+                    ? "complete (inventory: size and format checked; Glacier sends no checksum)" : "none"
+            }
+            if usage.wholeOutputCheck == nil && usage.cachedLeaves == usage.leafCount && usage.leafCount > 0 {
+                return "complete (\(usage.leafCount) leaves verified; the service gave no root to compare)"
+            }
+            return usage.verificationSummary
+        }
+    }
+
+    /// A value only GetJobOutput's headers carry: read from the cache entry, fetching the first
+    /// leaf (which is verified and cached like any read) when it is not known yet.
+    private func responseHeaderValue(job: JobEntry, shape: JobOutputShape,
+                                     _ field: @Sendable (OutputDescriptor) -> String?) async -> String? {
+        guard case .success(let reader) = reader(for: job, shape: shape) else { return nil }
+        if let known = field(reader.entry.descriptor) { return known }
+        if case .refused = shape.verification { return nil }
+        guard shape.size > 0, reader.entry.cachedLeafCount == 0 else { return nil }
+        _ = await reader.leaf(0)
+        return field(reader.entry.descriptor)
+    }
+
+    static var statusEncoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return e
+    }
+}

@@ -1,0 +1,299 @@
+import Foundation
+import GlacierClient
+import GlacierIntegrity
+import GlacierModel
+import Logging
+import OutputCache
+import Synchronization
+
+/// The read-only filesystem of Glacier job outputs, independent of FUSE:
+/// ```
+/// /<vault>/jobs/<jobId>/output     the job's output (Succeeded jobs only)
+/// /<vault>/jobs/<jobId>/job.json   the job description, and why there is no output if so
+/// ```
+/// The FUSE adapter calls these methods and turns their results into replies.
+public final class GlacierFileSystem: Sendable {
+    public let configuration: FileSystemConfiguration
+    let catalog: Catalog
+    let inodes = InodeTable()
+    let cache: OutputCache
+    let services: ReadServices
+    let logger: Logger
+    let mountedAt = Date()
+    private let handles = Mutex<[UInt64: OpenHandle]>([:])
+    private let nextHandle = Atomic<UInt64>(1)
+    private let readers = Mutex<[OutputKey: OutputReader]>([:])
+    private let nextReaderId = Atomic<Int>(1)
+
+    /// Outputs never change, so the kernel may keep their names and attributes this long.
+    static let immutableSeconds = 3600.0
+    /// job.json changes with the job's status.
+    static let volatileSeconds = 1.0
+
+    enum OpenHandle {
+        case output(OutputHandle)
+        case document([UInt8])
+        case directory([DirectoryEntry])
+    }
+
+    public init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
+                logger: Logger = Logger(label: "glacierfs.fs")) {
+        self.configuration = configuration
+        self.cache = cache
+        self.logger = logger
+        self.catalog = Catalog(client: client, cache: cache, configuration: configuration, logger: logger)
+        let memory = LeafMemory()
+        let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
+        services = ReadServices(client: client, pool: pool, memory: memory,
+                                limiter: FetchLimiter(slots: configuration.maxParallelFetches),
+                                configuration: configuration, logger: logger, statistics: ReadStatistics())
+    }
+
+    /// Loads the vault list once, so the first `ls` is quick and the mount can report whether
+    /// the service was reachable.
+    public func warmUp() async -> (vaults: Int, offline: Bool) {
+        let vaults = await catalog.vaults()
+        return (vaults.count, catalog.isOffline)
+    }
+
+    // MARK: - Names and attributes
+
+    public func lookup(parent: UInt64, name: String) async -> Result<NodeAttributes, FileSystemError> {
+        guard let parentKind = inodes.kind(of: parent) else { return .failure(.notFound) }
+        guard parentKind.isDirectory else { return .failure(.notDirectory) }
+        switch await child(of: parentKind, named: name) {
+        case .success(let kind): return await attributes(of: kind)
+        case .failure(let e): return .failure(e)
+        }
+    }
+
+    /// How long the kernel may remember that `name` does not exist in `parent`.
+    public func negativeCacheSeconds(parent: UInt64, name: String) -> Double {
+        switch inodes.kind(of: parent) {
+        case .root?: NameRules.couldBeVault(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
+        case .jobsDirectory?: NameRules.couldBeJobId(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
+        default: Self.immutableSeconds
+        }
+    }
+
+    public func attributes(inode: UInt64) async -> Result<NodeAttributes, FileSystemError> {
+        guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
+        return await attributes(of: kind)
+    }
+
+    private func child(of parent: NodeKind, named name: String) async -> Result<NodeKind, FileSystemError> {
+        switch parent {
+        case .root:
+            guard NameRules.couldBeVault(name) else { return .failure(.notFound) }
+            return await catalog.vaults()[name] != nil ? .success(.vault(name)) : .failure(.notFound)
+        case .vault(let vault):
+            return name == NameRules.jobsDirectoryName ? .success(.jobsDirectory(vault: vault)) : .failure(.notFound)
+        case .jobsDirectory(let vault):
+            guard NameRules.couldBeJobId(name) else { return .failure(.notFound) }
+            return await catalog.jobs(vault: vault)[name] != nil
+                ? .success(.jobDirectory(vault: vault, job: name)) : .failure(.notFound)
+        case .jobDirectory(let vault, let job):
+            if name == NameRules.jobDescriptionFileName { return .success(.jobDescription(vault: vault, job: job)) }
+            if name == NameRules.outputFileName, await catalog.jobs(vault: vault)[job]?.outputShape != nil {
+                return .success(.output(vault: vault, job: job))
+            }
+            return .failure(.notFound)
+        case .output, .jobDescription:
+            return .failure(.notDirectory)
+        }
+    }
+
+    private func attributes(of kind: NodeKind) async -> Result<NodeAttributes, FileSystemError> {
+        let ino = inodes.inode(for: kind)
+        func directory(_ modified: Date, _ seconds: Double) -> NodeAttributes {
+            NodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
+                           uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
+        }
+        func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> NodeAttributes {
+            NodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
+                           uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
+        }
+        switch kind {
+        case .root:
+            return .success(directory(mountedAt, configuration.listingTTLSeconds))
+        case .vault(let v), .jobsDirectory(let v):
+            guard let vault = await catalog.vaults()[v] else { return .failure(.notFound) }
+            return .success(directory(vault.creationDate, configuration.listingTTLSeconds))
+        case .jobDirectory(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
+            return .success(directory(job.job.creationDate.flatMap(GlacierTimestamp.parse) ?? job.completionDate,
+                                      configuration.listingTTLSeconds))
+        case .output(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            return .success(file(shape.size, job.completionDate, Self.immutableSeconds))
+        case .jobDescription(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
+            return .success(file(Int64(JobDocument.render(job).count), job.completionDate, Self.volatileSeconds))
+        }
+    }
+
+    // MARK: - Directories
+
+    public func openDirectory(inode: UInt64) async -> Result<UInt64, FileSystemError> {
+        guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
+        guard kind.isDirectory else { return .failure(.notDirectory) }
+        var children: [NodeKind] = []
+        switch kind {
+        case .root:
+            children = await catalog.vaults().keys.sorted().map { .vault($0) }
+        case .vault(let v):
+            children = [.jobsDirectory(vault: v)]
+        case .jobsDirectory(let v):
+            children = await catalog.jobs(vault: v).values.sorted { $0.job.creationDate ?? "" < $1.job.creationDate ?? "" }
+                .map { .jobDirectory(vault: v, job: $0.job.jobId) }
+        case .jobDirectory(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
+            children = [.jobDescription(vault: v, job: j)]
+            if job.outputShape != nil { children.append(.output(vault: v, job: j)) }
+        case .output, .jobDescription:
+            return .failure(.notDirectory)
+        }
+        var entries: [DirectoryEntry] = []
+        for child in children {
+            if case .success(let attributes) = await self.attributes(of: child) {
+                entries.append(DirectoryEntry(name: Self.name(of: child), attributes: attributes))
+            }
+        }
+        return .success(register(.directory(entries)))
+    }
+
+    public func directoryEntries(handle: UInt64) -> [DirectoryEntry]? {
+        guard case .directory(let entries)? = handles.withLock({ $0[handle] }) else { return nil }
+        return entries
+    }
+
+    static func name(of kind: NodeKind) -> String {
+        switch kind {
+        case .root: "/"
+        case .vault(let v): v
+        case .jobsDirectory: NameRules.jobsDirectoryName
+        case .jobDirectory(_, let j): j
+        case .output: NameRules.outputFileName
+        case .jobDescription: NameRules.jobDescriptionFileName
+        }
+    }
+
+    // MARK: - Files
+
+    /// What `open` tells the kernel.
+    public struct OpenedFile: Sendable {
+        public var handle: UInt64
+        /// Keep the page cache across opens: the bytes never change.
+        public var keepCache: Bool
+        /// Bypass the page cache (for job.json, whose size changes).
+        public var directIO: Bool
+    }
+
+    public func open(inode: UInt64, writable: Bool) async -> Result<OpenedFile, FileSystemError> {
+        guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
+        if kind.isDirectory { return .failure(.isDirectory) }
+        if writable { return .failure(.readOnly) }
+        switch kind {
+        case .jobDescription(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
+            return .success(OpenedFile(handle: register(.document(JobDocument.render(job))), keepCache: false, directIO: true))
+        case .output(let v, let j):
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            switch reader(for: job, shape: shape) {
+            case .success(let reader):
+                return .success(OpenedFile(handle: register(.output(OutputHandle(reader: reader))), keepCache: true,
+                                           directIO: false))
+            case .failure(let e):
+                return .failure(e)
+            }
+        default:
+            return .failure(.notFound)
+        }
+    }
+
+    /// Reads from an open file, calling `completion` exactly once (possibly before returning).
+    public func read(handle: UInt64, offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {
+        switch handles.withLock({ $0[handle] }) {
+        case .output(let h)?:
+            let reader = h.reader
+            let windowCap = prefetchWindowLeaves()
+            let decision = h.pattern.withLock {
+                $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount,
+                          maxWindowLeaves: windowCap, maxNodeLeaves: reader.maxRequestLeaves)
+            }
+            if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
+            reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)
+        case .document(let bytes)?:
+            let start = Int(min(Int64(bytes.count), max(0, offset)))
+            let end = min(bytes.count, start + size)
+            let buffer = NodeBuffer.unpooled(capacity: end - start)
+            bytes[start..<end].withUnsafeBytes { buffer.mutableBytes.copyMemory(from: $0) }
+            completion(.data([ByteSegment(view: LeafView(node: buffer, offset: 0, length: end - start),
+                                          range: 0 ..< end - start)]))
+        default:
+            completion(.failure(.fetchFailed("bad file handle \(handle)")))
+        }
+    }
+
+    public func release(handle: UInt64) {
+        _ = handles.withLock { $0.removeValue(forKey: handle) }
+    }
+
+    /// Each sequential reader gets a share of the memory budget as its prefetch window.
+    private func prefetchWindowLeaves() -> Int {
+        let active = max(1, handles.withLock { $0.values.filter { if case .output = $0 { true } else { false } }.count })
+        let bytes = min(configuration.maxPrefetchBytes, configuration.memoryBudgetBytes / (2 * active))
+        return max(1, bytes / TreeHash.leafSize)
+    }
+
+    private func register(_ handle: OpenHandle) -> UInt64 {
+        let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        handles.withLock { $0[id] = handle }
+        return id
+    }
+
+    /// The shared reader of an output, creating its cache entry on first use.
+    func reader(for job: JobEntry, shape: JobOutputShape) -> Result<OutputReader, FileSystemError> {
+        let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
+        if let existing = readers.withLock({ $0[key] }) { return .success(existing) }
+        let descriptor = OutputDescriptor(
+            key: key, size: shape.size, kind: shape.isInventory ? .inventory : .archive,
+            expectedTreeHash: shape.expectedTreeHash?.hex,
+            contentType: shape.isInventory ? (shape.inventoryFormat == "CSV" ? "text/csv" : "application/json") : nil,
+            archiveDescription: nil, archiveId: job.job.archiveId,
+            jobDescriptionJSON: (try? JSONEncoder().encode(job.job)).map { String(decoding: $0, as: UTF8.self) })
+        let entry: CachedOutput
+        do {
+            entry = try cache.entry(for: descriptor)
+        } catch {
+            logger.error("cannot create a cache entry for vault \(job.vault) job \(job.job.jobId): \(error)")
+            return .failure(.io)
+        }
+        return .success(readers.withLock { table in
+            if let raced = table[key] { return raced }
+            let reader = OutputReader(id: nextReaderId.wrappingAdd(1, ordering: .relaxed).oldValue, vault: job.vault,
+                                      jobId: job.job.jobId, shape: shape, entry: entry, services: services)
+            table[key] = reader
+            return reader
+        })
+    }
+
+    func existingReader(vault: String, job: String) -> OutputReader? {
+        readers.withLock { $0[catalog.outputKey(vault: vault, jobId: job)] }
+    }
+
+    /// Flushes cache metadata; call before unmounting.
+    public func shutdown() {
+        cache.flush()
+    }
+
+    var openHandleCount: Int { handles.withLock { $0.count } }
+}
+
+/// One open output file: the shared reader, and this handle's own access pattern.
+final class OutputHandle: Sendable {
+    let reader: OutputReader
+    let pattern = Mutex(AccessPattern())
+
+    init(reader: OutputReader) { self.reader = reader }
+}

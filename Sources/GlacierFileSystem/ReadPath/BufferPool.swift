@@ -1,0 +1,94 @@
+import Synchronization
+
+/// Memory for node buffers, within a budget. Freed buffers are kept for reuse (fresh memory costs
+/// a page fault per 4 KiB), and when the budget is reached it first drops verified leaves held in
+/// memory, then makes fetches wait.
+final class BufferPool: Sendable {
+    let budget: Int
+    private let state = Mutex(PoolState())
+    private let reclaim: @Sendable () -> Bool
+
+    struct PoolState {
+        var allocated = 0
+        var free: [Int: [IdleMemory]] = [:]
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var peakAllocated = 0
+    }
+
+    /// - Parameter reclaim: drops one held leaf, returning false when there is none left.
+    init(budget: Int, reclaim: @escaping @Sendable () -> Bool) {
+        self.budget = budget
+        self.reclaim = reclaim
+    }
+
+    var allocatedBytes: Int { state.withLock { $0.allocated } }
+    var peakBytes: Int { state.withLock { $0.peakAllocated } }
+
+    /// A buffer of `capacity` bytes, waiting for memory if the budget is spent.
+    func acquire(capacity: Int) async -> NodeBuffer {
+        while true {
+            if let buffer = tryAcquire(capacity: capacity) { return buffer }
+            if reclaim() { continue }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let fits = state.withLock { s -> Bool in
+                    if s.allocated + capacity <= budget || !(s.free[capacity]?.isEmpty ?? true) { return true }
+                    s.waiters.append(c)
+                    return false
+                }
+                if fits { c.resume() }
+            }
+        }
+    }
+
+    /// A buffer now, or nil when the budget is spent. With `evenOverBudget`, allocates anyway
+    /// (for short-lived reads that must not wait).
+    func tryAcquire(capacity: Int, evenOverBudget: Bool = false) -> NodeBuffer? {
+        enum Step { case reuse(IdleMemory), allocate, release(IdleMemory), full }
+        while true {
+            let step: Step = state.withLock { s in
+                if let p = s.free[capacity]?.popLast() { return .reuse(p) }
+                if s.allocated + capacity <= budget || evenOverBudget {
+                    s.allocated += capacity
+                    s.peakAllocated = max(s.peakAllocated, s.allocated)
+                    return .allocate
+                }
+                // Free memory of other sizes before refusing.
+                if let (size, list) = s.free.first(where: { !$0.value.isEmpty }), let p = list.last {
+                    s.free[size]!.removeLast()
+                    s.allocated -= size
+                    return .release(p)
+                }
+                return .full
+            }
+            switch step {
+            case .reuse(let p): return NodeBuffer(base: p.pointer, capacity: capacity, pool: self)
+            case .allocate:
+                return NodeBuffer(base: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 4096),
+                                  capacity: capacity, pool: self)
+            case .release(let p): p.pointer.deallocate()
+            case .full: return nil
+            }
+        }
+    }
+
+    /// Called when a NodeBuffer dies: keep the memory for reuse, or free it if over budget.
+    func giveBack(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
+        let (waiters, freeIt) = state.withLock { s -> ([CheckedContinuation<Void, Never>], Bool) in
+            let w = s.waiters
+            s.waiters = []
+            if s.allocated > budget {
+                s.allocated -= capacity
+                return (w, true)
+            }
+            s.free[capacity, default: []].append(IdleMemory(pointer: pointer))
+            return (w, false)
+        }
+        if freeIt { pointer.deallocate() }
+        for w in waiters { w.resume() }
+    }
+}
+
+/// A buffer waiting in the pool's free list.
+struct IdleMemory: @unchecked Sendable {  // Raw memory with exactly one owner: the pool, until reused.
+    let pointer: UnsafeMutableRawPointer
+}

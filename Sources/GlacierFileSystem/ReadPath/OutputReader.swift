@@ -1,0 +1,317 @@
+import Foundation
+import GlacierClient
+import GlacierIntegrity
+import Logging
+import OutputCache
+import Synchronization
+
+typealias LeafResult = Result<LeafView, ReadFailure>
+typealias LeafWaiter = @Sendable (LeafResult) -> Void
+
+/// Serves the verified leaves of one output, shared by every open handle on it.
+///
+/// A leaf comes from memory, else from the disk cache (checked on the way in), else from the
+/// service as part of a tree-node request that is verified as a whole before any of its leaves
+/// is published. Concurrent requests for a leaf share one fetch.
+final class OutputReader: Sendable {
+    let id: Int
+    let vault: String
+    let jobId: String
+    let shape: JobOutputShape
+    let geometry: TreeGeometry
+    let entry: CachedOutput
+    let services: ReadServices
+    private let state = Mutex(ReaderState())
+
+    struct ReaderState {
+        /// Leaves being loaded or fetched, with the callers waiting for them.
+        var pending: [Int: [LeafWaiter]] = [:]
+        /// Set once the service no longer has the output: misses then fail at once.
+        var gone: String?
+        var refusalLogged = false
+        var rootChecked = false
+        var inventoryLoading = false
+    }
+
+    init(id: Int, vault: String, jobId: String, shape: JobOutputShape, entry: CachedOutput, services: ReadServices) {
+        self.id = id
+        self.vault = vault
+        self.jobId = jobId
+        self.shape = shape
+        self.geometry = TreeGeometry(size: shape.size)
+        self.entry = entry
+        self.services = services
+    }
+
+    var leafSize: Int { TreeHash.leafSize }
+
+    // MARK: - One leaf
+
+    /// Hands leaf `leaf`'s verified bytes to `done`, at once or when they arrive.
+    func requestLeaf(_ leaf: Int, done: @escaping LeafWaiter) {
+        if let view = services.memory.get(output: id, leaf: leaf) {
+            services.statistics.leavesFromMemory.add(1, ordering: .relaxed)
+            return done(.success(view))
+        }
+        if case .refused(let reason) = shape.verification { return done(.failure(refusal(reason))) }
+        let joined = state.withLock { s -> Bool in
+            if s.pending[leaf] != nil {
+                s.pending[leaf]!.append(done)
+                return true
+            }
+            s.pending[leaf] = [done]
+            return false
+        }
+        if joined { return }
+        // A fetch may have finished between the memory check and the claim.
+        if let view = services.memory.get(output: id, leaf: leaf) { return publish(leaf, view) }
+        if shape.verification == .inventory { return loadInventory() }
+        if entry.hasLeaf(leaf), let view = loadFromDisk(leaf) { return publish(leaf, view) }
+        fetch(geometry.nodes(covering: leaf ..< leaf + 1))
+    }
+
+    /// Starts loading every leaf of `leaves` that is neither in memory nor on its way: from the
+    /// disk cache in the background, or from the service as tree nodes of up to `maxNodeLeaves`.
+    func prefetch(_ leaves: Range<Int>, maxNodeLeaves: Int) {
+        guard !leaves.isEmpty, shape.verification != .inventory else { return }
+        if case .refused = shape.verification { return }
+        var fromDisk: [Int] = []
+        var missing: [Int] = []
+        state.withLock { s in
+            for leaf in leaves where s.pending[leaf] == nil && !services.memory.contains(output: id, leaf: leaf) {
+                s.pending[leaf] = []
+                if entry.hasLeaf(leaf) { fromDisk.append(leaf) } else { missing.append(leaf) }
+            }
+        }
+        for leaf in fromDisk {
+            services.diskQueue.async {
+                if let view = self.loadFromDisk(leaf) {
+                    self.publish(leaf, view)
+                } else {
+                    self.fetch(self.geometry.nodes(covering: leaf ..< leaf + 1))
+                }
+            }
+        }
+        var nodes: [Range<Int>] = []
+        var runStart: Int?
+        for (i, leaf) in missing.enumerated() {
+            if runStart == nil { runStart = leaf }
+            if i + 1 == missing.count || missing[i + 1] != leaf + 1 {
+                nodes += geometry.nodes(covering: runStart! ..< leaf + 1, maxLeaves: maxNodeLeaves)
+                runStart = nil
+            }
+        }
+        fetch(nodes)
+    }
+
+    // MARK: - Disk
+
+    /// Reads a cached leaf back and checks its SHA-256; nil if it is gone or fails the check.
+    private func loadFromDisk(_ leaf: Int) -> LeafView? {
+        let length = geometry.leafLength(leaf)
+        guard let buffer = services.pool.tryAcquire(capacity: leafSize, evenOverBudget: true) else { return nil }
+        guard entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length)) else {
+            return nil
+        }
+        services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
+        return LeafView(node: buffer, offset: 0, length: length)
+    }
+
+    /// A small read inside one cached leaf, checked by its 64 KiB blocks instead of the whole
+    /// leaf's hash. Nil when the leaf is not cached (or fails), so the caller takes the full path.
+    func readBlocksFromDisk(leaf: Int, range: Range<Int>) -> ByteSegment? {
+        guard entry.hasLeaf(leaf) else { return nil }
+        let blockSpan = (range.upperBound - 1) / LeafRecord.blockSize - range.lowerBound / LeafRecord.blockSize + 1
+        let scratch = NodeBuffer.unpooled(capacity: blockSpan * LeafRecord.blockSize)
+        guard let start = entry.readBlocks(leaf: leaf, range: range, scratch: scratch.mutableBytes) else { return nil }
+        services.statistics.blockReadsFromDisk.add(1, ordering: .relaxed)
+        return ByteSegment(view: LeafView(node: scratch, offset: 0, length: scratch.capacity),
+                           range: start ..< start + range.count)
+    }
+
+    // MARK: - Network
+
+    private func fetch(_ nodes: [Range<Int>]) {
+        guard !nodes.isEmpty else { return }
+        if let gone = state.withLock({ $0.gone }) {
+            for node in nodes { fail(node, .outputGone(gone)) }
+            return
+        }
+        for node in nodes {
+            Task.detached { await self.fetchNode(node) }
+        }
+    }
+
+    private var retryPolicy: RetryPolicy {
+        RetryPolicy(maxAttempts: services.configuration.fetchAttempts, baseDelaySeconds: 0.05, maxDelaySeconds: 5)
+    }
+
+    private func fetchNode(_ node: Range<Int>) async {
+        let bytes = geometry.bytes(ofLeaves: node)
+        let length = Int(bytes.upperBound - bytes.lowerBound)
+        await services.limiter.acquire()
+        let buffer = await services.pool.acquire(capacity: node.count * leafSize)
+        let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
+        do {
+            let checked = try await services.client.getJobOutput(
+                vault: vault, jobId: jobId, range: bytes, outputSize: shape.size, verification: verification,
+                into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length), retry: retryPolicy)
+            services.limiter.release()
+            services.statistics.leavesFetched.add(node.count, ordering: .relaxed)
+            services.statistics.bytesFetched.add(length, ordering: .relaxed)
+            let views = node.map { leaf in
+                LeafView(node: buffer, offset: (leaf - node.lowerBound) * leafSize, length: geometry.leafLength(leaf))
+            }
+            for (leaf, view) in zip(node, views) { publish(leaf, view) }
+            recordResponseHeaders(checked)
+            let digests = checked.leafDigests.count == views.count
+                ? checked.leafDigests : views.map { SHA256.hash($0.bytes) }
+            persist(zip(node, zip(views, digests)).map { ($0, $1.0, $1.1) })
+        } catch {
+            services.limiter.release()
+            services.statistics.fetchFailures.add(1, ordering: .relaxed)
+            var failure = ReadFailure.fetchFailed("GetJobOutput for vault \(vault) job \(jobId) bytes "
+                                                  + "\(bytes.lowerBound)-\(bytes.upperBound - 1) failed: \(error)")
+            if error.isNotFound {
+                let reason = "the output of job \(jobId) in vault \(vault) is no longer available from the service "
+                    + "(jobs expire about 24 hours after they complete); only cached parts can be read"
+                state.withLock { $0.gone = reason }
+                failure = .outputGone(reason)
+            }
+            services.logger.error("\(failure.message)")
+            fail(node, failure)
+        }
+    }
+
+    /// Stores verified leaves in the disk cache, and checks the whole output's root once every
+    /// leaf is there.
+    private func persist(_ leaves: [(Int, LeafView, SHA256Digest)]) {
+        for (leaf, view, digest) in leaves {
+            entry.store(leaf: leaf, bytes: view.bytes, digest: digest)
+        }
+        guard entry.isComplete, shape.expectedTreeHash != nil else { return }
+        let first = state.withLock { s -> Bool in
+            defer { s.rootChecked = true }
+            return !s.rootChecked
+        }
+        guard first, let check = entry.checkWholeOutput() else { return }
+        if check.result == .matched {
+            services.logger.info("output verified whole: the root of all leaves matches the job's SHA256TreeHash",
+                                 metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+        } else {
+            services.logger.error("the root of all verified leaves does not match the job's SHA256TreeHash",
+                                  metadata: ["vault": "\(vault)", "job": "\(jobId)", "computed": "\(check.computedRoot)"])
+        }
+    }
+
+    /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).
+    private func recordResponseHeaders(_ checked: VerifiedOutputRange) {
+        let known = entry.descriptor
+        guard known.archiveDescription == nil || known.contentType == nil else { return }
+        entry.updateDescriptor { d in
+            d.archiveDescription = d.archiveDescription ?? checked.archiveDescription
+            d.contentType = d.contentType ?? checked.contentType
+        }
+        entry.flushDescriptor()
+    }
+
+    /// Waits for one leaf.
+    func leaf(_ leaf: Int) async -> LeafResult {
+        await withCheckedContinuation { continuation in
+            requestLeaf(leaf) { continuation.resume(returning: $0) }
+        }
+    }
+
+    // MARK: - Inventories
+
+    /// Inventories carry no checksum: the whole output is fetched, its size checked at every
+    /// step, and parsed as JSON or CSV before any byte is served.
+    private func loadInventory() {
+        let all = 0 ..< geometry.leafCount
+        let claimed = state.withLock { s -> Bool in
+            guard !s.inventoryLoading else { return false }
+            s.inventoryLoading = true
+            for leaf in all where s.pending[leaf] == nil { s.pending[leaf] = [] }
+            return true
+        }
+        guard claimed else { return }
+        if all.allSatisfy({ entry.hasLeaf($0) }) {
+            let views = all.compactMap { loadFromDisk($0) }
+            if views.count == all.count {
+                state.withLock { $0.inventoryLoading = false }
+                for (leaf, view) in zip(all, views) { publish(leaf, view) }
+                return
+            }
+        }
+        Task.detached {
+            await self.fetchInventory()
+            self.state.withLock { $0.inventoryLoading = false }
+        }
+    }
+
+    private func fetchInventory() async {
+        let size = Int(shape.size)
+        let limit = Int(min(services.configuration.inventoryParseLimitBytes, Int64(services.pool.budget / 2)))
+        guard size <= limit else {
+            // Too large to hold whole: size checks per node only.
+            services.logger.warning("inventory larger than \(limit) bytes is served with size checks only",
+                                    metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+            for node in geometry.nodes(covering: 0 ..< geometry.leafCount, maxLeaves: maxRequestLeaves) {
+                await fetchNode(node)
+            }
+            return
+        }
+        await services.limiter.acquire()
+        let buffer = await services.pool.acquire(capacity: max(1, geometry.leafCount) * leafSize)
+        defer { services.limiter.release() }
+        do {
+            for node in geometry.nodes(covering: 0 ..< geometry.leafCount, maxLeaves: maxRequestLeaves) {
+                let range = geometry.bytes(ofLeaves: node)
+                let target = UnsafeMutableRawBufferPointer(start: buffer.base + Int(range.lowerBound), count: range.count)
+                _ = try await services.client.getJobOutput(vault: vault, jobId: jobId, range: range, outputSize: shape.size,
+                                                           verification: .sizeOnly, into: target, retry: retryPolicy)
+            }
+        } catch {
+            services.statistics.fetchFailures.add(1, ordering: .relaxed)
+            let failure = ReadFailure.fetchFailed("inventory download for vault \(vault) job \(jobId) failed: \(error)")
+            services.logger.error("\(failure.message)")
+            return fail(0 ..< geometry.leafCount, failure)
+        }
+        let bytes = UnsafeRawBufferPointer(start: buffer.base, count: size)
+        if let problem = InventoryCheck.problem(bytes, format: shape.inventoryFormat) {
+            let failure = ReadFailure.fetchFailed("inventory of vault \(vault) job \(jobId) is not valid: \(problem)")
+            services.logger.error("\(failure.message)")
+            return fail(0 ..< geometry.leafCount, failure)
+        }
+        let views = (0 ..< geometry.leafCount).map {
+            LeafView(node: buffer, offset: $0 * leafSize, length: geometry.leafLength($0))
+        }
+        for (leaf, view) in views.enumerated() { publish(leaf, view) }
+        persist(views.enumerated().map { ($0.offset, $0.element, SHA256.hash($0.element.bytes)) })
+    }
+
+    var maxRequestLeaves: Int { max(1, services.configuration.maxRequestBytes / leafSize) }
+
+    // MARK: - Completion
+
+    private func publish(_ leaf: Int, _ view: LeafView) {
+        services.memory.insert(output: id, leaf: leaf, view: view)
+        let waiters = state.withLock { $0.pending.removeValue(forKey: leaf) } ?? []
+        for w in waiters { w(.success(view)) }
+    }
+
+    private func fail(_ leaves: Range<Int>, _ failure: ReadFailure) {
+        let waiters = state.withLock { s in leaves.flatMap { s.pending.removeValue(forKey: $0) ?? [] } }
+        for w in waiters { w(.failure(failure)) }
+    }
+
+    private func refusal(_ reason: String) -> ReadFailure {
+        let first = state.withLock { s -> Bool in
+            defer { s.refusalLogged = true }
+            return !s.refusalLogged
+        }
+        let message = "refusing to serve vault \(vault) job \(jobId): \(reason); mount with --allow-unverified to read it anyway"
+        if first { services.logger.error("\(message)") }
+        return .refused(message)
+    }
+}

@@ -1,0 +1,62 @@
+import Dispatch
+import GlacierClient
+import Logging
+import Synchronization
+
+/// What every output reader shares: the client, memory, the fetch limit and counters.
+struct ReadServices: Sendable {
+    let client: GlacierClient
+    let pool: BufferPool
+    let memory: LeafMemory
+    let limiter: FetchLimiter
+    let configuration: FileSystemConfiguration
+    let logger: Logger
+    let statistics: ReadStatistics
+    /// Where cached leaves are read back and checked ahead of a sequential reader.
+    let diskQueue = DispatchQueue(label: "glacierfs.disk-readback", qos: .userInitiated, attributes: .concurrent)
+}
+
+/// Why a read failed. Every case is EIO to the reader; the message goes to the log.
+public enum ReadFailure: Error, Sendable, Equatable {
+    case fetchFailed(String)
+    case refused(String)
+    case outputGone(String)
+
+    public var message: String {
+        switch self {
+        case .fetchFailed(let m), .refused(let m), .outputGone(let m): m
+        }
+    }
+}
+
+/// Counters for `glacierfs status` and the benchmark.
+public final class ReadStatistics: Sendable {
+    let bytesServed = Atomic<Int>(0)
+    let leavesFromMemory = Atomic<Int>(0)
+    let leavesFromDisk = Atomic<Int>(0)
+    let blockReadsFromDisk = Atomic<Int>(0)
+    let leavesFetched = Atomic<Int>(0)
+    let bytesFetched = Atomic<Int>(0)
+    let fetchFailures = Atomic<Int>(0)
+    let readsFailed = Atomic<Int>(0)
+
+    public struct Snapshot: Sendable, Codable {
+        public var bytesServed: Int
+        public var leavesFromMemory: Int
+        public var leavesFromDisk: Int
+        public var blockReadsFromDisk: Int
+        public var leavesFetched: Int
+        public var bytesFetched: Int
+        public var fetchFailures: Int
+        public var readsFailed: Int
+    }
+
+    public var snapshot: Snapshot {
+        Snapshot(bytesServed: bytesServed.load(ordering: .relaxed),
+                 leavesFromMemory: leavesFromMemory.load(ordering: .relaxed),
+                 leavesFromDisk: leavesFromDisk.load(ordering: .relaxed),
+                 blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
+                 leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
+                 fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed))
+    }
+}

@@ -1,0 +1,160 @@
+import CCurl
+import Foundation
+
+/// A raw pointer that crosses from the caller's task to the curl thread.
+struct SendableBuffer: @unchecked Sendable {  // The caller keeps the memory alive until the transfer ends.
+    let base: UnsafeMutableRawPointer?
+    let count: Int
+}
+
+/// Where one transfer's body goes, as the curl thread sees it.
+enum TransferSink: Sendable {
+    case collect(limit: Int)
+    case buffer(SendableBuffer)
+    case discard
+}
+
+/// One request handed to the engine thread. Everything here is Sendable; the C state is built on
+/// that thread.
+struct TransferSubmission: Sendable {
+    let id: UInt64
+    let request: HTTPRequest
+    let sink: TransferSink
+    let continuation: CheckedContinuation<HTTPResponse, any Error>
+}
+
+/// The state of one transfer. It lives only on the engine thread, which is why the C callbacks
+/// may touch it without locks.
+final class CurlTransfer {
+    let id: UInt64
+    let easy: UnsafeMutableRawPointer
+    let continuation: CheckedContinuation<HTTPResponse, any Error>
+    let sink: TransferSink
+    let requestBody: RequestBody
+    var requestBodyOffset: Int64 = 0
+    var requestFile: FileHandle?
+    var requestBodyError: String?
+    var headerList: UnsafeMutablePointer<curl_slist>?
+    let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+
+    var status = 0
+    var headers = HTTPHeaders()
+    var collected: [UInt8] = []
+    var received = 0
+    var overflowed = false
+    /// Error bodies never go into the caller's buffer: they are kept aside to be parsed.
+    var divertedToErrorBody = false
+    static let errorBodyLimit = 256 * 1024
+
+    init(submission: TransferSubmission, easy: UnsafeMutableRawPointer) {
+        id = submission.id
+        self.easy = easy
+        continuation = submission.continuation
+        sink = submission.sink
+        requestBody = submission.request.body
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+    }
+
+    deinit {
+        if let headerList { curl_slist_free_all(headerList) }
+        errorBuffer.deallocate()
+        try? requestFile?.close()
+    }
+
+    /// Called for each piece of the response body.
+    func receive(_ bytes: UnsafeRawBufferPointer) -> Int {
+        if received == 0 && !(200..<300).contains(status) { divertedToErrorBody = true }
+        defer { received += bytes.count }
+        if divertedToErrorBody {
+            if collected.count + bytes.count > Self.errorBodyLimit { return bytes.count }
+            collected.append(contentsOf: bytes)
+            return bytes.count
+        }
+        switch sink {
+        case .discard:
+            return bytes.count
+        case .collect(let limit):
+            guard collected.count + bytes.count <= limit else {
+                overflowed = true
+                return 0  // makes libcurl stop with a write error
+            }
+            collected.append(contentsOf: bytes)
+            return bytes.count
+        case .buffer(let buffer):
+            guard received + bytes.count <= buffer.count, let base = buffer.base else {
+                overflowed = true
+                return 0
+            }
+            (base + received).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            return bytes.count
+        }
+    }
+
+    /// Called once per header line, including each status line (there may be several, e.g.
+    /// after `100 Continue`); only the last response's headers are kept.
+    func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
+        // Work on bytes: as a String, "\r\n" is one Character and defeats suffix checks.
+        var bytes = line[...]
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        if bytes.starts(with: "HTTP/".utf8) {
+            headers = HTTPHeaders()
+            let parts = bytes.split(separator: UInt8(ascii: " "), maxSplits: 2)
+            status = parts.count >= 2 ? Int(String(decoding: parts[1], as: UTF8.self)) ?? 0 : 0
+            return
+        }
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
+        let name = String(decoding: bytes[..<colon], as: UTF8.self)
+        let value = String(decoding: bytes[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
+        headers.add(name, value)
+    }
+
+    /// Fills libcurl's upload buffer from the request body.
+    func supplyRequestBody(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        let remaining = requestBody.length - requestBodyOffset
+        let n = Int(min(Int64(buffer.count), remaining))
+        guard n > 0 else { return 0 }
+        switch requestBody {
+        case .none:
+            return 0
+        case .bytes(let bytes):
+            bytes.withUnsafeBytes { src in
+                buffer.baseAddress!.copyMemory(from: src.baseAddress! + Int(requestBodyOffset), byteCount: n)
+            }
+        case .fileRegion(let path, let offset, _):
+            do {
+                if requestFile == nil { requestFile = try FileHandle(forReadingFrom: URL(fileURLWithPath: path)) }
+                let got = pread(requestFile!.fileDescriptor, buffer.baseAddress, n, off_t(offset + requestBodyOffset))
+                guard got > 0 else {
+                    requestBodyError = got == 0 ? "\(path) ended early" : String(cString: strerror(errno))
+                    return Int(CURL_READFUNC_ABORT)
+                }
+                requestBodyOffset += Int64(got)
+                return got
+            } catch {
+                requestBodyError = "\(path): \(error.localizedDescription)"
+                return Int(CURL_READFUNC_ABORT)
+            }
+        }
+        requestBodyOffset += Int64(n)
+        return n
+    }
+
+    var curlErrorDetail: String { String(cString: errorBuffer) }
+}
+
+// libcurl's callbacks. `userdata` is the CurlTransfer, unretained: the engine keeps it alive.
+let curlWriteCallback: glfs_data_callback = { ptr, size, count, userdata in
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+    return transfer.receive(UnsafeRawBufferPointer(start: ptr, count: size * count))
+}
+
+let curlHeaderCallback: glfs_data_callback = { ptr, size, count, userdata in
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+    transfer.receiveHeaderLine(UnsafeRawBufferPointer(start: ptr, count: size * count))
+    return size * count
+}
+
+let curlReadCallback: glfs_data_callback = { ptr, size, count, userdata in
+    let transfer = Unmanaged<CurlTransfer>.fromOpaque(userdata!).takeUnretainedValue()
+    return transfer.supplyRequestBody(into: UnsafeMutableRawBufferPointer(start: ptr, count: size * count))
+}

@@ -1,0 +1,118 @@
+/// Header fields in wire order; lookups ignore case.
+public struct HTTPHeaders: Sendable, Sequence {
+    public private(set) var fields: [(name: String, value: String)]
+
+    public init(_ fields: [(name: String, value: String)] = []) { self.fields = fields }
+
+    public subscript(_ name: String) -> String? {
+        let lower = name.lowercased()
+        return fields.first { $0.name.lowercased() == lower }?.value
+    }
+
+    public func values(_ name: String) -> [String] {
+        let lower = name.lowercased()
+        return fields.filter { $0.name.lowercased() == lower }.map(\.value)
+    }
+
+    public mutating func add(_ name: String, _ value: String) { fields.append((name, value)) }
+
+    public mutating func set(_ name: String, _ value: String) {
+        let lower = name.lowercased()
+        fields.removeAll { $0.name.lowercased() == lower }
+        fields.append((name, value))
+    }
+
+    public func makeIterator() -> IndexingIterator<[(name: String, value: String)]> { fields.makeIterator() }
+}
+
+/// What a request sends as its body.
+public enum RequestBody: Sendable {
+    case none
+    case bytes([UInt8])
+    /// A region of a file, read as the upload proceeds so large bodies never sit in memory.
+    case fileRegion(path: String, offset: Int64, length: Int64)
+
+    var length: Int64 {
+        switch self {
+        case .none: 0
+        case .bytes(let b): Int64(b.count)
+        case .fileRegion(_, _, let length): length
+        }
+    }
+}
+
+public struct HTTPRequest: Sendable {
+    public var method: String
+    /// An absolute `http://` or `https://` URL, already percent-encoded.
+    public var url: String
+    public var headers: HTTPHeaders
+    public var body: RequestBody
+    /// A deadline for the whole exchange, on top of the client's connect and low-speed limits.
+    public var timeoutSeconds: Double?
+
+    public init(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: RequestBody = .none,
+                timeoutSeconds: Double? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeoutSeconds = timeoutSeconds
+    }
+}
+
+/// Where a response body goes.
+public enum ResponseDestination {
+    /// Collected into an array the response owns, refusing bodies over `limit` bytes.
+    case collect(limit: Int)
+    /// Written straight into memory the caller owns. The caller keeps it alive until `send`
+    /// returns; a body longer than the buffer fails with `.bodyTooLarge`.
+    case buffer(UnsafeMutableRawBufferPointer)
+    case discard
+}
+
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var headers: HTTPHeaders
+    /// The collected body (empty unless the destination was `.collect`).
+    public var body: [UInt8]
+    /// How many body bytes arrived, whatever the destination.
+    public var bodyLength: Int
+}
+
+/// Why an exchange did not complete. None of these carry request headers, so no secret can leak.
+public enum TransportError: Error, Sendable, Equatable, CustomStringConvertible {
+    case invalidURL(String)
+    case couldNotResolveHost(String)
+    case couldNotConnect(String)
+    case timedOut(String)
+    /// The connection broke or closed before the whole response arrived.
+    case connectionLost(String)
+    case tls(String)
+    case bodyTooLarge(limit: Int)
+    case requestBodyUnreadable(String)
+    case cancelled
+    case other(code: Int, message: String)
+
+    /// Whether trying again later could succeed.
+    public var isTransient: Bool {
+        switch self {
+        case .timedOut, .connectionLost, .couldNotConnect, .couldNotResolveHost: true
+        default: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .invalidURL(let m): "invalid URL: \(m)"
+        case .couldNotResolveHost(let m): "could not resolve host: \(m)"
+        case .couldNotConnect(let m): "could not connect: \(m)"
+        case .timedOut(let m): "timed out: \(m)"
+        case .connectionLost(let m): "connection lost: \(m)"
+        case .tls(let m): "TLS failure: \(m)"
+        case .bodyTooLarge(let limit): "response body larger than the \(limit) bytes expected"
+        case .requestBodyUnreadable(let m): "could not read the request body: \(m)"
+        case .cancelled: "cancelled"
+        case .other(let code, let m): "HTTP transport error \(code): \(m)"
+        }
+    }
+}

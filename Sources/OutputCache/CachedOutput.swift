@@ -1,0 +1,272 @@
+import Foundation
+import GlacierIntegrity
+import Synchronization
+
+/// The two open files of an entry; closed when the last holder lets go.
+final class EntryFiles: Sendable {
+    let data: Int32
+    let index: Int32
+
+    init(directory: String) throws {
+        data = try FileIO.open(directory + "/data", O_RDWR)
+        do {
+            index = try FileIO.open(directory + "/index", O_RDWR)
+        } catch {
+            close(data)
+            throw error
+        }
+    }
+
+    deinit {
+        close(data)
+        close(index)
+    }
+}
+
+/// The cache entry of one job output: a sparse data file the size of the output, and the leaf
+/// index saying which leaves hold verified bytes.
+public final class CachedOutput: Sendable {
+    public let id: Int
+    public let geometry: TreeGeometry
+    let directory: String
+    private let files = Mutex<EntryFiles?>(nil)
+    private let state: Mutex<EntryState>
+    private let space: CacheSpace
+
+    struct EntryState {
+        var descriptor: OutputDescriptor
+        var leaves: [LeafRecord?]
+        var cachedCount = 0
+        var descriptorDirty = false
+    }
+
+    init(id: Int, directory: String, descriptor: OutputDescriptor, leaves: [LeafRecord?], space: CacheSpace) {
+        self.id = id
+        self.directory = directory
+        self.geometry = TreeGeometry(size: descriptor.size)
+        self.space = space
+        var s = EntryState(descriptor: descriptor, leaves: leaves)
+        s.cachedCount = leaves.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+        self.state = Mutex(s)
+    }
+
+    public var descriptor: OutputDescriptor { state.withLock { $0.descriptor } }
+    public var cachedLeafCount: Int { state.withLock { $0.cachedCount } }
+    public var isComplete: Bool { state.withLock { $0.cachedCount == geometry.leafCount } }
+    public func hasLeaf(_ leaf: Int) -> Bool { state.withLock { $0.leaves[leaf] != nil } }
+    public func record(_ leaf: Int) -> LeafRecord? { state.withLock { $0.leaves[leaf] } }
+
+    /// The leaves held, in order.
+    public var cachedLeaves: [Int] {
+        state.withLock { s in s.leaves.indices.filter { s.leaves[$0] != nil } }
+    }
+
+    var cachedBytes: Int64 {
+        state.withLock { s in s.leaves.reduce(Int64(0)) { $0 + Int64($1?.length ?? 0) } }
+    }
+
+    // MARK: - Reading
+
+    /// Reads a whole leaf into `buffer` (exactly the leaf's length) and checks its SHA-256.
+    /// Returns false when the leaf is not cached or its bytes no longer match, in which case the
+    /// entry is dropped so the leaf is fetched again.
+    public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let record = record(leaf), buffer.count == record.length else { return false }
+        let ok = withFiles { f in
+            FileIO.preadAll(f.data, buffer, at: off_t(Int64(leaf) * TreeGeometry.leafSize))
+        } ?? false
+        guard ok, SHA256.hash(UnsafeRawBufferPointer(buffer)) == record.digest else {
+            dropCorrupt(leaf, expected: record)
+            return false
+        }
+        space.touch(output: id, leaf: leaf)
+        return true
+    }
+
+    /// Reads `range` (offsets within the leaf) by whole 64 KiB blocks, checking each block's
+    /// CRC-32C, into `scratch` (at least the blocks' size). Returns the requested bytes' offset
+    /// inside `scratch`, or nil on a miss or a failed check.
+    public func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int? {
+        guard let record = record(leaf), range.upperBound <= record.length, !range.isEmpty else { return nil }
+        let firstBlock = range.lowerBound / LeafRecord.blockSize
+        let lastBlock = (range.upperBound - 1) / LeafRecord.blockSize
+        let start = firstBlock * LeafRecord.blockSize
+        let end = min((lastBlock + 1) * LeafRecord.blockSize, record.length)
+        guard scratch.count >= end - start else { return nil }
+        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(end - start)])
+        let ok = withFiles { f in
+            FileIO.preadAll(f.data, target, at: off_t(Int64(leaf) * TreeGeometry.leafSize + Int64(start)))
+        } ?? false
+        guard ok else { return nil }
+        for block in firstBlock...lastBlock {
+            let from = block * LeafRecord.blockSize - start
+            let to = min(from + LeafRecord.blockSize, end - start)
+            if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: target[from..<to])) != record.blockCRCs[block] {
+                dropCorrupt(leaf, expected: record)
+                return nil
+            }
+        }
+        space.touch(output: id, leaf: leaf)
+        return range.lowerBound - start
+    }
+
+    /// Forgets a leaf whose bytes failed their check. If it was evicted meanwhile, that explains
+    /// the failure and nothing is reported.
+    private func dropCorrupt(_ leaf: Int, expected: LeafRecord) {
+        let stillThere = state.withLock { $0.leaves[leaf] == expected }
+        guard stillThere else { return }
+        space.reportCorruption(output: id, leaf: leaf, directory: directory)
+        _ = forget(leaf)
+    }
+
+    // MARK: - Writing
+
+    /// Stores a verified leaf: data first, then its index slot. Makes room by evicting
+    /// least-recently-used leaves first. Returns false when the leaf could not be kept (cache
+    /// too small, disk full): the caller still has the bytes and serves them from memory.
+    @discardableResult
+    public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+        guard leaf < geometry.leafCount, bytes.count == geometry.leafLength(leaf) else { return false }
+        if let existing = record(leaf), existing.digest == digest { return true }
+        guard space.reserve(bytes: Int64(bytes.count), for: id) else { return false }
+        let record = LeafRecord(digest: digest, verifiedBytes: bytes)
+        let slot = LeafIndexFile.encode(record, leaf: leaf)
+        do {
+            try withFilesThrowing { f in
+                try FileIO.pwriteAll(f.data, bytes, at: off_t(Int64(leaf) * TreeGeometry.leafSize), path: directory + "/data")
+                try slot.withUnsafeBytes {
+                    try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
+                }
+            }
+        } catch {
+            space.release(bytes: Int64(bytes.count))
+            space.reportWriteFailure(error, directory: directory)
+            clearSlotAndData(leaf)
+            return false
+        }
+        let added = state.withLock { s -> Bool in
+            let wasEmpty = s.leaves[leaf] == nil
+            s.leaves[leaf] = record
+            if wasEmpty { s.cachedCount += 1 }
+            s.descriptor.lastAccess = Date()
+            s.descriptorDirty = true
+            return wasEmpty
+        }
+        if added { space.track(output: id, leaf: leaf) } else { space.release(bytes: Int64(bytes.count)) }
+        return true
+    }
+
+    /// Drops a leaf: the slot is cleared before the data is freed, so no instant exists where a
+    /// valid slot points at freed bytes. Returns the bytes freed.
+    @discardableResult
+    func forget(_ leaf: Int) -> Int64 {
+        let removed = state.withLock { s -> LeafRecord? in
+            guard let r = s.leaves[leaf] else { return nil }
+            s.leaves[leaf] = nil
+            s.cachedCount -= 1
+            return r
+        }
+        guard let removed else { return 0 }
+        clearSlotAndData(leaf)
+        space.untrack(output: id, leaf: leaf, bytes: Int64(removed.length))
+        return Int64(removed.length)
+    }
+
+    private func clearSlotAndData(_ leaf: Int) {
+        _ = withFiles { f in
+            LeafIndexFile.emptySlot.withUnsafeBytes {
+                try? FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
+            }
+            FileIO.punchHole(f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+        }
+    }
+
+    // MARK: - Whole-output check and metadata
+
+    /// When every leaf is cached, combines the stored digests into the root and compares it with
+    /// the job's SHA256TreeHash; the result is recorded in `meta.json`. Returns the check made,
+    /// or nil when the output is incomplete or the service gave no tree hash.
+    @discardableResult
+    public func checkWholeOutput() -> WholeOutputCheck? {
+        let (digests, expected) = state.withLock { s -> ([SHA256Digest]?, String?) in
+            guard s.cachedCount == geometry.leafCount, geometry.leafCount > 0 else { return (nil, nil) }
+            return (s.leaves.map { $0!.digest }, s.descriptor.expectedTreeHash)
+        }
+        guard let digests, let expected, let expectedDigest = SHA256Digest(hex: expected) else { return nil }
+        let root = TreeHash.root(of: digests)
+        let check = WholeOutputCheck(result: root == expectedDigest ? .matched : .mismatched, computedRoot: root.hex,
+                                     checkedAt: Date())
+        state.withLock {
+            $0.descriptor.wholeOutputCheck = check
+            $0.descriptorDirty = true
+        }
+        flushDescriptor()
+        return check
+    }
+
+    /// Replaces service-provided fields (e.g. a refreshed job description) without touching leaves.
+    public func updateDescriptor(_ change: (inout OutputDescriptor) -> Void) {
+        state.withLock {
+            change(&$0.descriptor)
+            $0.descriptorDirty = true
+        }
+    }
+
+    /// Writes `meta.json` if it changed.
+    public func flushDescriptor() {
+        let pending = state.withLock { s -> OutputDescriptor? in
+            guard s.descriptorDirty else { return nil }
+            s.descriptorDirty = false
+            return s.descriptor
+        }
+        guard let pending else { return }
+        do {
+            try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(pending), to: directory + "/meta.json")
+        } catch {
+            state.withLock { $0.descriptorDirty = true }
+            space.reportWriteFailure(error, directory: directory)
+        }
+    }
+
+    // MARK: - Files
+
+    /// Runs `body` with the entry's open files, opening them on first use. The files stay open
+    /// for as long as any caller holds them, so I/O runs outside the lock and in parallel.
+    private func withFiles<R>(_ body: (EntryFiles) -> R) -> R? {
+        let open = files.withLock { f -> EntryFiles? in
+            if f == nil { f = try? EntryFiles(directory: directory) }
+            return f
+        }
+        return open.map(body)
+    }
+
+    private func withFilesThrowing(_ body: (EntryFiles) throws -> Void) throws {
+        let open = try files.withLock { f -> EntryFiles in
+            if let f { return f }
+            let opened = try EntryFiles(directory: directory)
+            f = opened
+            return opened
+        }
+        try body(open)
+    }
+
+    /// Closes the entry's files (they reopen on demand).
+    func closeFiles() {
+        files.withLock { $0 = nil }
+    }
+}
+
+enum OutputCacheCoding {
+    static var encoder: JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        e.dateEncodingStrategy = .iso8601
+        return e
+    }
+
+    static var decoder: JSONDecoder {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .iso8601
+        return d
+    }
+}

@@ -1,0 +1,256 @@
+import Foundation
+import GlacierIntegrity
+import Logging
+import Synchronization
+
+/// The on-disk cache of verified job output, shared by every output of one mount.
+///
+/// Layout under the cache directory (mode 0700; files 0600):
+/// ```
+/// CACHEDIR.TAG            marks the directory for backup tools to skip
+/// lock                    held by the process using the cache
+/// outputs/<hash>/meta.json   the OutputDescriptor, written atomically
+/// outputs/<hash>/data        sparse file the size of the output
+/// outputs/<hash>/index       leaf index (see LeafIndexFile)
+/// ```
+/// Every leaf read back is checked against what was recorded when it was verified, so a torn
+/// write, a crash or a decayed disk can only make the cache forget, never serve wrong bytes.
+public final class OutputCache: Sendable {
+    public let directory: String
+    let space: CacheSpace
+    private let lockFD: Int32
+    private let entries = Mutex<[OutputKey: CachedOutput]>([:])
+    private let nextId = Atomic<Int>(1)
+    private let logger: Logger
+
+    var outputsDirectory: String { directory + "/outputs" }
+
+    /// Opens (creating if needed) the cache at `directory` and takes its lock.
+    /// - Parameters:
+    ///   - maxBytes: the most output bytes to keep.
+    ///   - minFreeBytes: the free space to leave on the filesystem; nil picks 5 % of its size,
+    ///     capped at 1 GiB.
+    public init(directory: String, maxBytes: Int64, minFreeBytes: Int64? = nil,
+                logger: Logger = Logger(label: "glacierfs.cache")) throws(CacheError) {
+        self.directory = directory
+        self.logger = logger
+        try Self.prepareDirectory(directory)
+        try Self.prepareDirectory(directory + "/outputs")
+        lockFD = try Self.takeLock(directory)
+        Self.writeCacheDirTag(directory)
+        let floor = minFreeBytes ?? Self.defaultFreeSpaceFloor(directory)
+        space = CacheSpace(directory: directory, maxBytes: maxBytes, minFreeBytes: floor, logger: logger)
+        loadEntries()
+    }
+
+    deinit {
+        flush()
+        close(lockFD)
+    }
+
+    // MARK: - Entries
+
+    /// The entry for an output, creating it when new. An existing entry whose descriptor no
+    /// longer describes the same bytes is discarded first.
+    public func entry(for descriptor: OutputDescriptor) throws -> CachedOutput {
+        if let existing = entries.withLock({ $0[descriptor.key] }) {
+            if existing.descriptor.describesSameBytes(as: descriptor) {
+                existing.updateDescriptor { d in
+                    d.jobDescriptionJSON = descriptor.jobDescriptionJSON ?? d.jobDescriptionJSON
+                    d.contentType = descriptor.contentType ?? d.contentType
+                    d.archiveDescription = descriptor.archiveDescription ?? d.archiveDescription
+                    d.archiveId = descriptor.archiveId ?? d.archiveId
+                }
+                return existing
+            }
+            logger.warning("the service describes a cached output differently now; discarding the old entry",
+                           metadata: ["output": "\(descriptor.key)"])
+            remove(existing)
+        }
+        let created = try createEntry(descriptor)
+        entries.withLock { $0[descriptor.key] = created }
+        return created
+    }
+
+    public func existingEntry(for key: OutputKey) -> CachedOutput? { entries.withLock { $0[key] } }
+
+    /// Every output the cache holds something of.
+    public var allEntries: [CachedOutput] { entries.withLock { Array($0.values) } }
+
+    private func createEntry(_ descriptor: OutputDescriptor) throws -> CachedOutput {
+        let dir = outputsDirectory + "/" + descriptor.key.directoryName
+        Self.removeTree(dir)
+        guard mkdir(dir, 0o700) == 0 else { throw FileIO.Failure(operation: "mkdir", path: dir, code: errno) }
+        let geometry = TreeGeometry(size: descriptor.size)
+        let data = try FileIO.open(dir + "/data", O_RDWR | O_CREAT | O_TRUNC)
+        defer { close(data) }
+        guard ftruncate(data, off_t(descriptor.size)) == 0 else {
+            throw FileIO.Failure(operation: "truncate", path: dir + "/data", code: errno)
+        }
+        let index = try FileIO.open(dir + "/index", O_RDWR | O_CREAT | O_TRUNC)
+        defer { close(index) }
+        try LeafIndexFile.header(outputSize: descriptor.size, leafCount: geometry.leafCount).withUnsafeBytes {
+            try FileIO.pwriteAll(index, $0, at: 0, path: dir + "/index")
+        }
+        let indexSize = off_t(LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize)
+        guard ftruncate(index, indexSize) == 0 else {
+            throw FileIO.Failure(operation: "truncate", path: dir + "/index", code: errno)
+        }
+        // meta.json last: an entry without it is an unfinished creation, removed at startup.
+        try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(descriptor), to: dir + "/meta.json")
+        let output = CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: dir,
+                                  descriptor: descriptor, leaves: Array(repeating: nil, count: geometry.leafCount),
+                                  space: space)
+        space.register(output, leavesOldestFirst: [], bytes: 0)
+        return output
+    }
+
+    /// Drops an entry and its files.
+    public func remove(_ output: CachedOutput) {
+        for leaf in output.cachedLeaves { output.forget(leaf) }
+        space.unregister(output)
+        entries.withLock { $0[output.descriptor.key] = nil }
+        output.closeFiles()
+        Self.removeTree(output.directory)
+    }
+
+    /// Writes every changed `meta.json`.
+    public func flush() {
+        for output in allEntries { output.flushDescriptor() }
+    }
+
+    // MARK: - Reporting and maintenance
+
+    public func usage() -> CacheUsage {
+        CacheUsage(directory: directory, usedBytes: space.usedBytes, maxBytes: space.maxBytes,
+                   freeDiskBytes: space.freeDiskBytes(), outputs: allEntries.map(\.usage),
+                   corruptLeavesDropped: space.corruptionCount, writeFailures: space.writeFailureCount,
+                   evictions: space.evictionCount)
+    }
+
+    /// Evicts least-recently-used leaves until at most `bytes` remain.
+    public func prune(toBytes bytes: Int64) {
+        let all = allEntries.sorted { $0.descriptor.lastAccess < $1.descriptor.lastAccess }
+        for output in all where space.usedBytes > bytes {
+            for leaf in output.cachedLeaves where space.usedBytes > bytes { output.forget(leaf) }
+            if output.cachedLeafCount == 0 { remove(output) }
+        }
+    }
+
+    public func clear() {
+        for output in allEntries { remove(output) }
+    }
+
+    // MARK: - Startup
+
+    private func loadEntries() {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputsDirectory) else { return }
+        var loaded: [(CachedOutput, [Int])] = []
+        for name in names {
+            let dir = outputsDirectory + "/" + name
+            if FileIO.isTemporaryName(name) { Self.removeTree(dir); continue }
+            removeTemporaryFiles(in: dir)
+            guard let (descriptor, leaves) = Self.readEntry(dir), descriptor.key.directoryName == name else {
+                logger.info("removing an unreadable cache entry", metadata: ["entry": "\(dir)"])
+                Self.removeTree(dir)
+                continue
+            }
+            let output = CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: dir,
+                                      descriptor: descriptor, leaves: leaves, space: space)
+            loaded.append((output, leaves.indices.filter { leaves[$0] != nil }))
+        }
+        // Oldest outputs first, so they are the first evicted.
+        loaded.sort { $0.0.descriptor.lastAccess < $1.0.descriptor.lastAccess }
+        for (output, leaves) in loaded {
+            space.register(output, leavesOldestFirst: leaves, bytes: output.cachedBytes)
+            entries.withLock { $0[output.descriptor.key] = output }
+        }
+    }
+
+    private func removeTemporaryFiles(in dir: String) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where FileIO.isTemporaryName(name) {
+            unlink(dir + "/" + name)
+        }
+    }
+
+    /// Reads an entry's descriptor and valid leaf slots; nil if the entry is unusable.
+    static func readEntry(_ dir: String) -> (OutputDescriptor, [LeafRecord?])? {
+        guard let meta = FileManager.default.contents(atPath: dir + "/meta.json"),
+              let descriptor = try? OutputCacheCoding.decoder.decode(OutputDescriptor.self, from: meta),
+              descriptor.size >= 0 else { return nil }
+        let geometry = TreeGeometry(size: descriptor.size)
+        guard let index = FileManager.default.contents(atPath: dir + "/index"),
+              index.count == LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize else { return nil }
+        let bytes = [UInt8](index)
+        guard LeafIndexFile.headerIsValid(bytes[0..<LeafIndexFile.headerSize], outputSize: descriptor.size,
+                                          leafCount: geometry.leafCount) else { return nil }
+        var st = stat()
+        guard stat(dir + "/data", &st) == 0, Int64(st.st_size) == descriptor.size else { return nil }
+        let leaves: [LeafRecord?] = (0..<geometry.leafCount).map { leaf in
+            let at = LeafIndexFile.headerSize + leaf * LeafIndexFile.slotSize
+            return LeafIndexFile.decode(bytes[at..<(at + LeafIndexFile.slotSize)], leaf: leaf,
+                                        expectedLength: geometry.leafLength(leaf))
+        }
+        return (descriptor, leaves)
+    }
+
+    // MARK: - Directory, lock and permissions
+
+    static func prepareDirectory(_ path: String) throws(CacheError) {
+        var st = stat()
+        if stat(path, &st) != 0 {
+            do {
+                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw .cannotCreate(path: path, reason: error.localizedDescription)
+            }
+            guard stat(path, &st) == 0 else { throw .cannotCreate(path: path, reason: "it vanished") }
+        }
+        guard (st.st_mode & S_IFMT) == S_IFDIR else { throw .cannotCreate(path: path, reason: "it is not a directory") }
+        guard st.st_uid == geteuid() else { throw .notOwned(path: path) }
+        if st.st_mode & 0o077 != 0 { chmod(path, 0o700) }  // a cache of private data is private
+    }
+
+    static func takeLock(_ directory: String) throws(CacheError) -> Int32 {
+        let path = directory + "/lock"
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .cannotCreate(path: path, reason: String(cString: strerror(errno))) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let n = pread(fd, &buffer, 32, 0)
+            close(fd)
+            let pid = n > 0 ? Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+            throw .inUse(directory: directory, pid: pid)
+        }
+        ftruncate(fd, 0)
+        let text = Array("\(getpid())\n".utf8)
+        _ = text.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        return fd
+    }
+
+    static func writeCacheDirTag(_ directory: String) {
+        let path = directory + "/CACHEDIR.TAG"
+        guard !FileManager.default.fileExists(atPath: path) else { return }
+        let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a glacierfs cache; backups may skip it.\n"
+        try? FileIO.writeAtomically(Data(text.utf8), to: path)
+    }
+
+    static func defaultFreeSpaceFloor(_ directory: String) -> Int64 {
+        var st = statvfs()
+        guard statvfs(directory, &st) == 0 else { return 0 }
+        let total = Int64(st.f_blocks) * Int64(st.f_frsize)
+        return min(1 << 30, total / 20)
+    }
+
+    static func removeTree(_ path: String) {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    /// The default location: `$XDG_CACHE_HOME/glacierfs`, else `~/.cache/glacierfs`.
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let xdg = environment["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/glacierfs" }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return home + "/.cache/glacierfs"
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import GlacierFileSystem
+
+struct UnmountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unmount",
+        abstract: "Unmount a glacierfs mount and wait for its daemon to save the cache index.",
+        aliases: ["umount"])
+
+    @Argument(help: "The mountpoint.")
+    var mountpoint: String
+
+    @Option(help: "Seconds to wait for the daemon to finish.")
+    var timeout: Double = 30
+
+    func run() throws {
+        let target = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
+        guard MountPreflight.mountEntry(at: target) != nil else {
+            throw ExitCodeError("\(target) is not mounted.", GlacierExit.mountpoint)
+        }
+        let pid = StatusReader.read(mountpoint: target).map { $0.pid }
+        var result = Subprocess.run("/bin/fusermount3", ["-u", target])
+        if result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
+            // A dead daemon leaves a mount that cannot be unmounted normally.
+            result = Subprocess.run("/bin/fusermount3", ["-uz", target])
+        }
+        guard MountPreflight.mountEntry(at: target) == nil else {
+            throw ExitCodeError("could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
+                                + "Is a program still using it? (`fuser -vm \(target)`)", GlacierExit.mountpoint)
+        }
+        if let pid { waitForExit(pid) }
+        print("glacierfs: unmounted \(target)")
+    }
+
+    private func waitForExit(_ pid: Int32) {
+        let deadline = Date().addingTimeInterval(timeout)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
+    }
+}
+
+struct ExitCodeError: Error, CustomStringConvertible {
+    let message: String
+    let code: Int32
+    init(_ message: String, _ code: Int32) {
+        self.message = message
+        self.code = code
+    }
+    var description: String { message }
+}
+
+/// Runs a program and collects its combined output.
+enum Subprocess {
+    static func run(_ path: String, _ arguments: [String]) -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch { return (127, "\(path): \(error.localizedDescription)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,21 @@
+import ArgumentParser
+
+@main
+struct GlacierFSCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glacierfs",
+        abstract: "Read the output of Amazon S3 Glacier jobs as ordinary, verified, cached files.",
+        discussion: """
+            Typical use: start a retrieval, wait for it, mount, and copy the files out.
+              glacierfs retrieve photos <archive id> --wait
+              glacierfs mount ~/glacier
+              cp ~/glacier/photos/jobs/<job id>/output ./restored.tar
+
+            Try it with no AWS account: `glacierfs demo` runs everything on a local emulator.
+
+            \(GlacierExit.summary)
+            """,
+        version: "0.1.0",
+        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self, RetrieveCommand.self,
+                      InventoryCommand.self, CacheCommand.self])
+}
