@@ -100,5 +100,5 @@ package.targets += [
 package.targets += [
     .testTarget(name: "GlacierEmulatorTests", dependencies: [
         "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
-    ]),
+    ], exclude: ["Scripts"]),
 ]

@@ -15,12 +15,15 @@ public struct FUSEMountOptions: Sendable {
     /// libfuse's debug tracing.
     public var debug = false
 
+    /// The largest single read the kernel sends: one Glacier leaf.
+    static let maxReadBytes = 1 << 20
+
     public init(mountpoint: String) { self.mountpoint = mountpoint }
 
     /// The `-o` list for libfuse.
     var optionString: String {
         var options = ["ro", "default_permissions", "fsname=\(fsName.replacingOccurrences(of: ",", with: "_"))",
-                       "subtype=glacierfs", "max_read=\(1 << 20)"]
+                       "subtype=glacierfs", "max_read=\(Self.maxReadBytes)"]
         if allowOther { options.append("allow_other") }
         options += extraOptions
         return options.joined(separator: ",")

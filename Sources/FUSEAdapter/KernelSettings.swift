@@ -6,6 +6,8 @@ import Foundation
 enum KernelSettings {
     static func apply(to conn: UnsafeMutablePointer<fuse_conn_info>, options: FUSEMountOptions) {
         conn.pointee.max_readahead = UInt32(options.readaheadBytes)
+        // Must repeat the max_read mount option, or libfuse refuses the session.
+        conn.pointee.max_read = UInt32(FUSEMountOptions.maxReadBytes)
         conn.pointee.max_background = UInt32(options.maxBackground)
         conn.pointee.congestion_threshold = UInt32(options.maxBackground * 3 / 4)
         var want = conn.pointee.want
@@ -22,14 +24,24 @@ enum KernelSettings {
 
     /// The kernel caps a FUSE mount's readahead at 128 KiB unless its backing device's
     /// `read_ahead_kb` is raised, which needs root. Best effort: a failure only costs speed.
+    /// The device number comes from /proc/self/mountinfo: a stat() of the mountpoint would be a
+    /// request to this very filesystem, which is not serving yet.
     static func raiseReadahead(mountpoint: String, bytes: Int) -> Bool {
-        var st = stat()
-        guard stat(mountpoint, &st) == 0 else { return false }
-        let major = (st.st_dev >> 8) & 0xfff
-        let minor = (st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)
-        let path = "/sys/class/bdi/\(major):\(minor)/read_ahead_kb"
-        guard let handle = FileHandle(forWritingAtPath: path) else { return false }
+        guard let device = deviceNumber(of: mountpoint) else { return false }
+        guard let handle = FileHandle(forWritingAtPath: "/sys/class/bdi/\(device)/read_ahead_kb") else { return false }
         defer { try? handle.close() }
         return (try? handle.write(contentsOf: Data("\(bytes / 1024)\n".utf8))) != nil
+    }
+
+    /// "major:minor" of the mount at `mountpoint`, from the last matching mountinfo line.
+    static func deviceNumber(of mountpoint: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
+        let escaped = mountpoint.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")
+        var device: String?
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count > 4 && fields[4] == escaped { device = String(fields[2]) }
+        }
+        return device
     }
 }

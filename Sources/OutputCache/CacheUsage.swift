@@ -26,6 +26,10 @@ public struct OutputUsage: Sendable, Codable {
             return check.result == .matched ? "complete (root matched)" : "root MISMATCH"
         }
         if cachedLeaves == 0 { return "none" }
+        if kind == .inventory {
+            // Glacier sends no checksum for inventories; they are size-checked and parsed whole.
+            return cachedLeaves == leafCount ? "complete (inventory: size and format checked)" : "\(cachedLeaves) of \(leafCount) leaves"
+        }
         return "\(cachedLeaves) of \(leafCount) leaves"
     }
 }

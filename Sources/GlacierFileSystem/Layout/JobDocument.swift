@@ -11,7 +11,7 @@ enum JobDocument {
             object = decoded
         }
         object["glacierfs"] = note(entry)
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Array(data) + [UInt8(ascii: "\n")]
     }
 

@@ -1,0 +1,27 @@
+/// WAN-like shaping: a delay before the first byte of every API response and a per-connection
+/// bandwidth cap on response bodies. There is no `tc netem` on the machines this runs on, so the
+/// emulator shapes its own output.
+public struct ShapingSettings: Sendable, Equatable, Codable {
+    /// Milliseconds to wait before the first byte of each response.
+    public var firstByteLatencyMs: Int
+    /// Body bytes per second per connection; nil means unlimited.
+    public var bytesPerSecondPerConnection: Int64?
+
+    public init(firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil) {
+        self.firstByteLatencyMs = firstByteLatencyMs
+        self.bytesPerSecondPerConnection = bytesPerSecondPerConnection
+    }
+
+    public static let none = ShapingSettings()
+
+    public var isActive: Bool { firstByteLatencyMs > 0 || bytesPerSecondPerConnection != nil }
+
+    func validate() throws(ConfigurationError) {
+        guard (0...60_000).contains(firstByteLatencyMs) else {
+            throw .invalid("firstByteLatencyMs must be between 0 and 60000")
+        }
+        if let rate = bytesPerSecondPerConnection, rate < 1 {
+            throw .invalid("bytesPerSecondPerConnection must be at least 1 (or absent for no cap)")
+        }
+    }
+}

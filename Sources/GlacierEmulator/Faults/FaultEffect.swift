@@ -1,0 +1,48 @@
+import GlacierIntegrity
+import GlacierModel
+
+/// What a fault does to one response.
+enum FaultEffect {
+    /// Headers were altered in place (wrong checksum, bad Content-Range).
+    case headers
+    /// Send `at` body bytes, then close the connection (with an RST when `reset`).
+    case cut(at: Int64, reset: Bool)
+    /// XOR each listed body offset (all distinct) with a non-zero mask.
+    case flip([(offset: Int64, mask: UInt8)])
+}
+
+extension FaultPlan {
+    /// Applies header faults to `response` and returns the effect, or nil when this kind cannot
+    /// apply to this response (then nothing is injected or counted).
+    func apply(to response: inout HTTPResponse) -> FaultEffect? {
+        var rng = detailGenerator()
+        let length = response.body.length
+        switch kind {
+        case .unavailable, .throttle:
+            return nil  // these replace the answer, before the operation runs
+        case .wrongChecksum:
+            guard let real = response.headers.first(name: GlacierProtocol.Header.treeHash) else { return nil }
+            response.headers.replaceOrAdd(name: GlacierProtocol.Header.treeHash, value: SHA256.hash(real + "!").hex)
+            return .headers
+        case .badContentRange:
+            guard let header = response.headers.first(name: "Content-Range"),
+                  let parsed = ContentRange(header: header) else { return nil }
+            // Shift the range (and total) by one: well formed, but not what was asked or sent.
+            let total = parsed.total.map { String($0 + 1) } ?? "*"
+            response.headers.replaceOrAdd(name: "Content-Range",
+                                          value: "bytes \(parsed.range.first + 1)-\(parsed.range.last + 1)/\(total)")
+            return .headers
+        case .flip:
+            guard length > 0 else { return nil }
+            var offsets = Set<Int64>()
+            let wanted = min(length, Int64(1 + rng.next() % 3))
+            while offsets.count < wanted { offsets.insert(Int64(rng.next() % UInt64(length))) }
+            return .flip(offsets.sorted().map { ($0, UInt8(1 + rng.next() % 255)) })
+        case .truncate:
+            guard length > 0 else { return nil }
+            return .cut(at: Int64(rng.next() % UInt64(length)), reset: false)
+        case .reset:
+            return .cut(at: length > 0 ? Int64(rng.next() % UInt64(length)) : 0, reset: true)
+        }
+    }
+}

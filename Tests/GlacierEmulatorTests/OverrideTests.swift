@@ -1,0 +1,72 @@
+import Foundation
+import GlacierEmulator
+import Testing
+
+/// Hostile answers on demand: job-description overrides and verbatim response overrides.
+@Suite struct OverrideTests {
+    @Test func jobOverridesReplaceServedFieldsVerbatim() async throws {
+        try await withEmulator { server, _ in
+            let g = RawGlacier(port: server.port)
+            try await g.createVault()
+            let job = try await g.retrieve(try await g.upload(testBytes(count: 10, seed: 1)))
+            let hostile = #"{"ArchiveSizeInBytes":99999999999999999999,"InventorySizeInBytes":-5,"Completed":"yes"}"#
+            let set = try await RawHTTP.admin(port: server.port, method: "PUT",
+                                              path: "vaults/raw-vault/jobs/\(job)/override", json: hostile)
+            #expect(set.status == 204)
+            let described = try await g.get("/jobs/\(job)")
+            #expect(described.text.contains(#""ArchiveSizeInBytes":99999999999999999999"#))
+            #expect(described.text.contains(#""InventorySizeInBytes":-5"#))
+            #expect(described.text.contains(#""Completed":"yes""#))
+            #expect(described.text.contains(#""StatusCode":"Succeeded""#), "other fields are kept")
+            let listed = try await g.get("/jobs")
+            #expect(listed.text.contains("99999999999999999999"))
+            #expect(try await g.output(job).status == 200, "the output itself is unaffected")
+            _ = try await RawHTTP.admin(port: server.port, method: "PUT", path: "vaults/raw-vault/jobs/\(job)/override",
+                                        json: "{}")
+            #expect(!(try await g.get("/jobs/\(job)")).text.contains("99999999999999999999"))
+        }
+    }
+
+    @Test func responseOverridesReplaceTheNextAnswers() async throws {
+        try await withEmulator { server, _ in
+            let body = #"{"VaultList": [ {"VaultName": "#
+            let set = try await RawHTTP.admin(port: server.port, method: "POST", path: "response-overrides", json: """
+                {"operation":"ListVaults","status":200,"headers":{"Content-Type":"application/json","X-Test":"1"},
+                 "body":"\(body.replacingOccurrences(of: "\"", with: "\\\""))","count":2}
+                """)
+            #expect(set.status == 204)
+            for _ in 0..<2 {
+                let r = try await RawHTTP.request(port: server.port, method: "GET", path: "/-/vaults")
+                #expect(r.status == 200 && r.text == body && r.header("X-Test") == "1")
+                #expect(r.header("x-amzn-RequestId") == nil, "verbatim: nothing added but Content-Length")
+            }
+            let normal = try await RawHTTP.request(port: server.port, method: "GET", path: "/-/vaults")
+            #expect(normal.json != nil && normal.header("X-Test") == nil)
+            try server.addResponseOverride(ResponseOverride(status: 500, body: "oops"), for: "DescribeVault")
+            let r = try await RawHTTP.request(port: server.port, method: "GET", path: "/-/vaults/anything")
+            #expect(r.status == 500 && r.text == "oops")
+        }
+    }
+
+    @Test func shapingAddsLatencyAndCapsBandwidth() async throws {
+        try await withEmulator(configure: { $0.shaping = ShapingSettings(firstByteLatencyMs: 300) }) { server, _ in
+            let g = RawGlacier(port: server.port)
+            try await g.createVault()
+            let data = testBytes(count: 600_000, seed: 8)
+            let job = try await g.retrieve(try await g.upload(data))
+            var start = ContinuousClock.now
+            _ = try await g.get("/jobs/\(job)")
+            #expect(ContinuousClock.now - start >= .milliseconds(300))
+
+            let set = try await RawHTTP.admin(port: server.port, method: "PUT", path: "shaping",
+                                              json: #"{"firstByteLatencyMs":0,"bytesPerSecondPerConnection":1000000}"#)
+            #expect(set.status == 200)
+            start = ContinuousClock.now
+            let r = try await g.output(job)
+            let elapsed = ContinuousClock.now - start
+            #expect(r.body == data)
+            #expect(elapsed >= .milliseconds(500), "600 kB at 1 MB/s takes about 0.6 s, took \(elapsed)")
+            #expect(elapsed < .seconds(5))
+        }
+    }
+}
