@@ -6,3 +6,5 @@
 int glfs_punch_hole(int fd, off_t offset, off_t length) {
     return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
 }
+
+int glfs_o_direct(void) { return O_DIRECT; }

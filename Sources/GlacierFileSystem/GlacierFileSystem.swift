@@ -282,6 +282,17 @@ public final class GlacierFileSystem: Sendable {
         readers.withLock { $0[catalog.outputKey(vault: vault, jobId: job)] }
     }
 
+    /// Writes changed cache metadata every `interval` seconds, so a crash loses little of it.
+    /// (Leaves need no flush: their index slots are written as they are stored.)
+    public func startPeriodicFlush(interval: Double = 30) {
+        Task.detached { [cache] in
+            while true {
+                try? await Task.sleep(nanoseconds: UInt64(interval * 1e9))
+                cache.flush()
+            }
+        }
+    }
+
     /// Flushes cache metadata; call before unmounting.
     public func shutdown() {
         cache.flush()

@@ -6,4 +6,7 @@
 // zeros. Swift's Glibc module does not export fallocate(2) or its flags. Returns 0 or -errno.
 int glfs_punch_hole(int fd, off_t offset, off_t length);
 
+// O_DIRECT, which Swift's Glibc module hides behind _GNU_SOURCE.
+int glfs_o_direct(void);
+
 #endif

@@ -40,9 +40,11 @@ struct AccessPattern {
         }
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }
         let current = Int(offset / Int64(leafSize))
-        let target = current ..< min(leafCount, current + windowLeaves)
-        let start = max(target.lowerBound, prefetchedTo)
         let nodeCap = max(1, min(maxNodeLeaves, windowLeaves / 2))
+        // End on a node boundary, so each step of the window is made of whole, aligned nodes.
+        let alignedEnd = (current + windowLeaves + nodeCap - 1) / nodeCap * nodeCap
+        let target = current ..< min(leafCount, alignedEnd)
+        let start = max(target.lowerBound, prefetchedTo)
         guard start < target.upperBound else { return Decision(prefetch: nil, maxNodeLeaves: nodeCap, isRandom: false) }
         prefetchedTo = target.upperBound
         return Decision(prefetch: start ..< target.upperBound, maxNodeLeaves: nodeCap, isRandom: false)

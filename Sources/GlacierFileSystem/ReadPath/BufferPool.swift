@@ -40,8 +40,16 @@ final class BufferPool: Sendable {
         }
     }
 
-    /// A buffer now, or nil when the budget is spent. With `evenOverBudget`, allocates anyway
-    /// (for short-lived reads that must not wait).
+    /// A buffer now: within the budget if dropping held leaves makes room, else over it (for
+    /// short reads that must not wait; the memory returns as soon as the read is answered).
+    func acquireNow(capacity: Int) -> NodeBuffer {
+        while true {
+            if let buffer = tryAcquire(capacity: capacity) { return buffer }
+            if !reclaim() { return tryAcquire(capacity: capacity, evenOverBudget: true)! }
+        }
+    }
+
+    /// A buffer now, or nil when the budget is spent. With `evenOverBudget`, allocates anyway.
     func tryAcquire(capacity: Int, evenOverBudget: Bool = false) -> NodeBuffer? {
         enum Step { case reuse(IdleMemory), allocate, release(IdleMemory), full }
         while true {

@@ -15,7 +15,7 @@ final class NodeBuffer: @unchecked Sendable {  // Raw memory; write-once-then-re
 
     /// Memory outside any pool, for small reads.
     static func unpooled(capacity: Int) -> NodeBuffer {
-        NodeBuffer(base: UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 64),
+        NodeBuffer(base: UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 4096),
                    capacity: capacity, pool: nil)
     }
 

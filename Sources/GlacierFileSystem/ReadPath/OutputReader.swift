@@ -31,6 +31,7 @@ final class OutputReader: Sendable {
         var refusalLogged = false
         var rootChecked = false
         var inventoryLoading = false
+        var headersRecorded = false
     }
 
     init(id: Int, vault: String, jobId: String, shape: JobOutputShape, entry: CachedOutput, services: ReadServices) {
@@ -109,7 +110,7 @@ final class OutputReader: Sendable {
     /// Reads a cached leaf back and checks its SHA-256; nil if it is gone or fails the check.
     private func loadFromDisk(_ leaf: Int) -> LeafView? {
         let length = geometry.leafLength(leaf)
-        guard let buffer = services.pool.tryAcquire(capacity: leafSize, evenOverBudget: true) else { return nil }
+        let buffer = services.pool.acquireNow(capacity: leafSize)
         guard entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length)) else {
             return nil
         }
@@ -205,14 +206,17 @@ final class OutputReader: Sendable {
     }
 
     /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).
+    /// Written to disk with the other metadata later: never an fsync on the read path.
     private func recordResponseHeaders(_ checked: VerifiedOutputRange) {
-        let known = entry.descriptor
-        guard known.archiveDescription == nil || known.contentType == nil else { return }
+        let first = state.withLock { s -> Bool in
+            defer { s.headersRecorded = true }
+            return !s.headersRecorded
+        }
+        guard first else { return }
         entry.updateDescriptor { d in
-            d.archiveDescription = d.archiveDescription ?? checked.archiveDescription
+            d.archiveDescription = d.archiveDescription ?? checked.archiveDescription ?? ""
             d.contentType = d.contentType ?? checked.contentType
         }
-        entry.flushDescriptor()
     }
 
     /// Waits for one leaf.

@@ -38,6 +38,7 @@ struct MountDaemon {
         let filesystem = GlacierFileSystem(client: client, cache: cache, configuration: configuration,
                                            logger: Logger(label: "glacierfs.fs"))
         let warm = try runBlocking { await filesystem.warmUp() }
+        filesystem.startPeriodicFlush()
         if command.allowUnverified {
             logger.warning("--allow-unverified: outputs of unaligned retrievals are served WITHOUT checksum verification")
         }
