@@ -88,7 +88,7 @@ let package = Package(
 
 package.targets += [
     .target(name: "GlacierTestSupport", dependencies: [
-        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel",
+        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport",
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
@@ -96,9 +96,16 @@ package.targets += [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
         .product(name: "Logging", package: "swift-log"),
     ], exclude: ["Scripts"]),
+    .testTarget(name: "FileSystemTests", dependencies: [
+        "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierTestSupport",
+    ]),
 ]
 package.targets += [
     .testTarget(name: "GlacierEmulatorTests", dependencies: [
         "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
     ], exclude: ["Scripts"]),
+]
+package.targets += [
+    .testTarget(name: "UserSurfaceTests", dependencies: ["GlacierTestSupport", "GlacierClient", "GlacierEmulator"],
+                exclude: ["README.md"]),
 ]

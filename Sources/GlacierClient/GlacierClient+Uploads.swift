@@ -40,6 +40,12 @@ extension GlacierClient {
                                          partSize: partSize, parallelParts: parallelParts)
     }
 
+    public func deleteArchive(vault: String, archiveId: String) async throws(GlacierError) {
+        let request = GlacierRequest(operation: "DeleteArchive", method: "DELETE",
+                                     pathSegments: ["vaults", vault, "archives", archiveId])
+        try await execute(request, timeout: configuration.operationTimeoutSeconds) { _ in () }
+    }
+
     private func uploadMultipart(vault: String, file path: String, size: Int64, description: String?,
                                  partSize: Int64, parallelParts: Int) async throws(GlacierError) -> UploadedArchive {
         var initiate = GlacierRequest(operation: "InitiateMultipartUpload", method: "POST",

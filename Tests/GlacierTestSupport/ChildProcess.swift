@@ -89,6 +89,20 @@ public final class ChildProcess: Sendable {
 
     public var output: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 
+    /// `wait`, on a thread of its own, so no concurrency thread is blocked meanwhile.
+    public func waitAsync(timeout: Double) async -> Int32? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.wait(timeout: timeout)) }
+        }
+    }
+
+    /// `waitForLine`, on a thread of its own.
+    public func waitForLineAsync(timeout: Double, where match: @escaping @Sendable (String) -> Bool) async -> String? {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: self.waitForLine(timeout: timeout, where: match)) }
+        }
+    }
+
     /// Waits until a line of its output matches, returning that line.
     public func waitForLine(timeout: Double, where match: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeout)

@@ -1,0 +1,150 @@
+import AWSSigning
+import Foundation
+import GlacierClient
+import HTTPTransport
+
+/// The `glacier-emulator` binary running as a child process, driven through its admin API.
+/// Tests that mount use this rather than an in-process emulator: the test's own blocking reads
+/// of the mount then cannot starve the server.
+public final class EmulatorProcess: Sendable {
+    public let child: ChildProcess
+    public let endpoint: String
+    public let dataDirectory: URL
+    public let credentials: AWSCredentialSet
+    let admin = HTTPClient()
+
+    public static func start(jobDelay: Double = 0, outputLifetime: Double? = nil, extraArguments: [String] = [],
+                             dataDirectory: URL? = nil, port: Int = 0,
+                             credentials: AWSCredentialSet? = nil) async throws -> EmulatorProcess {
+        let dir = dataDirectory ?? TempDirectory.make("emulator")
+        let creds = credentials ?? AWSCredentialSet(accessKeyId: EmulatorHarness.accessKey,
+                                                    secretAccessKey: "test-secret-" + UUID().uuidString)
+        var env = ProcessInfo.processInfo.environment
+        env["GLACIER_EMULATOR_ACCESS_KEY"] = creds.accessKeyId
+        env["GLACIER_EMULATOR_SECRET_KEY"] = creds.secretAccessKey
+        var arguments = ["--listen", "127.0.0.1:\(port)", "--data-dir", dir.path, "--job-delay", String(jobDelay)]
+        if let outputLifetime { arguments += ["--output-lifetime", String(outputLifetime)] }
+        let child = try ChildProcess.start(TestPaths.binary("glacier-emulator"), arguments + extraArguments,
+                                           environment: env, logFile: dir.path + ".log")
+        guard let line = await child.waitForLineAsync(timeout: 30, where: { $0.hasPrefix("listening on ") }) else {
+            child.kill9()
+            throw SeedError("glacier-emulator did not start: \(child.output)")
+        }
+        return EmulatorProcess(child: child, endpoint: String(line.dropFirst("listening on ".count)), dataDirectory: dir,
+                               credentials: creds)
+    }
+
+    /// Runs `body` with a fresh emulator process, stopping it and removing its data afterwards.
+    public static func with<T>(jobDelay: Double = 0, outputLifetime: Double? = nil, extraArguments: [String] = [],
+                               _ body: (EmulatorProcess) async throws -> T) async throws -> T {
+        let emulator = try await start(jobDelay: jobDelay, outputLifetime: outputLifetime, extraArguments: extraArguments)
+        do {
+            let result = try await body(emulator)
+            emulator.stopAndRemove()
+            return result
+        } catch {
+            emulator.stopAndRemove()
+            throw error
+        }
+    }
+
+    init(child: ChildProcess, endpoint: String, dataDirectory: URL, credentials: AWSCredentialSet) {
+        self.child = child
+        self.endpoint = endpoint
+        self.dataDirectory = dataDirectory
+        self.credentials = credentials
+    }
+
+    public var port: Int { Int(endpoint.split(separator: ":").last ?? "") ?? 0 }
+
+    /// What a child process (the mount) needs to sign requests to this emulator.
+    public var environment: [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
+        env["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey
+        env["AWS_EC2_METADATA_DISABLED"] = "true"
+        env["AWS_CONFIG_FILE"] = "/dev/null"
+        env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
+        env.removeValue(forKey: "AWS_SESSION_TOKEN")
+        env.removeValue(forKey: "AWS_PROFILE")
+        return env
+    }
+
+    public func client(retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2))
+        -> GlacierClient {
+        GlacierClient(configuration: GlacierClientConfiguration(endpoint: endpoint, region: "us-east-1", retry: retry),
+                      credentials: StaticCredentials(credentials))
+    }
+
+    public func stop() { child.stop() }
+
+    public func stopAndRemove() {
+        child.stop()
+        try? FileManager.default.removeItem(at: dataDirectory)
+        try? FileManager.default.removeItem(atPath: child.logFile)
+    }
+
+    // MARK: - Admin API
+
+    /// Counters since start (or the last reset).
+    public struct Statistics: Sendable, Decodable {
+        public var faults: [String: Int]
+        public var faultsTotal: Int
+        public var requests: [String: Int]
+        public var bytesServed: Int64
+    }
+
+    public func statistics() async throws -> Statistics {
+        try JSONDecoder().decode(Statistics.self, from: Data(try await call("GET", "stats")))
+    }
+
+    public func requests(_ operation: String) async throws -> Int { try await statistics().requests[operation] ?? 0 }
+
+    public func resetStatistics() async throws { _ = try await call("DELETE", "stats") }
+
+    /// Fault rates by kind (`flip`, `truncate`, `reset`, `unavailable`, `throttle`, `wrong-checksum`,
+    /// `bad-content-range`).
+    public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"]) async throws {
+        let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations]
+        _ = try await call("PUT", "faults", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    public func setShaping(firstByteLatencyMs: Int, bytesPerSecondPerConnection: Int64?) async throws {
+        var body: [String: Any] = ["firstByteLatencyMs": firstByteLatencyMs]
+        if let b = bytesPerSecondPerConnection { body["bytesPerSecondPerConnection"] = b }
+        _ = try await call("PUT", "shaping", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    public func advanceJobClock(by seconds: Double) async throws {
+        _ = try await call("POST", "job-clock", body: Data("{\"advanceSeconds\":\(seconds)}".utf8))
+    }
+
+    /// Replaces fields of a job's description as the service serves it (raw JSON members).
+    public func overrideJob(vault: String, jobId: String, json: String) async throws {
+        _ = try await call("PUT", "vaults/\(vault)/jobs/\(jobId)/override", body: Data(json.utf8))
+    }
+
+    public func createSyntheticJobs(vault: String, count: Int, archiveId: String?) async throws {
+        var body: [String: Any] = ["count": count]
+        if let archiveId { body["archiveId"] = archiveId }
+        _ = try await call("POST", "vaults/\(vault)/synthetic-jobs", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// The next `count` responses to `operation` are replaced by this raw answer.
+    public func overrideResponses(_ operation: String, status: Int, headers: [String: String] = [:], body: String,
+                                  count: Int = 1) async throws {
+        let json: [String: Any] = ["operation": operation, "status": status, "headers": headers, "body": body, "count": count]
+        _ = try await call("POST", "response-overrides", body: try JSONSerialization.data(withJSONObject: json))
+    }
+
+    private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> [UInt8] {
+        var headers = HTTPHeaders()
+        if body != nil { headers.add("Content-Type", "application/json") }
+        let r = try await admin.send(HTTPRequest(method: method, url: "\(endpoint)/_emulator/\(path)", headers: headers,
+                                                 body: body.map { .bytes(Array($0)) } ?? .none, timeoutSeconds: 30))
+        guard (200..<300).contains(r.status) else {
+            throw SeedError("admin \(method) \(path): HTTP \(r.status) \(String(decoding: r.body, as: UTF8.self))")
+        }
+        return r.body
+    }
+}

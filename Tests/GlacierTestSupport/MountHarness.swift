@@ -1,0 +1,161 @@
+import Foundation
+
+/// A real glacierfs mount for a test: the built `glacierfs` binary, mounted in the background
+/// against an emulator, and unmounted (with its daemon stopped) in every exit path via `with`.
+public final class MountedFileSystem: Sendable {
+    public let mountpoint: String
+    public let cacheDirectory: String
+    public let endpoint: String
+    public let environment: [String: String]
+    public let arguments: [String]
+
+    /// Mounts with `glacierfs mount MOUNTPOINT --endpoint ... --cache-dir ... EXTRA`, returning once
+    /// the command reports the mount ready. Throws with the command's output if it fails.
+    public static func mount(endpoint: String, environment: [String: String], cacheDirectory: String,
+                             mountpoint: String? = nil, extraArguments: [String] = []) async throws -> MountedFileSystem {
+        let target = mountpoint ?? TempDirectory.make("mnt").path
+        try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let arguments = ["mount", target, "--endpoint", endpoint, "--cache-dir", cacheDirectory] + extraArguments
+        let result = try await Command.run(TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
+        guard result.status == 0 else {
+            throw SeedError("glacierfs mount failed (\(result.status)): \(result.output)")
+        }
+        return MountedFileSystem(mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
+                                 environment: environment, arguments: arguments)
+    }
+
+    init(mountpoint: String, cacheDirectory: String, endpoint: String, environment: [String: String], arguments: [String]) {
+        self.mountpoint = mountpoint
+        self.cacheDirectory = cacheDirectory
+        self.endpoint = endpoint
+        self.environment = environment
+        self.arguments = arguments
+    }
+
+    /// Mounts, runs `body`, and unmounts however `body` ends.
+    public static func with<T>(endpoint: String, environment: [String: String], cacheDirectory: String,
+                               extraArguments: [String] = [], _ body: (MountedFileSystem) async throws -> T) async throws -> T {
+        let mounted = try await mount(endpoint: endpoint, environment: environment, cacheDirectory: cacheDirectory,
+                                      extraArguments: extraArguments)
+        do {
+            let result = try await body(mounted)
+            await mounted.unmount()
+            return result
+        } catch {
+            await mounted.unmount()
+            throw error
+        }
+    }
+
+    /// The daemon's pid, from its status attribute (blocking form).
+    public var daemonPid: pid_t? {
+        let out = try? Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
+                                   timeout: 30)
+        return out.flatMap { Self.pid(in: $0.output) }
+    }
+
+    static func pid(in text: String) -> pid_t? {
+        guard let range = text.range(of: "\"pid\" : ") ?? text.range(of: "\"pid\":") else { return nil }
+        return pid_t(text[range.upperBound...].prefix { $0.isNumber || $0 == " " }.trimmingCharacters(in: .whitespaces))
+    }
+
+    /// Unmounts (blocking form).
+    public func unmount() {
+        let pid = daemonPid
+        _ = try? Command.run(TestPaths.binary("glacierfs"), ["unmount", mountpoint], environment: environment, timeout: 60)
+        if Self.isMountpoint(mountpoint) { _ = try? Command.run("/bin/fusermount3", ["-uz", mountpoint], timeout: 30) }
+        if let pid, kill(pid, 0) == 0 {
+            kill(pid, SIGKILL)
+            usleep(100_000)
+        }
+    }
+
+    /// Mounts (blocking form).
+    public static func mount(endpoint: String, environment: [String: String], cacheDirectory: String,
+                             mountpoint: String? = nil, extraArguments: [String] = []) throws -> MountedFileSystem {
+        let target = mountpoint ?? TempDirectory.make("mnt").path
+        try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        let arguments = ["mount", target, "--endpoint", endpoint, "--cache-dir", cacheDirectory] + extraArguments
+        let result = try Command.run(TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
+        guard result.status == 0 else { throw SeedError("glacierfs mount failed (\(result.status)): \(result.output)") }
+        return MountedFileSystem(mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
+                                 environment: environment, arguments: arguments)
+    }
+
+    /// The daemon's pid, from its status attribute.
+    public func daemonPid() async -> pid_t? {
+        let out = try? await Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
+                                         timeout: 30)
+        return out.flatMap { Self.pid(in: $0.output) }
+    }
+
+    public var isMounted: Bool { Self.isMountpoint(mountpoint) }
+
+    /// Unmounts with `glacierfs unmount`, falling back to a lazy unmount and killing the daemon,
+    /// so a failed test never leaves a mount or a process behind.
+    public func unmount() async {
+        let pid = await daemonPid()
+        _ = try? await Command.run(TestPaths.binary("glacierfs"), ["unmount", mountpoint], environment: environment,
+                                   timeout: 60)
+        if Self.isMountpoint(mountpoint) {
+            _ = try? await Command.run("/bin/fusermount3", ["-uz", mountpoint], timeout: 30)
+        }
+        if let pid, kill(pid, 0) == 0 {
+            kill(pid, SIGKILL)
+            usleep(100_000)
+        }
+    }
+
+    public func path(_ relative: String) -> String { mountpoint + "/" + relative }
+
+    public static func isMountpoint(_ path: String) -> Bool {
+        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
+        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+    }
+}
+
+/// Runs a command to completion with a timeout, collecting stdout and stderr together.
+public enum Command {
+    public struct Result: Sendable {
+        public let status: Int32
+        public let output: String
+    }
+
+    /// Runs to completion, waiting on a thread of its own (never on a concurrency thread).
+    public static func run(_ executable: String, _ arguments: [String],
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           timeout: Double = 300) async throws -> Result {
+        let child = try ChildProcess.start(executable, arguments, environment: environment)
+        defer { try? FileManager.default.removeItem(atPath: child.logFile) }
+        guard let status = await child.waitAsync(timeout: timeout) else {
+            child.kill9()
+            throw SeedError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
+        }
+        return Result(status: status, output: child.output)
+    }
+
+    /// The blocking form, for synchronous code. In async code the async overload is chosen, which
+    /// keeps concurrency threads free (an in-process emulator needs them).
+    public static func run(_ executable: String, _ arguments: [String],
+                           environment: [String: String] = ProcessInfo.processInfo.environment,
+                           timeout: Double = 300) throws -> Result {
+        let child = try ChildProcess.start(executable, arguments, environment: environment)
+        defer { try? FileManager.default.removeItem(atPath: child.logFile) }
+        guard let status = child.wait(timeout: timeout) else {
+            child.kill9()
+            throw SeedError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
+        }
+        return Result(status: status, output: child.output)
+    }
+
+    public static func shell(_ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                             timeout: Double = 300) throws -> Result {
+        try run("/bin/sh", ["-c", script], environment: environment, timeout: timeout)
+    }
+
+    /// Runs `/bin/sh -c script`.
+    public static func shell(_ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+                             timeout: Double = 300) async throws -> Result {
+        try await run("/bin/sh", ["-c", script], environment: environment, timeout: timeout)
+    }
+}
