@@ -99,6 +99,9 @@ package.targets += [
     .testTarget(name: "FileSystemTests", dependencies: [
         "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierTestSupport",
     ]),
+    .testTarget(name: "ReliabilityTests", dependencies: [
+        "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
+    ]),
 ]
 package.targets += [
     .testTarget(name: "GlacierEmulatorTests", dependencies: [

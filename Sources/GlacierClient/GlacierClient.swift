@@ -57,7 +57,7 @@ public final class GlacierClient: Sendable {
                         // Keys may have rotated under us: look them up again once.
                         refreshedCredentials = true
                         credentialSource.invalidate()
-                        logger.info("service refused the credentials; resolving them again",
+                        logger.notice("service refused the credentials; resolving them again",
                                     metadata: ["operation": "\(request.operation)", "code": "\(details.code)"])
                         continue
                     }

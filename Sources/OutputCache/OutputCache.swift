@@ -144,6 +144,7 @@ public final class OutputCache: Sendable {
     // MARK: - Startup
 
     private func loadEntries() {
+        removeTemporaryFiles(in: directory)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputsDirectory) else { return }
         var loaded: [(CachedOutput, [Int])] = []
         for name in names {

@@ -17,5 +17,5 @@ struct GlacierFSCommand: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self, RetrieveCommand.self,
-                      InventoryCommand.self, CacheCommand.self])
+                      InventoryCommand.self, CacheCommand.self, DemoCommand.self])
 }

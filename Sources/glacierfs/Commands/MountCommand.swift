@@ -76,6 +76,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once.")
     var parallelFetches = 16
 
+    @Option(name: .customLong("listing-ttl"), help: "Seconds a vault or job listing is used before it is fetched again.")
+    var listingTTL: Double = 60
+
     @Option(name: .customLong("ready-fd"), help: .hidden)
     var readyFD: Int32?
 
@@ -86,6 +89,7 @@ struct MountCommand: ParsableCommand {
         guard memoryLimit.bytes >= 48 << 20 else { throw ValidationError("--memory-limit must be at least 48M") }
         guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
         guard (1...128).contains(parallelFetches) else { throw ValidationError("--parallel-fetches must be 1 to 128") }
+        guard listingTTL >= 0, listingTTL <= 86_400 else { throw ValidationError("--listing-ttl must be 0 to 86400 seconds") }
         for vault in vaults where !NameCheck.isVaultName(vault) {
             throw ValidationError("'\(vault)' is not a vault name (1-255 of letters, digits, '_', '-' and '.')")
         }

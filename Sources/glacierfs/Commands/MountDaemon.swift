@@ -35,6 +35,7 @@ struct MountDaemon {
         configuration.allowUnverified = command.allowUnverified
         configuration.memoryBudgetBytes = Int(command.memoryLimit.bytes)
         configuration.maxParallelFetches = command.parallelFetches
+        configuration.listingTTLSeconds = command.listingTTL
         let filesystem = GlacierFileSystem(client: client, cache: cache, configuration: configuration,
                                            logger: Logger(label: "glacierfs.fs"))
         let warm = try runBlocking { await filesystem.warmUp() }

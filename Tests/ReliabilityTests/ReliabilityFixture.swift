@@ -1,0 +1,96 @@
+import Foundation
+import GlacierClient
+import GlacierFileSystem
+import GlacierTestSupport
+
+/// Archives of chosen sizes on an emulator process, retrieved whole, with their source files.
+struct ReliabilityFixture {
+    static let mib = 1 << 20
+
+    /// Multiplies iteration counts and sizes: 1 in CI, higher in `.ci/stress`.
+    static let stress = max(1, Int(ProcessInfo.processInfo.environment["GLACIERFS_STRESS"] ?? "") ?? 1)
+
+    let emulator: EmulatorProcess
+    let client: GlacierClient
+    let directory: URL
+    let outputs: [(job: String, source: URL)]
+
+    var cacheDirectory: String { directory.appendingPathComponent("cache").path }
+    func path(_ m: MountedFileSystem, _ index: Int) -> String { m.path("v/jobs/\(outputs[index].job)/output") }
+
+    static func with(sizes: [Int], jobDelay: Double = 0, extraEmulatorArguments: [String] = [],
+                     _ body: (ReliabilityFixture) async throws -> Void) async throws {
+        try await EmulatorProcess.with(jobDelay: jobDelay, extraArguments: extraEmulatorArguments) { (emulator: EmulatorProcess) async throws in
+            try await TempDirectory.with("reliability") { (dir: URL) async throws in
+                let client = emulator.client()
+                try await client.createVault("v")
+                var outputs: [(String, URL)] = []
+                for size in sizes {
+                    let file = try Seed.randomFile(size: size, in: dir)
+                    let archive = try await client.uploadArchive(vault: "v", file: file.path)
+                    let job = try await client.initiateArchiveRetrieval(vault: "v", archiveId: archive.archiveId)
+                    try await Seed.waitForJob(client, vault: "v", jobId: job.jobId)
+                    outputs.append((job.jobId, file))
+                }
+                try await body(ReliabilityFixture(emulator: emulator, client: client, directory: dir, outputs: outputs))
+            }
+        }
+    }
+
+    func mount(_ extra: [String] = [], _ body: (MountedFileSystem) async throws -> Void) async throws {
+        try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
+                                         cacheDirectory: cacheDirectory, extraArguments: extra, body)
+    }
+
+    static func sha256(_ path: String) async throws -> String? {
+        let r = try await Command.run("/usr/bin/sha256sum", [path])
+        return r.status == 0 ? String(r.output.prefix(64)) : nil
+    }
+
+    /// The sources' hashes, computed once.
+    func sourceHashes() async throws -> [String] {
+        var hashes: [String] = []
+        for o in outputs { hashes.append(try await Self.sha256(o.source.path)!) }
+        return hashes
+    }
+}
+
+extension MountedFileSystem {
+    /// The daemon's status document, from the root's extended attribute.
+    func status() async throws -> FileSystemStatus {
+        let r = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n",
+                                                            GlacierFileSystem.statusAttribute, mountpoint])
+        guard r.status == 0 else { throw SeedError("no status: \(r.output)") }
+        return try JSONDecoder().decode(FileSystemStatus.self, from: Data(r.output.utf8))
+    }
+
+    /// The daemon's peak resident memory in bytes (VmHWM).
+    func daemonPeakRSS() async -> Int? {
+        guard let pid = await daemonPid(),
+              let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+        return Int(line.split(separator: " ").dropFirst().first ?? "").map { $0 * 1024 }
+    }
+
+    var log: String { (try? String(contentsOfFile: cacheDirectory + "/glacierfs.log", encoding: .utf8)) ?? "" }
+}
+
+/// A small tmpfs for the cache, unmounted in every exit path.
+enum SmallFilesystem {
+    static func with(megabytes: Int, _ body: (String) async throws -> Void) async throws {
+        let dir = TempDirectory.make("tmpfs").path
+        let r = try await Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", dir])
+        guard r.status == 0 else { throw SeedError("cannot mount a tmpfs: \(r.output)") }
+        do {
+            try await body(dir)
+            _ = try? await Command.run("/bin/umount", ["-l", dir])
+        } catch {
+            _ = try? await Command.run("/bin/umount", ["-l", dir])
+            throw error
+        }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// One line per area for the closing note's figures.
+func report(_ line: String) { print("reliability \(line)") }

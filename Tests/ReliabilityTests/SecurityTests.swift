@@ -1,0 +1,89 @@
+import Foundation
+import GlacierTestSupport
+import Testing
+
+/// Secrets stay secret, the cache is private, and nothing is opened wider than asked.
+@Suite(.serialized) struct SecurityTests {
+    @Test func secretsAppearNowhereWeWrite() async throws {
+        try await ReliabilityFixture.with(sizes: [2 * ReliabilityFixture.mib]) { (f: ReliabilityFixture) async throws in
+            let secret = f.emulator.credentials.secretAccessKey
+            try await f.mount(["--log-level", "trace"]) { (m: MountedFileSystem) async throws in
+                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
+                _ = try String(contentsOfFile: m.path("v/jobs/\(f.outputs[0].job)/job.json"), encoding: .utf8)
+                let xattrs = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "-R", "-d", "-m", "-", m.mountpoint])
+                let status = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "-n", "user.glacierfs.status",
+                                                                          m.mountpoint])
+                let jobs = try await Command.run(TestPaths.binary("glacierfs"), ["jobs", "v", "--endpoint", f.emulator.endpoint,
+                                                                                  "--log-level", "trace"],
+                                                 environment: f.emulator.environment)
+                let pid = await m.daemonPid()!
+                let cmdline = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+                for (what, text) in [("xattrs", xattrs.output), ("status", status.output), ("jobs command", jobs.output),
+                                     ("process title", cmdline), ("log", m.log)] {
+                    #expect(!text.isEmpty, "\(what) was read")
+                    #expect(!text.contains(secret), "the secret key appears in the \(what)")
+                }
+                #expect(m.log.contains("operation=GetJobOutput"), "request-level debug logs were on")
+            }
+            // Every file the cache holds.
+            let grep = try await Command.run("/bin/grep", ["-rl", "--", secret, f.cacheDirectory])
+            #expect(grep.status == 1, "grep found the secret in: \(grep.output)")
+        }
+    }
+
+    @Test func allowOtherIsOffByDefaultAndComesWithDefaultPermissions() async throws {
+        try await ReliabilityFixture.with(sizes: [ReliabilityFixture.mib]) { (f: ReliabilityFixture) async throws in
+            func options(_ m: MountedFileSystem) throws -> [String] {
+                let mounts = try String(contentsOfFile: "/proc/mounts", encoding: .utf8)
+                let line = mounts.split(separator: "\n").first { $0.split(separator: " ")[1] == m.mountpoint }!
+                return line.split(separator: " ")[3].split(separator: ",").map(String.init)
+            }
+            try await f.mount { (m: MountedFileSystem) async throws in
+                let o = try options(m)
+                #expect(!o.contains("allow_other"))
+                #expect(o.contains("default_permissions") && o.contains("ro"))
+            }
+            try await f.mount(["--allow-other"]) { (m: MountedFileSystem) async throws in
+                let o = try options(m)
+                #expect(o.contains("allow_other") && o.contains("default_permissions"))
+            }
+        }
+    }
+
+    @Test func theEmulatorListensOnLoopbackByDefault() async throws {
+        try await EmulatorProcess.with { (emulator: EmulatorProcess) async throws in
+            #expect(emulator.endpoint.hasPrefix("http://127.0.0.1:"))
+            let ss = try await Command.run("/bin/ss", ["-ltnH", "sport = :\(emulator.port)"])
+            #expect(ss.output.contains("127.0.0.1:\(emulator.port)") && !ss.output.contains("0.0.0.0:\(emulator.port)"),
+                    "\(ss.output)")
+        }
+    }
+
+    @Test func tlsVerificationFailsClosed() async throws {
+        try await TempDirectory.with("tls") { (dir: URL) async throws in
+            let key = dir.appendingPathComponent("key.pem").path, cert = dir.appendingPathComponent("cert.pem").path
+            let made = try await Command.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                                                                  "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                                                                  "-addext", "subjectAltName=DNS:localhost"])
+            #expect(made.status == 0)
+            let port = Int.random(in: 20_000...40_000)
+            let server = try ChildProcess.start("/usr/bin/openssl", ["s_server", "-accept", "\(port)", "-cert", cert,
+                                                                     "-key", key, "-www", "-quiet"])
+            defer { server.stop() }
+            try await Task.sleep(nanoseconds: 500_000_000)
+            let mountpoint = dir.appendingPathComponent("mnt").path
+            try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
+            var env = ProcessInfo.processInfo.environment
+            env["AWS_ACCESS_KEY_ID"] = "AKIDTLS"
+            env["AWS_SECRET_ACCESS_KEY"] = "tls-secret"
+            env["AWS_EC2_METADATA_DISABLED"] = "true"
+            let r = try await Command.run(TestPaths.binary("glacierfs"), ["mount", mountpoint, "--endpoint", "https://localhost:\(port)",
+                                                                          "--cache-dir", dir.appendingPathComponent("c").path],
+                                          environment: env, timeout: 60)
+            #expect(r.status != 0, "an untrusted certificate must stop the mount")
+            #expect(r.output.contains("TLS") || r.output.contains("certificate"), "\(r.output)")
+            #expect(!MountedFileSystem.isMountpoint(mountpoint))
+            _ = try? await Command.run("/bin/fusermount3", ["-uz", mountpoint])
+        }
+    }
+}
