@@ -78,7 +78,7 @@ let package = Package(
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
             "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
-            "CPlatformSupport",
+            "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -88,7 +88,7 @@ let package = Package(
 
 package.targets += [
     .target(name: "GlacierTestSupport", dependencies: [
-        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport",
+        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport", "CPlatformSupport",
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),

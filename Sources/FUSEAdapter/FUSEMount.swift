@@ -10,8 +10,8 @@ public enum FUSEMountError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .invalidOptions(let options): "libfuse rejected the mount options (\(options)); see the message above"
-        case .mountFailed(let mountpoint): "could not mount at \(mountpoint); see the message above"
+        case .invalidOptions(let options): "libfuse rejected the mount options (\(options)); its reason is in the log"
+        case .mountFailed(let mountpoint): "could not mount at \(mountpoint); libfuse's reason is in the log"
         }
     }
 }

@@ -66,12 +66,18 @@ extension GlacierClient {
                 let start = starts[index]
                 let end = min(start + partSize, size)
                 group.addTask {
-                    do throws(GlacierError) {
-                        return (index, .success(try await self.uploadPart(vault: vault, uploadId: uploadId, file: path,
-                                                                         range: start..<end)))
+                    // A plain do/catch: a typed-throws `do` in this closure miscompiles in release builds
+                    // (Swift 6.3), trapping with a garbage index.
+                    let outcome: Result<[SHA256Digest], GlacierError>
+                    do {
+                        outcome = .success(try await self.uploadPart(vault: vault, uploadId: uploadId, file: path,
+                                                                     range: start..<end))
+                    } catch let error as GlacierError {
+                        outcome = .failure(error)
                     } catch {
-                        return (index, .failure(error))
+                        outcome = .failure(.transport(.cancelled))
                     }
+                    return (index, outcome)
                 }
             }
             while next < min(parallelParts, starts.count) { addPart(next); next += 1 }

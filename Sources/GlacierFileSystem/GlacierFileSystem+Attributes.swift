@@ -22,8 +22,8 @@ extension GlacierFileSystem {
             return .success([Self.statusAttribute])
         case .output(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            var names = [OutputAttribute.jobId, OutputAttribute.verified, OutputAttribute.mimeType,
-                         OutputAttribute.archiveDescription]
+            var names = [OutputAttribute.jobId, OutputAttribute.verified, OutputAttribute.mimeType]
+            if job.outputShape?.isInventory == false { names.append(OutputAttribute.archiveDescription) }
             if job.job.archiveId != nil { names.append(OutputAttribute.archiveId) }
             if job.job.sha256TreeHash != nil { names.append(OutputAttribute.treeHash) }
             return .success(names)

@@ -18,7 +18,9 @@ public struct TreeGeometry: Hashable, Sendable {
     /// The bytes of a run of leaves; the last leaf may be short.
     public func bytes(ofLeaves leaves: Range<Int>) -> Range<Int64> {
         precondition(leaves.lowerBound >= 0 && leaves.upperBound <= leafCount, "leaf run outside the output")
-        return Int64(leaves.lowerBound) * Self.leafSize ..< min(Int64(leaves.upperBound) * Self.leafSize, size)
+        let upper = min(Int64(leaves.upperBound) * Self.leafSize, size)
+        // An empty run after a short last leaf starts past the end; clamp it to an empty range there.
+        return min(Int64(leaves.lowerBound) * Self.leafSize, upper) ..< upper
     }
 
     /// The leaves that hold any byte of `bytes` (clamped to the output).

@@ -16,6 +16,7 @@ struct GlacierFSCommand: AsyncParsableCommand {
             \(GlacierExit.summary)
             """,
         version: "0.1.0",
-        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self, RetrieveCommand.self,
-                      InventoryCommand.self, CacheCommand.self, DemoCommand.self])
+        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self,
+                      RetrieveCommand.self, InventoryCommand.self, CacheCommand.self, DemoCommand.self,
+                      BenchCommand.self])
 }

@@ -56,7 +56,11 @@ public final class EmulatorHarness: Sendable {
     public var endpoint: String { server.endpoint }
 
     /// The environment a child process needs to talk to this emulator.
-    public var environment: [String: String] {
+    public var environment: [String: String] { EmulatorHarness.childEnvironment(credentials: credentials) }
+
+    /// This process's environment with `credentials` as the only AWS keys, and nothing from the
+    /// user's AWS configuration.
+    public static func childEnvironment(credentials: AWSCredentialSet) -> [String: String] {
         var env = ProcessInfo.processInfo.environment
         env["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
         env["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey

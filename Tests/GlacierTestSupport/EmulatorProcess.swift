@@ -58,17 +58,7 @@ public final class EmulatorProcess: Sendable {
     public var port: Int { Int(endpoint.split(separator: ":").last ?? "") ?? 0 }
 
     /// What a child process (the mount) needs to sign requests to this emulator.
-    public var environment: [String: String] {
-        var env = ProcessInfo.processInfo.environment
-        env["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
-        env["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey
-        env["AWS_EC2_METADATA_DISABLED"] = "true"
-        env["AWS_CONFIG_FILE"] = "/dev/null"
-        env["AWS_SHARED_CREDENTIALS_FILE"] = "/dev/null"
-        env.removeValue(forKey: "AWS_SESSION_TOKEN")
-        env.removeValue(forKey: "AWS_PROFILE")
-        return env
-    }
+    public var environment: [String: String] { EmulatorHarness.childEnvironment(credentials: credentials) }
 
     public func client(retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2))
         -> GlacierClient {

@@ -9,4 +9,10 @@ int glfs_punch_hole(int fd, off_t offset, off_t length);
 // O_DIRECT, which Swift's Glibc module hides behind _GNU_SOURCE.
 int glfs_o_direct(void);
 
+#include <spawn.h>
+
+// Closes every descriptor from `lowest` up in a posix_spawn child (glibc's
+// posix_spawn_file_actions_addclosefrom_np, hidden behind _GNU_SOURCE). Returns 0 or an errno.
+int glfs_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
+
 #endif

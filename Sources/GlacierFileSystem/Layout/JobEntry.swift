@@ -23,11 +23,7 @@ public struct JobEntry: Sendable {
         self.job = job
         self.source = source
         if job.hasSucceeded {
-            do throws(JobShapeError) {
-                shape = .success(try JobOutputShape.of(job, allowUnverified: allowUnverified))
-            } catch {
-                shape = .failure(error)
-            }
+            shape = Result { () throws(JobShapeError) in try JobOutputShape.of(job, allowUnverified: allowUnverified) }
         }
     }
 

@@ -153,6 +153,8 @@ final class OutputReader: Sendable {
         await services.limiter.acquire()
         let buffer = await services.pool.acquire(capacity: node.count * leafSize)
         let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
+        services.statistics.fetchStarted()
+        defer { services.statistics.fetchEnded() }
         do {
             let checked = try await services.client.getJobOutput(
                 vault: vault, jobId: jobId, range: bytes, outputSize: shape.size, verification: verification,

@@ -39,6 +39,21 @@ public final class ReadStatistics: Sendable {
     let bytesFetched = Atomic<Int>(0)
     let fetchFailures = Atomic<Int>(0)
     let readsFailed = Atomic<Int>(0)
+    let fetchesInFlight = Atomic<Int>(0)
+    let peakFetchesInFlight = Atomic<Int>(0)
+
+    /// Counts a GetJobOutput starting.
+    func fetchStarted() {
+        let now = fetchesInFlight.add(1, ordering: .relaxed).newValue
+        var peak = peakFetchesInFlight.load(ordering: .relaxed)
+        while now > peak {
+            let (exchanged, original) = peakFetchesInFlight.compareExchange(expected: peak, desired: now, ordering: .relaxed)
+            if exchanged { break }
+            peak = original
+        }
+    }
+
+    func fetchEnded() { fetchesInFlight.subtract(1, ordering: .relaxed) }
 
     public struct Snapshot: Sendable, Codable {
         public var bytesServed: Int
@@ -49,6 +64,8 @@ public final class ReadStatistics: Sendable {
         public var bytesFetched: Int
         public var fetchFailures: Int
         public var readsFailed: Int
+        /// The most GetJobOutput requests that were in flight at once.
+        public var peakFetchesInFlight: Int
     }
 
     public var snapshot: Snapshot {
@@ -57,6 +74,7 @@ public final class ReadStatistics: Sendable {
                  leavesFromDisk: leavesFromDisk.load(ordering: .relaxed),
                  blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
                  leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
-                 fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed))
+                 fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
+                 peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed))
     }
 }

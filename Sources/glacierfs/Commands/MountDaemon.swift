@@ -11,7 +11,6 @@ struct MountDaemon {
     let command: MountCommand
 
     func run() throws {
-        if command.readyFD != nil { setsid() }  // the daemon outlives the command that started it
         RedactingLogHandler.bootstrap(level: command.service.logLevel)
         let logger = Logger(label: "glacierfs")
         let target = try MountPreflight.checkMountpoint(command.mountpoint)

@@ -20,7 +20,11 @@ struct UnmountCommand: ParsableCommand {
             throw ExitCodeError("\(target) is not mounted.", GlacierExit.mountpoint)
         }
         let pid = StatusReader.read(mountpoint: target).map { $0.pid }
-        var result = Subprocess.run("/bin/fusermount3", ["-u", target])
+        // As root, umount(8) also drops the record mount(8) keeps for mounts made through it.
+        var result = getuid() == 0 ? Subprocess.run("/bin/umount", [target]) : Subprocess.run("/bin/fusermount3", ["-u", target])
+        if result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
+            result = Subprocess.run("/bin/fusermount3", ["-u", target])
+        }
         if result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
             // A dead daemon leaves a mount that cannot be unmounted normally.
             result = Subprocess.run("/bin/fusermount3", ["-uz", target])
@@ -35,7 +39,7 @@ struct UnmountCommand: ParsableCommand {
 
     private func waitForExit(_ pid: Int32) {
         let deadline = Date().addingTimeInterval(timeout)
-        while kill(pid, 0) == 0 && Date() < deadline { usleep(20_000) }
+        while ChildProcesses.isAlive(pid) && Date() < deadline { usleep(20_000) }
     }
 }
 

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -7,41 +6,29 @@ import Synchronization
 /// The first signal stops the emulator, so whatever waits on it fails fast, and makes the demo
 /// stop at its next check; the demo's own error path then tears everything down, so no two
 /// threads ever clean up at once. A second signal exits at once.
-struct DemoInterruption {
-    private let sources: [any DispatchSourceSignal]
+///
+/// A plain sigaction handler rather than a dispatch source: a dispatch source starts listening
+/// only some time after `resume()`, and a signal in between would be lost.
+enum DemoInterruption {
+    private static let signals = [SIGINT, SIGTERM, SIGHUP]
 
-    /// The signal that asked the demo to stop, or 0.
-    private final class Request: Sendable {
-        let signal = Atomic<Int32>(0)
+    static func install() {
+        _ = interruptRequest  // initialise it here, never inside the handler
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { sig in handleInterrupt(sig) }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = Int32(SA_RESTART)
+        for sig in signals { sigaction(sig, &action, nil) }
     }
-    private static let request = Request()
 
-    static func install(layout: DemoLayout) -> DemoInterruption {
-        var sources: [any DispatchSourceSignal] = []
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)  // the dispatch source, not the default action, handles it
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                let earlier = request.signal.exchange(sig, ordering: .acquiringAndReleasing)
-                if earlier != 0 {
-                    say("interrupted again; exiting now. Clean up with `\(DemoShell.glacierfs) demo --stop "
-                        + "\(DemoShell.quote(layout.mountpoint))`.")
-                    exit(128 + sig)
-                }
-                say("interrupted; cleaning up… (interrupt again to exit at once)")
-                if let pid = DemoState.load(layout)?.emulatorPid, DemoProcess.commandLine(pid).contains(layout.emulatorData) {
-                    kill(pid, SIGTERM)
-                }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        return DemoInterruption(sources: sources)
+    /// The emulator to stop on the first signal.
+    static func watch(emulator pid: pid_t) {
+        interruptRequest.emulatorPid.store(pid, ordering: .releasing)
     }
 
     /// The signal that asked the demo to stop, if one did.
     static var requestedSignal: Int32? {
-        let sig = request.signal.load(ordering: .acquiring)
+        let sig = interruptRequest.signal.load(ordering: .acquiring)
         return sig == 0 ? nil : sig
     }
 
@@ -54,13 +41,29 @@ struct DemoInterruption {
         UserFacingError("interrupted.", exitCode: 128 + sig)
     }
 
-    /// The demo is set up (or being cleaned up on purpose): signals act as usual again.
-    func disarm() {
-        sources.forEach { $0.cancel() }
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+    /// The demo is set up (or cleaned up): signals act as usual again.
+    static func disarm() {
+        for sig in signals { signal(sig, SIG_DFL) }
     }
+}
 
-    private static func say(_ text: String) {
-        FileHandle.standardError.write(Data("\nglacierfs demo: \(text)\n".utf8))
+/// What the handler shares with the demo; only lock-free atomics, which a handler may touch.
+private final class InterruptRequest: Sendable {
+    let signal = Atomic<Int32>(0)
+    let emulatorPid = Atomic<Int32>(0)
+}
+
+private let interruptRequest = InterruptRequest()
+
+/// Runs in signal context: atomics, kill(2), write(2) and _exit(2) only.
+private func handleInterrupt(_ sig: Int32) {
+    if interruptRequest.signal.exchange(sig, ordering: .acquiringAndReleasing) != 0 {
+        let text: StaticString = "\nglacierfs demo: interrupted again; exiting now. Clean up with `glacierfs demo --stop DIR`.\n"
+        _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
+        _exit(128 + sig)
     }
+    let text: StaticString = "\nglacierfs demo: interrupted; cleaning up… (interrupt again to exit at once)\n"
+    _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
+    let pid = interruptRequest.emulatorPid.load(ordering: .acquiring)
+    if pid > 0 { kill(pid, SIGTERM) }
 }

@@ -1,4 +1,3 @@
-import AWSSigning
 import Foundation
 import GlacierClient
 
@@ -16,9 +15,10 @@ struct DemoRunner {
         let createdMountpoint = try prepare()
         var state = DemoState(mountpoint: layout.mountpoint, createdMountpoint: createdMountpoint)
         try state.save(layout)
-        let interruption = DemoInterruption.install(layout: layout)
+        DemoInterruption.install()
         do {
-            let emulator = try DemoEmulator.start(layout: layout)
+            let emulator = try LocalEmulator.start(layout: layout)
+            DemoInterruption.watch(emulator: emulator.pid)
             state.emulatorPid = emulator.pid
             state.endpoint = emulator.endpoint
             try state.save(layout)
@@ -37,16 +37,16 @@ struct DemoRunner {
             try state.save(layout)
             if exitWhenDone {
                 try finish()  // a signal now only lets the clean-up finish
-                interruption.disarm()
+                DemoInterruption.disarm()
                 return
             }
-            interruption.disarm()
+            DemoInterruption.disarm()
             printNextSteps(seed)
         } catch {
             // Whatever failed, a signal is the reason to report.
             let failure = DemoInterruption.requestedSignal.map(DemoInterruption.error) ?? describe(error, endpoint: state.endpoint)
             let cleaned = (try? DemoTeardown(layout: layout).run(state: DemoState.load(layout) ?? state)) != nil
-            interruption.disarm()
+            DemoInterruption.disarm()
             throw UserFacingError(failure.message + (cleaned ? "\nThe demo has been cleaned up; nothing was left running."
                 : "\nCleaning up failed too: run `\(DemoShell.glacierfs) demo --stop \(DemoShell.quote(layout.mountpoint))`."),
                                   exitCode: failure.exitCode)
@@ -106,8 +106,8 @@ struct DemoRunner {
         return created
     }
 
-    private func seedVault(_ emulator: DemoEmulator) throws -> DemoSeed {
-        let configuration = GlacierClientConfiguration(endpoint: emulator.endpoint, region: DemoEmulator.region,
+    private func seedVault(_ emulator: LocalEmulator) throws -> DemoSeed {
+        let configuration = GlacierClientConfiguration(endpoint: emulator.endpoint, region: LocalEmulator.region,
                                                        retry: RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.1))
         let client = GlacierClient(configuration: configuration, credentials: StaticCredentials(emulator.credentials))
         return try DemoSeeder(client: client, layout: layout, progress: progress).run()
@@ -115,12 +115,12 @@ struct DemoRunner {
 
     /// `glacierfs mount` (this program), which returns once the daemon has mounted. Returns the
     /// daemon's pid.
-    private func mount(_ emulator: DemoEmulator) throws -> Int32? {
-        let arguments = ["mount", layout.mountpoint, "--endpoint", emulator.endpoint, "--region", DemoEmulator.region,
+    private func mount(_ emulator: LocalEmulator) throws -> Int32? {
+        let arguments = ["mount", layout.mountpoint, "--endpoint", emulator.endpoint, "--region", LocalEmulator.region,
                          "--cache-dir", layout.cacheDirectory]
         let result = try progress.spin("Mounting at \(layout.mountpoint)", done: { _ in "Mounted at \(layout.mountpoint)" }) {
             [layout] in
-            try DemoProcess.run(DemoProcess.selfExecutable, arguments, environment: emulator.clientEnvironment(),
+            try ChildProcesses.run(ChildProcesses.selfExecutable, arguments, environment: emulator.clientEnvironment(),
                                 logFile: layout.mountLog, timeout: 150)
         }
         guard result.status == 0 else {

@@ -30,8 +30,8 @@ enum DemoSampleFiles {
                                   + "Check the free space there, or set XDG_CACHE_HOME to another disk.")
         }
         let tar = directory + "/" + name
-        let tarProgram = access("/bin/tar", X_OK) == 0 ? "/bin/tar" : (DemoProcess.locate("tar") ?? "/bin/tar")
-        let result = try DemoProcess.run(tarProgram, ["-cf", tar, "-C", directory, "demo-files"],
+        let tarProgram = access("/bin/tar", X_OK) == 0 ? "/bin/tar" : (ChildProcesses.locate("tar") ?? "/bin/tar")
+        let result = try ChildProcesses.run(tarProgram, ["-cf", tar, "-C", directory, "demo-files"],
                                          environment: ProcessInfo.processInfo.environment,
                                          logFile: directory + "/tar.log", timeout: 120)
         guard result.status == 0 else {

@@ -20,19 +20,19 @@ struct DemoTeardown {
             try unmount()
             done.append("unmounted \(mountpoint)")
         }
-        if let pid = state?.daemonPid, DemoProcess.isAlive(pid),
-           DemoProcess.commandLine(pid).contains(mountpoint) {
-            DemoProcess.terminate(pid, grace: 10)
+        if let pid = state?.daemonPid, ChildProcesses.isAlive(pid),
+           ChildProcesses.commandLine(pid).contains(mountpoint) {
+            ChildProcesses.terminate(pid, grace: 10)
         }
-        if let pid = state?.emulatorPid, DemoProcess.isAlive(pid),
-           DemoProcess.commandLine(pid).contains(layout.emulatorData) {
-            guard DemoProcess.terminate(pid, grace: 10) else {
+        if let pid = state?.emulatorPid, ChildProcesses.isAlive(pid),
+           ChildProcesses.commandLine(pid).contains(layout.emulatorData) {
+            guard ChildProcesses.terminate(pid, grace: 10) else {
                 throw UserFacingError("the demo's emulator (pid \(pid)) does not stop. Stop it with `kill -9 \(pid)`, "
                                       + "then run `glacierfs demo --stop \(DemoShell.quote(mountpoint))` again.")
             }
             done.append("stopped the emulator (pid \(pid))")
         } else if let pid = state?.emulatorPid {
-            _ = DemoProcess.waitForExit(pid, timeout: 0)  // reap it if it died as our child
+            _ = ChildProcesses.waitForExit(pid, timeout: 0)  // reap it if it died as our child
         }
         if FileManager.default.fileExists(atPath: layout.directory) {
             do { try FileManager.default.removeItem(atPath: layout.directory) } catch {
@@ -53,10 +53,10 @@ struct DemoTeardown {
         let log = FileManager.default.fileExists(atPath: layout.directory) ? layout.directory + "/unmount.log"
             : NSTemporaryDirectory() + "/glacierfs-demo-unmount-\(getpid()).log"
         defer { if !log.hasPrefix(layout.directory) { unlink(log) } }
-        let result = try? DemoProcess.run(DemoProcess.selfExecutable, ["unmount", mountpoint],
+        let result = try? ChildProcesses.run(ChildProcesses.selfExecutable, ["unmount", mountpoint],
                                           environment: ProcessInfo.processInfo.environment, logFile: log, timeout: 60)
         if MountPreflight.mountEntry(at: mountpoint) != nil, let fusermount = MountPreflight.findExecutable("fusermount3") {
-            _ = try? DemoProcess.run(fusermount, ["-uz", mountpoint], environment: ProcessInfo.processInfo.environment,
+            _ = try? ChildProcesses.run(fusermount, ["-uz", mountpoint], environment: ProcessInfo.processInfo.environment,
                                      logFile: log, timeout: 30)
         }
         guard MountPreflight.mountEntry(at: mountpoint) == nil else {

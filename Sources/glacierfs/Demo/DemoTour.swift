@@ -32,12 +32,12 @@ struct DemoTour {
         let total = DemoSeeder.binarySize
         let log = layout.directory + "/cp.log"
         let start = Date()
-        let pid = try DemoProcess.spawn("/bin/cp", [source, destination], environment: ProcessInfo.processInfo.environment,
+        let pid = try ChildProcesses.spawn("/bin/cp", [source, destination], environment: ProcessInfo.processInfo.environment,
                                         logFile: log)
         var status: Int32?
         var interrupted = false
         while status == nil {
-            status = DemoProcess.waitForExit(pid, timeout: 0.1)
+            status = ChildProcesses.waitForExit(pid, timeout: 0.1)
             if !interrupted && DemoInterruption.requestedSignal != nil {
                 interrupted = true
                 kill(pid, SIGTERM)
@@ -108,7 +108,7 @@ enum DemoShell {
     /// How to call glacierfs in printed commands: `glacierfs` if that is this program on PATH,
     /// else its full path.
     static var glacierfs: String {
-        let me = URL(fileURLWithPath: DemoProcess.selfExecutable).resolvingSymlinksInPath().path
+        let me = URL(fileURLWithPath: ChildProcesses.selfExecutable).resolvingSymlinksInPath().path
         if let onPath = MountPreflight.findExecutable("glacierfs"),
            URL(fileURLWithPath: onPath).resolvingSymlinksInPath().path == me {
             return "glacierfs"

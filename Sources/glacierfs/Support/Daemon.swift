@@ -12,29 +12,16 @@ enum Daemon {
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw UserFacingError("pipe: \(String(cString: strerror(errno)))") }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-            ?? CommandLine.arguments[0]
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        posix_spawn_file_actions_adddup2(&actions, fds[1], readyDescriptor)
-        // Swift's threads block most signals, and a spawned process inherits that mask: without
-        // this reset the daemon would never see SIGTERM or SIGINT.
-        var attributes = SignalReset.spawnAttributes()
-        defer { posix_spawnattr_destroy(&attributes) }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
-        close(fds[1])
-        guard status == 0 else {
+        defer { close(fds[1]) }
+        do {
+            let pid = try ChildProcesses.spawn(ChildProcesses.selfExecutable, arguments,
+                                               environment: ProcessInfo.processInfo.environment, logFile: logFile,
+                                               passing: fds[1])
+            return (pid, fds[0])
+        } catch {
             close(fds[0])
-            throw UserFacingError("could not start the mount daemon (\(executable)): \(String(cString: strerror(status)))")
+            throw error
         }
-        return (pid, fds[0])
     }
 
     enum Outcome {
@@ -61,11 +48,14 @@ enum Daemon {
         }
         let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
         if line.hasPrefix("ready") { return .ready(String(line.dropFirst("ready".count)).trimmingCharacters(in: .whitespaces)) }
-        if line.hasPrefix("error ") { return .failed(String(line.dropFirst("error ".count))) }
-        var status: Int32 = 0
-        let exited = waitpid(pid, &status, WNOHANG) == pid
         let tail = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5)
             .joined(separator: "\n") ?? ""
+        if line.hasPrefix("error ") {
+            // libfuse prints its own reasons (an unknown -o option, say) to the log only.
+            return .failed(String(line.dropFirst("error ".count)) + (tail.isEmpty ? "" : "\nThe daemon's log (\(logFile)) ends with:\n\(tail)"))
+        }
+        var status: Int32 = 0
+        let exited = waitpid(pid, &status, WNOHANG) == pid
         return .failed((exited ? "the mount daemon exited before mounting" : "the mount daemon did not report within \(timeoutSeconds) s")
                        + (tail.isEmpty ? "" : "; its log (\(logFile)) ends with:\n\(tail)"))
     }
@@ -75,24 +65,6 @@ enum Daemon {
         let bytes = Array((line + "\n").utf8)
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
-    }
-}
-
-/// Spawn attributes that give the child an empty signal mask and default signal handling.
-enum SignalReset {
-    static func spawnAttributes() -> posix_spawnattr_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        sigdelset(&all, SIGKILL)
-        sigdelset(&all, SIGSTOP)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        return attributes
     }
 }
 

@@ -14,9 +14,10 @@ enum GlacierExit {
 
     static let summary = """
         EXIT CODES
-          0 success   1 other failure   64 usage error   3 credentials missing or rejected
-          4 endpoint unreachable   5 mountpoint problem   6 FUSE unavailable   7 cache unusable
-          8 request refused by the service   9 verification failed
+          0 success                  1 other failure        64 usage error
+          3 credentials missing or rejected                  4 endpoint unreachable
+          5 mountpoint problem       6 FUSE unavailable     7 cache unusable
+          8 refused by the service   9 verification failed
         """
 }
 

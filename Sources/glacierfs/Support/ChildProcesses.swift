@@ -1,7 +1,9 @@
+import CPlatformSupport
 import Foundation
 
-/// Starting, watching and stopping the programs the demo runs.
-enum DemoProcess {
+/// Starting, watching and stopping the programs glacierfs runs: the mount daemon, the emulator,
+/// and the tools the demo and the benchmark use.
+enum ChildProcesses {
     /// This executable, for running `glacierfs mount` and `glacierfs unmount`.
     static var selfExecutable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
@@ -16,18 +18,22 @@ enum DemoProcess {
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 }
     }
 
-    /// Starts a program in a session of its own (so a Ctrl-C in the terminal reaches only the
-    /// demo, which then stops everything in order), with an empty signal mask and default signal
-    /// handling (a child inherits Swift's blocked signals otherwise, and ignores SIGTERM), stdin
-    /// from /dev/null, and stdout and stderr appended to `logFile`.
+    /// Starts a program in a session of its own (so a Ctrl-C in the terminal reaches only us,
+    /// and we stop everything in order), with an empty signal mask and default signal handling (a
+    /// child inherits Swift's blocked signals otherwise, and ignores SIGTERM), stdin from
+    /// /dev/null, stdout and stderr appended to `logFile`, and no other inherited descriptor
+    /// except `passing` (duplicated to fd 3).
     static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
-                      logFile: String) throws -> pid_t {
+                      logFile: String, passing descriptor: Int32? = nil) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let descriptor { posix_spawn_file_actions_adddup2(&actions, descriptor, 3) }
+        // Files opened elsewhere in this process without close-on-exec must not leak into it.
+        glfs_spawn_close_from(&actions, descriptor == nil ? 3 : 4)
         var attributes = SignalReset.spawnAttributes()
         defer { posix_spawnattr_destroy(&attributes) }
         var flags: Int16 = 0
@@ -109,5 +115,23 @@ enum DemoProcess {
         if waitForExit(pid, timeout: grace) != nil { return true }
         kill(pid, SIGKILL)
         return waitForExit(pid, timeout: 5) != nil
+    }
+}
+
+/// Spawn attributes that give the child an empty signal mask and default signal handling.
+enum SignalReset {
+    static func spawnAttributes() -> posix_spawnattr_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var all = sigset_t()
+        sigfillset(&all)
+        sigdelset(&all, SIGKILL)
+        sigdelset(&all, SIGSTOP)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return attributes
     }
 }

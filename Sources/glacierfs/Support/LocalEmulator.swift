@@ -1,44 +1,49 @@
 import AWSSigning
 import Foundation
 
-/// The demo's own Glacier service: a `glacier-emulator` on 127.0.0.1, with jobs that complete at
-/// once and fresh random credentials that exist only in its environment and the demo's.
-struct DemoEmulator: Sendable {
+/// A private Glacier service for the demo and the benchmark: a `glacier-emulator` on 127.0.0.1,
+/// with jobs that complete at once and fresh random credentials that exist only in its
+/// environment and ours.
+struct LocalEmulator: Sendable {
     let pid: pid_t
     let endpoint: String
     let credentials: AWSCredentialSet
 
-    /// The region the emulator expects in signatures; the demo passes it everywhere, so an
-    /// AWS_REGION in the user's environment does not matter.
+    /// The region the emulator expects in signatures; it is passed everywhere, so an AWS_REGION
+    /// in the user's environment does not matter.
     static let region = "us-east-1"
 
-    static func start(layout: DemoLayout, timeout: Double = 30) throws -> DemoEmulator {
-        guard let executable = DemoProcess.locate("glacier-emulator") else {
-            throw UserFacingError("cannot find glacier-emulator next to \(DemoProcess.selfExecutable) or on PATH. "
+    static func start(layout: DemoLayout, timeout: Double = 30) throws -> LocalEmulator {
+        try start(dataDirectory: layout.emulatorData, logFile: layout.emulatorLog, timeout: timeout)
+    }
+
+    static func start(dataDirectory: String, logFile: String, timeout: Double = 30) throws -> LocalEmulator {
+        guard let executable = ChildProcesses.locate("glacier-emulator") else {
+            throw UserFacingError("cannot find glacier-emulator next to \(ChildProcesses.selfExecutable) or on PATH. "
                                   + "Install it beside glacierfs (mount-helpers/install.sh does), or build both with `swift build`.")
         }
         let credentials = randomCredentials()
         var environment = ProcessInfo.processInfo.environment
         environment["GLACIER_EMULATOR_ACCESS_KEY"] = credentials.accessKeyId
         environment["GLACIER_EMULATOR_SECRET_KEY"] = credentials.secretAccessKey
-        let arguments = ["--listen", "127.0.0.1:0", "--job-delay", "0", "--data-dir", layout.emulatorData,
+        let arguments = ["--listen", "127.0.0.1:0", "--job-delay", "0", "--data-dir", dataDirectory,
                          "--region", region, "--log-level", "warning"]
-        let pid = try DemoProcess.spawn(executable, arguments, environment: environment, logFile: layout.emulatorLog)
+        let pid = try ChildProcesses.spawn(executable, arguments, environment: environment, logFile: logFile)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            let log = (try? String(contentsOfFile: layout.emulatorLog, encoding: .utf8)) ?? ""
+            let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
             if let endpoint = listeningEndpoint(in: log) {
-                return DemoEmulator(pid: pid, endpoint: endpoint, credentials: credentials)
+                return LocalEmulator(pid: pid, endpoint: endpoint, credentials: credentials)
             }
-            if !DemoProcess.isAlive(pid) { break }
+            if !ChildProcesses.isAlive(pid) { break }
             usleep(20_000)
         }
-        DemoProcess.terminate(pid, grace: 2)
-        let tail = ((try? String(contentsOfFile: layout.emulatorLog, encoding: .utf8)) ?? "")
+        ChildProcesses.terminate(pid, grace: 2)
+        let tail = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")
             .split(separator: "\n").suffix(5).joined(separator: "\n")
         throw UserFacingError("the Glacier emulator (\(executable)) did not start within \(Int(timeout)) s"
                               + (tail.isEmpty ? "." : "; its output ends with:\n\(tail)")
-                              + "\nCheck that 127.0.0.1 is usable and the disk is not full, then run the demo again.")
+                              + "\nCheck that 127.0.0.1 is usable and the disk is not full, then try again.")
     }
 
     /// The endpoint from the emulator's one stdout line, `listening on http://HOST:PORT`.

@@ -1,0 +1,93 @@
+import Foundation
+import GlacierClient
+import HTTPTransport
+
+/// The individual measurements of `glacierfs bench`.
+enum BenchMeasurements {
+    /// (a): the output fetched with parallel ranged GETs straight from the service, nothing verified
+    /// or stored: what the network and the service allow.
+    static func rawCeiling(_ w: BenchWorkspace, connections: Int = 8, requestBytes: Int64 = 16 << 20) throws -> BenchReport.Throughput {
+        let size = w.outputSize
+        let started = Date()
+        try runBlocking {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let next = NextRange(size: size, step: requestBytes)
+                for _ in 0..<connections {
+                    group.addTask {
+                        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(requestBytes), alignment: 4096)
+                        defer { buffer.deallocate() }
+                        while let range = next.take() {
+                            _ = try await w.client.getJobOutput(
+                                vault: w.vault, jobId: w.sequentialJob, range: range, outputSize: size, verification: .sizeOnly,
+                                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.upperBound - range.lowerBound)]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+        }
+        return BenchReport.Throughput(bytes: size, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Reads files through the mount with `cp FILE /dev/null`, all at once, and times them.
+    static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput {
+        let servedBefore = w.emulatorBytesServed()
+        let started = Date()
+        let pids = try paths.enumerated().map { i, path in
+            try ChildProcesses.spawn("/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
+                                     logFile: w.directory + "/cp-\(i).log")
+        }
+        for pid in pids {
+            guard ChildProcesses.waitForExit(pid, timeout: 3600) == 0 else {
+                throw UserFacingError("reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
+            }
+        }
+        let seconds = Date().timeIntervalSince(started)
+        mount.sampleMemory()
+        var bytes: Int64 = 0
+        for path in paths {
+            bytes += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
+        }
+        let fetched = servedBefore.flatMap { before in w.emulatorBytesServed().map { Double($0 - before) / Double(bytes) } }
+        return BenchReport.Throughput(bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
+                                      peakConnections: mount.status()?.reads.peakFetchesInFlight)
+    }
+
+    /// (e): 4 KiB preads at random offsets of one file, each timed.
+    static func randomReads(_ path: String, offsets: [Int64]) throws -> [Double] {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw UserFacingError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var microseconds: [Double] = []
+        for offset in offsets {
+            let started = DispatchTime.now().uptimeNanoseconds
+            let n = pread(fd, &buffer, 4096, off_t(offset))
+            guard n > 0 else { throw UserFacingError("random read at \(offset) failed: \(String(cString: strerror(errno)))") }
+            microseconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1000)
+        }
+        return microseconds
+    }
+}
+
+import Synchronization
+
+/// Hands out consecutive ranges to parallel workers.
+final class NextRange: Sendable {
+    private let next = Mutex<Int64>(0)
+    let size: Int64
+    let step: Int64
+
+    init(size: Int64, step: Int64) {
+        self.size = size
+        self.step = step
+    }
+
+    func take() -> Range<Int64>? {
+        next.withLock { start in
+            guard start < size else { return nil }
+            defer { start += step }
+            return start ..< min(start + step, size)
+        }
+    }
+}

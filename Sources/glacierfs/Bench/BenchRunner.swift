@@ -1,0 +1,79 @@
+import Foundation
+
+/// Runs the measurements in order, on one workspace, so the ratios compare like with like.
+struct BenchRunner {
+    let workspace: BenchWorkspace
+    let progress: ProgressDisplay
+    let randomReads: Int
+    let wanLatencyMs: Int
+    let wanBandwidth: Int64
+    let mountOptions: [String]
+
+    func run() throws -> BenchReport {
+        let w = workspace
+        var report = BenchReport(mode: w.emulatorPid == nil ? "existing vault" : "embedded emulator", endpoint: w.endpoint,
+                                 outputBytes: w.outputSize, date: ISO8601DateFormatter().string(from: Date()),
+                                 machine: Self.machine())
+        let mount = BenchMount(workspace: w, extraArguments: mountOptions.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) })
+
+        progress.update("(a) raw HTTP ceiling")
+        report.rawCeiling = try BenchMeasurements.rawCeiling(w)
+
+        try mount.mount()
+        defer { mount.unmount() }
+        let sequential = w.outputPath(w.sequentialJob)
+        progress.update("(b) cold sequential read")
+        report.coldSequential = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
+        progress.update("(c) warm read")
+        report.warmSequential = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
+
+        progress.update("(d) disk cache after a remount")
+        mount.unmount()
+        report.pageCacheDropped = BenchMount.dropPageCache()
+        try mount.mount()
+        report.diskCacheAfterRemount = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
+
+        progress.update("(e) random 4 KiB reads")
+        let random = w.outputPath(w.randomJob)
+        var generator = SystemRandomNumberGenerator()
+        let offsets = (0..<randomReads).map { _ in Int64.random(in: 0..<(w.outputSize / 4096), using: &generator) * 4096 }
+        report.randomCold = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
+        _ = BenchMount.dropPageCache()
+        report.randomCached = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
+
+        if w.parallelJobs.count >= 1 {
+            progress.update("(f) \(w.parallelJobs.count) readers on \(w.parallelJobs.count) outputs")
+            report.parallelReaders = try BenchMeasurements.copy(w.parallelJobs.map(w.outputPath), workspace: w, mount: mount)
+        }
+
+        if w.emulatorPid != nil {
+            progress.update("(g) WAN-shaped reads")
+            try w.setShaping(latencyMs: wanLatencyMs, bytesPerSecond: wanBandwidth)
+            report.wanFirstByteLatencyMs = wanLatencyMs
+            report.wanPerConnectionBytesPerSecond = wanBandwidth
+            // A fresh mount, so the peak connection count belongs to this measurement alone.
+            mount.unmount()
+            try mount.mount()
+            report.wanSequential = try BenchMeasurements.copy([w.outputPath(w.wanSequentialJob)], workspace: w, mount: mount)
+            mount.unmount()
+            try mount.mount()
+            report.wanParallel = try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
+            try w.setShaping(latencyMs: 0, bytesPerSecond: nil)
+        } else {
+            report.notes.append("(g) runs only against the embedded emulator, which shapes the link")
+        }
+        mount.sampleMemory()
+        report.daemonPeakRSSBytes = BenchMount.peakRSS.peak
+        if report.pageCacheDropped == false {
+            report.notes.append("not root: the page cache could not be dropped, so (d) and cached (e) may read memory")
+        }
+        return report
+    }
+
+    static func machine() -> String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), "
+            + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
+    }
+}

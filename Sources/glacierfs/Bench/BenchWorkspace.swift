@@ -1,0 +1,117 @@
+import AWSSigning
+import Foundation
+import GlacierClient
+import GlacierModel
+import HTTPTransport
+
+/// Where a benchmark reads from: one emulator seeded with one archive, and a separate retrieval
+/// job per measurement, so each cold read really starts cold (jobs have their own cache entries).
+struct BenchWorkspace {
+    let directory: String
+    let endpoint: String
+    let environment: [String: String]
+    let client: GlacierClient
+    let vault: String
+    /// Output for (a)–(d).
+    let sequentialJob: String
+    /// Output for (e).
+    let randomJob: String
+    /// Eight outputs for (f), and eight more for (g).
+    let parallelJobs: [String]
+    let wanParallelJobs: [String]
+    /// Output for (g) sequential.
+    let wanSequentialJob: String
+    let outputSize: Int64
+    /// The emulator's pid, nil against a real endpoint.
+    let emulatorPid: pid_t?
+
+    var cacheDirectory: String { directory + "/cache" }
+    var mountpoint: String { directory + "/mnt" }
+    func outputPath(_ job: String) -> String { "\(mountpoint)/\(vault)/jobs/\(job)/output" }
+
+    /// Starts an emulator and seeds it: one archive of `size` bytes (a multiple of 8 MiB).
+    static func seeded(directory: String, size: Int64, progress: ProgressDisplay) throws -> BenchWorkspace {
+        let emulator = try LocalEmulator.start(dataDirectory: directory + "/emulator", logFile: directory + "/emulator.log")
+        do {
+            let client = GlacierClient(configuration: GlacierClientConfiguration(endpoint: emulator.endpoint,
+                                                                                 region: LocalEmulator.region),
+                                       credentials: StaticCredentials(emulator.credentials))
+            let source = directory + "/source"
+            progress.update("writing \(ByteSize.format(size)) of random data")
+            _ = try DemoSampleFiles.writeRandom(to: source, size: size) { written in
+                progress.update("writing random data", fraction: Double(written) / Double(size))
+            }
+            progress.update("uploading the archive to the emulator")
+            let eighth = size / 8
+            let jobs: [String] = try runBlocking {
+                try await client.createVault("bench")
+                let archive = try await client.uploadArchive(vault: "bench", file: source, description: "glacierfs bench")
+                var ids: [String] = []
+                for _ in 0..<3 {
+                    ids.append(try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId).jobId)
+                }
+                // Tree-hash aligned eighths, so every parallel output is verified too.
+                for _ in 0..<2 {
+                    for k in 0..<8 {
+                        let range = InclusiveByteRange(first: Int64(k) * eighth, last: Int64(k + 1) * eighth - 1)
+                        ids.append(try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId,
+                                                                             range: range).jobId)
+                    }
+                }
+                return ids
+            }
+            try? FileManager.default.removeItem(atPath: source)
+            return BenchWorkspace(directory: directory, endpoint: emulator.endpoint, environment: emulator.clientEnvironment(),
+                                  client: client, vault: "bench", sequentialJob: jobs[0], randomJob: jobs[1],
+                                  parallelJobs: Array(jobs[3..<11]), wanParallelJobs: Array(jobs[11..<19]),
+                                  wanSequentialJob: jobs[2], outputSize: size, emulatorPid: emulator.pid)
+        } catch {
+            ChildProcesses.terminate(emulator.pid, grace: 2)
+            throw error
+        }
+    }
+
+    /// A real vault's existing jobs, read-only: nothing is seeded or changed.
+    static func existing(directory: String, service: ServiceOptions, vault: String, jobs: [String]) throws -> BenchWorkspace {
+        let client = try service.makeClient()
+        let size: Int64 = try runBlocking {
+            let d = try await client.describeJob(vault: vault, jobId: jobs[0])
+            guard d.hasSucceeded else { throw UserFacingError("job \(jobs[0]) is \(d.statusCode), not Succeeded") }
+            if let r = d.retrievalByteRange.flatMap(InclusiveByteRange.init) { return r.length }
+            return d.archiveSizeInBytes ?? d.inventorySizeInBytes ?? 0
+        }
+        return BenchWorkspace(directory: directory, endpoint: client.configuration.endpoint,
+                              environment: ProcessInfo.processInfo.environment, client: client, vault: vault,
+                              sequentialJob: jobs[0], randomJob: jobs.count > 1 ? jobs[1] : jobs[0],
+                              parallelJobs: Array(jobs.dropFirst(2)), wanParallelJobs: [], wanSequentialJob: "",
+                              outputSize: size, emulatorPid: nil)
+    }
+
+    // MARK: - The emulator's admin API
+
+    /// Body bytes the emulator has served so far.
+    func emulatorBytesServed() -> Int64? {
+        guard emulatorPid != nil, let body = try? admin("GET", "stats"),
+              let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+        return (object["bytesServed"] as? NSNumber)?.int64Value
+    }
+
+    func setShaping(latencyMs: Int, bytesPerSecond: Int64?) throws {
+        var body = "{\"firstByteLatencyMs\":\(latencyMs)"
+        if let bytesPerSecond { body += ",\"bytesPerSecondPerConnection\":\(bytesPerSecond)" }
+        _ = try admin("PUT", "shaping", body: body + "}")
+    }
+
+    private func admin(_ method: String, _ path: String, body: String? = nil) throws -> [UInt8] {
+        let http = HTTPClient()
+        let request = HTTPRequest(method: method, url: "\(endpoint)/_emulator/\(path)",
+                                  body: body.map { .bytes(Array($0.utf8)) } ?? .none, timeoutSeconds: 30)
+        let response = try runBlocking { try await http.send(request) }
+        guard (200..<300).contains(response.status) else { throw UserFacingError("emulator admin \(path): HTTP \(response.status)") }
+        return response.body
+    }
+
+    func stop() {
+        if let pid = emulatorPid { ChildProcesses.terminate(pid, grace: 5) }
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure every read path side by side with the raw HTTP ceiling, in one run.",
+        discussion: """
+            By default it starts an emulator, seeds one archive (--size), mounts it, and measures:
+              (a) the raw HTTP ceiling: parallel ranged GETs over libcurl, no FUSE, no cache
+              (b) a cold sequential read through the mount (cp to /dev/null), verified and cached
+              (c) a warm read (the kernel's page cache)
+              (d) a read from the disk cache after a remount, with the page cache dropped (root)
+              (e) random 4 KiB reads, p50 and p99 latency, cold and cached
+              (f) 8 readers on 8 different outputs at once
+              (g) (b) and (f) again with the emulator shaping the link like a WAN
+            It prints a table with each figure's ratio to (a) and writes the same as JSON.
+
+            Against a real vault, give --vault and --job (and --endpoint/--region/--profile as for
+            mount): nothing is seeded or changed; (f) runs when you give 3 or more jobs, (g) never.
+            """)
+
+    @OptionGroup var service: ServiceOptions
+
+    @Option(help: "Size of the seeded archive (a multiple of 8M).")
+    var size = ByteSize(bytes: 1 << 30)
+
+    @Option(name: .customLong("vault"), help: "A real vault to read from (read-only).")
+    var vault: String?
+
+    @Option(name: .customLong("job"), help: "An existing Succeeded job of that vault (repeat for more).")
+    var jobs: [String] = []
+
+    @Option(name: .customLong("json"), help: "Where to write the results as JSON.")
+    var jsonPath = "glacierfs-bench.json"
+
+    @Option(name: .customLong("work-dir"), help: "Scratch space (needs about 2 × --size free).")
+    var workDirectory: String?
+
+    @Option(name: .customLong("random-reads"), help: "Random 4 KiB reads per pass for (e).")
+    var randomReads = 300
+
+    @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g).")
+    var wanLatencyMs = 50
+
+    @Option(name: .customLong("wan-bandwidth"), help: "Per-connection bandwidth the emulator allows for (g).")
+    var wanBandwidth = ByteSize(bytes: 40_000_000)
+
+    @Option(name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M.")
+    var mountOptions: [String] = []
+
+    @Flag(help: "Keep the work directory afterwards.")
+    var keep = false
+
+    func validate() throws {
+        guard size.bytes >= 64 << 20, size.bytes % (8 << 20) == 0 else {
+            throw ValidationError("--size must be at least 64M and a multiple of 8M")
+        }
+        guard (vault == nil) == jobs.isEmpty else { throw ValidationError("--vault and --job go together") }
+        guard randomReads >= 10 else { throw ValidationError("--random-reads must be at least 10") }
+    }
+
+    func run() throws {
+        RedactingLogHandler.bootstrap(level: .warning)
+        let progress = ProgressDisplay()
+        let dir = workDirectory ?? NSTemporaryDirectory() + "glacierfs-bench-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if !keep { try? FileManager.default.removeItem(atPath: dir) } }
+        let workspace: BenchWorkspace
+        do {
+            if let vault {
+                workspace = try BenchWorkspace.existing(directory: dir, service: service, vault: vault, jobs: jobs)
+            } else {
+                workspace = try BenchWorkspace.seeded(directory: dir, size: size.bytes, progress: progress)
+            }
+        } catch let error as UserFacingError {
+            throw error
+        } catch {
+            throw ServiceErrorReport.userFacing(error, endpoint: service.endpoint ?? "the service")
+        }
+        defer { workspace.stop() }
+        let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads,
+                                 wanLatencyMs: wanLatencyMs, wanBandwidth: wanBandwidth.bytes,
+                                 mountOptions: mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 })
+        let report = try runner.run()
+        progress.finish("done")
+        print(report.table())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: URL(fileURLWithPath: jsonPath))
+        print("results written to \(jsonPath)")
+    }
+}
