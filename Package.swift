@@ -112,3 +112,9 @@ package.targets += [
     .testTarget(name: "UserSurfaceTests", dependencies: ["GlacierTestSupport", "GlacierClient", "GlacierEmulator"],
                 exclude: ["README.md"]),
 ]
+package.targets += [
+    .testTarget(name: "ParserFuzzTests", dependencies: [
+        "GlacierIntegrity", "GlacierModel", "AWSSigning", "AWSCredentials", "HTTPTransport", "GlacierClient",
+        "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
+    ]),
+]

@@ -31,6 +31,9 @@ public enum AmzDate {
         tm.tm_hour = h
         tm.tm_min = mi
         tm.tm_sec = se
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+        let seconds = timegm(&tm)
+        // timegm quietly moves 30 February to March; such a date is not a date.
+        guard tm.tm_mday == d, tm.tm_mon == mo - 1, tm.tm_year == y - 1900 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 }

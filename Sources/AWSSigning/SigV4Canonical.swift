@@ -1,29 +1,36 @@
 /// The canonical forms that SigV4 hashes, as the AWS test suite defines them.
 public enum SigV4Canonical {
+    // Everything here works on UTF-8 bytes: as Characters, "&", "/" or "\r\n" followed by a
+    // combining mark would not match themselves.
+
     /// Percent-encodes every byte except RFC 3986 unreserved characters (and `/` when asked).
     public static func uriEncode(_ s: String, keepSlash: Bool = false) -> String {
+        String(decoding: encode(s.utf8, keepSlash: keepSlash), as: UTF8.self)
+    }
+
+    static func encode(_ bytes: some Sequence<UInt8>, keepSlash: Bool = false) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count)
         let hex = Array("0123456789ABCDEF".utf8)
-        for b in s.utf8 {
-            if isUnreserved(b) || (keepSlash && b == UInt8(ascii: "/")) {
+        for b in bytes {
+            if isUnreserved(b) || (keepSlash && b == slash) {
                 out.append(b)
             } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(b >> 4)])
-                out.append(hex[Int(b & 0xf)])
+                out += [UInt8(ascii: "%"), hex[Int(b >> 4)], hex[Int(b & 0xf)]]
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Decodes `%XX` escapes; malformed escapes are kept literally, as servers do.
     public static func percentDecode(_ s: Substring) -> String {
+        String(decoding: decode(Array(s.utf8)[...]), as: UTF8.self)
+    }
+
+    static func decode(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
         var out: [UInt8] = []
-        let bytes = Array(s.utf8)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count,
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
+            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
                let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
                 out.append(hi << 4 | lo)
                 i += 3
@@ -32,7 +39,7 @@ public enum SigV4Canonical {
                 i += 1
             }
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// The canonical URI: dot segments and repeated slashes removed, then every byte that is not
@@ -44,54 +51,59 @@ public enum SigV4Canonical {
     }
 
     static func normalizePath(_ path: String) -> String {
-        var segments: [Substring] = []
-        for segment in path.split(separator: "/", omittingEmptySubsequences: true) {
-            switch segment {
-            case ".": continue
-            case "..": if !segments.isEmpty { segments.removeLast() }
-            default: segments.append(segment)
+        let bytes = Array(path.utf8)
+        let pieces = bytes.split(separator: slash, omittingEmptySubsequences: false)
+        let dot: [UInt8] = [0x2e], dotDot: [UInt8] = [0x2e, 0x2e]
+        var segments: [ArraySlice<UInt8>] = []
+        for piece in pieces where !piece.isEmpty {
+            if piece.elementsEqual(dot) { continue }
+            if piece.elementsEqual(dotDot) {
+                if !segments.isEmpty { segments.removeLast() }
+                continue
             }
+            segments.append(piece)
         }
-        let last = path.split(separator: "/", omittingEmptySubsequences: false).last
-        let trailingSlash = path.hasSuffix("/") || last == "." || last == ".."
-        var result = "/" + segments.joined(separator: "/")
-        if trailingSlash && !segments.isEmpty { result += "/" }
-        return result
+        let last = pieces.last ?? []
+        let trailingSlash = bytes.last == slash || last.elementsEqual(dot) || last.elementsEqual(dotDot)
+        var out: [UInt8] = [slash]
+        out += segments.joined(separator: [slash])
+        if trailingSlash && !segments.isEmpty { out.append(slash) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The canonical query: every parameter decoded, re-encoded strictly, and sorted by name
     /// then value.
     public static func canonicalQuery(_ query: String) -> String {
-        var pairs: [(String, String)] = []
-        for component in query.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = component.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = uriEncode(percentDecode(parts[0]))
-            let value = parts.count > 1 ? uriEncode(percentDecode(parts[1])) : ""
-            pairs.append((name, value))
+        var pairs: [([UInt8], [UInt8])] = []
+        for component in Array(query.utf8).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let equals = component.firstIndex(of: UInt8(ascii: "="))
+            let name = equals.map { component[..<$0] } ?? component
+            let value = equals.map { component[($0 + 1)...] } ?? []
+            pairs.append((encode(decode(name)), encode(decode(value))))
         }
-        pairs.sort { a, b in
-            a.0 != b.0 ? Array(a.0.utf8).lexicographicallyPrecedes(Array(b.0.utf8))
-                       : Array(a.1.utf8).lexicographicallyPrecedes(Array(b.1.utf8))
-        }
-        return pairs.map { "\($0.0)=\($0.1)" }.joined(separator: "&")
+        pairs.sort { a, b in a.0 != b.0 ? a.0.lexicographicallyPrecedes(b.0) : a.1.lexicographicallyPrecedes(b.1) }
+        let joined = pairs.map { $0.0 + [UInt8(ascii: "=")] + $0.1 }.joined(separator: [UInt8(ascii: "&")])
+        return String(decoding: Array(joined), as: UTF8.self)
     }
 
-    /// A header value trimmed, with each run of spaces collapsed to one.
+    /// A header value trimmed, with each run of spaces, tabs and line breaks collapsed to one space.
     public static func canonicalHeaderValue(_ value: String) -> String {
-        var out = ""
-        var lastWasSpace = false
-        for ch in value.trimmingSpaces {
-            let isSpace = ch == " " || ch == "\t" || ch == "\n" || ch == "\r"
-            if isSpace {
-                if !lastWasSpace { out.append(" ") }
-                lastWasSpace = true
+        var out: [UInt8] = []
+        var pendingSpace = false
+        for b in value.utf8 {
+            if isSpace(b) {
+                pendingSpace = !out.isEmpty
             } else {
-                out.append(ch)
-                lastWasSpace = false
+                if pendingSpace { out.append(0x20) }
+                pendingSpace = false
+                out.append(b)
             }
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
+
+    static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0a || b == 0x0d }
+    static let slash = UInt8(ascii: "/")
 
     /// The canonical headers block and the signed-headers list for the named headers.
     /// Returns nil when a header named in `names` is absent.
@@ -126,10 +138,11 @@ public enum SigV4Canonical {
 }
 
 extension StringProtocol {
-    var trimmingSpaces: SubSequence {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }) else { return self[endIndex...] }
-        let end = lastIndex(where: { !isSpace($0) })!
-        return self[start...end]
+    /// The text without leading and trailing spaces, tabs and line breaks (byte-wise).
+    var trimmingSpaces: String {
+        var bytes = Array(utf8)[...]
+        while let first = bytes.first, SigV4Canonical.isSpace(first) { bytes = bytes.dropFirst() }
+        while let last = bytes.last, SigV4Canonical.isSpace(last) { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -139,8 +139,8 @@ public final class GlacierClient: Sendable {
             return .service(ServiceErrorDetails(code: body.code, message: body.message ?? "", httpStatus: response.status,
                                                 requestId: requestId))
         }
-        let snippet = String(decoding: response.body.prefix(200), as: UTF8.self)
-            .replacingOccurrences(of: "\n", with: " ")
+        // Line breaks go at the byte level: as Characters, "\n" plus a combining mark is not "\n".
+        let snippet = String(decoding: response.body.prefix(200).map { $0 == 0x0a || $0 == 0x0d ? 0x20 : $0 }, as: UTF8.self)
         let code = response.status >= 500 ? "ServiceUnavailableException" : "HTTP\(response.status)"
         return .service(ServiceErrorDetails(code: code, message: snippet.isEmpty ? "HTTP \(response.status)" : snippet,
                                             httpStatus: response.status, requestId: requestId))

@@ -3,12 +3,14 @@ import Foundation
 /// The ISO 8601 timestamps in Glacier's JSON, e.g. `2012-03-20T17:03:43.221Z`.
 public enum GlacierTimestamp {
     public static func format(_ date: Date) -> String {
-        let ms = Int((date.timeIntervalSince1970 * 1000).rounded(.down))
-        var t = time_t(ms / 1000)
+        // Round to the millisecond, then split with floor division so times before 1970 work too.
+        let ms = Int64((date.timeIntervalSince1970 * 1000).rounded())
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), ms % 1000)
+                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms - seconds * 1000))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil for anything else.
@@ -46,6 +48,9 @@ public enum GlacierTimestamp {
         tm.tm_hour = h
         tm.tm_min = mi
         tm.tm_sec = se
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)) + fraction)
+        let seconds = timegm(&tm)
+        // timegm quietly moves 30 February to March; such a date is not a date.
+        guard tm.tm_mday == d, tm.tm_mon == mo - 1, tm.tm_year == y - 1900 else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
     }
 }

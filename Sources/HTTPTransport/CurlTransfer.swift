@@ -104,8 +104,12 @@ final class CurlTransfer {
         }
         guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { return }
         let name = String(decoding: bytes[..<colon], as: UTF8.self)
-        let value = String(decoding: bytes[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: .whitespaces)
-        headers.add(name, value)
+        // RFC 9110 optional white space is SP and HTAB only, not every Unicode space.
+        let isOWS: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        var value = bytes[(colon + 1)...]
+        while let first = value.first, isOWS(first) { value = value.dropFirst() }
+        while let last = value.last, isOWS(last) { value = value.dropLast() }
+        headers.add(name, String(decoding: value, as: UTF8.self))
     }
 
     /// Fills libcurl's upload buffer from the request body.

@@ -119,7 +119,9 @@ struct JSONParser {
             let c = bytes[i]
             i += 1
             switch c {
-            case UInt8(ascii: "\""): return String(decoding: out, as: UTF8.self)
+            case UInt8(ascii: "\""):
+                guard let text = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+                return text
             case UInt8(ascii: "\\"):
                 guard i < bytes.count else { throw fail("unexpected end in an escape") }
                 let e = bytes[i]
