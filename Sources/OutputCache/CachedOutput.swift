@@ -86,13 +86,22 @@ public final class CachedOutput: Sendable {
 
     // MARK: - Reading
 
-    /// Reads a whole leaf into `buffer` (exactly the leaf's length) and checks its SHA-256.
-    /// Returns false when the leaf is not cached or its bytes no longer match, in which case the
-    /// entry is dropped so the leaf is fetched again.
-    public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer) -> Bool {
+    /// Reads a whole leaf into `buffer` and checks its SHA-256. The buffer must hold the leaf's
+    /// length; a 4 KiB-aligned buffer of a whole leaf's capacity is read with O_DIRECT (the disk
+    /// fills it directly, with no copy through the page cache). Returns false when the leaf is
+    /// not cached or its bytes no longer match, in which case the entry is dropped so the leaf is
+    /// fetched again.
+    public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
+        let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
         let ok = withFiles { f in
-            FileIO.preadAll(f.data, buffer, at: off_t(Int64(leaf) * TreeGeometry.leafSize))
+            if let capacity, f.hasDirectIO, capacity >= (record.length + 4095) / 4096 * 4096,
+               Int(bitPattern: buffer.baseAddress) % 4096 == 0 {
+                // O_DIRECT moves whole blocks: ask for the rounded-up length, need the real one.
+                let rounded = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: (record.length + 4095) / 4096 * 4096)
+                return FileIO.preadAtLeast(f.directData, rounded, record.length, at: offset)
+            }
+            return FileIO.preadAll(f.data, buffer, at: offset)
         } ?? false
         guard ok, SHA256.hash(UnsafeRawBufferPointer(buffer)) == record.digest else {
             dropCorrupt(leaf, expected: record)

@@ -43,6 +43,19 @@ enum FileIO {
         return true
     }
 
+    /// Reads into `buffer` until at least `minimum` bytes arrived (O_DIRECT reads of a file's
+    /// last block come back short).
+    static func preadAtLeast(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ minimum: Int, at offset: off_t) -> Bool {
+        var done = 0
+        while done < minimum {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done))
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+
     /// Writes a file atomically: a temp file in the same directory, fsync, rename, fsync the
     /// directory. Readers see the old file or the new one, never a mix.
     static func writeAtomically(_ data: Data, to path: String) throws {

@@ -40,12 +40,18 @@ final class BufferPool: Sendable {
         }
     }
 
-    /// A buffer now: within the budget if dropping held leaves makes room, else over it (for
-    /// short reads that must not wait; the memory returns as soon as the read is answered).
-    func acquireNow(capacity: Int) -> NodeBuffer {
+    /// How far reads that cannot wait (disk readbacks on a kernel thread's request) may go over
+    /// the budget while fetches hold all of it.
+    static let overdraft = 16 << 20
+
+    /// A buffer now: within the budget if dropping held leaves makes room, else over it by at
+    /// most `overdraft`; beyond that, nil (the caller waits or takes a slower path).
+    func acquireNow(capacity: Int) -> NodeBuffer? {
         while true {
             if let buffer = tryAcquire(capacity: capacity) { return buffer }
-            if !reclaim() { return tryAcquire(capacity: capacity, evenOverBudget: true)! }
+            if reclaim() { continue }
+            let withinOverdraft = state.withLock { $0.allocated + capacity <= budget + Self.overdraft }
+            return withinOverdraft ? tryAcquire(capacity: capacity, evenOverBudget: true) : nil
         }
     }
 
@@ -71,9 +77,8 @@ final class BufferPool: Sendable {
             switch step {
             case .reuse(let p): return NodeBuffer(base: p.pointer, capacity: capacity, pool: self)
             case .allocate:
-                return NodeBuffer(base: UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 4096),
-                                  capacity: capacity, pool: self)
-            case .release(let p): p.pointer.deallocate()
+                return NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self)
+            case .release(let p): PageMemory.free(p.pointer, p.capacity)
             case .full: return nil
             }
         }
@@ -88,10 +93,10 @@ final class BufferPool: Sendable {
                 s.allocated -= capacity
                 return (w, true)
             }
-            s.free[capacity, default: []].append(IdleMemory(pointer: pointer))
+            s.free[capacity, default: []].append(IdleMemory(pointer: pointer, capacity: capacity))
             return (w, false)
         }
-        if freeIt { pointer.deallocate() }
+        if freeIt { PageMemory.free(pointer, capacity) }
         for w in waiters { w.resume() }
     }
 }
@@ -99,4 +104,5 @@ final class BufferPool: Sendable {
 /// A buffer waiting in the pool's free list.
 struct IdleMemory: @unchecked Sendable {  // Raw memory with exactly one owner: the pool, until reused.
     let pointer: UnsafeMutableRawPointer
+    let capacity: Int
 }

@@ -1,3 +1,5 @@
+import Glibc
+
 /// Memory holding the bytes of one fetched tree node (or one leaf read back from disk).
 ///
 /// It is written once, by the fetch or disk read, before anyone else can see it, and only read
@@ -15,14 +17,13 @@ final class NodeBuffer: @unchecked Sendable {  // Raw memory; write-once-then-re
 
     /// Memory outside any pool, for small reads.
     static func unpooled(capacity: Int) -> NodeBuffer {
-        NodeBuffer(base: UnsafeMutableRawPointer.allocate(byteCount: max(1, capacity), alignment: 4096),
-                   capacity: capacity, pool: nil)
+        NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: nil)
     }
 
     var mutableBytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: capacity) }
 
     deinit {
-        if let pool { pool.giveBack(base, capacity: capacity) } else { base.deallocate() }
+        if let pool { pool.giveBack(base, capacity: capacity) } else { PageMemory.free(base, capacity) }
     }
 }
 
@@ -49,5 +50,22 @@ public struct ByteSegment: Sendable {
         try withExtendedLifetime(view.node) {
             try body(UnsafeRawBufferPointer(start: baseAddress, count: range.count))
         }
+    }
+}
+
+/// Page-aligned memory straight from the kernel. Large buffers go through mmap rather than
+/// malloc: glibc's per-thread arenas keep freed megabytes, and then the budget no longer bounds
+/// what the process holds.
+enum PageMemory {
+    static func allocate(_ capacity: Int) -> UnsafeMutableRawPointer {
+        let size = max(4096, capacity)
+        guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), p != MAP_FAILED else {
+            fatalError("out of memory mapping \(size) bytes")
+        }
+        return p
+    }
+
+    static func free(_ pointer: UnsafeMutableRawPointer, _ capacity: Int) {
+        munmap(pointer, max(4096, capacity))
     }
 }

@@ -67,7 +67,13 @@ final class OutputReader: Sendable {
         // A fetch may have finished between the memory check and the claim.
         if let view = services.memory.get(output: id, leaf: leaf) { return publish(leaf, view) }
         if shape.verification == .inventory { return loadInventory() }
-        if entry.hasLeaf(leaf), let view = loadFromDisk(leaf) { return publish(leaf, view) }
+        if entry.hasLeaf(leaf) {
+            if let view = loadFromDisk(leaf) { return publish(leaf, view) }
+            if entry.hasLeaf(leaf) {
+                Task.detached { await self.loadFromDiskWaitingForMemory(leaf) }
+                return
+            }
+        }
         fetch(geometry.nodes(covering: leaf ..< leaf + 1))
     }
 
@@ -85,9 +91,11 @@ final class OutputReader: Sendable {
             }
         }
         for leaf in fromDisk {
-            services.diskQueue.async {
+            services.diskWorkers.run {
                 if let view = self.loadFromDisk(leaf) {
                     self.publish(leaf, view)
+                } else if self.entry.hasLeaf(leaf) {
+                    Task.detached { await self.loadFromDiskWaitingForMemory(leaf) }
                 } else {
                     self.fetch(self.geometry.nodes(covering: leaf ..< leaf + 1))
                 }
@@ -110,12 +118,26 @@ final class OutputReader: Sendable {
     /// Reads a cached leaf back and checks its SHA-256; nil if it is gone or fails the check.
     private func loadFromDisk(_ leaf: Int) -> LeafView? {
         let length = geometry.leafLength(leaf)
-        let buffer = services.pool.acquireNow(capacity: leafSize)
-        guard entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length)) else {
+        guard let buffer = services.pool.acquireNow(capacity: leafSize) else { return nil }
+        guard entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
+                             capacity: buffer.capacity) else {
             return nil
         }
         services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
         return LeafView(node: buffer, offset: 0, length: length)
+    }
+
+    /// A readback that found no memory free: wait for a buffer like a fetch does.
+    private func loadFromDiskWaitingForMemory(_ leaf: Int) async {
+        let length = geometry.leafLength(leaf)
+        let buffer = await services.pool.acquire(capacity: leafSize)
+        if entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
+                          capacity: buffer.capacity) {
+            services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
+            publish(leaf, LeafView(node: buffer, offset: 0, length: length))
+        } else {
+            fetch(geometry.nodes(covering: leaf ..< leaf + 1))
+        }
     }
 
     /// A small read inside one cached leaf, checked by its 64 KiB blocks instead of the whole
@@ -154,7 +176,8 @@ final class OutputReader: Sendable {
         let buffer = await services.pool.acquire(capacity: node.count * leafSize)
         let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
         services.statistics.fetchStarted()
-        defer { services.statistics.fetchEnded() }
+        let started = ContinuousClock.now
+        defer { services.statistics.fetchEnded(after: ContinuousClock.now - started) }
         do {
             let checked = try await services.client.getJobOutput(
                 vault: vault, jobId: jobId, range: bytes, outputSize: shape.size, verification: verification,

@@ -13,7 +13,7 @@ struct ReadServices: Sendable {
     let logger: Logger
     let statistics: ReadStatistics
     /// Where cached leaves are read back and checked ahead of a sequential reader.
-    let diskQueue = DispatchQueue(label: "glacierfs.disk-readback", qos: .userInitiated, attributes: .concurrent)
+    let diskWorkers = BlockingWorkers(threads: 6, name: "glacierfs-readback")
 }
 
 /// Why a read failed. Every case is EIO to the reader; the message goes to the log.
@@ -41,6 +41,9 @@ public final class ReadStatistics: Sendable {
     let readsFailed = Atomic<Int>(0)
     let fetchesInFlight = Atomic<Int>(0)
     let peakFetchesInFlight = Atomic<Int>(0)
+    /// The summed duration of every GetJobOutput: over a span of time, divided by that span, the
+    /// average number of connections busy.
+    let fetchNanoseconds = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -53,7 +56,11 @@ public final class ReadStatistics: Sendable {
         }
     }
 
-    func fetchEnded() { fetchesInFlight.subtract(1, ordering: .relaxed) }
+    func fetchEnded(after duration: Duration) {
+        fetchesInFlight.subtract(1, ordering: .relaxed)
+        let c = duration.components
+        fetchNanoseconds.add(Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000), ordering: .relaxed)
+    }
 
     public struct Snapshot: Sendable, Codable {
         public var bytesServed: Int
@@ -66,6 +73,8 @@ public final class ReadStatistics: Sendable {
         public var readsFailed: Int
         /// The most GetJobOutput requests that were in flight at once.
         public var peakFetchesInFlight: Int
+        /// Seconds spent in GetJobOutput requests, summed over all of them.
+        public var fetchSeconds: Double
     }
 
     public var snapshot: Snapshot {
@@ -75,6 +84,7 @@ public final class ReadStatistics: Sendable {
                  blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
                  leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
                  fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
-                 peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed))
+                 peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
+                 fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9)
     }
 }

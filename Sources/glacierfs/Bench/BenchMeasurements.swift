@@ -32,13 +32,14 @@ enum BenchMeasurements {
     /// Reads files through the mount with `cp FILE /dev/null`, all at once, and times them.
     static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput {
         let servedBefore = w.emulatorBytesServed()
+        let fetchSecondsBefore = mount.status()?.reads.fetchSeconds ?? 0
         let started = Date()
         let pids = try paths.enumerated().map { i, path in
             try ChildProcesses.spawn("/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
                                      logFile: w.directory + "/cp-\(i).log")
         }
         for pid in pids {
-            guard ChildProcesses.waitForExit(pid, timeout: 3600) == 0 else {
+            guard ChildProcesses.waitBlocking(pid) == 0 else {
                 throw UserFacingError("reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
             }
         }
@@ -49,8 +50,11 @@ enum BenchMeasurements {
             bytes += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         }
         let fetched = servedBefore.flatMap { before in w.emulatorBytesServed().map { Double($0 - before) / Double(bytes) } }
+        let status = mount.status()
+        // Busy fetch time over wall time: how many connections were in use, on average.
+        let connections = status.map { ($0.reads.fetchSeconds - fetchSecondsBefore) / seconds }
         return BenchReport.Throughput(bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
-                                      peakConnections: mount.status()?.reads.peakFetchesInFlight)
+                                      peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
     }
 
     /// (e): 4 KiB preads at random offsets of one file, each timed.

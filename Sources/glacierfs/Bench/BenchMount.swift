@@ -28,8 +28,11 @@ struct BenchMount {
     }
 
     /// Samples the daemon's peak memory now (it only grows while the daemon lives).
-    func sampleMemory() {
-        if let pid = status()?.pid { Self.peakRSS.record(Self.peakRSS(of: pid)) }
+    @discardableResult
+    func sampleMemory() -> Int? {
+        guard let pid = status()?.pid, let rss = Self.peakRSS(of: pid) else { return nil }
+        Self.peakRSS.record(rss)
+        return rss
     }
 
     static func peakRSS(of pid: Int32) -> Int? {

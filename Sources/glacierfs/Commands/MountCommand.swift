@@ -71,7 +71,7 @@ struct MountCommand: ParsableCommand {
     var logFile: String?
 
     @Option(name: .customLong("memory-limit"), help: "Memory for data in flight and recently read.")
-    var memoryLimit = ByteSize(bytes: 192 << 20)
+    var memoryLimit = ByteSize(bytes: 160 << 20)
 
     @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once.")
     var parallelFetches = 16

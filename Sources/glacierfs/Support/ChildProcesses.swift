@@ -88,6 +88,15 @@ enum ChildProcesses {
         return nil
     }
 
+    /// Waits for a child of ours without polling, so timings of short runs stay exact.
+    static func waitBlocking(_ pid: pid_t) -> Int32? {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return nil }
+        }
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
     /// Whether `pid` is a live process (not gone, not a zombie).
     static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }

@@ -1,0 +1,29 @@
+import DequeModule
+import Foundation
+import Synchronization
+
+/// A few threads for work that blocks on the disk (cache readback). Dispatch runs about one
+/// blocking job per core, which leaves the disk idle while the CPU hashes; a handful of threads
+/// keeps several reads in flight.
+final class BlockingWorkers: Sendable {
+    private let queue = Mutex(Deque<@Sendable () -> Void>())
+    private let available = DispatchSemaphore(value: 0)
+
+    init(threads: Int, name: String) {
+        for i in 0..<threads {
+            let thread = Thread { [self] in
+                while true {
+                    available.wait()
+                    if let job = queue.withLock({ $0.popFirst() }) { job() }
+                }
+            }
+            thread.name = "\(name)-\(i)"
+            thread.start()
+        }
+    }
+
+    func run(_ job: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.append(job) }
+        available.signal()
+    }
+}
