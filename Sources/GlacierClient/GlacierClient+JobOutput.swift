@@ -36,10 +36,34 @@ extension GlacierClient {
     public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
                              verification: OutputVerification, into buffer: UnsafeMutableRawBufferPointer,
                              retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+        guard buffer.count == Int(range.upperBound - range.lowerBound) else {
+            throw .invalidConfiguration("a buffer of \(buffer.count) bytes cannot hold the range \(range)")
+        }
+        // One contiguous buffer is a list of leaf-sized slices of it (when the range starts on a leaf;
+        // otherwise it stays whole, which only size checks accept).
+        var leaves: [UnsafeMutableRawBufferPointer] = range.lowerBound % Int64(TreeHash.leafSize) == 0 ? [] : [buffer]
+        var offset = leaves.isEmpty ? 0 : buffer.count
+        while offset < buffer.count {
+            let end = min(offset + TreeHash.leafSize, buffer.count)
+            leaves.append(UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<end]))
+            offset = end
+        }
+        return try await getJobOutput(vault: vault, jobId: jobId, range: range, outputSize: outputSize,
+                                      verification: verification, intoLeaves: leaves, retry: retry)
+    }
+
+    /// The same, with the body written into one buffer per 1 MiB leaf of `range` (the last may be
+    /// shorter), so callers can keep leaves in separate, uniformly sized memory.
+    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
+                             verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+        let total = leaves.reduce(0) { $0 + $1.count }
         guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= outputSize,
-              buffer.count == Int(range.upperBound - range.lowerBound) else {
+              range.lowerBound % Int64(TreeHash.leafSize) == 0 || leaves.count == 1,
+              total == Int(range.upperBound - range.lowerBound),
+              leaves.dropLast().allSatisfy({ $0.count == TreeHash.leafSize }) else {
             throw .invalidConfiguration("job output range \(range) does not fit an output of \(outputSize) bytes "
-                                        + "and a buffer of \(buffer.count)")
+                                        + "and leaf buffers totalling \(total)")
         }
         let geometry = TreeGeometry(size: outputSize)
         if verification == .treeHash && !geometry.isTreeHashAligned(range) {
@@ -51,7 +75,7 @@ extension GlacierClient {
         let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
         // The whole output is asked for without a Range, as the API's "whole output" form.
         if !coversAll { request.headers.add("Range", "bytes=\(wanted.first)-\(wanted.last)") }
-        return try await execute(request, into: .buffer(buffer), retry: retry) { response throws(GlacierError) in
+        return try await execute(request, into: .scatter(leaves), retry: retry) { response throws(GlacierError) in
             try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
             var digests: [SHA256Digest] = []
             var serviceHash: SHA256Digest?
@@ -61,7 +85,7 @@ extension GlacierClient {
             }
             if verification == .treeHash {
                 guard let expected = serviceHash else { throw .integrity(.checksumMissing(range: wanted.description)) }
-                digests = TreeHash.leafDigests(of: UnsafeRawBufferPointer(buffer))
+                digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
                 let computed = TreeHash.root(of: digests)
                 guard computed == expected else {
                     throw .integrity(.checksumMismatch(range: wanted.description, expected: expected.hex,

@@ -30,6 +30,10 @@ public final class GlacierClient: Sendable {
     /// Counters for status displays.
     public var statistics: ClientStatistics { stats }
 
+    /// Where this client's credentials come from (for tools that must sign requests of their
+    /// own, such as the benchmark's plain-curl baseline).
+    public var credentials: any CredentialSource { credentialSource }
+
     // MARK: - Sending
 
     /// Sends one request with retries, returning the first acceptable response. `accept` turns

@@ -293,8 +293,10 @@ public final class GlacierFileSystem: Sendable {
         }
     }
 
-    /// Flushes cache metadata; call before unmounting.
+    /// Finishes the cache writes under way and flushes cache metadata; call before unmounting, so
+    /// what was read before the unmount is there after the remount.
     public func shutdown() {
+        services.cacheWriters.waitUntilIdle(timeout: 60)
         cache.flush()
     }
 

@@ -207,6 +207,7 @@ final class CurlMultiEngine: Sendable {
         case CURLE_WRITE_ERROR where t.overflowed:
             if case .collect(let limit) = t.sink { return .bodyTooLarge(limit: limit) }
             if case .buffer(let b) = t.sink { return .bodyTooLarge(limit: b.count) }
+            if case .scatter(let list) = t.sink { return .bodyTooLarge(limit: list.reduce(0) { $0 + $1.count }) }
             return .bodyTooLarge(limit: 0)
         case CURLE_ABORTED_BY_CALLBACK where t.requestBodyError != nil, CURLE_READ_ERROR where t.requestBodyError != nil:
             return .requestBodyUnreadable(t.requestBodyError ?? detail)

@@ -11,6 +11,7 @@ struct SendableBuffer: @unchecked Sendable {  // The caller keeps the memory ali
 enum TransferSink: Sendable {
     case collect(limit: Int)
     case buffer(SendableBuffer)
+    case scatter([SendableBuffer])
     case discard
 }
 
@@ -87,8 +88,29 @@ final class CurlTransfer {
             }
             (base + received).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             return bytes.count
+        case .scatter(let buffers):
+            var rest = bytes
+            while !rest.isEmpty {
+                guard scatterIndex < buffers.count, let base = buffers[scatterIndex].base else {
+                    overflowed = true
+                    return 0
+                }
+                let room = buffers[scatterIndex].count - scatterOffset
+                let n = min(room, rest.count)
+                (base + scatterOffset).copyMemory(from: rest.baseAddress!, byteCount: n)
+                scatterOffset += n
+                rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+                if scatterOffset == buffers[scatterIndex].count {
+                    scatterIndex += 1
+                    scatterOffset = 0
+                }
+            }
+            return bytes.count
         }
     }
+
+    var scatterIndex = 0
+    var scatterOffset = 0
 
     /// Called once per header line, including each status line (there may be several, e.g.
     /// after `100 Continue`); only the last response's headers are kept.

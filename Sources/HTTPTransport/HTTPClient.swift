@@ -17,6 +17,7 @@ public final class HTTPClient: Sendable {
         let sink: TransferSink = switch destination {
         case .collect(let limit): .collect(limit: limit)
         case .buffer(let b): .buffer(SendableBuffer(base: b.baseAddress, count: b.count))
+        case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
         case .discard: .discard
         }
         let id = engine.makeId()

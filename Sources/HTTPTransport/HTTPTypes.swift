@@ -67,6 +67,9 @@ public enum ResponseDestination {
     /// Written straight into memory the caller owns. The caller keeps it alive until `send`
     /// returns; a body longer than the buffer fails with `.bodyTooLarge`.
     case buffer(UnsafeMutableRawBufferPointer)
+    /// Written into several caller-owned buffers in turn, filling each before the next (e.g. one
+    /// buffer per 1 MiB leaf). A body longer than their total fails with `.bodyTooLarge`.
+    case scatter([UnsafeMutableRawBufferPointer])
     case discard
 }
 

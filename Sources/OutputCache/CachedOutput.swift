@@ -115,7 +115,8 @@ public final class CachedOutput: Sendable {
     /// CRC-32C, into `scratch` (at least the blocks' size). Returns the requested bytes' offset
     /// inside `scratch`, or nil on a miss or a failed check.
     public func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int? {
-        guard let record = record(leaf), range.upperBound <= record.length, !range.isEmpty else { return nil }
+        guard let record = record(leaf), record.hasBlockChecksums, range.upperBound <= record.length,
+              !range.isEmpty else { return nil }
         let firstBlock = range.lowerBound / LeafRecord.blockSize
         let lastBlock = (range.upperBound - 1) / LeafRecord.blockSize
         let start = firstBlock * LeafRecord.blockSize
@@ -153,11 +154,11 @@ public final class CachedOutput: Sendable {
     /// least-recently-used leaves first. Returns false when the leaf could not be kept (cache
     /// too small, disk full): the caller still has the bytes and serves them from memory.
     @discardableResult
-    public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+    public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest, withBlockChecksums: Bool = true) -> Bool {
         guard leaf < geometry.leafCount, bytes.count == geometry.leafLength(leaf) else { return false }
         if let existing = record(leaf), existing.digest == digest { return true }
         guard space.reserve(bytes: Int64(bytes.count), for: id) else { return false }
-        let record = LeafRecord(digest: digest, verifiedBytes: bytes)
+        let record = LeafRecord(digest: digest, verifiedBytes: bytes, withBlockChecksums: withBlockChecksums)
         let slot = LeafIndexFile.encode(record, leaf: leaf)
         do {
             try withFilesThrowing { f in
@@ -183,6 +184,25 @@ public final class CachedOutput: Sendable {
         }
         if added { space.track(output: id, leaf: leaf) } else { space.release(bytes: Int64(bytes.count)) }
         return true
+    }
+
+    /// Adds block checksums to a stored leaf that has none, from bytes just checked against its
+    /// SHA-256 (a leaf first read at random). Only the slot is rewritten.
+    public func addBlockChecksums(leaf: Int, verifiedBytes bytes: UnsafeRawBufferPointer) {
+        guard let old = record(leaf), !old.hasBlockChecksums, bytes.count == old.length else { return }
+        let record = LeafRecord(digest: old.digest, verifiedBytes: bytes)
+        let slot = LeafIndexFile.encode(record, leaf: leaf)
+        // Under the entry's lock, so an eviction cannot clear the slot in between and have this
+        // write bring it back.
+        state.withLock { s in
+            guard s.leaves[leaf] == old else { return }
+            let written = (try? withFilesThrowing { f in
+                try slot.withUnsafeBytes {
+                    try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
+                }
+            }) != nil
+            if written { s.leaves[leaf] = record }
+        }
     }
 
     /// Drops a leaf: the slot is cleared before the data is freed, so no instant exists where a

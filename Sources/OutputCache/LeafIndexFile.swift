@@ -41,6 +41,7 @@ enum LeafIndexFile {
         record.digest.withBytes { d in b.replaceSubrange(8..<40, with: d) }
         for (i, crc) in record.blockCRCs.enumerated() { put32(&b, 40 + 4 * i, crc) }
         put32(&b, 104, UInt32(record.length))
+        b[108] = record.hasBlockChecksums ? 1 : 0
         put32(&b, slotSize - 4, CRC32C.checksum(Array(b[0..<(slotSize - 4)])))
         return b
     }
@@ -52,7 +53,7 @@ enum LeafIndexFile {
               get32(b, slotSize - 4) == CRC32C.checksum(Array(b[0..<(slotSize - 4)])),
               Int(get32(b, 104)) == expectedLength else { return nil }
         let digest = b[8..<40].withUnsafeBytes { SHA256Digest(copying: $0) }
-        let count = LeafRecord.blockCount(forLength: expectedLength)
+        let count = b[108] == 1 ? LeafRecord.blockCount(forLength: expectedLength) : 0
         let crcs = (0..<count).map { get32(b, 40 + 4 * $0) }
         return LeafRecord(digest: digest, length: expectedLength, blockCRCs: crcs)
     }

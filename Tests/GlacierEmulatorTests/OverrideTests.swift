@@ -66,7 +66,8 @@ import Testing
             let elapsed = ContinuousClock.now - start
             #expect(r.body == data)
             #expect(elapsed >= .milliseconds(500), "600 kB at 1 MB/s takes about 0.6 s, took \(elapsed)")
-            #expect(elapsed < .seconds(5))
+            // Loose: only that the cap does not stall the transfer (other suites share the 2 cores).
+            #expect(elapsed < .seconds(30))
         }
     }
 }

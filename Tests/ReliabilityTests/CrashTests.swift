@@ -79,33 +79,63 @@ import Testing
     }
 
     @Test func aSmallRandomReadOfARottedBlockIsCaughtToo() async throws {
-        try await ReliabilityFixture.with(sizes: [4 * ReliabilityFixture.mib]) { (f: ReliabilityFixture) async throws in
-            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
-            let data = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
-                .map { f.cacheDirectory + "/outputs/\($0)/data" }.first!
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: data))
-            try handle.seek(toOffset: UInt64(2 * ReliabilityFixture.mib + 70_000))
+        let mib = ReliabilityFixture.mib
+        // Reads further apart than the sequential detector tolerates (8 MiB back, 2 MiB ahead).
+        try await ReliabilityFixture.with(sizes: [40 * mib]) { (f: ReliabilityFixture) async throws in
+            // Read sequentially (cached without block checksums), then at random in the same
+            // mount: the random reads give leaves 12 and 36 their block checksums.
+            try await f.mount { (m: MountedFileSystem) async throws in
+                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
+                let r = try await Self.preadAt([30 * mib + 5, 100, 12 * mib + 4096, 36 * mib + 4096], f.path(m, 0))
+                #expect(r.status == 0, "\(r.output)")
+            }
+            let output = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
+                .map { f.cacheDirectory + "/outputs/\($0)" }.first!
+            var index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
+            #expect(Self.hasBlockChecksums(index, leaf: 12), "leaf 12 gained block checksums from the random read")
+            #expect(Self.hasBlockChecksums(index, leaf: 36))
+            #expect(!Self.hasBlockChecksums(index, leaf: 24), "leaf 24, read only sequentially, has none")
+
+            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: output + "/data"))
+            try handle.seek(toOffset: UInt64(12 * mib + 70_000))
             try handle.write(contentsOf: Data([0x00, 0x01]))
             try handle.close()
             try await f.mount { (m: MountedFileSystem) async throws in
-                // One handle: two random reads first (so it counts as random), then one in the bad block.
-                let script = """
-                    import os, sys
-                    fd = os.open(sys.argv[1], os.O_RDONLY)
-                    os.pread(fd, 4096, 10 * 4096)
-                    os.pread(fd, 4096, 700 * 4096)
-                    open(sys.argv[2], "wb").write(os.pread(fd, 4096, \((2 * 256 + 17) * 4096)))
-                    """
-                #expect(try await Command.run("/usr/bin/env", ["python3", "-c", script, f.path(m, 0),
-                                                              f.directory.path + "/block"]).status == 0)
+                // Leaf 24 is read whole (no checksums yet), leaf 36 by its blocks, then leaf 12's bad block.
+                let at = 12 * mib + 17 * 4096
+                let result = try await Self.preadAt([100, 24 * mib + 100, 36 * mib + 100, at], f.path(m, 0),
+                                                    savingLastTo: f.directory.path + "/block")
+                #expect(result.status == 0, "\(result.output)")
                 let got = try Data(contentsOf: URL(fileURLWithPath: f.directory.path + "/block"))
                 let source = try Data(contentsOf: f.outputs[0].source)
-                let at = (2 * 256 + 17) * 4096
                 #expect(got == source[at..<(at + 4096)], "the read is served correct bytes, not the rotted ones")
                 let status = try await m.status()
                 #expect(status.reads.blockReadsFromDisk >= 1, "small random reads were checked by their blocks")
                 #expect(status.cache.corruptLeavesDropped == 1)
             }
+            index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
+            #expect(Self.hasBlockChecksums(index, leaf: 24), "a random read of a leaf read back whole adds its checksums")
         }
+    }
+
+    /// Whether a leaf's slot in a cache index says it has block checksums (byte 108 of the slot).
+    private static func hasBlockChecksums(_ index: Data, leaf: Int) -> Bool {
+        let at = 128 + leaf * 128 + 108
+        return index.count > at && index[at] == 1
+    }
+
+    /// 4 KiB preads at `offsets` through one handle, bypassing the page cache, the last one saved to `savingLastTo`.
+    private static func preadAt(_ offsets: [Int], _ path: String, savingLastTo copy: String? = nil) async throws -> Command.Result {
+        let script = """
+            import os, sys
+            fd = os.open(sys.argv[1], os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)  # past the kernel's page cache
+            offsets = [int(o) for o in sys.argv[3].split(",")]
+            for o in offsets[:-1]: os.pread(fd, 4096, o)
+            last = os.pread(fd, 4096, offsets[-1])
+            if sys.argv[2]: open(sys.argv[2], "wb").write(last)
+            """
+        return try await Command.run("/usr/bin/env", ["python3", "-c", script, path, copy ?? "",
+                                                      offsets.map(String.init).joined(separator: ",")])
     }
 }

@@ -24,6 +24,42 @@ final class BufferPool: Sendable {
     var allocatedBytes: Int { state.withLock { $0.allocated } }
     var peakBytes: Int { state.withLock { $0.peakAllocated } }
 
+    /// `count` buffers of `capacity` bytes, all at once: taking them one by one could leave
+    /// several fetches each holding part of what they need, waiting on each other for the rest.
+    func acquire(count: Int, capacity: Int) async -> [NodeBuffer] {
+        while true {
+            if let buffers = tryAcquire(count: count, capacity: capacity) { return buffers }
+            if reclaim() { continue }
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let fits = state.withLock { s -> Bool in
+                    if Self.room(in: s, budget: budget, capacity: capacity) >= count { return true }
+                    s.waiters.append(c)
+                    return false
+                }
+                if fits { c.resume() }
+            }
+        }
+    }
+
+    private static func room(in s: PoolState, budget: Int, capacity: Int) -> Int {
+        (s.free[capacity]?.count ?? 0) + max(0, budget - s.allocated) / capacity
+    }
+
+    private func tryAcquire(count: Int, capacity: Int) -> [NodeBuffer]? {
+        let (reused, fresh) = state.withLock { s -> ([IdleMemory], Int)? in
+            guard Self.room(in: s, budget: budget, capacity: capacity) >= count else { return nil }
+            let reuse = Array((s.free[capacity] ?? []).suffix(count))
+            s.free[capacity]?.removeLast(reuse.count)
+            let fresh = count - reuse.count
+            s.allocated += fresh * capacity
+            s.peakAllocated = max(s.peakAllocated, s.allocated)
+            return (reuse, fresh)
+        } ?? ([], -1)
+        guard fresh >= 0 else { return nil }
+        return reused.map { NodeBuffer(base: $0.pointer, capacity: capacity, pool: self) }
+            + (0..<fresh).map { _ in NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
+    }
+
     /// A buffer of `capacity` bytes, waiting for memory if the budget is spent.
     func acquire(capacity: Int) async -> NodeBuffer {
         while true {

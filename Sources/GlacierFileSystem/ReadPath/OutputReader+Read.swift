@@ -16,8 +16,8 @@ extension OutputReader {
         let leafStart = Int64(leaves.lowerBound) * Int64(leafSize)
 
         // A small random read of a cached leaf is checked by its blocks, not the whole leaf.
-        if isRandom, leaves.count == 1, end - offset < Int64(leafSize / 4),
-           !services.memory.contains(output: id, leaf: leaves.lowerBound),
+        let isSmallRandom = isRandom && leaves.count == 1 && end - offset < Int64(leafSize / 4)
+        if isSmallRandom, !services.memory.contains(output: id, leaf: leaves.lowerBound),
            let segment = readBlocksFromDisk(leaf: leaves.lowerBound,
                                             range: Int(offset - leafStart) ..< Int(end - leafStart)) {
             services.statistics.bytesServed.add(segment.count, ordering: .relaxed)
@@ -26,12 +26,13 @@ extension OutputReader {
 
         let assembly = ReadAssembly(leaves: leaves, completion: completion)
         for leaf in leaves {
-            requestLeaf(leaf) { [services, leafSize] result in
+            requestLeaf(leaf) { [services, leafSize, self] result in
                 switch result {
                 case .failure(let failure):
                     services.statistics.readsFailed.add(1, ordering: .relaxed)
                     assembly.fail(failure)
                 case .success(let view):
+                    if isSmallRandom { self.addBlockChecksumsIfMissing(leaf, view) }
                     let base = Int64(leaf) * Int64(leafSize)
                     let from = Int(max(offset, base) - base)
                     let to = Int(min(end, base + Int64(view.length)) - base)

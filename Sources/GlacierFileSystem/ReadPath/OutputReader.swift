@@ -152,6 +152,13 @@ final class OutputReader: Sendable {
                            range: start ..< start + range.count)
     }
 
+    /// Gives a leaf cached without block checksums (it was first read sequentially) its
+    /// checksums, from bytes already verified, so the next small random read of it is cheap.
+    func addBlockChecksumsIfMissing(_ leaf: Int, _ view: LeafView) {
+        guard let record = entry.record(leaf), !record.hasBlockChecksums, record.length == view.length else { return }
+        services.cacheWriters.run { self.entry.addBlockChecksums(leaf: leaf, verifiedBytes: view.bytes) }
+    }
+
     // MARK: - Network
 
     private func fetch(_ nodes: [Range<Int>]) {
@@ -173,26 +180,29 @@ final class OutputReader: Sendable {
         let bytes = geometry.bytes(ofLeaves: node)
         let length = Int(bytes.upperBound - bytes.lowerBound)
         await services.limiter.acquire()
-        let buffer = await services.pool.acquire(capacity: node.count * leafSize)
+        // One buffer per leaf, all of one size, so freed memory is always reused as is.
+        let buffers = await services.pool.acquire(count: node.count, capacity: leafSize)
         let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
         services.statistics.fetchStarted()
         let started = ContinuousClock.now
         defer { services.statistics.fetchEnded(after: ContinuousClock.now - started) }
         do {
+            let views = zip(node, buffers).map { LeafView(node: $1, offset: 0, length: geometry.leafLength($0)) }
             let checked = try await services.client.getJobOutput(
                 vault: vault, jobId: jobId, range: bytes, outputSize: shape.size, verification: verification,
-                into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length), retry: retryPolicy)
+                intoLeaves: views.map { UnsafeMutableRawBufferPointer(start: $0.node.base, count: $0.length) },
+                retry: retryPolicy)
             services.limiter.release()
             services.statistics.leavesFetched.add(node.count, ordering: .relaxed)
             services.statistics.bytesFetched.add(length, ordering: .relaxed)
-            let views = node.map { leaf in
-                LeafView(node: buffer, offset: (leaf - node.lowerBound) * leafSize, length: geometry.leafLength(leaf))
-            }
             for (leaf, view) in zip(node, views) { publish(leaf, view) }
             recordResponseHeaders(checked)
             let digests = checked.leafDigests.count == views.count
                 ? checked.leafDigests : views.map { SHA256.hash($0.bytes) }
-            persist(zip(node, zip(views, digests)).map { ($0, $1.0, $1.1) })
+            let leaves = zip(node, zip(views, digests)).map { ($0, $1.0, $1.1) }
+            // Block checksums only for a single leaf: a random reader's; sequential ones never need them.
+            let withBlockChecksums = node.count == 1
+            services.cacheWriters.run { self.persist(leaves, withBlockChecksums: withBlockChecksums) }
         } catch {
             services.limiter.release()
             services.statistics.fetchFailures.add(1, ordering: .relaxed)
@@ -211,9 +221,9 @@ final class OutputReader: Sendable {
 
     /// Stores verified leaves in the disk cache, and checks the whole output's root once every
     /// leaf is there.
-    private func persist(_ leaves: [(Int, LeafView, SHA256Digest)]) {
+    private func persist(_ leaves: [(Int, LeafView, SHA256Digest)], withBlockChecksums: Bool = true) {
         for (leaf, view, digest) in leaves {
-            entry.store(leaf: leaf, bytes: view.bytes, digest: digest)
+            entry.store(leaf: leaf, bytes: view.bytes, digest: digest, withBlockChecksums: withBlockChecksums)
         }
         guard entry.isComplete, shape.expectedTreeHash != nil else { return }
         let first = state.withLock { s -> Bool in
@@ -316,7 +326,8 @@ final class OutputReader: Sendable {
             LeafView(node: buffer, offset: $0 * leafSize, length: geometry.leafLength($0))
         }
         for (leaf, view) in views.enumerated() { publish(leaf, view) }
-        persist(views.enumerated().map { ($0.offset, $0.element, SHA256.hash($0.element.bytes)) })
+        let leaves = views.enumerated().map { ($0.offset, $0.element, SHA256.hash($0.element.bytes)) }
+        services.cacheWriters.run { self.persist(leaves) }
     }
 
     var maxRequestLeaves: Int { max(1, services.configuration.maxRequestBytes / leafSize) }

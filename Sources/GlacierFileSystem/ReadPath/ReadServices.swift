@@ -14,6 +14,9 @@ struct ReadServices: Sendable {
     let statistics: ReadStatistics
     /// Where cached leaves are read back and checked ahead of a sequential reader.
     let diskWorkers = BlockingWorkers(threads: 6, name: "glacierfs-readback")
+    /// Where verified leaves are written to the cache: those writes block on the disk, and on the
+    /// concurrency pool's two threads they would stall every fetch and hash meanwhile.
+    let cacheWriters = BlockingWorkers(threads: 3, name: "glacierfs-cache-write")
 }
 
 /// Why a read failed. Every case is EIO to the reader; the message goes to the log.

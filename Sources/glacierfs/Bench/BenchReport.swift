@@ -65,6 +65,8 @@ struct BenchReport: Codable, Sendable {
     var date: String
     var machine: String
     var rawCeiling: Throughput?
+    /// One plain `curl` of the whole output: what a user gets without glacierfs.
+    var plainCurl: Throughput?
     var coldSequential: Throughput?
     var warmSequential: Throughput?
     var diskCacheAfterRemount: Throughput?
@@ -103,18 +105,21 @@ struct BenchReport: Codable, Sendable {
     /// The table printed at the end of a run.
     func table() -> String {
         let a = rawCeiling?.gigabytesPerSecond
+        let curl = plainCurl?.gigabytesPerSecond
         func row(_ name: String, _ t: Throughput?, _ note: String = "") -> [String] {
-            guard let t else { return [name, "-", "-", note.isEmpty ? "skipped" : note] }
+            guard let t else { return [name, "-", "-", "-", note.isEmpty ? "skipped" : note] }
             let ratio = a.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
+            let toCurl = curl.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
             var extra = note
             if let f = t.fetchedPerRead { extra += (extra.isEmpty ? "" : "; ") + String(format: "fetched/read %.3f", f) }
             if let c = t.averageConnections, c > 0.05 {
                 extra += (extra.isEmpty ? "" : "; ") + String(format: "%.1f connections on average (peak %d)", c, t.peakConnections ?? 0)
             }
-            return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, extra]
+            return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, toCurl, extra]
         }
-        var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "NOTES"])
+        var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "× curl", "NOTES"])
         t.rows.append(row("(a) raw HTTP ceiling", rawCeiling, "parallel ranged GETs over libcurl, no FUSE, no cache"))
+        t.rows.append(row("plain curl", plainCurl, "one `curl` of the whole output to /dev/null, nothing verified"))
         t.rows.append(row("(b) cold sequential (cp)", coldSequential, "verified and cached"))
         t.rows.append(row("(c) warm (page cache)", warmSequential))
         t.rows.append(row("(d) disk cache after remount", diskCacheAfterRemount,

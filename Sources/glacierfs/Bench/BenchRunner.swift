@@ -18,6 +18,10 @@ struct BenchRunner {
 
         progress.update("(a) raw HTTP ceiling")
         report.rawCeiling = try BenchMeasurements.rawCeiling(w)
+        progress.update("plain curl of the output")
+        do { report.plainCurl = try PlainCurlBaseline.measure(w) } catch {
+            report.notes.append("the plain-curl baseline did not run: \(error)")
+        }
 
         try mount.mount()
         defer { mount.unmount() }

@@ -64,7 +64,13 @@ struct DemoTour {
     }
 
     private func check(source: String, copy: String) throws {
-        let verified = Self.attribute(source, "user.glacier.verified") ?? "(attribute unreadable)"
+        // The whole-output root is checked once the last leaf is in the cache, just after cp ends.
+        var verified = Self.attribute(source, "user.glacier.verified") ?? "(attribute unreadable)"
+        let deadline = Date().addingTimeInterval(10)
+        while !verified.hasPrefix("complete") && Date() < deadline {
+            usleep(50_000)
+            verified = Self.attribute(source, "user.glacier.verified") ?? "(attribute unreadable)"
+        }
         progress.say((verified.hasPrefix("complete") ? "✓" : "!") + " Verification by glacierfs: \(verified)")
         progress.say("    see it yourself: getfattr -n user.glacier.verified \(DemoShell.quote(source))")
         let sha = try Self.sha256(of: copy)
