@@ -46,7 +46,8 @@ public final class GlacierFileSystem: Sendable {
         let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
         services = ReadServices(client: client, pool: pool, memory: memory,
                                 limiter: FetchLimiter(slots: configuration.maxParallelFetches),
-                                configuration: configuration, logger: logger, statistics: ReadStatistics())
+                                configuration: configuration, logger: logger,
+                                statistics: ReadStatistics(droppedUnread: { memory.droppedUnread.load(ordering: .relaxed) }))
     }
 
     /// Loads the vault list once, so the first `ls` is quick and the mount can report whether

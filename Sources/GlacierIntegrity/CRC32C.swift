@@ -10,4 +10,14 @@ public enum CRC32C {
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
         bytes.withUnsafeBytes { checksum($0) }
     }
+
+    /// The checksum of each `blockSize` piece of `bytes` (the last may be shorter).
+    public static func blockChecksums(_ bytes: UnsafeRawBufferPointer, blockSize: Int) -> [UInt32] {
+        precondition(blockSize > 0)
+        let count = (bytes.count + blockSize - 1) / blockSize
+        return [UInt32](unsafeUninitializedCapacity: count) { out, initialized in
+            glfs_crc32c_blocks(bytes.baseAddress, bytes.count, blockSize, out.baseAddress)
+            initialized = count
+        }
+    }
 }

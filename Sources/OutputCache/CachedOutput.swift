@@ -103,7 +103,7 @@ public final class CachedOutput: Sendable {
             }
             return FileIO.preadAll(f.data, buffer, at: offset)
         } ?? false
-        guard ok, SHA256.hash(UnsafeRawBufferPointer(buffer)) == record.digest else {
+        guard ok, record.hashMatches(UnsafeRawBufferPointer(buffer)) else {
             dropCorrupt(leaf, expected: record)
             return false
         }
@@ -139,6 +139,21 @@ public final class CachedOutput: Sendable {
         return range.lowerBound - start
     }
 
+    /// Reads a cached leaf back and checks it against both its SHA-256 and its block CRCs,
+    /// dropping it if either fails: the full audit of `glacierfs cache verify`. `scratch` must
+    /// hold a leaf.
+    public func auditLeaf(_ leaf: Int, scratch: UnsafeMutableRawBufferPointer) -> Bool {
+        guard let record = record(leaf), scratch.count >= record.length else { return false }
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<record.length])
+        let ok = withFiles { f in FileIO.preadAll(f.data, buffer, at: off_t(Int64(leaf) * TreeGeometry.leafSize)) } ?? false
+        let bytes = UnsafeRawBufferPointer(buffer)
+        guard ok, record.hashMatches(bytes), record.blocksMatch(bytes) else {
+            dropCorrupt(leaf, expected: record)
+            return false
+        }
+        return true
+    }
+
     /// Forgets a leaf whose bytes failed their check. If it was evicted meanwhile, that explains
     /// the failure and nothing is reported.
     private func dropCorrupt(_ leaf: Int, expected: LeafRecord) {
@@ -154,55 +169,66 @@ public final class CachedOutput: Sendable {
     /// least-recently-used leaves first. Returns false when the leaf could not be kept (cache
     /// too small, disk full): the caller still has the bytes and serves them from memory.
     @discardableResult
-    public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest, withBlockChecksums: Bool = true) -> Bool {
+    public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
         guard leaf < geometry.leafCount, bytes.count == geometry.leafLength(leaf) else { return false }
         if let existing = record(leaf), existing.digest == digest { return true }
-        guard space.reserve(bytes: Int64(bytes.count), for: id) else { return false }
-        let record = LeafRecord(digest: digest, verifiedBytes: bytes, withBlockChecksums: withBlockChecksums)
-        let slot = LeafIndexFile.encode(record, leaf: leaf)
+        return storeRun(from: leaf, [(bytes, digest)])
+    }
+
+    /// Stores consecutive verified leaves (a fetched tree node) with one vectored write of their
+    /// data and one write of their slots: the disk takes one large direct write several times
+    /// faster than many 1 MiB ones. Returns how many were stored.
+    @discardableResult
+    public func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+        let fits = first >= 0 && first + leaves.count <= geometry.leafCount
+            && leaves.enumerated().allSatisfy { $1.bytes.count == geometry.leafLength(first + $0) }
+        guard fits else { return 0 }
+        let fresh = state.withLock { s in (first ..< first + leaves.count).allSatisfy { s.leaves[$0] == nil } }
+        if fresh && leaves.count > 1 && storeRun(from: first, leaves) { return leaves.count }
+        return leaves.enumerated().filter { store(leaf: first + $0, bytes: $1.bytes, digest: $1.digest) }.count
+    }
+
+    /// Data first, then slots, so a crash can only leave slots missing, never pointing at bytes
+    /// that were not written.
+    private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Bool {
+        let total = leaves.reduce(0) { $0 + $1.bytes.count }
+        guard space.reserve(bytes: Int64(total), for: id) else { return false }
+        let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
+        let slots = records.enumerated().flatMap { LeafIndexFile.encode($1, leaf: first + $0) }
+        let run = first ..< first + leaves.count
         do {
             try withFilesThrowing { f in
-                try FileIO.pwriteAll(f.leafDescriptor(for: bytes), bytes, at: off_t(Int64(leaf) * TreeGeometry.leafSize),
-                                     path: directory + "/data")
-                try slot.withUnsafeBytes {
-                    try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
+                let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }
+                try FileIO.pwritevAll(direct ? f.directData : f.data, leaves.map(\.bytes),
+                                      at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
+                try slots.withUnsafeBytes {
+                    try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(first), path: directory + "/index")
                 }
             }
         } catch {
-            space.release(bytes: Int64(bytes.count))
+            space.release(bytes: Int64(total))
             space.reportWriteFailure(error, directory: directory)
-            clearSlotAndData(leaf)
+            for leaf in run where record(leaf) == nil { clearSlotAndData(leaf) }
             return false
         }
-        let added = state.withLock { s -> Bool in
-            let wasEmpty = s.leaves[leaf] == nil
-            s.leaves[leaf] = record
-            if wasEmpty { s.cachedCount += 1 }
+        var releasable: Int64 = 0
+        var added: [Int] = []
+        state.withLock { s in
+            for (leaf, record) in zip(run, records) {
+                if s.leaves[leaf] == nil {
+                    s.cachedCount += 1
+                    added.append(leaf)
+                } else {
+                    releasable += Int64(record.length)
+                }
+                s.leaves[leaf] = record
+            }
             s.descriptor.lastAccess = Date()
             s.descriptorDirty = true
-            return wasEmpty
         }
-        if added { space.track(output: id, leaf: leaf) } else { space.release(bytes: Int64(bytes.count)) }
+        for leaf in added { space.track(output: id, leaf: leaf) }
+        if releasable > 0 { space.release(bytes: releasable) }
         return true
-    }
-
-    /// Adds block checksums to a stored leaf that has none, from bytes just checked against its
-    /// SHA-256 (a leaf first read at random). Only the slot is rewritten.
-    public func addBlockChecksums(leaf: Int, verifiedBytes bytes: UnsafeRawBufferPointer) {
-        guard let old = record(leaf), !old.hasBlockChecksums, bytes.count == old.length else { return }
-        let record = LeafRecord(digest: old.digest, verifiedBytes: bytes)
-        let slot = LeafIndexFile.encode(record, leaf: leaf)
-        // Under the entry's lock, so an eviction cannot clear the slot in between and have this
-        // write bring it back.
-        state.withLock { s in
-            guard s.leaves[leaf] == old else { return }
-            let written = (try? withFilesThrowing { f in
-                try slot.withUnsafeBytes {
-                    try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
-                }
-            }) != nil
-            if written { s.leaves[leaf] = record }
-        }
     }
 
     /// Drops a leaf: the slot is cleared before the data is freed, so no instant exists where a

@@ -30,6 +30,29 @@ enum FileIO {
         }
     }
 
+    /// Writes `pieces` one after another from `offset` with pwritev, retrying short writes.
+    static func pwritevAll(_ fd: Int32, _ pieces: [UnsafeRawBufferPointer], at offset: off_t, path: String) throws {
+        var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var position = offset
+        var next = 0
+        while next < vectors.count {
+            let batch = min(vectors.count - next, 1024)  // Linux's IOV_MAX
+            let n = vectors[next ..< next + batch].withUnsafeBufferPointer { pwritev(fd, $0.baseAddress, Int32(batch), position) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { throw Failure(operation: "write", path: path, code: n < 0 ? errno : EIO) }
+            position += off_t(n)
+            var written = n
+            while next < vectors.count && written >= vectors[next].iov_len {
+                written -= vectors[next].iov_len
+                next += 1
+            }
+            if written > 0 {
+                vectors[next].iov_base += written
+                vectors[next].iov_len -= written
+            }
+        }
+    }
+
     /// Reads exactly `buffer.count` bytes at `offset`; false on a short read (a hole past EOF, a
     /// truncated file).
     static func preadAll(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, at offset: off_t) -> Bool {

@@ -1,32 +1,47 @@
 import DequeModule
 
 /// Least-recently-used order over keys (an output id and a leaf packed in one UInt64), with O(1)
-/// amortised touch and eviction. A touch appends a stamped entry; stale entries (older stamps)
-/// are skipped when popping and compacted away when they pile up.
+/// amortised touch and eviction. A touch appends an entry stamped above every other, a demotion
+/// prepends one stamped below every other; stale entries (whose stamp is no longer the key's) are
+/// skipped when popping and compacted away when they pile up. Stamps are unique, so compaction
+/// keeps the order exactly.
 public struct LRUTracker: Sendable {
-    private var order = Deque<(key: UInt64, stamp: UInt64)>()
-    private var stamps: [UInt64: UInt64] = [:]
-    private var clock: UInt64 = 0
+    private var order = Deque<(key: UInt64, stamp: Int64)>()
+    private var stamps: [UInt64: Int64] = [:]
+    private var newest: Int64 = 0
+    private var oldest: Int64 = 0
 
     public init() {}
 
     public var count: Int { stamps.count }
 
     public mutating func touch(_ key: UInt64) {
-        clock &+= 1
-        stamps[key] = clock
-        order.append((key, clock))
+        newest += 1
+        stamps[key] = newest
+        order.append((key, newest))
         if order.count > 2 * stamps.count + 1024 { compact() }
     }
 
     /// Adds a key as the least recently used (for entries found on disk at startup).
     public mutating func insertAsOldest(_ key: UInt64) {
         guard stamps[key] == nil else { return }
-        stamps[key] = 0
-        order.prepend((key, 0))
+        prependAsOldest(key)
     }
 
     public mutating func remove(_ key: UInt64) { stamps[key] = nil }
+
+    /// Makes a present key the next to go (a leaf a sequential reader has finished with).
+    public mutating func demote(_ key: UInt64) {
+        guard stamps[key] != nil else { return }
+        prependAsOldest(key)
+    }
+
+    private mutating func prependAsOldest(_ key: UInt64) {
+        oldest -= 1
+        stamps[key] = oldest
+        order.prepend((key, oldest))
+        if order.count > 2 * stamps.count + 1024 { compact() }
+    }
 
     public mutating func popOldest() -> UInt64? {
         while let first = order.popFirst() {

@@ -1,16 +1,16 @@
 import GlacierIntegrity
 
-/// What the cache knows about one stored leaf: its SHA-256 (as verified against the service) and,
-/// once the leaf has been read at random, a CRC-32C per 64 KiB block, so a small read can be
-/// checked without hashing the whole leaf. Sequential reads never need the CRCs, so they are not
-/// computed for them.
+/// What the cache knows about one stored leaf: its SHA-256 (as verified against the service) and a
+/// CRC-32C per 64 KiB block of those verified bytes. A leaf read back whole is checked against its
+/// SHA-256; a small random read checks only the CRCs of the blocks it touches, so it need not
+/// read and hash the whole leaf.
 public struct LeafRecord: Sendable, Equatable {
     public static let blockSize = 64 * 1024
     public static let blocksPerLeaf = TreeHash.leafSize / blockSize
 
     public var digest: SHA256Digest
     public var length: Int
-    /// Empty until computed.
+    /// Empty only in a slot written without them, which is then checked by its SHA-256.
     public var blockCRCs: [UInt32]
 
     public var hasBlockChecksums: Bool { !blockCRCs.isEmpty }
@@ -21,26 +21,19 @@ public struct LeafRecord: Sendable, Equatable {
         self.blockCRCs = blockCRCs
     }
 
-    /// A record of a verified leaf, with or without its block checksums.
-    public init(digest: SHA256Digest, verifiedBytes bytes: UnsafeRawBufferPointer, withBlockChecksums: Bool) {
-        if withBlockChecksums {
-            self.init(digest: digest, verifiedBytes: bytes)
-        } else {
-            self.init(digest: digest, length: bytes.count, blockCRCs: [])
-        }
-    }
-
     /// Computes the block checksums of a verified leaf.
     public init(digest: SHA256Digest, verifiedBytes bytes: UnsafeRawBufferPointer) {
-        var crcs: [UInt32] = []
-        crcs.reserveCapacity(Self.blocksPerLeaf)
-        var offset = 0
-        while offset < bytes.count {
-            let end = min(offset + Self.blockSize, bytes.count)
-            crcs.append(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])))
-            offset = end
-        }
-        self.init(digest: digest, length: bytes.count, blockCRCs: crcs)
+        self.init(digest: digest, length: bytes.count, blockCRCs: CRC32C.blockChecksums(bytes, blockSize: Self.blockSize))
+    }
+
+    /// Whether `bytes` still hash to the leaf's SHA-256.
+    public func hashMatches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count == length && SHA256.hash(bytes) == digest
+    }
+
+    /// Whether `bytes` still match every block CRC (true for a record without them).
+    public func blocksMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        bytes.count == length && (!hasBlockChecksums || CRC32C.blockChecksums(bytes, blockSize: Self.blockSize) == blockCRCs)
     }
 
     static func blockCount(forLength length: Int) -> Int { (length + blockSize - 1) / blockSize }

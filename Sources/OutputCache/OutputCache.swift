@@ -20,6 +20,7 @@ public final class OutputCache: Sendable {
     let space: CacheSpace
     private let lockFD: Int32
     private let entries = Mutex<[OutputKey: CachedOutput]>([:])
+    private let creating = Mutex(())
     private let nextId = Atomic<Int>(1)
     private let logger: Logger
 
@@ -53,6 +54,11 @@ public final class OutputCache: Sendable {
     /// The entry for an output, creating it when new. An existing entry whose descriptor no
     /// longer describes the same bytes is discarded first.
     public func entry(for descriptor: OutputDescriptor) throws -> CachedOutput {
+        // One at a time: two first opens of an output would otherwise both create its directory.
+        try creating.withLock { _ in try findOrCreateEntry(for: descriptor) }
+    }
+
+    private func findOrCreateEntry(for descriptor: OutputDescriptor) throws -> CachedOutput {
         if let existing = entries.withLock({ $0[descriptor.key] }) {
             if existing.descriptor.describesSameBytes(as: descriptor) {
                 existing.updateDescriptor { d in

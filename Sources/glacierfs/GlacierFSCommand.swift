@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct GlacierFSCommand: AsyncParsableCommand {
@@ -19,4 +20,22 @@ struct GlacierFSCommand: AsyncParsableCommand {
         subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self,
                       RetrieveCommand.self, InventoryCommand.self, CacheCommand.self, DemoCommand.self,
                       BenchCommand.self])
+
+    /// ArgumentParser's own entry point, except that a `UserFacingError` exits with its own code
+    /// (the table above) and a plain message, not with 1.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as UserFacingError {
+            FileHandle.standardError.write(Data("glacierfs: \(error.message)\n".utf8))
+            Foundation.exit(error.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

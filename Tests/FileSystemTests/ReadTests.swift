@@ -68,12 +68,16 @@ import Testing
                 let expected = try await VaultFixture.sha256(f.binary.path)
                 let binary = m.path(f.jobPath(f.binaryJob))
                 let tar = m.path(f.jobPath(f.tarJob))
-                let script = (0..<8).map { "sha256sum '\(binary)' > \(f.directory.path)/sum\($0) &" }.joined(separator: "\n")
-                    + "\nsha256sum '\(tar)' > \(f.directory.path)/tarsum &\ncat '\(m.path(f.jobPath(f.inventoryJob)))' > /dev/null &\nwait"
-                #expect(try await Command.shell(script).status == 0)
+                // Each reader's exit status is collected: a bare `wait` would hide a failed one.
+                let script = (0..<8).map { "sha256sum '\(binary)' > \(f.directory.path)/sum\($0) 2>&1 & p\($0)=$!" }.joined(separator: "\n")
+                    + "\nsha256sum '\(tar)' > \(f.directory.path)/tarsum & pt=$!\ncat '\(m.path(f.jobPath(f.inventoryJob)))' > /dev/null & pc=$!\n"
+                    + "s=0\nfor p in $p0 $p1 $p2 $p3 $p4 $p5 $p6 $p7 $pt $pc; do wait $p || s=1; done\nexit $s"
+                let run = try await Command.shell(script)
+                let log = (try? String(contentsOfFile: f.cacheDirectory + "/glacierfs.log", encoding: .utf8)) ?? ""
+                #expect(run.status == 0, "a reader failed: \(run.output)\n\(log.suffix(3000))")
                 for i in 0..<8 {
                     let sum = try String(contentsOfFile: "\(f.directory.path)/sum\(i)", encoding: .utf8)
-                    #expect(sum.hasPrefix(expected), "reader \(i)")
+                    #expect(sum.hasPrefix(expected), "reader \(i): \(sum)")
                 }
                 let tarSum = try String(contentsOfFile: "\(f.directory.path)/tarsum", encoding: .utf8)
                 #expect(tarSum.hasPrefix(try await VaultFixture.sha256(f.tarball.path)))
@@ -87,9 +91,10 @@ import Testing
                 let output = m.path(f.jobPath(f.binaryJob))
                 // Eight readers, each at a different place inside leaf 5, all bypassing the page cache.
                 let script = (0..<8).map {
-                    "dd if='\(output)' of=/dev/null bs=4096 count=1 skip=\(5 * 256 + $0 * 32) iflag=direct status=none &"
-                }.joined(separator: "\n") + "\nwait"
-                #expect(try await Command.shell(script).status == 0)
+                    "dd if='\(output)' of=/dev/null bs=4096 count=1 skip=\(5 * 256 + $0 * 32) iflag=direct status=none & p\($0)=$!"
+                }.joined(separator: "\n") + "\ns=0\nfor p in $p0 $p1 $p2 $p3 $p4 $p5 $p6 $p7; do wait $p || s=1; done\nexit $s"
+                let run = try await Command.shell(script)
+                #expect(run.status == 0, "a reader failed: \(run.output)")
                 let fetches = try await f.requests("GetJobOutput")
                 #expect(fetches == 1, "one fetch for the one leaf")
             }

@@ -78,30 +78,21 @@ import Testing
         }
     }
 
-    @Test func aSmallRandomReadOfARottedBlockIsCaughtToo() async throws {
+    @Test func rotIsCaughtWhetherALeafIsReadWholeOrByItsBlocks() async throws {
         let mib = ReliabilityFixture.mib
         // Reads further apart than the sequential detector tolerates (8 MiB back, 2 MiB ahead).
         try await ReliabilityFixture.with(sizes: [40 * mib]) { (f: ReliabilityFixture) async throws in
-            // Read sequentially (cached without block checksums), then at random in the same
-            // mount: the random reads give leaves 12 and 36 their block checksums.
-            try await f.mount { (m: MountedFileSystem) async throws in
-                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
-                let r = try await Self.preadAt([30 * mib + 5, 100, 12 * mib + 4096, 36 * mib + 4096], f.path(m, 0))
-                #expect(r.status == 0, "\(r.output)")
-            }
+            let expected = try await f.sourceHashes()
+            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
             let output = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
                 .map { f.cacheDirectory + "/outputs/\($0)" }.first!
-            var index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
-            #expect(Self.hasBlockChecksums(index, leaf: 12), "leaf 12 gained block checksums from the random read")
-            #expect(Self.hasBlockChecksums(index, leaf: 36))
-            #expect(!Self.hasBlockChecksums(index, leaf: 24), "leaf 24, read only sequentially, has none")
+            let index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
+            #expect((0 ..< 40).allSatisfy { Self.hasBlockChecksums(index, leaf: $0) }, "every stored leaf has its block checksums")
 
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: output + "/data"))
-            try handle.seek(toOffset: UInt64(12 * mib + 70_000))
-            try handle.write(contentsOf: Data([0x00, 0x01]))
-            try handle.close()
+            // Rot in leaf 12 (to be read by its blocks) and leaf 20 (to be read whole).
+            try Self.damage(output + "/data", at: 12 * mib + 70_000)
+            try Self.damage(output + "/data", at: 20 * mib + 999_000)
             try await f.mount { (m: MountedFileSystem) async throws in
-                // Leaf 24 is read whole (no checksums yet), leaf 36 by its blocks, then leaf 12's bad block.
                 let at = 12 * mib + 17 * 4096
                 let result = try await Self.preadAt([100, 24 * mib + 100, 36 * mib + 100, at], f.path(m, 0),
                                                     savingLastTo: f.directory.path + "/block")
@@ -109,13 +100,52 @@ import Testing
                 let got = try Data(contentsOf: URL(fileURLWithPath: f.directory.path + "/block"))
                 let source = try Data(contentsOf: f.outputs[0].source)
                 #expect(got == source[at..<(at + 4096)], "the read is served correct bytes, not the rotted ones")
-                let status = try await m.status()
+                var status = try await m.status()
                 #expect(status.reads.blockReadsFromDisk >= 1, "small random reads were checked by their blocks")
                 #expect(status.cache.corruptLeavesDropped == 1)
+                #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
+                status = try await m.status()
+                #expect(status.cache.corruptLeavesDropped == 2, "leaf 20, read back whole, failed its block checksums too")
             }
-            index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
-            #expect(Self.hasBlockChecksums(index, leaf: 24), "a random read of a leaf read back whole adds its checksums")
         }
+    }
+
+    @Test func cacheVerifyRehashesEveryLeafAndDropsTheBadOnes() async throws {
+        let mib = ReliabilityFixture.mib
+        try await ReliabilityFixture.with(sizes: [6 * mib]) { (f: ReliabilityFixture) async throws in
+            let expected = try await f.sourceHashes()
+            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
+            let glacierfs = TestPaths.binary("glacierfs")
+            let clean = try await Command.run(glacierfs, ["cache", "verify", "--cache-dir", f.cacheDirectory])
+            #expect(clean.status == 0, "\(clean.output)")
+            #expect(clean.output.contains("matches the job's tree hash") && clean.output.contains("checked 6 cached leaves"),
+                    "\(clean.output)")
+
+            let output = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
+                .map { f.cacheDirectory + "/outputs/\($0)" }.first!
+            try Self.damage(output + "/data", at: 4 * mib + 4242)
+            let rotted = try await Command.run(glacierfs, ["cache", "verify", "--cache-dir", f.cacheDirectory])
+            #expect(rotted.status == 9, "\(rotted.output)")
+            #expect(rotted.output.contains("1 leaf(s) failed their SHA-256 and were dropped"), "\(rotted.output)")
+            #expect(rotted.output.contains("partly cached"), "\(rotted.output)")
+
+            let fetchesBefore = try await f.emulator.requests("GetJobOutput")
+            try await f.mount { (m: MountedFileSystem) async throws in
+                #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
+                #expect(try await m.status().cache.corruptLeavesDropped == 0, "the bad leaf was already gone")
+            }
+            #expect(try await f.emulator.requests("GetJobOutput") == fetchesBefore + 1, "only the dropped leaf is fetched again")
+        }
+    }
+
+    /// Overwrites two bytes of a cache data file behind glacierfs's back, as a bad disk would.
+    private static func damage(_ path: String, at offset: Int) throws {
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
+        try handle.seek(toOffset: UInt64(offset))
+        let old = try handle.read(upToCount: 2) ?? Data()
+        try handle.seek(toOffset: UInt64(offset))
+        try handle.write(contentsOf: Data(old.map { ~$0 }))
+        try handle.close()
     }
 
     /// Whether a leaf's slot in a cache index says it has block checksums (byte 108 of the slot).

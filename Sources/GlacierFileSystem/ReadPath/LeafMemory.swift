@@ -6,8 +6,12 @@ import Synchronization
 final class LeafMemory: Sendable {
     private let state = Mutex(MemoryState())
 
+    /// Leaves dropped before any read used them: prefetching that memory could not hold.
+    let droppedUnread = Atomic<Int>(0)
+
     struct MemoryState {
         var views: [UInt64: LeafView] = [:]
+        var unread: Set<UInt64> = []
         var order = LRUTracker()
     }
 
@@ -16,6 +20,7 @@ final class LeafMemory: Sendable {
         return state.withLock { s in
             guard let v = s.views[key] else { return nil }
             s.order.touch(key)
+            s.unread.remove(key)
             return v
         }
     }
@@ -24,12 +29,20 @@ final class LeafMemory: Sendable {
         state.withLock { $0.views[LRUTracker.key(output: output, leaf: leaf)] != nil }
     }
 
-    func insert(output: Int, leaf: Int, view: LeafView) {
+    /// Holds a leaf; `unread` when it was loaded ahead of any reader.
+    func insert(output: Int, leaf: Int, view: LeafView, unread: Bool = false) {
         let key = LRUTracker.key(output: output, leaf: leaf)
         state.withLock { s in
             s.views[key] = view
             s.order.touch(key)
+            if unread { s.unread.insert(key) } else { s.unread.remove(key) }
         }
+    }
+
+    /// Marks a leaf as the first to drop: a sequential reader has read past it, and the kernel's
+    /// page cache now holds its bytes, while the leaves prefetched ahead are still to be read.
+    func demote(output: Int, leaf: Int) {
+        state.withLock { $0.order.demote(LRUTracker.key(output: output, leaf: leaf)) }
     }
 
     /// Drops the least recently used leaf; false when none is held.
@@ -37,6 +50,7 @@ final class LeafMemory: Sendable {
         // The view is released after the lock, since releasing may return memory to the pool.
         let dropped: LeafView? = state.withLock { s in
             guard let key = s.order.popOldest() else { return nil }
+            if s.unread.remove(key) != nil { droppedUnread.add(1, ordering: .relaxed) }
             return s.views.removeValue(forKey: key)
         }
         return dropped != nil
@@ -47,6 +61,7 @@ final class LeafMemory: Sendable {
             let keys = s.views.keys.filter { LRUTracker.split($0).output == output }
             return keys.compactMap { key in
                 s.order.remove(key)
+                s.unread.remove(key)
                 return s.views.removeValue(forKey: key)
             }
         }

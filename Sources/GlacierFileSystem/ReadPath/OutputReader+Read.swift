@@ -32,11 +32,11 @@ extension OutputReader {
                     services.statistics.readsFailed.add(1, ordering: .relaxed)
                     assembly.fail(failure)
                 case .success(let view):
-                    if isSmallRandom { self.addBlockChecksumsIfMissing(leaf, view) }
                     let base = Int64(leaf) * Int64(leafSize)
                     let from = Int(max(offset, base) - base)
                     let to = Int(min(end, base + Int64(view.length)) - base)
                     services.statistics.bytesServed.add(to - from, ordering: .relaxed)
+                    if !isRandom && to == view.length { services.memory.demote(output: id, leaf: leaf) }
                     assembly.deliver(leaf, ByteSegment(view: view, range: from ..< to))
                 }
             }

@@ -115,7 +115,7 @@ final class OutputReader: Sendable {
 
     // MARK: - Disk
 
-    /// Reads a cached leaf back and checks its SHA-256; nil if it is gone or fails the check.
+    /// Reads a cached leaf back and checks it; nil if it is gone or fails the check.
     private func loadFromDisk(_ leaf: Int) -> LeafView? {
         let length = geometry.leafLength(leaf)
         guard let buffer = services.pool.acquireNow(capacity: leafSize) else { return nil }
@@ -152,13 +152,6 @@ final class OutputReader: Sendable {
                            range: start ..< start + range.count)
     }
 
-    /// Gives a leaf cached without block checksums (it was first read sequentially) its
-    /// checksums, from bytes already verified, so the next small random read of it is cheap.
-    func addBlockChecksumsIfMissing(_ leaf: Int, _ view: LeafView) {
-        guard let record = entry.record(leaf), !record.hasBlockChecksums, record.length == view.length else { return }
-        services.cacheWriters.run { self.entry.addBlockChecksums(leaf: leaf, verifiedBytes: view.bytes) }
-    }
-
     // MARK: - Network
 
     private func fetch(_ nodes: [Range<Int>]) {
@@ -179,6 +172,7 @@ final class OutputReader: Sendable {
     private func fetchNode(_ node: Range<Int>) async {
         let bytes = geometry.bytes(ofLeaves: node)
         let length = Int(bytes.upperBound - bytes.lowerBound)
+        await services.writeBacklog.waitForRoom()
         await services.limiter.acquire()
         // One buffer per leaf, all of one size, so freed memory is always reused as is.
         let buffers = await services.pool.acquire(count: node.count, capacity: leafSize)
@@ -195,14 +189,13 @@ final class OutputReader: Sendable {
             services.limiter.release()
             services.statistics.leavesFetched.add(node.count, ordering: .relaxed)
             services.statistics.bytesFetched.add(length, ordering: .relaxed)
-            for (leaf, view) in zip(node, views) { publish(leaf, view) }
+            // Headers first: whoever waits on these leaves may ask for them next (xattrs).
             recordResponseHeaders(checked)
+            for (leaf, view) in zip(node, views) { publish(leaf, view) }
             let digests = checked.leafDigests.count == views.count
                 ? checked.leafDigests : views.map { SHA256.hash($0.bytes) }
             let leaves = zip(node, zip(views, digests)).map { ($0, $1.0, $1.1) }
-            // Block checksums only for a single leaf: a random reader's; sequential ones never need them.
-            let withBlockChecksums = node.count == 1
-            services.cacheWriters.run { self.persist(leaves, withBlockChecksums: withBlockChecksums) }
+            services.writeToCache(bytes: length) { self.persist(leaves) }
         } catch {
             services.limiter.release()
             services.statistics.fetchFailures.add(1, ordering: .relaxed)
@@ -221,9 +214,9 @@ final class OutputReader: Sendable {
 
     /// Stores verified leaves in the disk cache, and checks the whole output's root once every
     /// leaf is there.
-    private func persist(_ leaves: [(Int, LeafView, SHA256Digest)], withBlockChecksums: Bool = true) {
-        for (leaf, view, digest) in leaves {
-            entry.store(leaf: leaf, bytes: view.bytes, digest: digest, withBlockChecksums: withBlockChecksums)
+    private func persist(_ leaves: [(Int, LeafView, SHA256Digest)]) {
+        if let first = leaves.first?.0 {
+            entry.store(from: first, leaves.map { (bytes: $0.1.bytes, digest: $0.2) })
         }
         guard entry.isComplete, shape.expectedTreeHash != nil else { return }
         let first = state.withLock { s -> Bool in
@@ -327,7 +320,7 @@ final class OutputReader: Sendable {
         }
         for (leaf, view) in views.enumerated() { publish(leaf, view) }
         let leaves = views.enumerated().map { ($0.offset, $0.element, SHA256.hash($0.element.bytes)) }
-        services.cacheWriters.run { self.persist(leaves) }
+        services.writeToCache(bytes: size) { self.persist(leaves) }
     }
 
     var maxRequestLeaves: Int { max(1, services.configuration.maxRequestBytes / leafSize) }
@@ -335,7 +328,8 @@ final class OutputReader: Sendable {
     // MARK: - Completion
 
     private func publish(_ leaf: Int, _ view: LeafView) {
-        services.memory.insert(output: id, leaf: leaf, view: view)
+        let unread = state.withLock { $0.pending[leaf]?.isEmpty ?? true }
+        services.memory.insert(output: id, leaf: leaf, view: view, unread: unread)
         let waiters = state.withLock { $0.pending.removeValue(forKey: leaf) } ?? []
         for w in waiters { w(.success(view)) }
     }

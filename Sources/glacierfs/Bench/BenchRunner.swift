@@ -40,6 +40,15 @@ struct BenchRunner {
         try mount.mount()
         report.diskCacheAfterRemount = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
         report.daemonPeakRSSAfter["d"] = mount.sampleMemory()
+        if report.pageCacheDropped == true {
+            progress.update("the disk's own read speed")
+            _ = BenchMount.dropPageCache()
+            do {
+                report.diskReadCeiling = try DiskReadCeiling.measure(cacheDirectory: w.cacheDirectory, jobId: w.sequentialJob)
+            } catch {
+                report.notes.append("the disk read ceiling was not measured: \(error)")
+            }
+        }
 
         progress.update("(e) random 4 KiB reads")
         let random = w.outputPath(w.randomJob)

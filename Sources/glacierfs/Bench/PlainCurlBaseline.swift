@@ -21,7 +21,7 @@ enum PlainCurlBaseline {
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let fields = output.split(whereSeparator: \.isWhitespace)
         guard status == 0, fields.count >= 2, fields[0] == "200", let bytes = Int64(fields[1]), bytes == w.outputSize else {
-            throw UserFacingError("the plain curl of the output failed (exit \(status)): \(output.prefix(300))")
+            throw UserFacingError("the plain curl of the output failed (exit \(status.map(String.init) ?? "unknown")): \(output.prefix(300))")
         }
         return BenchReport.Throughput(bytes: bytes, seconds: seconds)
     }

@@ -6,7 +6,7 @@ struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect or shrink the disk cache of verified job output.",
-        subcommands: [CacheStatusCommand.self, CachePruneCommand.self, CacheClearCommand.self],
+        subcommands: [CacheStatusCommand.self, CacheVerifyCommand.self, CachePruneCommand.self, CacheClearCommand.self],
         defaultSubcommand: CacheStatusCommand.self)
 }
 
@@ -18,10 +18,14 @@ struct CacheLocation: ParsableArguments {
 
     /// Opens the cache for changes; fails while a mount uses it.
     func openForChanges() throws -> OutputCache {
+        guard FileManager.default.fileExists(atPath: directory) else {
+            throw UserFacingError("there is no cache at \(directory); give --cache-dir for the one your mount uses.",
+                                  exitCode: GlacierExit.cache)
+        }
         do {
             return try OutputCache(directory: directory, maxBytes: .max)
         } catch {
-            throw ExitCodeError(error.description, GlacierExit.cache)
+            throw UserFacingError(error.description, exitCode: GlacierExit.cache)
         }
     }
 }

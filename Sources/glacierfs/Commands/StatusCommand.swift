@@ -19,7 +19,7 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let target = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
         guard let first = StatusReader.read(mountpoint: target) else {
-            throw ExitCodeError("\(target) is not a glacierfs mount (no status attribute).", GlacierExit.mountpoint)
+            throw UserFacingError("\(target) is not a glacierfs mount (no status attribute).", exitCode: GlacierExit.mountpoint)
         }
         if json {
             let encoder = JSONEncoder()

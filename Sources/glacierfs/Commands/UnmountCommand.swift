@@ -17,7 +17,7 @@ struct UnmountCommand: ParsableCommand {
     func run() throws {
         let target = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
         guard MountPreflight.mountEntry(at: target) != nil else {
-            throw ExitCodeError("\(target) is not mounted.", GlacierExit.mountpoint)
+            throw UserFacingError("\(target) is not mounted.", exitCode: GlacierExit.mountpoint)
         }
         let pid = StatusReader.read(mountpoint: target).map { $0.pid }
         // As root, umount(8) also drops the record mount(8) keeps for mounts made through it.
@@ -30,8 +30,8 @@ struct UnmountCommand: ParsableCommand {
             result = Subprocess.run("/bin/fusermount3", ["-uz", target])
         }
         guard MountPreflight.mountEntry(at: target) == nil else {
-            throw ExitCodeError("could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
-                                + "Is a program still using it? (`fuser -vm \(target)`)", GlacierExit.mountpoint)
+            throw UserFacingError("could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
+                                + "Is a program still using it? (`fuser -vm \(target)`)", exitCode: GlacierExit.mountpoint)
         }
         if let pid { waitForExit(pid) }
         print("glacierfs: unmounted \(target)")
@@ -41,16 +41,6 @@ struct UnmountCommand: ParsableCommand {
         let deadline = Date().addingTimeInterval(timeout)
         while ChildProcesses.isAlive(pid) && Date() < deadline { usleep(20_000) }
     }
-}
-
-struct ExitCodeError: Error, CustomStringConvertible {
-    let message: String
-    let code: Int32
-    init(_ message: String, _ code: Int32) {
-        self.message = message
-        self.code = code
-    }
-    var description: String { message }
 }
 
 /// Runs a program and collects its combined output.
