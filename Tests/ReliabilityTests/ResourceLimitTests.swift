@@ -47,6 +47,23 @@ import Testing
         }
     }
 
+    @Test func aSequentialReadMuchLargerThanMemoryFetchesEachByteOnce() async throws {
+        let mib = ReliabilityFixture.mib
+        try await ReliabilityFixture.with(sizes: [160 * mib]) { (f: ReliabilityFixture) async throws in
+            let servedBefore = try await f.emulator.statistics().bytesServed
+            try await f.mount(["--memory-limit", "48M"]) { (m: MountedFileSystem) async throws in
+                #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == f.sourceHashes()[0])
+                let status = try await m.status()
+                let served = try await f.emulator.statistics().bytesServed - servedBefore
+                let ratio = Double(served) / Double(160 * mib)
+                #expect(ratio <= 1.05, "fetched \(served) bytes for \(160 * mib) read")
+                #expect(status.memoryPeakBytes <= (48 + 16) * mib, "within the budget and the readback overdraft")
+                report(String(format: "memory-bound sequential read: 160 MiB through 48 MiB of memory, fetched/read %.3f, "
+                              + "prefetched leaves dropped unread %d", ratio, status.reads.prefetchedLeavesDroppedUnread))
+            }
+        }
+    }
+
     @Test func sixtyFourReadersAtOnceStayWithinTheMemoryBudget() async throws {
         let mib = ReliabilityFixture.mib
         try await ReliabilityFixture.with(sizes: (0..<8).map { 24 * mib + $0 * 4096 }) { (f: ReliabilityFixture) async throws in

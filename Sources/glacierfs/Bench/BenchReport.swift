@@ -12,9 +12,19 @@ struct BenchReport: Codable, Sendable {
         var peakConnections: Int?
         /// GetJobOutput requests in flight on average (their summed durations over the wall time).
         var averageConnections: Double?
+        /// Every run's GB/s when the measurement was repeated; this one is their median.
+        var runs: [Double]?
 
         enum CodingKeys: String, CodingKey {
-            case bytes, seconds, fetchedPerRead, peakConnections, averageConnections, gigabytesPerSecond
+            case bytes, seconds, fetchedPerRead, peakConnections, averageConnections, gigabytesPerSecond, runs
+        }
+
+        /// The median run, carrying every run's figure: on a shared machine one run can be far off.
+        static func median(of runs: [Throughput]) -> Throughput? {
+            guard !runs.isEmpty else { return nil }
+            var middle = runs.sorted { $0.seconds < $1.seconds }[runs.count / 2]
+            if runs.count > 1 { middle.runs = runs.map(\.gigabytesPerSecond) }
+            return middle
         }
 
         init(bytes: Int64, seconds: Double, fetchedPerRead: Double? = nil, peakConnections: Int? = nil,
@@ -33,6 +43,7 @@ struct BenchReport: Codable, Sendable {
             fetchedPerRead = try c.decodeIfPresent(Double.self, forKey: .fetchedPerRead)
             peakConnections = try c.decodeIfPresent(Int.self, forKey: .peakConnections)
             averageConnections = try c.decodeIfPresent(Double.self, forKey: .averageConnections)
+            runs = try c.decodeIfPresent([Double].self, forKey: .runs)
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -43,6 +54,7 @@ struct BenchReport: Codable, Sendable {
             try c.encodeIfPresent(fetchedPerRead, forKey: .fetchedPerRead)
             try c.encodeIfPresent(peakConnections, forKey: .peakConnections)
             try c.encodeIfPresent(averageConnections, forKey: .averageConnections)
+            try c.encodeIfPresent(runs, forKey: .runs)
         }
     }
 
@@ -113,6 +125,10 @@ struct BenchReport: Codable, Sendable {
             let ratio = a.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
             let toCurl = curl.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
             var extra = note
+            if let runs = t.runs {
+                let spread = String(format: "median of %d (%.2f–%.2f)", runs.count, runs.min() ?? 0, runs.max() ?? 0)
+                extra = spread + (extra.isEmpty ? "" : "; ") + extra
+            }
             if let f = t.fetchedPerRead { extra += (extra.isEmpty ? "" : "; ") + String(format: "fetched/read %.3f", f) }
             if let c = t.averageConnections, c > 0.05 {
                 extra += (extra.isEmpty ? "" : "; ") + String(format: "%.1f connections on average (peak %d)", c, t.peakConnections ?? 0)

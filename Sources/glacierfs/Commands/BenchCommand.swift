@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("random-reads"), help: "Random 4 KiB reads per pass for (e).")
     var randomReads = 300
 
+    @Option(help: "How many times (a), the curl baseline, (b) and (d) are measured; the table shows the medians.")
+    var runs = 3
+
     @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g).")
     var wanLatencyMs = 50
 
@@ -58,6 +61,7 @@ struct BenchCommand: ParsableCommand {
         }
         guard (vault == nil) == jobs.isEmpty else { throw ValidationError("--vault and --job go together") }
         guard randomReads >= 10 else { throw ValidationError("--random-reads must be at least 10") }
+        guard (1 ... 9).contains(runs) else { throw ValidationError("--runs must be 1 to 9") }
     }
 
     func run() throws {
@@ -81,7 +85,7 @@ struct BenchCommand: ParsableCommand {
         defer { workspace.stop() }
         let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads,
                                  wanLatencyMs: wanLatencyMs, wanBandwidth: wanBandwidth.bytes,
-                                 mountOptions: mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 })
+                                 mountOptions: mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 }, runs: runs)
         let report = try runner.run()
         progress.finish("done")
         print(report.table())

@@ -52,7 +52,10 @@ struct StatusReport {
                 + "\(ByteSize.format(Int64(r.bytesServed))); leaves from memory \(r.leavesFromMemory), from disk "
                 + "\(r.leavesFromDisk); retries \(current.serviceRetries); failed fetches \(r.fetchFailures); failed reads \(r.readsFailed)",
             "memory: \(ByteSize.format(Int64(current.memoryBytes))) (peak \(ByteSize.format(Int64(current.memoryPeakBytes)))), "
-                + "\(current.openHandles) open handles",
+                + "\(current.openHandles) open handles"
+                + (r.prefetchedLeavesDroppedUnread > 0
+                    ? "; \(r.prefetchedLeavesDroppedUnread) prefetched leaves dropped before use (a larger --memory-limit avoids refetching them)"
+                    : ""),
             "cache:  \(current.cache.directory): \(ByteSize.format(current.cache.usedBytes)) of "
                 + "\(ByteSize.format(current.cache.maxBytes)), \(ByteSize.format(current.cache.freeDiskBytes)) free on disk; "
                 + "evictions \(current.cache.evictions), corrupt leaves dropped \(current.cache.corruptLeavesDropped)",
