@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(help: "Size of the seeded archive (a multiple of 8M).")
+    @Option(help: ArgumentHelp("Size of the seeded archive, a multiple of 8M, e.g. 2G.", valueName: "size"))
     var size = ByteSize(bytes: 1 << 30)
 
     @Option(name: .customLong("vault"), help: "A real vault to read from (read-only).")
@@ -46,7 +46,7 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g).")
     var wanLatencyMs = 50
 
-    @Option(name: .customLong("wan-bandwidth"), help: "Per-connection bandwidth the emulator allows for (g).")
+    @Option(name: .customLong("wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth the emulator allows for (g), in bytes per second, e.g. 40000000 or 64M (M = MiB).", valueName: "size"))
     var wanBandwidth = ByteSize(bytes: 40_000_000)
 
     @Option(name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M.")

@@ -66,7 +66,7 @@ struct CachePruneCommand: ParsableCommand {
 
     @OptionGroup var location: CacheLocation
 
-    @Option(name: .customLong("to"), help: "The size to shrink to, e.g. 5G.")
+    @Option(name: .customLong("to"), help: ArgumentHelp("The size to shrink to, e.g. 5G.", valueName: "size"))
     var target: ByteSize
 
     func run() throws {

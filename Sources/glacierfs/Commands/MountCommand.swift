@@ -40,10 +40,10 @@ struct MountCommand: ParsableCommand {
                                                               valueName: "path"))
     var cacheDir: String?
 
-    @Option(name: .customLong("cache-size"), help: "The most job output to keep cached.")
+    @Option(name: .customLong("cache-size"), help: ArgumentHelp("The most job output to keep cached, e.g. 20G or 500M.", valueName: "size"))
     var cacheSize = ByteSize(bytes: 20 << 30)
 
-    @Option(name: .customLong("cache-min-free"), help: "Free space to leave on the cache's disk (default: 5%, at most 1G).")
+    @Option(name: .customLong("cache-min-free"), help: ArgumentHelp("Free space to leave on the cache's disk, e.g. 2G (default: 5%, at most 1G).", valueName: "size"))
     var cacheMinFree: ByteSize?
 
     @Flag(name: .shortAndLong, help: "Stay in the foreground and log to stderr (for systemd, containers, debugging).")
@@ -70,7 +70,7 @@ struct MountCommand: ParsableCommand {
                                                              valueName: "path"))
     var logFile: String?
 
-    @Option(name: .customLong("memory-limit"), help: "Memory for data in flight and recently read.")
+    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory for data in flight and recently read, e.g. 256M.", valueName: "size"))
     var memoryLimit = ByteSize(bytes: 160 << 20)
 
     @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once.")
