@@ -18,7 +18,13 @@ fi
 
 if ! python3 -c 'import boto3, botocore' 2>/dev/null || ! command -v aws >/dev/null; then
     echo "== pip: installing awscli and boto3"
-    python3 -m pip install --quiet awscli boto3
+    python3 -m pip --version >/dev/null 2>&1 || {
+        $SUDO apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-pip >/dev/null
+    }
+    # Debian 12 marks its Python as externally managed (PEP 668); these are test clients only.
+    python3 -m pip install --quiet awscli boto3 2>/dev/null \
+        || python3 -m pip install --quiet --break-system-packages awscli boto3
 fi
 
 if ! command -v swift >/dev/null; then
