@@ -59,7 +59,6 @@ let package = Package(
             "GlacierClient", "OutputCache", "GlacierIntegrity",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
-            .product(name: "OrderedCollections", package: "swift-collections"),
         ]),
         .target(name: "FUSEAdapter", dependencies: [
             "CFuse3", "GlacierFileSystem",
@@ -67,6 +66,7 @@ let package = Package(
         ]),
         .target(name: "GlacierEmulator", dependencies: [
             "GlacierModel", "GlacierIntegrity", "AWSSigning",
+            .product(name: "OrderedCollections", package: "swift-collections"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -16,8 +16,7 @@ public final class CredentialChain: Sendable {
 
     struct CachedCredentials {
         var credentials: AWSCredentialSet?
-        var source: String?
-        var refreshing: Task<(AWSCredentialSet, String), any Error>?
+        var refreshing: Task<AWSCredentialSet, any Error>?
     }
 
     /// - Parameter profile: a profile named explicitly (`--profile`); as in the AWS CLI, it
@@ -43,7 +42,7 @@ public final class CredentialChain: Sendable {
     /// share one resolution.
     public func credentials() async throws -> AWSCredentialSet {
         let now = clock()
-        enum Next { case ready(AWSCredentialSet), wait(Task<(AWSCredentialSet, String), any Error>) }
+        enum Next { case ready(AWSCredentialSet), wait(Task<AWSCredentialSet, any Error>) }
         let next: Next = cache.withLock { cache in
             if let c = cache.credentials, !Self.needsRefresh(c, now: now) { return .ready(c) }
             if let running = cache.refreshing { return .wait(running) }
@@ -56,10 +55,9 @@ public final class CredentialChain: Sendable {
             return credentials
         case .wait(let task):
             do {
-                let (creds, source) = try await task.value
+                let creds = try await task.value
                 cache.withLock { cache in
                     cache.credentials = creds
-                    cache.source = source
                     cache.refreshing = nil
                 }
                 return creds
@@ -76,21 +74,18 @@ public final class CredentialChain: Sendable {
         cache.withLock { $0.credentials = nil }
     }
 
-    /// Which source supplied the current credentials, for messages.
-    public var currentSource: String? { cache.withLock { $0.source } }
-
     static func needsRefresh(_ c: AWSCredentialSet, now: Date) -> Bool {
         guard let expiration = c.expiration else { return false }
         return expiration.timeIntervalSince(now) < refreshMargin
     }
 
-    private func resolveFromProviders() async throws -> (AWSCredentialSet, String) {
+    private func resolveFromProviders() async throws -> AWSCredentialSet {
         var tried: [String] = []
         for provider in providers {
             tried.append(provider.name)
             if let creds = try await provider.resolve() {
                 SecretRedactor.shared.register(creds)
-                return (creds, provider.name)
+                return creds
             }
         }
         throw CredentialError.notFound(tried: tried)

@@ -1,3 +1,4 @@
+import AWSSigning
 import Synchronization
 
 /// Remembers every secret this process has resolved and scrubs them from text before it is
@@ -9,9 +10,9 @@ public final class SecretRedactor: Sendable {
 
     public init() {}
 
-    public func register(_ credentials: AWSCredentialSetLike) {
+    public func register(_ credentials: AWSCredentialSet) {
         secrets.withLock { set in
-            for s in credentials.secretValues where s.count >= 4 { set.insert(s) }
+            for s in credentials.secrets where s.count >= 4 { set.insert(s) }
         }
     }
 
@@ -24,15 +25,4 @@ public final class SecretRedactor: Sendable {
         }
         return out
     }
-}
-
-/// Anything that carries secret values the redactor should learn.
-public protocol AWSCredentialSetLike {
-    var secretValues: [String] { get }
-}
-
-import AWSSigning
-
-extension AWSCredentialSet: AWSCredentialSetLike {
-    public var secretValues: [String] { secrets }
 }

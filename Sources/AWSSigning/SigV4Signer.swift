@@ -63,7 +63,8 @@ public struct SigV4Signer: Sendable {
         let scope = "\(day)/\(region)/\(service)/aws4_request"
         let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(SHA256.hash(canonicalRequest).hex)"
         let key = Self.signingKey(secret: secretAccessKey, day: day, region: region, service: service)
-        let signature = Self.hex(SHA256.hmac(key: key, message: Array(stringToSign.utf8)))
+        // An HMAC-SHA256 is 32 bytes, like a digest, so the digest's hex form serves.
+        let signature = SHA256.hmac(key: key, message: Array(stringToSign.utf8)).withUnsafeBytes { SHA256Digest(copying: $0) }.hex
         let authorization = "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(scope), "
             + "SignedHeaders=\(headers.signedHeaders), Signature=\(signature)"
         return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
@@ -75,16 +76,5 @@ public struct SigV4Signer: Sendable {
         key = SHA256.hmac(key: key, message: Array(region.utf8))
         key = SHA256.hmac(key: key, message: Array(service.utf8))
         return SHA256.hmac(key: key, message: Array("aws4_request".utf8))
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for b in bytes {
-            out.append(digits[Int(b >> 4)])
-            out.append(digits[Int(b & 0xf)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -1,19 +1,16 @@
 import CFuse3
 import Foundation
 import GlacierFileSystem
-import Logging
 
 /// The object libfuse hands back to every callback (as the session's user data): the
 /// filesystem, and the kernel settings chosen at mount.
 final class FUSEBridge: Sendable {
     let filesystem: GlacierFileSystem
     let options: FUSEMountOptions
-    let logger: Logger
 
-    init(filesystem: GlacierFileSystem, options: FUSEMountOptions, logger: Logger) {
+    init(filesystem: GlacierFileSystem, options: FUSEMountOptions) {
         self.filesystem = filesystem
         self.options = options
-        self.logger = logger
     }
 
     static func from(_ req: fuse_req_t?) -> FUSEBridge {

@@ -29,7 +29,7 @@ public final class FUSEMount {
                 logger: Logger = Logger(label: "glacierfs.fuse")) throws(FUSEMountError) {
         self.options = options
         self.logger = logger
-        bridge = Unmanaged.passRetained(FUSEBridge(filesystem: filesystem, options: options, logger: logger))
+        bridge = Unmanaged.passRetained(FUSEBridge(filesystem: filesystem, options: options))
         var arguments = ["glacierfs", "-o", options.optionString]
         if options.debug { arguments.append("-d") }
         var cStrings = arguments.map { strdup($0) }

@@ -74,9 +74,9 @@ extension GlacierClient {
                                      pathSegments: ["vaults", vault, "jobs", jobId, "output"])
         let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
         // The whole output is asked for without a Range, as the API's "whole output" form.
-        if !coversAll { request.headers.add("Range", "bytes=\(wanted.first)-\(wanted.last)") }
+        if !coversAll { request.headers.add("Range", "bytes=\(wanted)") }
         return try await execute(request, into: .scatter(leaves), retry: retry) { response throws(GlacierError) in
-            try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
+            let total = try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
             var digests: [SHA256Digest] = []
             var serviceHash: SHA256Digest?
             if let header = response.headers[GlacierProtocol.Header.treeHash] {
@@ -92,7 +92,7 @@ extension GlacierClient {
                                                        computed: computed.hex))
                 }
             }
-            return VerifiedOutputRange(range: range, totalSize: ContentRange(header: response.headers["Content-Range"] ?? "")?.total,
+            return VerifiedOutputRange(range: range, totalSize: total,
                                        leafDigests: digests, serviceTreeHash: serviceHash,
                                        contentType: response.headers["Content-Type"],
                                        archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription])
@@ -101,27 +101,22 @@ extension GlacierClient {
 
     /// The status, Content-Range and length of a ranged response must describe exactly the
     /// bytes asked for, or the body could be something else (an error page, a different range).
+    /// Returns the output's total size when the Content-Range gives it.
+    @discardableResult
     static func checkRange(_ response: HTTPResponse, wanted: InclusiveByteRange, outputSize: Int64,
-                           acceptWhole: Bool) throws(GlacierError) {
+                           acceptWhole: Bool) throws(GlacierError) -> Int64? {
+        guard response.status == 206 || (response.status == 200 && acceptWhole) else {
+            throw .integrity(.unexpectedStatus(response.status))
+        }
+        // The whole output may come without a Content-Range; one that is sent must be right.
         let header = response.headers["Content-Range"]
-        switch response.status {
-        case 206:
-            guard let header, let parsed = ContentRange(header: header), parsed.range == wanted,
-                  parsed.total == nil || parsed.total == outputSize else {
-                throw .integrity(.contentRangeMismatch(expected: "bytes \(wanted.first)-\(wanted.last)/\(outputSize)",
+        var parsed: ContentRange?
+        if response.status == 206 || header != nil {
+            parsed = header.flatMap { ContentRange(header: $0) }
+            guard let parsed, parsed.range == wanted, parsed.total == nil || parsed.total == outputSize else {
+                throw .integrity(.contentRangeMismatch(expected: ContentRange(range: wanted, total: outputSize).header,
                                                        got: header))
             }
-        case 200 where acceptWhole:
-            // The whole output may come without a Content-Range; one that is sent must be right.
-            if let header {
-                guard let parsed = ContentRange(header: header), parsed.range == wanted,
-                      parsed.total == nil || parsed.total == outputSize else {
-                    throw .integrity(.contentRangeMismatch(expected: "bytes \(wanted.first)-\(wanted.last)/\(outputSize)",
-                                                           got: header))
-                }
-            }
-        default:
-            throw .integrity(.unexpectedStatus(response.status))
         }
         guard Int64(response.bodyLength) == wanted.length else {
             throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(response.bodyLength)))
@@ -130,6 +125,7 @@ extension GlacierClient {
            !lengthHeader.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) || Int64(lengthHeader) != wanted.length {
             throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(lengthHeader) ?? -1))
         }
+        return parsed?.total
     }
 
     /// The whole output in memory, for small outputs such as inventories and job listings a CLI

@@ -11,6 +11,7 @@ import Synchronization
 /// against the tree hash before it is returned.
 public final class GlacierClient: Sendable {
     public let configuration: GlacierClientConfiguration
+    private let signer: RequestSigner
     let http: HTTPClient
     let credentialSource: any CredentialSource
     let logger: Logger
@@ -22,6 +23,7 @@ public final class GlacierClient: Sendable {
     public init(configuration: GlacierClientConfiguration, credentials: any CredentialSource,
                 http: HTTPClient? = nil, logger: Logger = Logger(label: "glacierfs.client")) {
         self.configuration = configuration
+        signer = RequestSigner(configuration: configuration)
         self.http = http ?? HTTPClient(configuration: configuration.http)
         self.credentialSource = credentials
         self.logger = logger
@@ -52,7 +54,7 @@ public final class GlacierClient: Sendable {
                 return try accept(response)
             } catch {
                 if case .service(let details) = error {
-                    if GlacierErrorCodes.isClockSkew(details), !correctedClock, learnClockCorrection(from: error) {
+                    if GlacierErrorCodes.isClockSkew(details), !correctedClock, learnClockCorrection() {
                         correctedClock = true
                         attempt -= 1
                         continue
@@ -83,9 +85,10 @@ public final class GlacierClient: Sendable {
         }
     }
 
-    /// The last clock-skew error's service time, kept so the failure can be reported clearly.
-    private func learnClockCorrection(from error: GlacierError) -> Bool {
-        guard case .service = error, let serviceDate = lastServiceDate.withLock({ $0 }) else { return false }
+    /// After a clock-skew refusal, signs with the service's time (from that response's Date
+    /// header) when the two differ by more than a minute.
+    private func learnClockCorrection() -> Bool {
+        guard let serviceDate = lastServiceDate.withLock({ $0 }) else { return false }
         let offset = serviceDate.timeIntervalSince(Date())
         guard abs(offset) > 60 else { return false }
         clockCorrection.withLock { $0 = offset }
@@ -106,7 +109,7 @@ public final class GlacierClient: Sendable {
             throw .credentials(.notFound(tried: ["\(error)"]))
         }
         let now = Date().addingTimeInterval(clockCorrection.withLock { $0 })
-        var http = RequestSigner(configuration: configuration).signedRequest(request, credentials: credentials, date: now)
+        var http = signer.signedRequest(request, credentials: credentials, date: now)
         http.timeoutSeconds = timeout
         let started = ContinuousClock.now
         let response: HTTPResponse
@@ -145,7 +148,7 @@ public final class GlacierClient: Sendable {
         }
         // Line breaks go at the byte level: as Characters, "\n" plus a combining mark is not "\n".
         let snippet = String(decoding: response.body.prefix(200).map { $0 == 0x0a || $0 == 0x0d ? 0x20 : $0 }, as: UTF8.self)
-        let code = response.status >= 500 ? "ServiceUnavailableException" : "HTTP\(response.status)"
+        let code = response.status >= 500 ? GlacierErrorCode.serviceUnavailable : "HTTP\(response.status)"
         return .service(ServiceErrorDetails(code: code, message: snippet.isEmpty ? "HTTP \(response.status)" : snippet,
                                             httpStatus: response.status, requestId: requestId))
     }

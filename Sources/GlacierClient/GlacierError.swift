@@ -49,22 +49,20 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
     case malformedResponse(String)
     case credentials(CredentialError)
     case invalidConfiguration(String)
-    /// The local clock is too far from the service's.
-    case clockSkew(localTime: String, serviceTime: String?)
 
     /// Whether another attempt may succeed.
     public var isRetryable: Bool {
         switch self {
         case .service(let d):
             return d.httpStatus >= 500 || d.httpStatus == 408 || d.httpStatus == 429
-                || GlacierErrorCodes.isThrottling(d.code) || d.code == "RequestTimeoutException"
+                || GlacierErrorCodes.isThrottling(d.code) || d.code == GlacierErrorCode.requestTimeout
         case .transport(let t):
             return t.isTransient
         case .integrity:
             return true
         case .malformedResponse:
             return true  // a garbled body is more often a network fault than a service bug
-        case .credentials, .invalidConfiguration, .clockSkew:
+        case .credentials, .invalidConfiguration:
             return false
         }
     }
@@ -75,7 +73,7 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
         return nil
     }
 
-    public var isNotFound: Bool { serviceCode == "ResourceNotFoundException" }
+    public var isNotFound: Bool { serviceCode == GlacierErrorCode.resourceNotFound }
 
     public var description: String {
         switch self {
@@ -89,9 +87,6 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
         case .malformedResponse(let m): return "malformed response from the service: \(m)"
         case .credentials(let c): return c.description
         case .invalidConfiguration(let m): return m
-        case .clockSkew(let local, let service):
-            return "this machine's clock (\(local)) is too far from the service's (\(service ?? "unknown")); "
-                + "signed requests are refused. Fix the clock (e.g. enable NTP with `timedatectl set-ntp true`)."
         }
     }
 }

@@ -28,12 +28,21 @@ struct GlacierRequest: Sendable {
     }
 }
 
-/// Builds the signed HTTP request for a GlacierRequest.
+/// Builds the signed HTTP request for a GlacierRequest. Made once per client: the endpoint's
+/// parts are worked out here, not on every request.
 struct RequestSigner: Sendable {
     let configuration: GlacierClientConfiguration
+    private let hostHeader: String
+    private let pathPrefix: String
+
+    init(configuration: GlacierClientConfiguration) {
+        self.configuration = configuration
+        hostHeader = configuration.hostHeader
+        pathPrefix = configuration.pathPrefix
+    }
 
     func signedRequest(_ request: GlacierRequest, credentials: AWSCredentialSet, date: Date) -> HTTPRequest {
-        let (path, query) = request.wirePath(accountId: configuration.accountId, prefix: configuration.pathPrefix)
+        let (path, query) = request.wirePath(accountId: configuration.accountId, prefix: pathPrefix)
         let payloadHash: String
         switch request.body {
         case .none: payloadHash = SignableRequest.emptyPayloadHash
@@ -41,7 +50,7 @@ struct RequestSigner: Sendable {
         case .fileRegion: payloadHash = request.bodySHA256!
         }
         var signable = SignableRequest(method: request.method, path: path, query: query,
-                                       headers: [("Host", configuration.hostHeader),
+                                       headers: [("Host", hostHeader),
                                                  (GlacierProtocol.Header.apiVersion, GlacierProtocol.apiVersion)],
                                        payloadHash: payloadHash)
         if case .none = request.body {} else {
@@ -50,7 +59,7 @@ struct RequestSigner: Sendable {
         for (name, value) in request.headers { signable.setHeader(name, value) }
         SigV4Signer(service: GlacierProtocol.signingService, region: configuration.region)
             .sign(&signable, credentials: credentials, date: date)
-        let base = configuration.endpoint.dropLast(configuration.pathPrefix.count)
+        let base = configuration.endpoint.dropLast(pathPrefix.count)
         let url = base + path + (query.isEmpty ? "" : "?" + query)
         return HTTPRequest(method: request.method, url: String(url),
                            headers: HTTPHeaders(signable.headers),

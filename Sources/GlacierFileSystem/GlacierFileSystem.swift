@@ -22,6 +22,8 @@ public final class GlacierFileSystem: Sendable {
     let mountedAt = Date()
     private let handles = Mutex<[UInt64: OpenHandle]>([:])
     private let nextHandle = Atomic<UInt64>(1)
+    /// Open handles on outputs: they share the memory budget as prefetch windows.
+    private let openOutputs = Atomic<Int>(0)
     private let readers = Mutex<[OutputKey: OutputReader]>([:])
     private let nextReaderId = Atomic<Int>(1)
 
@@ -42,12 +44,13 @@ public final class GlacierFileSystem: Sendable {
         self.cache = cache
         self.logger = logger
         self.catalog = Catalog(client: client, cache: cache, configuration: configuration, logger: logger)
-        let memory = LeafMemory()
+        let statistics = ReadStatistics()
+        let memory = LeafMemory(statistics: statistics)
         let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
         services = ReadServices(client: client, pool: pool, memory: memory,
                                 limiter: FetchLimiter(slots: configuration.maxParallelFetches),
-                                configuration: configuration, logger: logger,
-                                statistics: ReadStatistics(droppedUnread: { memory.droppedUnread.load(ordering: .relaxed) }))
+                                writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
+                                configuration: configuration, logger: logger, statistics: statistics)
     }
 
     /// Loads the vault list once, so the first `ls` is quick and the mount can report whether
@@ -237,17 +240,20 @@ public final class GlacierFileSystem: Sendable {
     }
 
     public func release(handle: UInt64) {
-        _ = handles.withLock { $0.removeValue(forKey: handle) }
+        if case .output? = handles.withLock({ $0.removeValue(forKey: handle) }) {
+            openOutputs.subtract(1, ordering: .relaxed)
+        }
     }
 
     /// Each sequential reader gets a share of the memory budget as its prefetch window.
     private func prefetchWindowLeaves() -> Int {
-        let active = max(1, handles.withLock { $0.values.filter { if case .output = $0 { true } else { false } }.count })
+        let active = max(1, openOutputs.load(ordering: .relaxed))
         let bytes = min(configuration.maxPrefetchBytes, configuration.memoryBudgetBytes / (2 * active))
         return max(1, bytes / TreeHash.leafSize)
     }
 
     private func register(_ handle: OpenHandle) -> UInt64 {
+        if case .output = handle { openOutputs.add(1, ordering: .relaxed) }
         let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         handles.withLock { $0[id] = handle }
         return id
@@ -277,10 +283,6 @@ public final class GlacierFileSystem: Sendable {
             table[key] = reader
             return reader
         })
-    }
-
-    func existingReader(vault: String, job: String) -> OutputReader? {
-        readers.withLock { $0[catalog.outputKey(vault: vault, jobId: job)] }
     }
 
     /// Writes changed cache metadata every `interval` seconds, so a crash loses little of it.

@@ -25,7 +25,7 @@ public struct InclusiveByteRange: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(first)-\(last)" }
 
     /// Strict decimal: digits only, at most 18 of them, so it can never overflow Int64.
-    static func parseDecimal(_ s: some StringProtocol) -> Int64? {
+    public static func parseDecimal(_ s: some StringProtocol) -> Int64? {
         guard !s.isEmpty, s.utf8.count <= 18 else { return nil }
         var v: Int64 = 0
         for c in s.utf8 {

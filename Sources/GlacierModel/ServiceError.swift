@@ -33,7 +33,7 @@ public enum GlacierErrorCode {
 
     /// Codes that mean "slow down"; they are retried with backoff whatever their status.
     public static let throttlingCodes: Set<String> = [
-        throttling, "ThrottlingException", "Throttling", "ThrottledException", "RequestThrottledException",
+        throttling, "Throttling", "ThrottledException", "RequestThrottledException",
         "TooManyRequestsException", "SlowDown", "RequestLimitExceeded", "RequestThrottled",
     ]
 }

@@ -22,10 +22,7 @@ final class CurlMultiEngine: Sendable {
     private let multi: MultiHandle
     private let configuration: HTTPClientConfiguration
     private let nextId = Atomic<UInt64>(1)
-    let bytesReceived = Atomic<Int>(0)
-    let transfersCompleted = Atomic<Int>(0)
     let connectionsOpened = Atomic<Int>(0)
-    private let finished = Mutex<Bool>(false)
 
     init(configuration: HTTPClientConfiguration) {
         CurlGlobal.ensureInitialized()
@@ -74,8 +71,6 @@ final class CurlMultiEngine: Sendable {
         func finish(_ transfer: CurlTransfer, _ result: CURLcode?) {
             curl_multi_remove_handle(multi.raw, transfer.easy)
             active[transfer.id] = nil
-            bytesReceived.add(transfer.received, ordering: .relaxed)
-            transfersCompleted.add(1, ordering: .relaxed)
             var newConnections = 0
             _ = glfs_easy_getinfo_long(transfer.easy, CURLINFO_NUM_CONNECTS, &newConnections)
             connectionsOpened.add(newConnections, ordering: .relaxed)
@@ -142,7 +137,6 @@ final class CurlMultiEngine: Sendable {
         }
         for easy in idleHandles { curl_easy_cleanup(easy) }
         curl_multi_cleanup(multi.raw)
-        finished.withLock { $0 = true }
     }
 
     /// Sets every option for one transfer. Returns an error instead of starting it if the request
@@ -206,7 +200,6 @@ final class CurlMultiEngine: Sendable {
         case CURLE_OK: return nil
         case CURLE_WRITE_ERROR where t.overflowed:
             if case .collect(let limit) = t.sink { return .bodyTooLarge(limit: limit) }
-            if case .buffer(let b) = t.sink { return .bodyTooLarge(limit: b.count) }
             if case .scatter(let list) = t.sink { return .bodyTooLarge(limit: list.reduce(0) { $0 + $1.count }) }
             return .bodyTooLarge(limit: 0)
         case CURLE_ABORTED_BY_CALLBACK where t.requestBodyError != nil, CURLE_READ_ERROR where t.requestBodyError != nil:

@@ -10,7 +10,7 @@ struct SendableBuffer: @unchecked Sendable {  // The caller keeps the memory ali
 /// Where one transfer's body goes, as the curl thread sees it.
 enum TransferSink: Sendable {
     case collect(limit: Int)
-    case buffer(SendableBuffer)
+    /// Filled in order; one caller buffer is a list of one.
     case scatter([SendableBuffer])
     case discard
 }
@@ -80,13 +80,6 @@ final class CurlTransfer {
                 return 0  // makes libcurl stop with a write error
             }
             collected.append(contentsOf: bytes)
-            return bytes.count
-        case .buffer(let buffer):
-            guard received + bytes.count <= buffer.count, let base = buffer.base else {
-                overflowed = true
-                return 0
-            }
-            (base + received).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
             return bytes.count
         case .scatter(let buffers):
             var rest = bytes

@@ -16,7 +16,7 @@ public final class HTTPClient: Sendable {
         async throws -> HTTPResponse {
         let sink: TransferSink = switch destination {
         case .collect(let limit): .collect(limit: limit)
-        case .buffer(let b): .buffer(SendableBuffer(base: b.baseAddress, count: b.count))
+        case .buffer(let b): .scatter([SendableBuffer(base: b.baseAddress, count: b.count)])
         case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
         case .discard: .discard
         }
@@ -30,13 +30,8 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    /// Body bytes received since the client was created, for live transfer rates.
-    public var totalBytesReceived: Int { engine.bytesReceived.load(ordering: .relaxed) }
-
     /// New connections opened since the client was created (the rest were reused).
     public var connectionsOpened: Int { engine.connectionsOpened.load(ordering: .relaxed) }
-
-    public var transfersCompleted: Int { engine.transfersCompleted.load(ordering: .relaxed) }
 
     public func shutdown() { engine.shutdown() }
 }

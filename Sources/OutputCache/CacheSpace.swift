@@ -50,8 +50,10 @@ final class CacheSpace: Sendable {
     func reserve(bytes: Int64, for output: Int) -> Bool {
         enum Step { case reserved, exhausted, evict(CachedOutput, Int), ownerGone }
         while true {
+            // statvfs outside the lock: readbacks on every thread take it to mark leaves used.
+            let free = freeDiskBytes()
             let step: Step = state.withLock { s in
-                if s.usedBytes + bytes <= maxBytes && freeDiskBytes() - bytes >= minFreeBytes {
+                if s.usedBytes + bytes <= maxBytes && free - bytes >= minFreeBytes {
                     s.usedBytes += bytes
                     return .reserved
                 }
@@ -73,6 +75,7 @@ final class CacheSpace: Sendable {
 
     func release(bytes: Int64) { state.withLock { $0.usedBytes -= bytes } }
 
+    /// Marks a leaf as just stored or just used.
     func track(output: Int, leaf: Int) { state.withLock { $0.lru.touch(LRUTracker.key(output: output, leaf: leaf)) } }
 
     func untrack(output: Int, leaf: Int, bytes: Int64) {
@@ -81,8 +84,6 @@ final class CacheSpace: Sendable {
             s.usedBytes -= bytes
         }
     }
-
-    func touch(output: Int, leaf: Int) { track(output: output, leaf: leaf) }
 
     func freeDiskBytes() -> Int64 {
         var st = statvfs()

@@ -26,8 +26,6 @@ final class EntryFiles: Sendable {
         }
     }
 
-    var hasDirectIO: Bool { directData != data }
-
     deinit {
         close(data)
         if directData != data { close(directData) }
@@ -94,20 +92,18 @@ public final class CachedOutput: Sendable {
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
+        let wholeBlocks = (record.length + 4095) / 4096 * 4096
         let ok = withFiles { f in
-            if let capacity, f.hasDirectIO, capacity >= (record.length + 4095) / 4096 * 4096,
-               Int(bitPattern: buffer.baseAddress) % 4096 == 0 {
-                // O_DIRECT moves whole blocks: ask for the rounded-up length, need the real one.
-                let rounded = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: (record.length + 4095) / 4096 * 4096)
-                return FileIO.preadAtLeast(f.directData, rounded, record.length, at: offset)
-            }
-            return FileIO.preadAll(f.data, buffer, at: offset)
+            guard let capacity, capacity >= wholeBlocks else { return FileIO.preadAll(f.data, buffer, at: offset) }
+            // O_DIRECT moves whole blocks: ask for the rounded-up length, need the real one.
+            let rounded = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: wholeBlocks)
+            return FileIO.preadAtLeast(f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
         } ?? false
         guard ok, record.hashMatches(UnsafeRawBufferPointer(buffer)) else {
             dropCorrupt(leaf, expected: record)
             return false
         }
-        space.touch(output: id, leaf: leaf)
+        space.track(output: id, leaf: leaf)
         return true
     }
 
@@ -135,7 +131,7 @@ public final class CachedOutput: Sendable {
                 return nil
             }
         }
-        space.touch(output: id, leaf: leaf)
+        space.track(output: id, leaf: leaf)
         return range.lowerBound - start
     }
 
@@ -308,21 +304,21 @@ public final class CachedOutput: Sendable {
     /// Runs `body` with the entry's open files, opening them on first use. The files stay open
     /// for as long as any caller holds them, so I/O runs outside the lock and in parallel.
     private func withFiles<R>(_ body: (EntryFiles) -> R) -> R? {
-        let open = files.withLock { f -> EntryFiles? in
-            if f == nil { f = try? EntryFiles(directory: directory) }
-            return f
-        }
-        return open.map(body)
+        (try? openFiles()).map(body)
     }
 
     private func withFilesThrowing(_ body: (EntryFiles) throws -> Void) throws {
-        let open = try files.withLock { f -> EntryFiles in
+        try body(openFiles())
+    }
+
+    /// The entry's files, opened on first use.
+    private func openFiles() throws -> EntryFiles {
+        try files.withLock { f in
             if let f { return f }
             let opened = try EntryFiles(directory: directory)
             f = opened
             return opened
         }
-        try body(open)
     }
 
     /// Closes the entry's files (they reopen on demand).

@@ -22,21 +22,11 @@ public struct LRUTracker: Sendable {
         if order.count > 2 * stamps.count + 1024 { compact() }
     }
 
-    /// Adds a key as the least recently used (for entries found on disk at startup).
-    public mutating func insertAsOldest(_ key: UInt64) {
-        guard stamps[key] == nil else { return }
-        prependAsOldest(key)
-    }
-
     public mutating func remove(_ key: UInt64) { stamps[key] = nil }
 
     /// Makes a present key the next to go (a leaf a sequential reader has finished with).
     public mutating func demote(_ key: UInt64) {
         guard stamps[key] != nil else { return }
-        prependAsOldest(key)
-    }
-
-    private mutating func prependAsOldest(_ key: UInt64) {
         oldest -= 1
         stamps[key] = oldest
         order.prepend((key, oldest))

@@ -6,7 +6,6 @@ import GlacierIntegrity
 /// read and hash the whole leaf.
 public struct LeafRecord: Sendable, Equatable {
     public static let blockSize = 64 * 1024
-    public static let blocksPerLeaf = TreeHash.leafSize / blockSize
 
     public var digest: SHA256Digest
     public var length: Int

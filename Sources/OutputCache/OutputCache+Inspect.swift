@@ -11,6 +11,11 @@ extension OutputCache {
         return true
     }
 
+    /// The data file of a cached output (for tools that measure the disk under the cache).
+    public static func dataFile(directory: String, key: OutputKey) -> String {
+        "\(directory)/outputs/\(key.directoryName)/data"
+    }
+
     /// A read-only summary of a cache directory; safe while a mount is using it.
     public static func inspect(directory: String) -> CacheUsage {
         let outputsDirectory = directory + "/outputs"

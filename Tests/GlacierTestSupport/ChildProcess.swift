@@ -24,7 +24,16 @@ public final class ChildProcess: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        // Files other tests opened without close-on-exec must not leak into the child.
+        return ChildProcess(pid: try spawnCleanly([executable] + arguments, environment: environment, actions: &actions),
+                            logFile: log)
+    }
+
+    /// posix_spawnp with what every test child needs besides its own file actions (added first):
+    /// no descriptors above 2, since other tests open files without close-on-exec; and an empty
+    /// signal mask with default actions, since the test runner's threads block signals and a child
+    /// would inherit that (and then ignore SIGTERM).
+    public static func spawnCleanly(_ argv: [String], environment: [String: String],
+                                    actions: inout posix_spawn_file_actions_t) throws -> pid_t {
         glfs_spawn_close_from(&actions, 3)
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -36,14 +45,14 @@ public final class ChildProcess: Sendable {
         sigfillset(&all)
         posix_spawnattr_setsigdefault(&attributes, &all)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        let cArgv = argv.map { strdup($0) } + [nil]
+        defer { cArgv.forEach { free($0) } }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let status = posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
-        guard status == 0 else { throw SeedError("cannot start \(executable): \(String(cString: strerror(status)))") }
-        return ChildProcess(pid: pid, logFile: log)
+        let status = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgv, envp)
+        guard status == 0 else { throw SeedError("cannot start \(argv[0]): \(String(cString: strerror(status)))") }
+        return pid
     }
 
     init(pid: pid_t, logFile: String) {

@@ -90,19 +90,11 @@ public final class EmulatorProcess: Sendable {
 
     public func requests(_ operation: String) async throws -> Int { try await statistics().requests[operation] ?? 0 }
 
-    public func resetStatistics() async throws { _ = try await call("DELETE", "stats") }
-
     /// Fault rates by kind (`flip`, `truncate`, `reset`, `unavailable`, `throttle`, `wrong-checksum`,
     /// `bad-content-range`).
     public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"]) async throws {
         let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations]
         _ = try await call("PUT", "faults", body: try JSONSerialization.data(withJSONObject: body))
-    }
-
-    public func setShaping(firstByteLatencyMs: Int, bytesPerSecondPerConnection: Int64?) async throws {
-        var body: [String: Any] = ["firstByteLatencyMs": firstByteLatencyMs]
-        if let b = bytesPerSecondPerConnection { body["bytesPerSecondPerConnection"] = b }
-        _ = try await call("PUT", "shaping", body: try JSONSerialization.data(withJSONObject: body))
     }
 
     public func advanceJobClock(by seconds: Double) async throws {

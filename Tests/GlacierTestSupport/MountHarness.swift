@@ -47,39 +47,9 @@ public final class MountedFileSystem: Sendable {
         }
     }
 
-    /// The daemon's pid, from its status attribute (blocking form).
-    public var daemonPid: pid_t? {
-        let out = try? Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
-                                   timeout: 30)
-        return out.flatMap { Self.pid(in: $0.output) }
-    }
-
     static func pid(in text: String) -> pid_t? {
         guard let range = text.range(of: "\"pid\" : ") ?? text.range(of: "\"pid\":") else { return nil }
         return pid_t(text[range.upperBound...].prefix { $0.isNumber || $0 == " " }.trimmingCharacters(in: .whitespaces))
-    }
-
-    /// Unmounts (blocking form).
-    public func unmount() {
-        let pid = daemonPid
-        _ = try? Command.run(TestPaths.binary("glacierfs"), ["unmount", mountpoint], environment: environment, timeout: 60)
-        if Self.isMountpoint(mountpoint) { _ = try? Command.run("/bin/fusermount3", ["-uz", mountpoint], timeout: 30) }
-        if let pid, kill(pid, 0) == 0 {
-            kill(pid, SIGKILL)
-            usleep(100_000)
-        }
-    }
-
-    /// Mounts (blocking form).
-    public static func mount(endpoint: String, environment: [String: String], cacheDirectory: String,
-                             mountpoint: String? = nil, extraArguments: [String] = []) throws -> MountedFileSystem {
-        let target = mountpoint ?? TempDirectory.make("mnt").path
-        try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
-        let arguments = ["mount", target, "--endpoint", endpoint, "--cache-dir", cacheDirectory] + extraArguments
-        let result = try Command.run(TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
-        guard result.status == 0 else { throw SeedError("glacierfs mount failed (\(result.status)): \(result.output)") }
-        return MountedFileSystem(mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
-                                 environment: environment, arguments: arguments)
     }
 
     /// The daemon's pid, from its status attribute.
@@ -107,6 +77,9 @@ public final class MountedFileSystem: Sendable {
     }
 
     public func path(_ relative: String) -> String { mountpoint + "/" + relative }
+
+    /// The daemon's log so far ("" before it has one).
+    public var log: String { (try? String(contentsOfFile: cacheDirectory + "/glacierfs.log", encoding: .utf8)) ?? "" }
 
     public static func isMountpoint(_ path: String) -> Bool {
         guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
@@ -148,14 +121,18 @@ public enum Command {
         return Result(status: status, output: child.output)
     }
 
-    public static func shell(_ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                             timeout: Double = 300) throws -> Result {
-        try run("/bin/sh", ["-c", script], environment: environment, timeout: timeout)
-    }
-
     /// Runs `/bin/sh -c script`.
     public static func shell(_ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
                              timeout: Double = 300) async throws -> Result {
         try await run("/bin/sh", ["-c", script], environment: environment, timeout: timeout)
+    }
+
+    /// Runs shell commands all at once and waits for each: the status is 0 only if every one
+    /// succeeded (a bare `wait` would hide a failed one).
+    public static func allAtOnce(_ commands: [String], timeout: Double = 300) async throws -> Result {
+        let start = commands.enumerated().map { "\($1) & p\($0)=$!" }
+        let pids = commands.indices.map { "$p\($0)" }.joined(separator: " ")
+        return try await shell((start + ["s=0", "for p in \(pids); do wait $p || s=1; done", "exit $s"]).joined(separator: "\n"),
+                               timeout: timeout)
     }
 }

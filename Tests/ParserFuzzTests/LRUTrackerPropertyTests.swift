@@ -8,7 +8,6 @@ import Testing
     struct ReferenceOrder {
         var keys: [UInt64] = []
         mutating func touch(_ k: UInt64) { keys.removeAll { $0 == k }; keys.append(k) }
-        mutating func insertAsOldest(_ k: UInt64) { if !keys.contains(k) { keys.insert(k, at: 0) } }
         mutating func demote(_ k: UInt64) { if keys.contains(k) { keys.removeAll { $0 == k }; keys.insert(k, at: 0) } }
         mutating func remove(_ k: UInt64) { keys.removeAll { $0 == k } }
         mutating func popOldest() -> UInt64? { keys.isEmpty ? nil : keys.removeFirst() }
@@ -25,8 +24,7 @@ import Testing
                 let key = LRUTracker.key(output: r.int(0 ..< 3), leaf: r.int(0 ..< keySpace))
                 switch r.int(0 ..< 10) {
                 case 0 ..< 5: tracker.touch(key); reference.touch(key); log.append("touch \(key)")
-                case 5: tracker.insertAsOldest(key); reference.insertAsOldest(key); log.append("oldest \(key)")
-                case 6, 7: tracker.demote(key); reference.demote(key); log.append("demote \(key)")
+                case 5, 6, 7: tracker.demote(key); reference.demote(key); log.append("demote \(key)")
                 case 8: tracker.remove(key); reference.remove(key); log.append("remove \(key)")
                 default:
                     let got = tracker.popOldest(), want = reference.popOldest()

@@ -61,12 +61,7 @@ import Testing
             let expected = try await f.sourceHashes()
             try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
             // Damage the cached data of leaf 3 behind glacierfs's back, as a bad disk would.
-            let data = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
-                .map { f.cacheDirectory + "/outputs/\($0)/data" }.first!
-            let handle = try FileHandle(forUpdating: URL(fileURLWithPath: data))
-            try handle.seek(toOffset: UInt64(3 * ReliabilityFixture.mib + 12345))
-            try handle.write(contentsOf: Data([0xde, 0xad, 0xbe, 0xef]))
-            try handle.close()
+            try Self.damage(try f.cachedOutput() + "/data", at: 3 * ReliabilityFixture.mib + 12345)
             let fetchesBefore = try await f.emulator.requests("GetJobOutput")
             try await f.mount { (m: MountedFileSystem) async throws in
                 #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
@@ -84,8 +79,7 @@ import Testing
         try await ReliabilityFixture.with(sizes: [40 * mib]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
             try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
-            let output = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
-                .map { f.cacheDirectory + "/outputs/\($0)" }.first!
+            let output = try f.cachedOutput()
             let index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
             #expect((0 ..< 40).allSatisfy { Self.hasBlockChecksums(index, leaf: $0) }, "every stored leaf has its block checksums")
 
@@ -121,8 +115,7 @@ import Testing
             #expect(clean.output.contains("matches the job's tree hash") && clean.output.contains("checked 6 cached leaves"),
                     "\(clean.output)")
 
-            let output = try FileManager.default.contentsOfDirectory(atPath: f.cacheDirectory + "/outputs")
-                .map { f.cacheDirectory + "/outputs/\($0)" }.first!
+            let output = try f.cachedOutput()
             try Self.damage(output + "/data", at: 4 * mib + 4242)
             let rotted = try await Command.run(glacierfs, ["cache", "verify", "--cache-dir", f.cacheDirectory])
             #expect(rotted.status == 9, "\(rotted.output)")

@@ -14,6 +14,8 @@ struct ReliabilityFixture {
     let client: GlacierClient
     let directory: URL
     let outputs: [(job: String, source: URL)]
+    /// The sources' SHA-256, in the order of `outputs`.
+    let hashes: [String]
 
     var cacheDirectory: String { directory.appendingPathComponent("cache").path }
     func path(_ m: MountedFileSystem, _ index: Int) -> String { m.path("v/jobs/\(outputs[index].job)/output") }
@@ -23,16 +25,16 @@ struct ReliabilityFixture {
         try await EmulatorProcess.with(jobDelay: jobDelay, extraArguments: extraEmulatorArguments) { (emulator: EmulatorProcess) async throws in
             try await TempDirectory.with("reliability") { (dir: URL) async throws in
                 let client = emulator.client()
-                try await client.createVault("v")
                 var outputs: [(String, URL)] = []
+                var hashes: [String] = []
                 for size in sizes {
                     let file = try Seed.randomFile(size: size, in: dir)
-                    let archive = try await client.uploadArchive(vault: "v", file: file.path)
-                    let job = try await client.initiateArchiveRetrieval(vault: "v", archiveId: archive.archiveId)
-                    try await Seed.waitForJob(client, vault: "v", jobId: job.jobId)
-                    outputs.append((job.jobId, file))
+                    let (_, jobId) = try await Seed.archiveJob(client, vault: "v", file: file)
+                    outputs.append((jobId, file))
+                    hashes.append(try await Self.sha256(file.path)!)
                 }
-                try await body(ReliabilityFixture(emulator: emulator, client: client, directory: dir, outputs: outputs))
+                try await body(ReliabilityFixture(emulator: emulator, client: client, directory: dir, outputs: outputs,
+                                                  hashes: hashes))
             }
         }
     }
@@ -47,11 +49,16 @@ struct ReliabilityFixture {
         return r.status == 0 ? String(r.output.prefix(64)) : nil
     }
 
-    /// The sources' hashes, computed once.
-    func sourceHashes() async throws -> [String] {
-        var hashes: [String] = []
-        for o in outputs { hashes.append(try await Self.sha256(o.source.path)!) }
-        return hashes
+    /// The sources' hashes (computed once, when the fixture was made).
+    func sourceHashes() async throws -> [String] { hashes }
+
+    /// The directory of the (first) output cached under this fixture's cache.
+    func cachedOutput() throws -> String {
+        let outputs = cacheDirectory + "/outputs"
+        guard let name = try FileManager.default.contentsOfDirectory(atPath: outputs).first else {
+            throw SeedError("nothing is cached under \(outputs)")
+        }
+        return outputs + "/" + name
     }
 }
 
@@ -71,8 +78,6 @@ extension MountedFileSystem {
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
         return Int(line.split(separator: " ").dropFirst().first ?? "").map { $0 * 1024 }
     }
-
-    var log: String { (try? String(contentsOfFile: cacheDirectory + "/glacierfs.log", encoding: .utf8)) ?? "" }
 }
 
 /// A small tmpfs for the cache, unmounted in every exit path.

@@ -70,7 +70,7 @@ import Testing
             let server = try ChildProcess.start("/usr/bin/openssl", ["s_server", "-accept", "\(port)", "-cert", cert,
                                                                      "-key", key, "-www", "-quiet"])
             defer { server.stop() }
-            try await Task.sleep(nanoseconds: 500_000_000)
+            try #require(await Self.acceptsConnections(port: port), "openssl s_server did not start: \(server.output)")
             let mountpoint = dir.appendingPathComponent("mnt").path
             try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
             var env = ProcessInfo.processInfo.environment
@@ -85,5 +85,23 @@ import Testing
             #expect(!MountedFileSystem.isMountpoint(mountpoint))
             _ = try? await Command.run("/bin/fusermount3", ["-uz", mountpoint])
         }
+    }
+
+    /// Polls until something accepts TCP connections on 127.0.0.1:`port` (up to 10 s).
+    private static func acceptsConnections(port: Int) async -> Bool {
+        for _ in 0 ..< 200 {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0
+            close(fd)
+            if connected { return true }
+            try? await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return false
     }
 }

@@ -54,11 +54,8 @@ import Testing
             let port = emulator.port
             do {
                 let client = emulator.client()
-                try await client.createVault("v")
                 let file = try Seed.randomFile(size: 3 * ReliabilityFixture.mib, in: dir)
-                let archive = try await client.uploadArchive(vault: "v", file: file.path)
-                let job = try await client.initiateArchiveRetrieval(vault: "v", archiveId: archive.archiveId)
-                try await Seed.waitForJob(client, vault: "v", jobId: job.jobId)
+                let (_, jobId) = try await Seed.archiveJob(client, vault: "v", file: file)
                 // The mount reads its keys from a shared credentials file, as `aws configure` writes it.
                 let credentialsFile = dir.appendingPathComponent("credentials").path
                 func writeKeys(_ c: AWSCredentialSet) throws {
@@ -77,7 +74,7 @@ import Testing
                     emulator.stop()
                     emulator = try await EmulatorProcess.start(dataDirectory: data, port: port, credentials: new)
                     try writeKeys(new)
-                    let sum = try await Command.run("/usr/bin/sha256sum", [m.path("v/jobs/\(job.jobId)/output")])
+                    let sum = try await Command.run("/usr/bin/sha256sum", [m.path("v/jobs/\(jobId)/output")])
                     let expected = try await Command.run("/usr/bin/sha256sum", [file.path])
                     #expect(sum.status == 0 && sum.output.prefix(64) == expected.output.prefix(64),
                             "reads work after the rotation: \(sum.output)")

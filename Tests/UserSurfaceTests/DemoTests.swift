@@ -121,7 +121,7 @@ struct DemoTests {
                 }
                 try #require(started != nil, "the emulator did not start: \(demo.output)")
                 #expect(emulatorWasRunning, "the emulator should have been running when the demo was interrupted")
-                let status = try await offPool { demo.wait(timeout: 60) }
+                let status = await demo.waitAsync(timeout: 60)
                 #expect(status == 130, "\(demo.output)")
                 #expect(demo.output.contains("interrupted; cleaning up"), "\(demo.output)")
                 #expect(!MountedFileSystem.isMountpoint(sandbox.mountpoint))

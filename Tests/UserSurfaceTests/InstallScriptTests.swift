@@ -7,7 +7,7 @@ import Testing
 @Suite("install.sh")
 struct InstallScriptTests {
     static func install(_ arguments: [String]) async throws -> Command.Result {
-        try await offPool { try Command.run("/bin/sh", [Surface.installScript] + arguments, timeout: 120) }
+        try await Command.run("/bin/sh", [Surface.installScript] + arguments, timeout: 120)
     }
 
     static func mode(_ path: String) -> Int? {

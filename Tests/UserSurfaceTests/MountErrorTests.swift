@@ -33,7 +33,7 @@ import Testing
 
             let full = dir.appendingPathComponent("full").path
             try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: full + "/keep.txt", contents: Data("x".utf8))
+            _ = FileManager.default.createFile(atPath: full + "/keep.txt", contents: Data("x".utf8))
             let notEmpty = try await Self.mount([full] + nowhere, in: dir)
             #expect(notEmpty.status == 5 && notEmpty.output.contains("is not empty") && notEmpty.output.contains("keep.txt"),
                     "\(notEmpty.output)")

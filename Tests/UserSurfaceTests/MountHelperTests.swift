@@ -15,10 +15,8 @@ struct MountHelperTests {
                 let options = "endpoint=\(emulator.endpoint),cache_dir=\(dir.path)/cache,_netdev,noauto"
                 try await HelperInstallation.with {
                     try await withCleanup({ Unmount.viaMountCommand(mountpoint) }) {
-                        let result = try await offPool {
-                            try Command.run("/bin/mount", ["-t", "glacierfs", archive.vault, mountpoint, "-o", options],
-                                            environment: Surface.mountEnvironment(emulator), timeout: 120)
-                        }
+                        let result = try await Command.run("/bin/mount", ["-t", "glacierfs", archive.vault, mountpoint, "-o", options],
+                            environment: Surface.mountEnvironment(emulator), timeout: 120)
                         #expect(result.status == 0, "mount failed: \(result.output)")
                         try #require(MountedFileSystem.isMountpoint(mountpoint), "not mounted: \(result.output)")
                         #expect(MountInfo.source(of: mountpoint) == "glacierfs:photos")
@@ -52,10 +50,8 @@ struct MountHelperTests {
                     """.write(to: fstab, atomically: true, encoding: .utf8)
                 try await HelperInstallation.with {
                     try await withCleanup({ Unmount.viaMountCommand(mountpoint) }) {
-                        let result = try await offPool {
-                            try Command.run("/bin/mount", ["-T", fstab.path, mountpoint],
-                                            environment: Surface.mountEnvironment(emulator), timeout: 120)
-                        }
+                        let result = try await Command.run("/bin/mount", ["-T", fstab.path, mountpoint],
+                            environment: Surface.mountEnvironment(emulator), timeout: 120)
                         #expect(result.status == 0, "mount -T failed: \(result.output)")
                         try #require(MountedFileSystem.isMountpoint(mountpoint), "not mounted: \(result.output)")
                         let vaults = try await offPool { try FileManager.default.contentsOfDirectory(atPath: mountpoint).sorted() }
@@ -87,10 +83,8 @@ struct MountHelperTests {
             let env = environment
             try await HelperInstallation.with {
                 try await withCleanup({ Unmount.forceClean(mountpoint) }) {
-                    let result = try await offPool {
-                        try Command.run("/bin/mount", ["-f", "-v", "-t", "glacierfs", "photos", mountpoint, "-o", options],
-                                        environment: env, timeout: 60)
-                    }
+                    let result = try await Command.run("/bin/mount", ["-f", "-v", "-t", "glacierfs", "photos", mountpoint, "-o", options],
+                        environment: env, timeout: 60)
                     #expect(result.status == 0, "mount -f failed: \(result.output)")
                     #expect(result.output.contains("mount.glacierfs: running \(Surface.glacierfs) mount \(mountpoint)"), "\(result.output)")
                     #expect(result.output.contains("--region eu-west-1"))
@@ -132,10 +126,8 @@ struct MountHelperTests {
                 "noatime", "nosuid", "nodev", "user=someone", "max_read=131072",
             ].joined(separator: ",")
             let env = environment
-            let result = try await offPool {
-                try Command.run(Surface.helperScript, ["photos:backups", "/mnt/g", "-s", "-n", "-o", options, "-t", "glacierfs"],
-                                environment: env, timeout: 30)
-            }
+            let result = try await Command.run(Surface.helperScript, ["photos:backups", "/mnt/g", "-s", "-n", "-o", options, "-t", "glacierfs"],
+                environment: env, timeout: 30)
             #expect(result.status == 7, "the stub's exit status should pass through: \(result.output)")
             let words = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(words == [
@@ -150,9 +142,7 @@ struct MountHelperTests {
 
             environment["STUB_EXIT"] = "0"
             let envAll = environment
-            let all = try await offPool {
-                try Command.run(Surface.helperScript, ["all", "/mnt/g with space"], environment: envAll, timeout: 30)
-            }
+            let all = try await Command.run(Surface.helperScript, ["all", "/mnt/g with space"], environment: envAll, timeout: 30)
             #expect(all.status == 0, "\(all.output)")
             let allWords = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(allWords.prefix(2) == ["mount", "/mnt/g with space"] && allWords.count == 4,
@@ -169,10 +159,8 @@ struct MountHelperTests {
             let env = environment
             try await HelperInstallation.with {
                 try await withCleanup({ Unmount.forceClean(mountpoint) }) {
-                    let result = try await offPool {
-                        try Command.run("/bin/mount", ["-t", "glacierfs", "photos", mountpoint, "-o", "cache_size=lots"],
-                                        environment: env, timeout: 60)
-                    }
+                    let result = try await Command.run("/bin/mount", ["-t", "glacierfs", "photos", mountpoint, "-o", "cache_size=lots"],
+                        environment: env, timeout: 60)
                     #expect(result.status != 0)
                     #expect(result.output.contains("cache_size=lots is not a size"), "\(result.output)")
                     #expect(!MountedFileSystem.isMountpoint(mountpoint))
@@ -191,15 +179,13 @@ struct MountHelperTests {
                 (["v"], "need a SOURCE"),
             ]
             for (arguments, message) in cases {
-                let result = try await offPool { try Command.run(Surface.helperScript, arguments, environment: env, timeout: 30) }
+                let result = try await Command.run(Surface.helperScript, arguments, environment: env, timeout: 30)
                 #expect(result.status == 1, "\(arguments): \(result.output)")
                 #expect(result.output.contains(message), "\(arguments): \(result.output)")
             }
             environment["GLACIERFS_BIN"] = dir.appendingPathComponent("missing").path
             let envMissing = environment
-            let missing = try await offPool {
-                try Command.run(Surface.helperScript, ["v", mountpoint], environment: envMissing, timeout: 30)
-            }
+            let missing = try await Command.run(Surface.helperScript, ["v", mountpoint], environment: envMissing, timeout: 30)
             #expect(missing.status == 1 && missing.output.contains("GLACIERFS_BIN="), "\(missing.output)")
         }
     }

@@ -47,9 +47,7 @@ struct SystemdUnitTests {
                 }
                 for pre in unit.values("Service", "ExecStartPre") {
                     let argv = run(pre)
-                    let result = try await offPool {
-                        try Command.run(argv[0], Array(argv.dropFirst()), environment: environment, timeout: 30)
-                    }
+                    let result = try await Command.run(argv[0], Array(argv.dropFirst()), environment: environment, timeout: 30)
                     #expect(result.status == 0, "\(pre): \(result.output)")
                 }
                 #expect(FileManager.default.fileExists(atPath: mountpoint), "ExecStartPre should create the mountpoint")
@@ -78,9 +76,9 @@ struct SystemdUnitTests {
                     let stop = run(try #require(unit.value("Service", "ExecStop")))
                     let stopper = try ChildProcess.start(stop[0], Array(stop.dropFirst()), environment: environment,
                                                          logFile: dir.appendingPathComponent("stop.log").path)
-                    let exit = try await offPool { daemon.wait(timeout: 60) }
+                    let exit = await daemon.waitAsync(timeout: 60)
                     #expect(exit == 0, "the daemon should exit cleanly after ExecStop: \(daemon.output)")
-                    let stopped = try await offPool { stopper.wait(timeout: 30) }
+                    let stopped = await stopper.waitAsync(timeout: 30)
                     #expect(stopped == 0, "ExecStop failed: \(stopper.output)")
                     stopper.stop()
                     let stopping = try await offPool { socket.waitFor("STOPPING=1", timeout: 5) }

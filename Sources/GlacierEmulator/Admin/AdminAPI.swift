@@ -31,10 +31,9 @@ struct AdminAPI {
         let path = Array(request.segments.dropFirst())
         switch (request.method, path.count, path.first) {
         case (.GET, 1, "stats"):
-            return json(AdminCodec.statistics(service.statistics.snapshot(faults: service.faults.counters)))
+            return json(AdminCodec.statistics(service.statisticsSnapshot()))
         case (.DELETE, 1, "stats"):
-            service.statistics.reset()
-            service.faults.resetCounters()
+            service.resetStatistics()
             return HTTPResponse(status: .noContent)
         case (.GET, 1, "faults"):
             return json(AdminCodec.faults(service.faults.settings))

@@ -3,6 +3,15 @@ import GlacierModel
 
 /// Run-time controls shared by the library API and the admin HTTP API.
 extension EmulatorService {
+    /// Requests by operation, bytes served and fault counts.
+    func statisticsSnapshot() -> EmulatorStatistics { statistics.snapshot(faults: faults.counters) }
+
+    /// Zeroes the request, byte and fault counters.
+    func resetStatistics() {
+        statistics.reset()
+        faults.resetCounters()
+    }
+
     func setFaults(_ settings: FaultSettings) throws(ConfigurationError) {
         try settings.validate()
         faults.update(settings)

@@ -28,9 +28,9 @@ extension FaultPlan {
             guard let header = response.headers.first(name: "Content-Range"),
                   let parsed = ContentRange(header: header) else { return nil }
             // Shift the range (and total) by one: well formed, but not what was asked or sent.
-            let total = parsed.total.map { String($0 + 1) } ?? "*"
-            response.headers.replaceOrAdd(name: "Content-Range",
-                                          value: "bytes \(parsed.range.first + 1)-\(parsed.range.last + 1)/\(total)")
+            let shifted = ContentRange(range: InclusiveByteRange(first: parsed.range.first + 1, last: parsed.range.last + 1)!,
+                                       total: parsed.total.map { $0 + 1 })
+            response.headers.replaceOrAdd(name: "Content-Range", value: shifted.header)
             return .headers
         case .flip:
             guard length > 0 else { return nil }

@@ -21,8 +21,8 @@ enum RangeHeader {
         guard parts.count == 2, !(parts[0].isEmpty && parts[1].isEmpty) else {
             throw .invalidParameter("Invalid Range '\(text)': expected 'bytes=StartByte-EndByte'.")
         }
-        let first = parts[0].isEmpty ? nil : decimal(parts[0])
-        let last = parts[1].isEmpty ? nil : decimal(parts[1])
+        let first = parts[0].isEmpty ? nil : InclusiveByteRange.parseDecimal(parts[0])
+        let last = parts[1].isEmpty ? nil : InclusiveByteRange.parseDecimal(parts[1])
         if (!parts[0].isEmpty && first == nil) || (!parts[1].isEmpty && last == nil) {
             throw .invalidParameter("Invalid Range '\(text)': the offsets must be non-negative integers.")
         }
@@ -40,11 +40,6 @@ enum RangeHeader {
         case (nil, nil):
             return .unsatisfiable
         }
-    }
-
-    private static func decimal(_ s: Substring) -> Int64? {
-        guard s.utf8.count <= 18, s.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
-        return Int64(s)
     }
 }
 

@@ -25,11 +25,7 @@ enum JobFactory {
     /// The tree hash of the retrieved bytes, from the stored leaves; nil unless the range is one
     /// node of the archive's tree.
     static func retrievedTreeHash(_ archive: StoredArchive, range: InclusiveByteRange?) -> String? {
-        let size = archive.record.size
-        guard let range, range.length != size else { return archive.record.treeHash }
-        let geometry = TreeGeometry(size: size)
-        guard geometry.isTreeHashAligned(range.halfOpen) else { return nil }
-        return TreeHash.root(of: archive.leaves[geometry.leaves(covering: range.halfOpen)]).hex
+        RangeTreeHash.of(range, size: archive.record.size, leaves: archive.leaves[...], whole: archive.record.treeHash)
     }
 
     static func inventoryJob(id: String, format: String, outputFile: String, outputSize: Int64, description: String?,

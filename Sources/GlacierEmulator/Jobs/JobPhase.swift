@@ -1,4 +1,5 @@
 import Foundation
+import GlacierModel
 
 /// Where a job stands at a moment on the job clock. Status is never stored: it follows from the
 /// job's times, so advancing the clock completes and expires jobs without touching them.
@@ -21,9 +22,9 @@ enum JobPhase: Sendable, Equatable {
 
     var statusCode: String {
         switch self {
-        case .inProgress: "InProgress"
-        case .succeeded: "Succeeded"
-        case .failed, .expired: "Failed"
+        case .inProgress: GlacierJobDescription.Status.inProgress
+        case .succeeded: GlacierJobDescription.Status.succeeded
+        case .failed, .expired: GlacierJobDescription.Status.failed
         }
     }
 

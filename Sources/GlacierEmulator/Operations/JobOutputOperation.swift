@@ -40,7 +40,8 @@ enum JobOutputOperation {
         headers.add(name: "Content-Type", value: source.contentType)
         headers.add(name: "Accept-Ranges", value: "bytes")
         if length > 0 {
-            headers.add(name: "Content-Range", value: "bytes \(first)-\(first + length - 1)/\(source.size)")
+            headers.add(name: "Content-Range",
+                        value: ContentRange(range: InclusiveByteRange(first: first, last: first + length - 1)!, total: source.size).header)
         }
         if let d = source.archiveDescription, !d.isEmpty {
             headers.add(name: GlacierProtocol.Header.archiveDescription, value: d)
@@ -95,11 +96,6 @@ enum JobOutputOperation {
     /// The tree hash of the bytes sent, when the rule says it is sent.
     private static func checksum(_ source: Source, range: InclusiveByteRange?) -> String? {
         guard let leaves = source.leaves, let whole = source.wholeTreeHash else { return nil }
-        guard let range, range.length != source.size else { return whole }
-        let geometry = TreeGeometry(size: source.size)
-        guard geometry.isTreeHashAligned(range.halfOpen) else { return nil }
-        let run = geometry.leaves(covering: range.halfOpen)
-        let base = leaves.startIndex
-        return TreeHash.root(of: leaves[(base + run.lowerBound) ..< (base + run.upperBound)]).hex
+        return RangeTreeHash.of(range, size: source.size, leaves: leaves, whole: whole)
     }
 }

@@ -34,7 +34,8 @@ enum JobQueryOperations {
     static func list(_ c: OperationContext, vault: String) throws -> HTTPResponse {
         let limit = try Pagination.limit(c, default: 50, max: 1000)
         let status = c.request.query["statuscode"]
-        if let status, !["InProgress", "Succeeded", "Failed"].contains(status) {
+        if let status, ![GlacierJobDescription.Status.inProgress, GlacierJobDescription.Status.succeeded,
+                                 GlacierJobDescription.Status.failed].contains(status) {
             throw ServiceError.invalidParameter("Invalid statuscode '\(status)': use InProgress, Succeeded or Failed.")
         }
         let completedText = c.request.query["completed"]

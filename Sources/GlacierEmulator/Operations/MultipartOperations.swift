@@ -98,10 +98,9 @@ enum MultipartOperations {
             guard FileOps.exists(layout.parts(vault, uploadId)) else {
                 throw ServiceError.notFound("The multipart upload ID was not found: \(uploadId)")
             }
-            try FileOps.moveDurably(dataFile, to: layout.partData(vault, uploadId, part.start))
-            try FileOps.writeAtomically(leafBytes, to: layout.partLeaves(vault, uploadId, part.start),
-                                        tmpDir: layout.tmp)
-            try FileOps.writeAtomically(meta, to: layout.partMeta(vault, uploadId, part.start), tmpDir: layout.tmp)
+            try FileOps.publish(data: dataFile, to: layout.partData(vault, uploadId, part.start), leaves: leafBytes,
+                                to: layout.partLeaves(vault, uploadId, part.start), meta: meta,
+                                to: layout.partMeta(vault, uploadId, part.start), tmpDir: layout.tmp)
         }
         try c.store.withState { s throws(ServiceError) in
             _ = try requireUpload(c, vault: vault, uploadId: uploadId, in: s)

@@ -151,15 +151,10 @@ public final class GlacierEmulatorServer: Sendable {
     public func faultCounters() -> FaultCounters { service.faults.counters }
 
     /// Requests by operation, bytes served and fault counts.
-    public func statistics() -> EmulatorStatistics {
-        service.statistics.snapshot(faults: service.faults.counters)
-    }
+    public func statistics() -> EmulatorStatistics { service.statisticsSnapshot() }
 
     /// Zeroes the request, byte and fault counters.
-    public func resetStatistics() {
-        service.statistics.reset()
-        service.faults.resetCounters()
-    }
+    public func resetStatistics() { service.resetStatistics() }
 
     public var faultSettings: FaultSettings { service.faults.settings }
 

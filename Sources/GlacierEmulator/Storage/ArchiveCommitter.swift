@@ -13,9 +13,9 @@ enum ArchiveCommitter {
         let leafBytes = LeafFile.encode(leaves)
         try await store.io.run {
             try FileOps.createDirectory(layout.archive(vault, id))
-            try FileOps.moveDurably(dataFile, to: layout.archiveData(vault, id))
-            try FileOps.writeAtomically(leafBytes, to: layout.archiveLeaves(vault, id), tmpDir: layout.tmp)
-            try FileOps.writeAtomically(meta, to: layout.archiveMeta(vault, id), tmpDir: layout.tmp)
+            try FileOps.publish(data: dataFile, to: layout.archiveData(vault, id), leaves: leafBytes,
+                                to: layout.archiveLeaves(vault, id), meta: meta, to: layout.archiveMeta(vault, id),
+                                tmpDir: layout.tmp)
         }
         let published = store.withState { s -> Bool in
             guard s.vaults[vault] != nil else { return false }

@@ -87,6 +87,15 @@ enum FileOps {
         guard fsync(fd) == 0 else { throw Failure(operation: "fsync", path: path, errno: errno) }
     }
 
+    /// Publishes stored data in the one order a crash cannot corrupt: the data, then its leaf
+    /// digests, then its metadata, whose presence is what makes it exist on the next start.
+    static func publish(data: String, to dataPath: String, leaves: [UInt8], to leavesPath: String,
+                        meta: [UInt8], to metaPath: String, tmpDir: String) throws {
+        try moveDurably(data, to: dataPath)
+        try writeAtomically(leaves, to: leavesPath, tmpDir: tmpDir)
+        try writeAtomically(meta, to: metaPath, tmpDir: tmpDir)
+    }
+
     /// Renames and makes the rename durable by syncing the destination's directory.
     static func moveDurably(_ from: String, to: String) throws {
         guard rename(from, to) == 0 else { throw Failure(operation: "rename", path: to, errno: errno) }

@@ -1,3 +1,4 @@
+import OrderedCollections
 import Foundation
 import GlacierIntegrity
 
@@ -51,41 +52,25 @@ struct StoredJob: Sendable {
 
 /// Jobs in creation order, with O(1) lookup by id, so listings are stable and pages are cheap.
 struct JobTable: Sendable {
-    private(set) var order: [String] = []
-    private(set) var byId: [String: StoredJob] = [:]
-    private var position: [String: Int] = [:]
+    private var jobs: OrderedDictionary<String, StoredJob> = [:]
 
     subscript(id: String) -> StoredJob? {
-        get { byId[id] }
-        set {
-            if let newValue {
-                if byId[id] == nil {
-                    position[id] = order.count
-                    order.append(id)
-                }
-                byId[id] = newValue
-            } else if byId.removeValue(forKey: id) != nil {
-                order.removeAll { $0 == id }
-                position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-            }
-        }
+        get { jobs[id] }
+        set { jobs[id] = newValue }
     }
 
-    /// Removes many jobs with one rebuild of the order.
+    /// Job ids, oldest first.
+    var order: OrderedSet<String> { jobs.keys }
+
     mutating func remove(_ ids: Set<String>) {
         guard !ids.isEmpty else { return }
-        for id in ids { byId.removeValue(forKey: id) }
-        order.removeAll { ids.contains($0) }
-        position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
+        jobs.removeAll { ids.contains($0.key) }
     }
 
-    func index(of id: String) -> Int? { position[id] }
+    func index(of id: String) -> Int? { jobs.index(forKey: id) }
 
-    var count: Int { order.count }
+    var count: Int { jobs.count }
 
     /// Sorts by sequence once after loading from disk.
-    mutating func sortBySequence() {
-        order.sort { (byId[$0]?.record.sequence ?? 0) < (byId[$1]?.record.sequence ?? 0) }
-        position = Dictionary(uniqueKeysWithValues: order.enumerated().map { ($1, $0) })
-    }
+    mutating func sortBySequence() { jobs.sort { $0.value.record.sequence < $1.value.record.sequence } }
 }

@@ -181,11 +181,6 @@ final class Catalog: Sendable {
         return result
     }
 
-    /// Forces the next access to fetch again (e.g. after a job was found to have changed).
-    func invalidateJobs(vault: String) {
-        state.withLock { s in s.jobs[vault]?.fetchedAt = .now - .seconds(configuration.listingTTLSeconds + 1) }
-    }
-
     // MARK: - Cache keys
 
     /// The cache key of a job's output: keyed by the account in the vault's ARN when known.

@@ -43,7 +43,6 @@ final class InodeTable: Sendable {
 
     func kind(of inode: UInt64) -> NodeKind? { state.withLock { $0.byInode[inode] } }
 
-    var count: Int { state.withLock { $0.byInode.count } }
 }
 
 /// What `stat` shows for a node, with how long the kernel may keep it.
@@ -78,5 +77,4 @@ public struct FileSystemError: Error, Sendable, Equatable {
     public static let noAttribute = FileSystemError(ENODATA)
     public static let isDirectory = FileSystemError(EISDIR)
     public static let notDirectory = FileSystemError(ENOTDIR)
-    public static let badHandle = FileSystemError(EBADF)
 }

@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Caps how many GetJobOutput requests run at once, across all outputs.
@@ -6,7 +7,7 @@ final class FetchLimiter: Sendable {
 
     struct LimiterState {
         var available: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
+        var waiters = Deque<CheckedContinuation<Void, Never>>()
     }
 
     init(slots: Int) { state = Mutex(LimiterState(available: max(1, slots))) }
@@ -27,7 +28,7 @@ final class FetchLimiter: Sendable {
 
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
+            if let next = s.waiters.popFirst() { return next }
             s.available += 1
             return nil
         }

@@ -6,8 +6,9 @@ import Synchronization
 final class LeafMemory: Sendable {
     private let state = Mutex(MemoryState())
 
-    /// Leaves dropped before any read used them: prefetching that memory could not hold.
-    let droppedUnread = Atomic<Int>(0)
+    private let statistics: ReadStatistics
+
+    init(statistics: ReadStatistics) { self.statistics = statistics }
 
     struct MemoryState {
         var views: [UInt64: LeafView] = [:]
@@ -50,23 +51,9 @@ final class LeafMemory: Sendable {
         // The view is released after the lock, since releasing may return memory to the pool.
         let dropped: LeafView? = state.withLock { s in
             guard let key = s.order.popOldest() else { return nil }
-            if s.unread.remove(key) != nil { droppedUnread.add(1, ordering: .relaxed) }
+            if s.unread.remove(key) != nil { statistics.droppedUnread.add(1, ordering: .relaxed) }
             return s.views.removeValue(forKey: key)
         }
         return dropped != nil
     }
-
-    func removeAll(output: Int) {
-        let dropped: [LeafView] = state.withLock { s in
-            let keys = s.views.keys.filter { LRUTracker.split($0).output == output }
-            return keys.compactMap { key in
-                s.order.remove(key)
-                s.unread.remove(key)
-                return s.views.removeValue(forKey: key)
-            }
-        }
-        _ = dropped
-    }
-
-    var count: Int { state.withLock { $0.views.count } }
 }

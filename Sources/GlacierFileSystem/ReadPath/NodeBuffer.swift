@@ -15,15 +15,16 @@ final class NodeBuffer: @unchecked Sendable {  // Raw memory; write-once-then-re
         self.pool = pool
     }
 
-    /// Memory outside any pool, for small reads.
+    /// Heap memory outside any pool, for small reads: malloc reuses it, where a mapping of its
+    /// own would cost an mmap and a munmap per read.
     static func unpooled(capacity: Int) -> NodeBuffer {
-        NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: nil)
+        NodeBuffer(base: .allocate(byteCount: max(1, capacity), alignment: 16), capacity: capacity, pool: nil)
     }
 
     var mutableBytes: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: capacity) }
 
     deinit {
-        if let pool { pool.giveBack(base, capacity: capacity) } else { PageMemory.free(base, capacity) }
+        if let pool { pool.giveBack(base, capacity: capacity) } else { base.deallocate() }
     }
 }
 

@@ -67,14 +67,7 @@ final class OutputReader: Sendable {
         // A fetch may have finished between the memory check and the claim.
         if let view = services.memory.get(output: id, leaf: leaf) { return publish(leaf, view) }
         if shape.verification == .inventory { return loadInventory() }
-        if entry.hasLeaf(leaf) {
-            if let view = loadFromDisk(leaf) { return publish(leaf, view) }
-            if entry.hasLeaf(leaf) {
-                Task.detached { await self.loadFromDiskWaitingForMemory(leaf) }
-                return
-            }
-        }
-        fetch(geometry.nodes(covering: leaf ..< leaf + 1))
+        loadCachedOrFetch(leaf)
     }
 
     /// Starts loading every leaf of `leaves` that is neither in memory nor on its way: from the
@@ -91,15 +84,7 @@ final class OutputReader: Sendable {
             }
         }
         for leaf in fromDisk {
-            services.diskWorkers.run {
-                if let view = self.loadFromDisk(leaf) {
-                    self.publish(leaf, view)
-                } else if self.entry.hasLeaf(leaf) {
-                    Task.detached { await self.loadFromDiskWaitingForMemory(leaf) }
-                } else {
-                    self.fetch(self.geometry.nodes(covering: leaf ..< leaf + 1))
-                }
-            }
+            services.diskWorkers.run { self.loadCachedOrFetch(leaf) }
         }
         var nodes: [Range<Int>] = []
         var runStart: Int?
@@ -115,29 +100,31 @@ final class OutputReader: Sendable {
 
     // MARK: - Disk
 
-    /// Reads a cached leaf back and checks it; nil if it is gone or fails the check.
-    private func loadFromDisk(_ leaf: Int) -> LeafView? {
+    /// Publishes a claimed leaf from the disk cache, or fetches it when it is not cached or fails
+    /// its check. With no memory free at once, the readback waits for a buffer like a fetch does.
+    private func loadCachedOrFetch(_ leaf: Int) {
+        if entry.hasLeaf(leaf) {
+            guard let buffer = services.pool.acquireNow(capacity: leafSize) else {
+                Task.detached {
+                    let buffer = await self.services.pool.acquire(capacity: self.leafSize)
+                    if let view = self.readBack(leaf, into: buffer) { self.publish(leaf, view) } else { self.fetchLeaf(leaf) }
+                }
+                return
+            }
+            if let view = readBack(leaf, into: buffer) { return publish(leaf, view) }
+        }
+        fetchLeaf(leaf)
+    }
+
+    /// Reads a cached leaf back into `buffer` and checks it; nil if it is gone or fails the check.
+    private func readBack(_ leaf: Int, into buffer: NodeBuffer) -> LeafView? {
         let length = geometry.leafLength(leaf)
-        guard let buffer = services.pool.acquireNow(capacity: leafSize) else { return nil }
         guard entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
                              capacity: buffer.capacity) else {
             return nil
         }
         services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
         return LeafView(node: buffer, offset: 0, length: length)
-    }
-
-    /// A readback that found no memory free: wait for a buffer like a fetch does.
-    private func loadFromDiskWaitingForMemory(_ leaf: Int) async {
-        let length = geometry.leafLength(leaf)
-        let buffer = await services.pool.acquire(capacity: leafSize)
-        if entry.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
-                          capacity: buffer.capacity) {
-            services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
-            publish(leaf, LeafView(node: buffer, offset: 0, length: length))
-        } else {
-            fetch(geometry.nodes(covering: leaf ..< leaf + 1))
-        }
     }
 
     /// A small read inside one cached leaf, checked by its 64 KiB blocks instead of the whole
@@ -153,6 +140,8 @@ final class OutputReader: Sendable {
     }
 
     // MARK: - Network
+
+    private func fetchLeaf(_ leaf: Int) { fetch(geometry.nodes(covering: leaf ..< leaf + 1)) }
 
     private func fetch(_ nodes: [Range<Int>]) {
         guard !nodes.isEmpty else { return }
@@ -219,10 +208,7 @@ final class OutputReader: Sendable {
             entry.store(from: first, leaves.map { (bytes: $0.1.bytes, digest: $0.2) })
         }
         guard entry.isComplete, shape.expectedTreeHash != nil else { return }
-        let first = state.withLock { s -> Bool in
-            defer { s.rootChecked = true }
-            return !s.rootChecked
-        }
+        let first = once(\.rootChecked)
         guard first, let check = entry.checkWholeOutput() else { return }
         if check.result == .matched {
             services.logger.info("output verified whole: the root of all leaves matches the job's SHA256TreeHash",
@@ -236,10 +222,7 @@ final class OutputReader: Sendable {
     /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).
     /// Written to disk with the other metadata later: never an fsync on the read path.
     private func recordResponseHeaders(_ checked: VerifiedOutputRange) {
-        let first = state.withLock { s -> Bool in
-            defer { s.headersRecorded = true }
-            return !s.headersRecorded
-        }
+        let first = once(\.headersRecorded)
         guard first else { return }
         entry.updateDescriptor { d in
             d.archiveDescription = d.archiveDescription ?? checked.archiveDescription ?? ""
@@ -268,7 +251,7 @@ final class OutputReader: Sendable {
         }
         guard claimed else { return }
         if all.allSatisfy({ entry.hasLeaf($0) }) {
-            let views = all.compactMap { loadFromDisk($0) }
+            let views = all.compactMap { leaf in services.pool.acquireNow(capacity: leafSize).flatMap { readBack(leaf, into: $0) } }
             if views.count == all.count {
                 state.withLock { $0.inventoryLoading = false }
                 for (leaf, view) in zip(all, views) { publish(leaf, view) }
@@ -328,9 +311,11 @@ final class OutputReader: Sendable {
     // MARK: - Completion
 
     private func publish(_ leaf: Int, _ view: LeafView) {
-        let unread = state.withLock { $0.pending[leaf]?.isEmpty ?? true }
-        services.memory.insert(output: id, leaf: leaf, view: view, unread: unread)
-        let waiters = state.withLock { $0.pending.removeValue(forKey: leaf) } ?? []
+        // Into memory before the claim is dropped: `requestLeaf` looks there after a missed claim.
+        let waiters = state.withLock { s in
+            services.memory.insert(output: id, leaf: leaf, view: view, unread: s.pending[leaf]?.isEmpty ?? true)
+            return s.pending.removeValue(forKey: leaf) ?? []
+        }
         for w in waiters { w(.success(view)) }
     }
 
@@ -339,11 +324,16 @@ final class OutputReader: Sendable {
         for w in waiters { w(.failure(failure)) }
     }
 
-    private func refusal(_ reason: String) -> ReadFailure {
-        let first = state.withLock { s -> Bool in
-            defer { s.refusalLogged = true }
-            return !s.refusalLogged
+    /// True the first time it is asked for `flag`, which it then sets.
+    private func once(_ flag: WritableKeyPath<ReaderState, Bool>) -> Bool {
+        state.withLock { s in
+            defer { s[keyPath: flag] = true }
+            return !s[keyPath: flag]
         }
+    }
+
+    private func refusal(_ reason: String) -> ReadFailure {
+        let first = once(\.refusalLogged)
         let message = "refusing to serve vault \(vault) job \(jobId): \(reason); mount with --allow-unverified to read it anyway"
         if first { services.logger.error("\(message)") }
         return .refused(message)

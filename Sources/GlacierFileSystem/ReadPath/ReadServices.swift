@@ -9,6 +9,8 @@ struct ReadServices: Sendable {
     let pool: BufferPool
     let memory: LeafMemory
     let limiter: FetchLimiter
+    /// Bytes waiting for the cache writers; fetches wait while it is full.
+    let writeBacklog: WriteBacklog
     let configuration: FileSystemConfiguration
     let logger: Logger
     let statistics: ReadStatistics
@@ -19,19 +21,6 @@ struct ReadServices: Sendable {
     /// Where verified leaves are written to the cache: those writes block on the disk, and on the
     /// concurrency pool's two threads they would stall every fetch and hash meanwhile.
     let cacheWriters = BlockingWorkers(threads: 3, name: "glacierfs-cache-write")
-    let writeBacklog: WriteBacklog
-
-    init(client: GlacierClient, pool: BufferPool, memory: LeafMemory, limiter: FetchLimiter,
-         configuration: FileSystemConfiguration, logger: Logger, statistics: ReadStatistics) {
-        self.client = client
-        self.pool = pool
-        self.memory = memory
-        self.limiter = limiter
-        self.configuration = configuration
-        self.logger = logger
-        self.statistics = statistics
-        writeBacklog = WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4))
-    }
 
     /// Writes verified bytes to the cache off the fetch path, counted in the backlog until done.
     func writeToCache(bytes: Int, _ job: @escaping @Sendable () -> Void) {
@@ -71,12 +60,8 @@ public final class ReadStatistics: Sendable {
     /// The summed duration of every GetJobOutput: over a span of time, divided by that span, the
     /// average number of connections busy.
     let fetchNanoseconds = Atomic<Int>(0)
-    /// Set by the file system: how many prefetched leaves memory dropped before they were read.
-    let droppedUnread: @Sendable () -> Int
-
-    init(droppedUnread: @escaping @Sendable () -> Int = { 0 }) {
-        self.droppedUnread = droppedUnread
-    }
+    /// Prefetched leaves that memory dropped before any read used them.
+    let droppedUnread = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -122,6 +107,6 @@ public final class ReadStatistics: Sendable {
                  fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
                  peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
                  fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
-                 prefetchedLeavesDroppedUnread: droppedUnread())
+                 prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed))
     }
 }

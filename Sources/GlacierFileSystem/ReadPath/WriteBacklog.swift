@@ -14,8 +14,6 @@ final class WriteBacklog: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    var bytes: Int { state.withLock { $0.bytes } }
-
     func add(_ count: Int) { state.withLock { $0.bytes += count } }
 
     func remove(_ count: Int) {

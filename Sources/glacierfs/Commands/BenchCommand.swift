@@ -77,8 +77,6 @@ struct BenchCommand: ParsableCommand {
             } else {
                 workspace = try BenchWorkspace.seeded(directory: dir, size: size.bytes, progress: progress)
             }
-        } catch let error as UserFacingError {
-            throw error
         } catch {
             throw ServiceErrorReport.userFacing(error, endpoint: service.endpoint ?? "the service")
         }

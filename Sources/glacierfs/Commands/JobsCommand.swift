@@ -32,9 +32,7 @@ struct JobsCommand: AsyncParsableCommand {
         do {
             listing = try await client.listJobs(vault: vault, statusCode: status)
         } catch {
-            let report = ServiceErrorReport.userFacing(error, endpoint: client.configuration.endpoint)
-            FileHandle.standardError.write(Data("glacierfs: \(report.message)\n".utf8))
-            throw ExitCode(report.exitCode)
+            throw ServiceErrorReport.userFacing(error, endpoint: client.configuration.endpoint)
         }
         if json {
             let encoder = JSONEncoder()

@@ -123,9 +123,9 @@ struct MountCommand: ParsableCommand {
         do {
             if foreground { try MountDaemon(command: self).run() } else { try mountInBackground() }
         } catch let error as UserFacingError {
+            // The parent waiting on the readiness pipe reports it too; the top level prints it.
             if let readyFD { Daemon.report("error \(error.message)", to: readyFD) }
-            FileHandle.standardError.write(Data("glacierfs: \(error.message)\n".utf8))
-            throw ExitCode(error.exitCode)
+            throw error
         }
     }
 

@@ -125,9 +125,8 @@ enum JobStarter {
         }
     }
 
-    static func fail(_ error: any Error, _ endpoint: String) -> ExitCode {
-        let report = ServiceErrorReport.userFacing(error, endpoint: endpoint)
-        FileHandle.standardError.write(Data("glacierfs: \(report.message)\n".utf8))
-        return ExitCode(report.exitCode)
+    /// The error as the top level reports it: a message saying what to do, and its exit code.
+    static func fail(_ error: any Error, _ endpoint: String) -> UserFacingError {
+        ServiceErrorReport.userFacing(error, endpoint: endpoint)
     }
 }

@@ -20,26 +20,22 @@ struct UnmountCommand: ParsableCommand {
             throw UserFacingError("\(target) is not mounted.", exitCode: GlacierExit.mountpoint)
         }
         let pid = StatusReader.read(mountpoint: target).map { $0.pid }
+        let fusermount = MountPreflight.findExecutable("fusermount3") ?? "/bin/fusermount3"
         // As root, umount(8) also drops the record mount(8) keeps for mounts made through it.
-        var result = getuid() == 0 ? Subprocess.run("/bin/umount", [target]) : Subprocess.run("/bin/fusermount3", ["-u", target])
-        if result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
-            result = Subprocess.run("/bin/fusermount3", ["-u", target])
+        var result = getuid() == 0 ? Subprocess.run("/bin/umount", [target]) : Subprocess.run(fusermount, ["-u", target])
+        if getuid() == 0 && result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
+            result = Subprocess.run(fusermount, ["-u", target])
         }
         if result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
             // A dead daemon leaves a mount that cannot be unmounted normally.
-            result = Subprocess.run("/bin/fusermount3", ["-uz", target])
+            result = Subprocess.run(fusermount, ["-uz", target])
         }
         guard MountPreflight.mountEntry(at: target) == nil else {
             throw UserFacingError("could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
                                 + "Is a program still using it? (`fuser -vm \(target)`)", exitCode: GlacierExit.mountpoint)
         }
-        if let pid { waitForExit(pid) }
+        if let pid { _ = ChildProcesses.waitForExit(pid, timeout: timeout) }
         print("glacierfs: unmounted \(target)")
-    }
-
-    private func waitForExit(_ pid: Int32) {
-        let deadline = Date().addingTimeInterval(timeout)
-        while ChildProcesses.isAlive(pid) && Date() < deadline { usleep(20_000) }
     }
 }
 

@@ -26,7 +26,4 @@ extension ProgressDisplay {
             throw error
         }
     }
-
-    /// Bytes as people read them: `70.0 MiB`.
-    static func size(_ bytes: Int64) -> String { ByteSize.format(bytes) }
 }

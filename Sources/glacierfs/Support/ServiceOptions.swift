@@ -73,6 +73,7 @@ struct ServiceOptions: ParsableArguments {
 /// Turns client errors into messages and exit codes a user can act on.
 enum ServiceErrorReport {
     static func userFacing(_ error: any Error, endpoint: String) -> UserFacingError {
+        if let error = error as? UserFacingError { return error }
         guard let error = error as? GlacierError else { return UserFacingError("\(error)") }
         switch error {
         case .credentials(let c):
@@ -84,8 +85,6 @@ enum ServiceErrorReport {
         case .transport(let t):
             return UserFacingError("cannot reach \(endpoint): \(t). Check the endpoint and region, your network and "
                                    + "proxy settings (https_proxy, no_proxy).", exitCode: GlacierExit.unreachable)
-        case .clockSkew:
-            return UserFacingError(error.description, exitCode: GlacierExit.credentials)
         case .integrity:
             return UserFacingError(error.description, exitCode: GlacierExit.integrity)
         case .service:

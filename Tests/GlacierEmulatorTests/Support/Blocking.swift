@@ -1,14 +1,5 @@
 import Foundation
 
-/// Runs blocking work (sockets, waitpid) on its own thread, never on the Swift concurrency pool:
-/// an in-process emulator needs those threads to answer.
-func onThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        let thread = Thread { continuation.resume(with: Result { try body() }) }
-        thread.start()
-    }
-}
-
 /// A temporary directory removed by `remove()`.
 struct ScratchDirectory: Sendable {
     let url: URL

@@ -1,4 +1,5 @@
 import Foundation
+import GlacierTestSupport
 
 /// A deliberately small HTTP/1.1 client over a POSIX socket, so tests see exactly what the server
 /// sent: short bodies, resets and interim responses included. One request per connection.
@@ -40,7 +41,7 @@ enum RawHTTP {
     static func request(port: Int, method: String, path: String, headers: [(String, String)] = glacierHeaders,
                         body: [UInt8] = [], expectContinue: Bool = false, declaredLength: Int? = nil)
         async throws -> Response {
-        try await onThread {
+        try await offPool {
             try exchange(port: port, method: method, path: path, headers: headers, body: body,
                          expectContinue: expectContinue, declaredLength: declaredLength)
         }
@@ -53,7 +54,7 @@ enum RawHTTP {
 
     /// Sends raw bytes and hangs up without reading, like a client that dies mid-request.
     static func sendAndHangUp(port: Int, _ bytes: [UInt8]) async throws {
-        try await onThread {
+        try await offPool {
             let fd = try connectSocket(port: port)
             defer { close(fd) }
             try writeAll(fd, bytes)

@@ -1,4 +1,5 @@
 import Foundation
+import GlacierTestSupport
 
 /// Child processes started with posix_spawn, so the tests own the pid and reap it themselves.
 enum Subprocess {
@@ -46,7 +47,7 @@ enum Subprocess {
 
     /// Reads one line from `fd` (blocking, on its own thread).
     static func readLine(fd: Int32, timeout: Double) async throws -> String {
-        try await onThread {
+        try await offPool {
             var line: [UInt8] = []
             let deadline = Date().addingTimeInterval(timeout)
             var byte: UInt8 = 0
@@ -64,7 +65,7 @@ enum Subprocess {
 
     /// Waits for the process; returns its exit status, or 128+signal. Kills it after `timeout`.
     static func wait(pid: pid_t, timeout: Double) async throws -> Int32 {
-        try await onThread {
+        try await offPool {
             let deadline = Date().addingTimeInterval(timeout)
             var status: Int32 = 0
             while true {
@@ -99,15 +100,6 @@ enum Subprocess {
         }
         if let stdoutFD { posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1) }
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, arguments[0], &actions, nil, argv, envp)
-        guard rc == 0 else { throw TestFailure("could not start \(arguments[0]): error \(rc)") }
-        return pid
+        return try ChildProcess.spawnCleanly(arguments, environment: environment, actions: &actions)
     }
 }
