@@ -52,6 +52,9 @@ import Testing
             let badSize = try await Self.mount([empty, "--cache-size", "lots"] + nowhere, in: dir)
             #expect(badSize.status == 64 && badSize.output.contains("e.g. 20G"), "\(badSize.output)")
 
+            let nameless = try await Self.mount([empty, "-o", "ro,="] + nowhere, in: dir)
+            #expect(nameless.status == 64 && nameless.output.contains("has no option name"), "\(nameless.output)")
+
             // /dev/fuse hidden in a mount namespace of its own (a tmpfs over /dev with only /dev/null).
             let script = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && exec \"$0\" \"$@\""
             let noFuse = try await Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script,

@@ -95,16 +95,20 @@ struct MountCommand: ParsableCommand {
         }
         var passThrough: [String] = []
         for option in options.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            let parts = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
             switch parts[0] {
+            case "":
+                throw ValidationError("-o '\(option)' has no option name")
             case "allow_other": allowOther = true
             case "uid": uid = try Self.number(parts, "uid")
             case "gid": gid = try Self.number(parts, "gid")
             case "ro", "rw", "default_permissions", "defaults", "noauto", "auto", "_netdev", "nofail", "user", "users",
-                 "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime", "relatime":
-                continue  // implied, or meaningful to mount(8) only
+                 "nouser", "owner", "group", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
+                 "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime", "lazytime",
+                 "nolazytime", "comment":
+                continue  // implied, or meaningful to mount(8) and systemd only (the same list as mount.glacierfs)
             default:
-                if parts[0].hasPrefix("x-") || parts[0].hasPrefix("comment=") { continue }
+                if parts[0].hasPrefix("x-") { continue }
                 passThrough.append(option)
             }
         }
