@@ -58,7 +58,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity",
+            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "VaultInventory",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),

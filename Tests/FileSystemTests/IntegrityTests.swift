@@ -157,6 +157,56 @@ import Testing
         }
     }
 
+    @Test func inventoriesAreParsedWholeBeforeAnyByteIsServed() async throws {
+        try await VaultFixture.with { (f: VaultFixture) async throws in
+            var expected: [String: Data] = [:]
+            for job in [f.inventoryJob, f.csvInventoryJob] {
+                let size = try await f.client.describeJob(vault: "v", jobId: job).inventorySizeInBytes ?? 0
+                expected[job] = Data(try await f.client.getWholeJobOutput(vault: "v", jobId: job, outputSize: size,
+                                                                          verification: .sizeOnly).bytes)
+            }
+            // Every fault the wire can show that size checks and the parser catch: served exactly.
+            try await f.emulator.setFaults(["truncate": 0.1, "reset": 0.1, "bad-content-range": 0.1, "unavailable": 0.1,
+                                            "throttle": 0.1], seed: 3)
+            try await f.mount { (m: MountedFileSystem) async throws in
+                for job in [f.inventoryJob, f.csvInventoryJob] {
+                    let served = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(job))))
+                    #expect(served == expected[job], "inventory \(job) is exact under faults")
+                }
+                let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
+                #expect(log.contains("inventory parsed whole"), "the log says it was parsed")
+            }
+            #expect(try await f.emulator.statistics().faultsTotal > 0, "faults were injected")
+            try await f.emulator.setFaults([:])
+
+            // Bytes that pass every size check but do not parse: no byte of them is served. JSON with
+            // a Size that is not a number; CSV with a row short of a column (both of the right length).
+            var json = String(decoding: expected[f.inventoryJob]!, as: UTF8.self)
+            let size = json.range(of: "\"Size\":")!.upperBound
+            json.replaceSubrange(size ..< json.index(after: size), with: "x")
+            var csv = String(decoding: expected[f.csvInventoryJob]!, as: UTF8.self)
+            let secondRow = csv.index(after: csv.firstIndex(of: "\n")!)
+            let comma = csv[secondRow...].lastIndex(of: ",")!
+            csv.replaceSubrange(comma ... comma, with: ";")
+            for (job, body, type) in [(f.inventoryJob, json, "application/json"), (f.csvInventoryJob, csv, "text/csv")] {
+                try await TempDirectory.with("bad") { (dir: URL) async throws in
+                    // Every attempt gets the bad bytes (a reader's retry would otherwise get good ones).
+                    try await f.emulator.overrideResponses("GetJobOutput", status: 200, headers: ["Content-Type": type],
+                                                           body: body, count: 100)
+                    try await MountedFileSystem.with(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
+                                                     cacheDirectory: dir.appendingPathComponent("cache").path) { m in
+                        let r = try await Command.shell("head -c 100 '\(m.path(f.jobPath(job)))' > /dev/null")
+                        let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
+                        #expect(r.status != 0 && r.output.contains("Input/output error"), "\(job): \(r.output) \(log)")
+                        #expect(log.contains("inventory of vault v job \(job) is not valid"), "the log says why: \(log)")
+                        #expect(!log.contains("inventory parsed whole"))
+                    }
+                    try await f.emulator.clearResponseOverrides()
+                }
+            }
+        }
+    }
+
     static func metaFile(cache: String, job: String) throws -> String {
         let outputs = cache + "/outputs"
         for name in try FileManager.default.contentsOfDirectory(atPath: outputs) {

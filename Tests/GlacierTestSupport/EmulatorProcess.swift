@@ -122,6 +122,9 @@ public final class EmulatorProcess: Sendable {
         _ = try await call("POST", "response-overrides", body: try JSONSerialization.data(withJSONObject: json))
     }
 
+    /// Drops the canned responses not yet served.
+    public func clearResponseOverrides() async throws { _ = try await call("DELETE", "response-overrides") }
+
     private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> [UInt8] {
         var headers = HTTPHeaders()
         if body != nil { headers.add("Content-Type", "application/json") }

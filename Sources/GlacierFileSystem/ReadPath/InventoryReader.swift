@@ -57,7 +57,7 @@ struct InventoryReader: Sendable {
         if let problem = check.finish() { return invalid(problem) }
         let root = TreeHash.root(of: digests)
         reader.store.record(WholeOutputCheck(result: .matched, computedRoot: root.hex, checkedAt: .now))
-        services.logger.info("inventory parsed whole: \(check.summary)",
+        services.logger.notice("inventory parsed whole: \(check.summary)",
                              metadata: ["vault": "\(reader.vault)", "job": "\(reader.jobId)"])
         return nil
     }
