@@ -59,7 +59,7 @@ public final class GlacierFileSystem: Sendable {
 
     // MARK: - Names and attributes
 
-    public func lookup(parent: UInt64, name: String) async -> Result<NodeAttributes, FileSystemError> {
+    public func lookup(parent: UInt64, name: String) async -> Result<InodeAttributes, FileSystemError> {
         guard let parentKind = inodes.kind(of: parent) else { return .failure(.notFound) }
         guard parentKind.isDirectory else { return .failure(.notDirectory) }
         switch await child(of: parentKind, named: name) {
@@ -77,12 +77,12 @@ public final class GlacierFileSystem: Sendable {
         }
     }
 
-    public func attributes(inode: UInt64) async -> Result<NodeAttributes, FileSystemError> {
+    public func attributes(inode: UInt64) async -> Result<InodeAttributes, FileSystemError> {
         guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
         return await attributes(of: kind)
     }
 
-    private func child(of parent: NodeKind, named name: String) async -> Result<NodeKind, FileSystemError> {
+    private func child(of parent: InodeKind, named name: String) async -> Result<InodeKind, FileSystemError> {
         switch parent {
         case .root:
             guard NameRules.couldBeVault(name) else { return .failure(.notFound) }
@@ -104,14 +104,14 @@ public final class GlacierFileSystem: Sendable {
         }
     }
 
-    private func attributes(of kind: NodeKind) async -> Result<NodeAttributes, FileSystemError> {
+    private func attributes(of kind: InodeKind) async -> Result<InodeAttributes, FileSystemError> {
         let ino = inodes.inode(for: kind)
-        func directory(_ modified: Date, _ seconds: Double) -> NodeAttributes {
-            NodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
+        func directory(_ modified: Date, _ seconds: Double) -> InodeAttributes {
+            InodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
                            uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
-        func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> NodeAttributes {
-            NodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
+        func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> InodeAttributes {
+            InodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
                            uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
         switch kind {
@@ -138,7 +138,7 @@ public final class GlacierFileSystem: Sendable {
     public func openDirectory(inode: UInt64) async -> Result<UInt64, FileSystemError> {
         guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
         guard kind.isDirectory else { return .failure(.notDirectory) }
-        var children: [NodeKind] = []
+        var children: [InodeKind] = []
         switch kind {
         case .root:
             children = await catalog.vaults().keys.sorted().map { .vault($0) }
@@ -168,7 +168,7 @@ public final class GlacierFileSystem: Sendable {
         return entries
     }
 
-    static func name(of kind: NodeKind) -> String {
+    static func name(of kind: InodeKind) -> String {
         switch kind {
         case .root: "/"
         case .vault(let v): v
