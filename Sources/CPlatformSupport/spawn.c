@@ -53,8 +53,7 @@ static void run_child(const struct glfs_spawn_request *r, pid_t parent, int repo
 
     int e = r->stdin_fd < 0 ? redirect("/dev/null", O_RDONLY, -1, 0) : redirect(NULL, 0, r->stdin_fd, 0);
     if (!e) {
-        int out_flags = O_WRONLY | O_CREAT | (r->stdout_append ? O_APPEND : O_TRUNC);
-        e = r->stdout_path ? redirect(r->stdout_path, out_flags, -1, 1)
+        e = r->stdout_path ? redirect(r->stdout_path, O_WRONLY | O_CREAT | O_TRUNC, -1, 1)
             : r->stdout_fd < 0 ? redirect("/dev/null", O_WRONLY, -1, 1) : redirect(NULL, 0, r->stdout_fd, 1);
     }
     if (!e) {
@@ -64,8 +63,8 @@ static void run_child(const struct glfs_spawn_request *r, pid_t parent, int repo
     if (e) child_fail(report, e);
     // Every other descriptor closes at exec (the report pipe with them); other threads open
     // files without close-on-exec.
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
-        for (int fd = 3; fd < 65536; fd++) if (fd != report) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {  // kernels before 5.11
+        for (int fd = 3; fd < 65536; fd++) (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
     execve(r->path, r->argv, r->envp);
     child_fail(report, errno);

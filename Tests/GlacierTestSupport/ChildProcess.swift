@@ -36,7 +36,7 @@ public final class ChildProcess: Sendable {
     /// Starts `argv` (argv[0] searched on this process's PATH, as posix_spawnp does) and returns
     /// its pid. `stdin` nil reads /dev/null; descriptors passed in should be close-on-exec here.
     /// Untied children (`tied: false`) outlive this process: only a watcher that must act after
-    /// this process died, such as `MountReaper`, should be one.
+    /// this process died, such as `LeftoverReaper`, should be one.
     public static func spawn(_ argv: [String], environment: [String: String], stdin: Int32? = nil,
                              stdout: Output, stderr: Output = .sameAsStdout, tied: Bool = true) throws -> pid_t {
         let path = try resolve(argv[0])
@@ -62,7 +62,6 @@ public final class ChildProcess: Sendable {
                     request.envp = envBuffer.baseAddress
                     request.stdin_fd = stdin ?? -1
                     request.stdout_path = UnsafePointer(stdoutPath ?? nil)
-                    request.stdout_append = 0
                     if case .descriptor(let fd) = stdout { request.stdout_fd = fd } else { request.stdout_fd = -1 }
                     request.stderr_path = UnsafePointer(stderrPath ?? nil)
                     if case .descriptor(let fd) = stderr { request.stderr_fd = fd } else { request.stderr_fd = -1 }

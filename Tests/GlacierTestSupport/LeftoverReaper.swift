@@ -48,10 +48,8 @@ public enum LeftoverReaper {
         guard pipe(&fds) == 0 else { return -1 }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(fds[0]) }
-        let log = "/tmp/glacierfs-tests/reaper-\(getpid()).log"
-        try? FileManager.default.createDirectory(atPath: "/tmp/glacierfs-tests", withIntermediateDirectories: true)
         guard (try? ChildProcess.spawn(["/bin/sh", "-c", script], environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"],
-                                       stdin: fds[0], stdout: .file(log), tied: false)) != nil else {
+                                       stdin: fds[0], stdout: .null, tied: false)) != nil else {
             close(fds[1])
             return -1
         }

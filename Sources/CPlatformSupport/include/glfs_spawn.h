@@ -14,8 +14,7 @@ struct glfs_spawn_request {
     char *const *argv;         // NULL-terminated
     char *const *envp;         // NULL-terminated
     int stdin_fd;              // -1: /dev/null
-    const char *stdout_path;   // if set: opened write-only, created 0600, truncated or appended
-    int stdout_append;
+    const char *stdout_path;   // if set: opened write-only, created 0600, truncated
     int stdout_fd;             // used when stdout_path is NULL; -1: /dev/null
     const char *stderr_path;   // if set: opened like stdout_path (truncated)
     int stderr_fd;             // used when stderr_path is NULL; -1: the same as stdout
