@@ -36,7 +36,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Our own few lines of C: CRC-32C with the SSE4.2 instruction, and fallocate(2) hole punching.
+        // Our own few lines of C: CRC-32C with the SSE4.2 instruction, fallocate(2) hole punching, and
+        // starting a child tied to its parent (fork, prctl(PR_SET_PDEATHSIG), exec).
         .target(name: "CPlatformSupport"),
         .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
         .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
@@ -112,6 +113,8 @@ package.targets += [
     .testTarget(name: "ReliabilityTests", dependencies: [
         "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
     ]),
+    // A stand-in test process that LeftoverProcessTests kills, to show nothing it started survives.
+    .executableTarget(name: "glacierfs-leftover-probe", dependencies: ["GlacierTestSupport"], path: "Tests/LeftoverProbe"),
     .testTarget(name: "GlacierEmulatorTests", dependencies: [
         "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
     ], exclude: ["Scripts"]),
