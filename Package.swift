@@ -104,7 +104,7 @@ package.targets += [
     ], exclude: ["Scripts"]),
     .testTarget(name: "OutputCacheTests", dependencies: ["OutputCache", "GlacierIntegrity", "GlacierModel"]),
     .testTarget(name: "ReadPathTests", dependencies: [
-        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel",
+        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel", "GlacierTestSupport",
         .product(name: "Logging", package: "swift-log"),
     ]),
     .testTarget(name: "FileSystemTests", dependencies: [
