@@ -30,6 +30,12 @@ import Testing
                     Issue.record("no daemon pid")
                     return
                 }
+                // The listing may lag on a loaded machine: readers start once every output is there.
+                let listed = ContinuousClock.now + .seconds(30)
+                while (0..<3).contains(where: { !FileManager.default.fileExists(atPath: f.path(mounted, $0)) }),
+                      ContinuousClock.now < listed {
+                    try await Task.sleep(nanoseconds: 20_000_000)
+                }
                 // Heavy parallel reads: whole files and scattered blocks of all three outputs.
                 var readers: [ChildProcess] = []
                 for index in 0..<3 {
