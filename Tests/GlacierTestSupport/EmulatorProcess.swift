@@ -82,6 +82,7 @@ public final class EmulatorProcess: Sendable {
         public var faultsTotal: Int
         public var requests: [String: Int]
         public var bytesServed: Int64
+        public var bytesByOperation: [String: Int64]
     }
 
     public func statistics() async throws -> Statistics {

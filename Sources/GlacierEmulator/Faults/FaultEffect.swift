@@ -18,7 +18,7 @@ extension FaultPlan {
         var rng = detailGenerator()
         let length = response.body.length
         switch kind {
-        case .unavailable, .throttle:
+        case .unavailable, .throttle, .insufficientCapacity, .policyEnforced:
             return nil  // these replace the answer, before the operation runs
         case .wrongChecksum:
             guard let real = response.headers.first(name: GlacierProtocol.Header.treeHash) else { return nil }
