@@ -92,10 +92,17 @@ public final class EmulatorProcess: Sendable {
     public func requests(_ operation: String) async throws -> Int { try await statistics().requests[operation] ?? 0 }
 
     /// Fault rates by kind (`flip`, `truncate`, `reset`, `unavailable`, `throttle`, `wrong-checksum`,
-    /// `bad-content-range`).
+    /// `bad-content-range`, `insufficient-capacity`, `policy-enforced`).
     public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"]) async throws {
         let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations]
         _ = try await call("PUT", "faults", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// WAN shaping: a per-connection byte rate (nil: unlimited) and a first-byte latency.
+    public func setShaping(bytesPerSecondPerConnection: Int?, firstByteLatencyMs: Int = 0) async throws {
+        let body = "{\"firstByteLatencyMs\":\(firstByteLatencyMs),\"bytesPerSecondPerConnection\":"
+            + (bytesPerSecondPerConnection.map(String.init) ?? "null") + "}"
+        _ = try await call("PUT", "shaping", body: Data(body.utf8))
     }
 
     public func advanceJobClock(by seconds: Double) async throws {

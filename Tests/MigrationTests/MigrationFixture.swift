@@ -194,3 +194,25 @@ final class MigrationFixture: Sendable {
 
     func statistics() async throws -> EmulatorProcess.Statistics { try await emulator.statistics() }
 }
+
+import Migration
+
+extension MigrationFixture {
+    /// The migration's database as another process (the running command) left it, read-only in
+    /// spirit: nil until the command has created it.
+    func store() throws -> MigrationStore? {
+        let path = destination + "/.glacierfs/" + MigrationDatabase.fileName
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        return MigrationStore(database: try MigrationDatabase.open(path: path))
+    }
+
+    /// Temporary files a copy in progress writes beside its final name.
+    func partialFiles() -> [String] {
+        var found: [String] = []
+        let enumerator = FileManager.default.enumerator(atPath: destination)
+        while let path = enumerator?.nextObject() as? String {
+            if (path as NSString).lastPathComponent.hasPrefix(".glacierfs-partial-") { found.append(path) }
+        }
+        return found
+    }
+}
