@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import GlacierClient
 import GlacierModel
 import Synchronization
@@ -46,6 +47,16 @@ public final class MigrationRunner: Sendable {
 
     /// The whole migration. Returns the summary written to the manifest.
     public func run() async throws -> MigrationSummary {
+        do {
+            return try await runSteps()
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
+            throw MigrationError.destinationFull(path: Self.databasePath(root))
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {
+            throw MigrationError.destinationNotWritable(path: Self.databasePath(root), reason: "\(error)")
+        }
+    }
+
+    func runSteps() async throws -> MigrationSummary {
         try DestinationFiles.prepare(root)
         let store = MigrationStore(database: try MigrationDatabase.open(path: Self.databasePath(root)))
         if let saved = try store.setting("vault"), saved != settings.vault {
@@ -202,6 +213,10 @@ public final class MigrationRunner: Sendable {
     /// Starts retrievals in plan order while the budget, the job limit and the service allow.
     func startJobs(_ store: MigrationStore) async throws {
         if Date() < state.withLock({ $0.throttledUntil }) { return }
+        if state.withLock({ $0.nextBudgetStart }) != nil {
+            // Waiting on the budget, which counts the service's hours: learn its clock (Date).
+            _ = try? await client.describeVault(settings.vault)
+        }
         let inFlight = try store.archives(in: [.retrieving, .ready, .copying]).count
         var slots = settings.maxJobs - inFlight
         guard slots > 0 else { return }
