@@ -8,8 +8,9 @@ import PackageDescription
 //   HTTPTransport     libcurl multi-interface HTTP client
 //   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
-//   OutputCache       the crash-safe on-disk cache of verified leaves
-//   GlacierFileSystem the filesystem model: layout, inodes, read engine and prefetch (no FUSE)
+//   LRUOrder          least-recently-used order over packed keys (shared by the cache and memory)
+//   OutputCache       the crash-safe on-disk cache of verified leaves and their digests
+//   GlacierFileSystem the filesystem model: layout, inodes, and the read engine with its seams (no FUSE)
 //   FUSEAdapter       the libfuse low-level bridge
 //   GlacierEmulator   the local Glacier service (SwiftNIO)
 //   Migration         `migrate`: a whole vault copied out, its plan, jobs and budget kept in SQLite (GRDB)
@@ -39,10 +40,7 @@ let package = Package(
         .target(name: "CPlatformSupport"),
         .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
         .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
-        .target(name: "HTTPTransport", dependencies: [
-            "CCurl",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(name: "AWSCredentials", dependencies: [
             "AWSSigning", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
@@ -52,13 +50,13 @@ let package = Package(
             "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "LRUOrder", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         .target(name: "OutputCache", dependencies: [
-            "GlacierIntegrity", "CPlatformSupport",
+            "GlacierIntegrity", "GlacierModel", "LRUOrder", "CPlatformSupport",
             .product(name: "Logging", package: "swift-log"),
-            .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "OutputCache", "GlacierIntegrity",
+            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
@@ -93,6 +91,7 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
+// Test targets mirror the modules they test; GlacierTestSupport holds the shared harnesses.
 package.targets += [
     .target(name: "GlacierTestSupport", dependencies: [
         "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport", "CPlatformSupport",
@@ -103,26 +102,25 @@ package.targets += [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
         .product(name: "Logging", package: "swift-log"),
     ], exclude: ["Scripts"]),
+    .testTarget(name: "OutputCacheTests", dependencies: ["OutputCache", "GlacierIntegrity", "GlacierModel"]),
+    .testTarget(name: "ReadPathTests", dependencies: [
+        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel",
+        .product(name: "Logging", package: "swift-log"),
+    ]),
     .testTarget(name: "FileSystemTests", dependencies: [
         "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierTestSupport",
     ]),
     .testTarget(name: "ReliabilityTests", dependencies: [
         "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
     ]),
-]
-package.targets += [
     .testTarget(name: "GlacierEmulatorTests", dependencies: [
         "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
     ], exclude: ["Scripts"]),
-]
-package.targets += [
     .testTarget(name: "UserSurfaceTests", dependencies: ["GlacierTestSupport", "GlacierClient", "GlacierEmulator"],
                 exclude: ["README.md"]),
-]
-package.targets += [
     .testTarget(name: "ParserFuzzTests", dependencies: [
         "GlacierIntegrity", "GlacierModel", "AWSSigning", "AWSCredentials", "HTTPTransport", "GlacierClient",
-        "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
+        "LRUOrder", "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
     ]),
 ]
 package.targets += [

@@ -66,9 +66,6 @@ public final class FUSEMount {
         return fuse_session_loop_mt(session, config)
     }
 
-    /// Asks the loop to stop; `run()` then returns.
-    public func requestExit() { fuse_session_exit(session) }
-
     /// Unmounts (if still mounted) and frees the session.
     public func close() {
         if mounted {

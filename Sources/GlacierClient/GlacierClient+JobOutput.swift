@@ -23,6 +23,16 @@ public struct VerifiedOutputRange: Sendable {
     public let serviceTreeHash: SHA256Digest?
     public let contentType: String?
     public let archiveDescription: String?
+
+    public init(range: Range<Int64>, totalSize: Int64?, leafDigests: [SHA256Digest], serviceTreeHash: SHA256Digest?,
+                contentType: String?, archiveDescription: String?) {
+        self.range = range
+        self.totalSize = totalSize
+        self.leafDigests = leafDigests
+        self.serviceTreeHash = serviceTreeHash
+        self.contentType = contentType
+        self.archiveDescription = archiveDescription
+    }
 }
 
 extension GlacierClient {
@@ -57,6 +67,15 @@ extension GlacierClient {
     public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
                              verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
                              retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+        try await getJobOutput(vault: vault, jobId: jobId, range: range, geometry: TreeGeometry(size: outputSize),
+                               verification: verification, intoLeaves: leaves, retry: retry)
+    }
+
+    /// The same, with the output's tree built once by the caller rather than on every request.
+    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+                             verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+        let outputSize = geometry.size
         let total = leaves.reduce(0) { $0 + $1.count }
         guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= outputSize,
               range.lowerBound % Int64(TreeHash.leafSize) == 0 || leaves.count == 1,
@@ -65,7 +84,6 @@ extension GlacierClient {
             throw .invalidConfiguration("job output range \(range) does not fit an output of \(outputSize) bytes "
                                         + "and leaf buffers totalling \(total)")
         }
-        let geometry = TreeGeometry(size: outputSize)
         if verification == .treeHash && !geometry.isTreeHashAligned(range) {
             throw .invalidConfiguration("range \(range) is not a tree node of the output, so it cannot be verified")
         }

@@ -25,8 +25,8 @@ extension GlacierFileSystem {
         return FileSystemStatus(
             endpoint: client.configuration.endpoint, offline: catalog.isOffline, pid: getpid(),
             mountedAt: mountedAt.timeIntervalSince1970, sampledAt: Double(DispatchTime.now().uptimeNanoseconds) / 1e9,
-            reads: services.statistics.snapshot, serviceBytesReceived: client.statistics.bytesReceived,
-            serviceRetries: client.statistics.retryCount, memoryBytes: services.pool.allocatedBytes,
-            memoryPeakBytes: services.pool.peakBytes, openHandles: openHandleCount, cache: cache.usage())
+            reads: readers.statistics, serviceBytesReceived: client.statistics.bytesReceived,
+            serviceRetries: client.statistics.retryCount, memoryBytes: readers.services.pool.allocatedBytes,
+            memoryPeakBytes: readers.services.pool.peakBytes, openHandles: readers.openHandleCount, cache: cache.usage())
     }
 }

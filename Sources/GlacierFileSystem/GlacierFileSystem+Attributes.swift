@@ -59,22 +59,21 @@ extension GlacierFileSystem {
         }
     }
 
-    /// `none`, `N of M leaves`, `complete (root matched)`, or why the output is not verified.
+    /// `none`, `N of M leaves`, `complete (root matched)`, `root mismatch…`, or why the output is
+    /// not verified.
     func verificationSummary(job: JobEntry, shape: JobOutputShape) -> String {
+        let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
+        let usage = cache.existingEntry(for: key)?.usage
+        if let check = usage?.wholeOutputCheck, check.result == .mismatched { return usage!.verificationSummary }
         switch shape.verification {
         case .refused(let reason):
             return "refused: \(reason)"
         case .sizeOnly(let reason):
             return "unverified (--allow-unverified): \(reason)"
         case .inventory, .treeHash:
-            let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
-            guard let entry = cache.existingEntry(for: key) else { return "none" }
-            let usage = entry.usage
-            if shape.verification == .inventory {
-                return usage.cachedLeaves == usage.leafCount && usage.leafCount > 0
-                    ? "complete (inventory: size and format checked; Glacier sends no checksum)" : "none"
-            }
-            if usage.wholeOutputCheck == nil && usage.cachedLeaves == usage.leafCount && usage.leafCount > 0 {
+            guard let usage else { return "none" }
+            if shape.verification == .treeHash, usage.wholeOutputCheck == nil, usage.cachedLeaves == usage.leafCount,
+               usage.leafCount > 0, shape.expectedTreeHash == nil {
                 return "complete (\(usage.leafCount) leaves verified; the service gave no root to compare)"
             }
             return usage.verificationSummary
@@ -86,11 +85,12 @@ extension GlacierFileSystem {
     private func responseHeaderValue(job: JobEntry, shape: JobOutputShape,
                                      _ field: @Sendable (OutputDescriptor) -> String?) async -> String? {
         guard case .success(let reader) = reader(for: job, shape: shape) else { return nil }
-        if let known = field(reader.entry.descriptor) { return known }
-        if case .refused = shape.verification { return nil }
-        guard shape.size > 0, reader.entry.cachedLeafCount == 0 else { return nil }
+        let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
+        func known() -> String? { cache.existingEntry(for: key).flatMap { field($0.descriptor) } }
+        if let value = known() { return value }
+        guard reader.refusal() == nil, shape.size > 0, !reader.store.hasLeaf(0) else { return nil }
         _ = await reader.leaf(0)
-        return field(reader.entry.descriptor)
+        return known()
     }
 
     static var statusEncoder: JSONEncoder {

@@ -17,15 +17,12 @@ public final class GlacierFileSystem: Sendable {
     let catalog: Catalog
     let inodes = InodeTable()
     let cache: OutputCache
-    let services: ReadServices
+    /// The read engine: every output's bytes come through it.
+    let readers: OutputReaders
     let logger: Logger
     let mountedAt = Date()
     private let handles = Mutex<[UInt64: OpenHandle]>([:])
     private let nextHandle = Atomic<UInt64>(1)
-    /// Open handles on outputs: they share the memory budget as prefetch windows.
-    private let openOutputs = Atomic<Int>(0)
-    private let readers = Mutex<[OutputKey: OutputReader]>([:])
-    private let nextReaderId = Atomic<Int>(1)
 
     /// Outputs never change, so the kernel may keep their names and attributes this long.
     static let immutableSeconds = 3600.0
@@ -38,19 +35,19 @@ public final class GlacierFileSystem: Sendable {
         case directory([DirectoryEntry])
     }
 
-    public init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
-                logger: Logger = Logger(label: "glacierfs.fs")) {
+    public convenience init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
+                            logger: Logger = Logger(label: "glacierfs.fs")) {
+        self.init(client: client, source: client, cache: cache, configuration: configuration, logger: logger)
+    }
+
+    /// With the engine's nodes from `source` (the client, or a test's in-memory service).
+    init(client: GlacierClient, source: any JobOutputSource, cache: OutputCache, configuration: FileSystemConfiguration,
+         logger: Logger) {
         self.configuration = configuration
         self.cache = cache
         self.logger = logger
         self.catalog = Catalog(client: client, cache: cache, configuration: configuration, logger: logger)
-        let statistics = ReadStatistics()
-        let memory = LeafMemory(statistics: statistics)
-        let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
-        services = ReadServices(client: client, pool: pool, memory: memory,
-                                limiter: FetchLimiter(slots: configuration.maxParallelFetches),
-                                writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
-                                configuration: configuration, logger: logger, statistics: statistics)
+        readers = OutputReaders(source: source, cache: cache, configuration: configuration, logger: logger)
     }
 
     /// Loads the vault list once, so the first `ls` is quick and the mount can report whether
@@ -132,7 +129,7 @@ public final class GlacierFileSystem: Sendable {
             return .success(file(shape.size, job.completionDate, Self.immutableSeconds))
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            return .success(file(Int64(JobDocument.render(job).count), job.completionDate, Self.volatileSeconds))
+            return .success(file(Int64(JobDocument.render(job, verdict: verdict(of: job)).count), job.completionDate, Self.volatileSeconds))
         }
     }
 
@@ -200,13 +197,17 @@ public final class GlacierFileSystem: Sendable {
         switch kind {
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            return .success(OpenedFile(handle: register(.document(JobDocument.render(job))), keepCache: false, directIO: true))
+            return .success(OpenedFile(handle: register(.document(JobDocument.render(job, verdict: verdict(of: job)))), keepCache: false, directIO: true))
         case .output(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
-            switch reader(for: job, shape: shape) {
-            case .success(let reader):
-                return .success(OpenedFile(handle: register(.output(OutputHandle(reader: reader))), keepCache: true,
-                                           directIO: false))
+            switch readers.open(vault: v, job: job.job, shape: shape, key: catalog.outputKey(vault: v, jobId: j)) {
+            case .success(let handle):
+                if handle.reader.refusal() != nil, case .treeHash = shape.verification {
+                    // A root mismatch: refused at open, until a new job is retrieved.
+                    handle.close()
+                    return .failure(.io)
+                }
+                return .success(OpenedFile(handle: register(.output(handle)), keepCache: true, directIO: false))
             case .failure(let e):
                 return .failure(e)
             }
@@ -219,14 +220,7 @@ public final class GlacierFileSystem: Sendable {
     public func read(handle: UInt64, offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {
         switch handles.withLock({ $0[handle] }) {
         case .output(let h)?:
-            let reader = h.reader
-            let windowCap = prefetchWindowLeaves()
-            let decision = h.pattern.withLock {
-                $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount,
-                          maxWindowLeaves: windowCap, maxNodeLeaves: reader.maxRequestLeaves)
-            }
-            if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
-            reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)
+            h.read(offset: offset, size: size, completion: completion)
         case .document(let bytes)?:
             let start = Int(min(Int64(bytes.count), max(0, offset)))
             let end = min(bytes.count, start + size)
@@ -240,49 +234,24 @@ public final class GlacierFileSystem: Sendable {
     }
 
     public func release(handle: UInt64) {
-        if case .output? = handles.withLock({ $0.removeValue(forKey: handle) }) {
-            openOutputs.subtract(1, ordering: .relaxed)
-        }
-    }
-
-    /// Each sequential reader gets a share of the memory budget as its prefetch window.
-    private func prefetchWindowLeaves() -> Int {
-        let active = max(1, openOutputs.load(ordering: .relaxed))
-        let bytes = min(configuration.maxPrefetchBytes, configuration.memoryBudgetBytes / (2 * active))
-        return max(1, bytes / TreeHash.leafSize)
+        if case .output(let h)? = handles.withLock({ $0.removeValue(forKey: handle) }) { h.close() }
     }
 
     private func register(_ handle: OpenHandle) -> UInt64 {
-        if case .output = handle { openOutputs.add(1, ordering: .relaxed) }
         let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         handles.withLock { $0[id] = handle }
         return id
     }
 
-    /// The shared reader of an output, creating its cache entry on first use.
+    /// The cache's record of an output's root check.
+    func verdict(of job: JobEntry) -> WholeOutputCheck? {
+        cache.existingEntry(for: catalog.outputKey(vault: job.vault, jobId: job.job.jobId))?.wholeOutputCheck
+    }
+
+    /// The shared reader of an output (for xattrs that need the response headers).
     func reader(for job: JobEntry, shape: JobOutputShape) -> Result<OutputReader, FileSystemError> {
-        let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
-        if let existing = readers.withLock({ $0[key] }) { return .success(existing) }
-        let descriptor = OutputDescriptor(
-            key: key, size: shape.size, kind: shape.isInventory ? .inventory : .archive,
-            expectedTreeHash: shape.expectedTreeHash?.hex,
-            contentType: shape.isInventory ? (shape.inventoryFormat == "CSV" ? "text/csv" : "application/json") : nil,
-            archiveDescription: nil, archiveId: job.job.archiveId,
-            jobDescriptionJSON: (try? JSONEncoder().encode(job.job)).map { String(decoding: $0, as: UTF8.self) })
-        let entry: CachedOutput
-        do {
-            entry = try cache.entry(for: descriptor)
-        } catch {
-            logger.error("cannot create a cache entry for vault \(job.vault) job \(job.job.jobId): \(error)")
-            return .failure(.io)
-        }
-        return .success(readers.withLock { table in
-            if let raced = table[key] { return raced }
-            let reader = OutputReader(id: nextReaderId.wrappingAdd(1, ordering: .relaxed).oldValue, vault: job.vault,
-                                      jobId: job.job.jobId, shape: shape, entry: entry, services: services)
-            table[key] = reader
-            return reader
-        })
+        readers.reader(vault: job.vault, job: job.job, shape: shape,
+                       key: catalog.outputKey(vault: job.vault, jobId: job.job.jobId))
     }
 
     /// Writes changed cache metadata every `interval` seconds, so a crash loses little of it.
@@ -298,18 +267,7 @@ public final class GlacierFileSystem: Sendable {
 
     /// Finishes the cache writes under way and flushes cache metadata; call before unmounting, so
     /// what was read before the unmount is there after the remount.
-    public func shutdown() {
-        services.cacheWriters.waitUntilIdle(timeout: 60)
-        cache.flush()
-    }
+    public func shutdown() { readers.shutdown() }
 
     var openHandleCount: Int { handles.withLock { $0.count } }
-}
-
-/// One open output file: the shared reader, and this handle's own access pattern.
-final class OutputHandle: Sendable {
-    let reader: OutputReader
-    let pattern = Mutex(AccessPattern())
-
-    init(reader: OutputReader) { self.reader = reader }
 }

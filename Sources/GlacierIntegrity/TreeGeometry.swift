@@ -75,6 +75,13 @@ public struct TreeGeometry: Hashable, Sendable {
         return result
     }
 
+    /// The two child nodes of a node of more than one leaf (the right one may be short, at the
+    /// end of the output), each verifiable on its own.
+    public func children(of node: Range<Int>) -> [Range<Int>] {
+        guard node.count > 1 else { return [node] }
+        return nodes(covering: node, maxLeaves: Self.nextPowerOfTwo(node.count) / 2)
+    }
+
     static func nextPowerOfTwo(_ n: Int) -> Int {
         var p = 1
         while p < n { p <<= 1 }

@@ -12,7 +12,6 @@ enum TransferSink: Sendable {
     case collect(limit: Int)
     /// Filled in order; one caller buffer is a list of one.
     case scatter([SendableBuffer])
-    case discard
 }
 
 /// One request handed to the engine thread. Everything here is Sendable; the C state is built on
@@ -72,8 +71,6 @@ final class CurlTransfer {
             return bytes.count
         }
         switch sink {
-        case .discard:
-            return bytes.count
         case .collect(let limit):
             guard collected.count + bytes.count <= limit else {
                 overflowed = true

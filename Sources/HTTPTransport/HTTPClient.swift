@@ -18,7 +18,6 @@ public final class HTTPClient: Sendable {
         case .collect(let limit): .collect(limit: limit)
         case .buffer(let b): .scatter([SendableBuffer(base: b.baseAddress, count: b.count)])
         case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
-        case .discard: .discard
         }
         let id = engine.makeId()
         return try await withTaskCancellationHandler {

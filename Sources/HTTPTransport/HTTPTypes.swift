@@ -59,7 +59,6 @@ public enum ResponseDestination {
     /// Written into several caller-owned buffers in turn, filling each before the next (e.g. one
     /// buffer per 1 MiB leaf). A body longer than their total fails with `.bodyTooLarge`.
     case scatter([UnsafeMutableRawBufferPointer])
-    case discard
 }
 
 public struct HTTPResponse: Sendable {

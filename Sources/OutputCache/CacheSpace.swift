@@ -1,9 +1,11 @@
 import Foundation
+import LRUOrder
 import Logging
 import Synchronization
 
-/// Keeps the cache within its size budget and above a floor of free disk space, evicting the
-/// least recently used leaves of any output to make room.
+/// The cache's accounting: bytes used against the budget and the free-space floor, and the
+/// least-recently-used order of every cached leaf. It holds no entries: when room is short it
+/// names a victim, and the owner of the entries forgets it.
 final class CacheSpace: Sendable {
     let maxBytes: Int64
     let minFreeBytes: Int64
@@ -17,8 +19,16 @@ final class CacheSpace: Sendable {
     struct SpaceState {
         var usedBytes: Int64 = 0
         var lru = LRUTracker()
-        var outputs: [Int: CachedOutput] = [:]
         var lastWriteFailureLog: Date = .distantPast
+    }
+
+    /// What a reservation needs next.
+    enum Reservation: Equatable {
+        case reserved
+        /// Forget this leaf, then ask again.
+        case evict(output: Int, leaf: Int)
+        /// Nothing left to evict.
+        case exhausted
     }
 
     init(directory: String, maxBytes: Int64, minFreeBytes: Int64, logger: Logger) {
@@ -28,16 +38,11 @@ final class CacheSpace: Sendable {
         self.logger = logger
     }
 
-    func register(_ output: CachedOutput, leavesOldestFirst: [Int], bytes: Int64) {
+    func register(output: Int, leavesOldestFirst: [Int], bytes: Int64) {
         state.withLock { s in
-            s.outputs[output.id] = output
             s.usedBytes += bytes
-            for leaf in leavesOldestFirst { s.lru.touch(LRUTracker.key(output: output.id, leaf: leaf)) }
+            for leaf in leavesOldestFirst { s.lru.touch(LRUTracker.key(output: output, leaf: leaf)) }
         }
-    }
-
-    func unregister(_ output: CachedOutput) {
-        _ = state.withLock { $0.outputs.removeValue(forKey: output.id) }
     }
 
     var usedBytes: Int64 { state.withLock { $0.usedBytes } }
@@ -45,33 +50,21 @@ final class CacheSpace: Sendable {
     var writeFailureCount: Int { writeFailures.load(ordering: .relaxed) }
     var evictionCount: Int { evictions.load(ordering: .relaxed) }
 
-    /// Claims room for `bytes`, evicting old leaves while over budget or under the free-space
-    /// floor. False when nothing more can be evicted.
-    func reserve(bytes: Int64, for output: Int) -> Bool {
-        enum Step { case reserved, exhausted, evict(CachedOutput, Int), ownerGone }
-        while true {
-            // statvfs outside the lock: readbacks on every thread take it to mark leaves used.
-            let free = freeDiskBytes()
-            let step: Step = state.withLock { s in
-                if s.usedBytes + bytes <= maxBytes && free - bytes >= minFreeBytes {
-                    s.usedBytes += bytes
-                    return .reserved
-                }
-                guard let key = s.lru.popOldest() else { return .exhausted }
-                let (outputId, leaf) = LRUTracker.split(key)
-                guard let owner = s.outputs[outputId] else { return .ownerGone }
-                return .evict(owner, leaf)
+    /// Claims room for `bytes` if it fits the budget and the free-space floor (`freeDisk` is
+    /// measured by the caller, outside the lock); otherwise names the oldest leaf to evict.
+    func reserve(bytes: Int64, freeDisk: Int64) -> Reservation {
+        state.withLock { s in
+            if s.usedBytes + bytes <= maxBytes && freeDisk - bytes >= minFreeBytes {
+                s.usedBytes += bytes
+                return .reserved
             }
-            switch step {
-            case .reserved: return true
-            case .exhausted: return false
-            case .ownerGone: continue
-            case .evict(let owner, let leaf):
-                // Outside the lock: forgetting a leaf takes it again to update the accounting.
-                if owner.forget(leaf) > 0 { evictions.add(1, ordering: .relaxed) }
-            }
+            guard let key = s.lru.popOldest() else { return .exhausted }
+            let (output, leaf) = LRUTracker.split(key)
+            return .evict(output: output, leaf: leaf)
         }
     }
+
+    func countEviction() { evictions.add(1, ordering: .relaxed) }
 
     func release(bytes: Int64) { state.withLock { $0.usedBytes -= bytes } }
 
@@ -91,7 +84,7 @@ final class CacheSpace: Sendable {
         return Int64(st.f_bavail) * Int64(st.f_frsize)
     }
 
-    func reportCorruption(output: Int, leaf: Int, directory: String) {
+    func reportCorruption(leaf: Int, directory: String) {
         corruptions.add(1, ordering: .relaxed)
         logger.warning("a cached leaf failed its check and was dropped; it will be fetched again",
                        metadata: ["entry": "\(directory)", "leaf": "\(leaf)"])

@@ -23,14 +23,23 @@ public struct OutputUsage: Sendable, Codable {
     /// `none`, `N of M leaves`, `complete (root matched)` and so on, as the xattr shows it.
     public var verificationSummary: String {
         if let check = wholeOutputCheck {
-            return check.result == .matched ? "complete (root matched)" : "root MISMATCH"
+            return check.result == .matched
+                ? "complete (root matched)"
+                : "root mismatch: the leaves' root \(check.computedRoot.prefix(16))… is not the job's SHA256TreeHash; "
+                    + "the cached data was dropped and the output is refused (start a new retrieval job)"
         }
-        if cachedLeaves == 0 { return "none" }
-        if kind == .inventory {
-            // Glacier sends no checksum for inventories; they are size-checked and parsed whole.
-            return cachedLeaves == leafCount ? "complete (inventory: size and format checked)" : "\(cachedLeaves) of \(leafCount) leaves"
+        switch kind {
+        case .unverified:
+            return "unverified (--allow-unverified; Glacier sends no checksum for this range): "
+                + "\(cachedLeaves) of \(leafCount) leaves, size-checked only"
+        case .inventory:
+            // Glacier sends no checksum for inventories; they are downloaded whole and parsed.
+            if cachedLeaves == 0 { return "none" }
+            return cachedLeaves == leafCount ? "complete (inventory: size checked and every entry parsed)"
+                : "\(cachedLeaves) of \(leafCount) leaves (inventory, incomplete)"
+        case .archive:
+            return cachedLeaves == 0 ? "none" : "\(cachedLeaves) of \(leafCount) leaves"
         }
-        return "\(cachedLeaves) of \(leafCount) leaves"
     }
 }
 

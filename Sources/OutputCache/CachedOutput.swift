@@ -3,45 +3,9 @@ import Foundation
 import GlacierIntegrity
 import Synchronization
 
-/// The open files of an entry; closed when the last holder lets go.
-///
-/// Whole leaves are written with O_DIRECT where the filesystem allows it: the bytes are already
-/// in memory (and in the kernel's cache of the mounted file), so a third copy in the page cache,
-/// and its writeback, would only cost memory and CPU. Reads stay buffered, for readahead.
-final class EntryFiles: Sendable {
-    let data: Int32
-    /// O_DIRECT descriptor of the data file, or the buffered one where O_DIRECT is refused.
-    let directData: Int32
-    let index: Int32
-
-    init(directory: String) throws {
-        data = try FileIO.open(directory + "/data", O_RDWR)
-        directData = (try? FileIO.open(directory + "/data", O_RDWR | glfs_o_direct())) ?? data
-        do {
-            index = try FileIO.open(directory + "/index", O_RDWR)
-        } catch {
-            close(data)
-            if directData != data { close(directData) }
-            throw error
-        }
-    }
-
-    deinit {
-        close(data)
-        if directData != data { close(directData) }
-        close(index)
-    }
-
-    /// The descriptor for a whole-leaf transfer: O_DIRECT needs 4 KiB-aligned memory and a
-    /// length the device can take (the short last leaf is not).
-    func leafDescriptor(for buffer: UnsafeRawBufferPointer) -> Int32 {
-        let aligned = Int(bitPattern: buffer.baseAddress) % 4096 == 0 && buffer.count % 4096 == 0
-        return aligned ? directData : data
-    }
-}
-
 /// The cache entry of one job output: a sparse data file the size of the output, and the leaf
-/// index saying which leaves hold verified bytes.
+/// index saying which leaves hold verified bytes, and the digest every leaf was verified with,
+/// kept after its data is evicted so the whole output's root can still be checked.
 public final class CachedOutput: Sendable {
     public let id: Int
     public let geometry: TreeGeometry
@@ -49,21 +13,42 @@ public final class CachedOutput: Sendable {
     private let files = Mutex<EntryFiles?>(nil)
     private let state: Mutex<EntryState>
     private let space: CacheSpace
+    /// Makes room for new bytes by evicting leaves of any entry: the owner of the entries does it.
+    private let makeRoom: @Sendable (Int64) -> Bool
 
     struct EntryState {
         var descriptor: OutputDescriptor
         var leaves: [LeafRecord?]
+        /// The verified digest of every leaf seen, cached or evicted.
+        var digests: [SHA256Digest?]
         var cachedCount = 0
+        var knownDigestCount = 0
         var descriptorDirty = false
     }
 
-    init(id: Int, directory: String, descriptor: OutputDescriptor, leaves: [LeafRecord?], space: CacheSpace) {
+    init(id: Int, directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?], space: CacheSpace,
+         makeRoom: @escaping @Sendable (Int64) -> Bool) {
         self.id = id
         self.directory = directory
         self.geometry = TreeGeometry(size: descriptor.size)
         self.space = space
-        var s = EntryState(descriptor: descriptor, leaves: leaves)
-        s.cachedCount = leaves.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
+        self.makeRoom = makeRoom
+        var s = EntryState(descriptor: descriptor, leaves: Array(repeating: nil, count: slots.count),
+                           digests: Array(repeating: nil, count: slots.count))
+        for (leaf, slot) in slots.enumerated() {
+            switch slot {
+            case .cached(let record)?:
+                s.leaves[leaf] = record
+                s.digests[leaf] = record.digest
+                s.cachedCount += 1
+                s.knownDigestCount += 1
+            case .digestOnly(let digest)?:
+                s.digests[leaf] = digest
+                s.knownDigestCount += 1
+            case nil:
+                break
+            }
+        }
         self.state = Mutex(s)
     }
 
@@ -72,6 +57,13 @@ public final class CachedOutput: Sendable {
     public var isComplete: Bool { state.withLock { $0.cachedCount == geometry.leafCount } }
     public func hasLeaf(_ leaf: Int) -> Bool { state.withLock { $0.leaves[leaf] != nil } }
     public func record(_ leaf: Int) -> LeafRecord? { state.withLock { $0.leaves[leaf] } }
+
+    /// The verified digest of every leaf seen so far, nil where a leaf was never fetched.
+    public var knownDigests: [SHA256Digest?] { state.withLock { $0.digests } }
+    public var knownDigestCount: Int { state.withLock { $0.knownDigestCount } }
+
+    /// The recorded verdict on the whole output's root, if one was reached.
+    public var wholeOutputCheck: WholeOutputCheck? { state.withLock { $0.descriptor.wholeOutputCheck } }
 
     /// The leaves held, in order.
     public var cachedLeaves: [Int] {
@@ -155,7 +147,7 @@ public final class CachedOutput: Sendable {
     private func dropCorrupt(_ leaf: Int, expected: LeafRecord) {
         let stillThere = state.withLock { $0.leaves[leaf] == expected }
         guard stillThere else { return }
-        space.reportCorruption(output: id, leaf: leaf, directory: directory)
+        space.reportCorruption(leaf: leaf, directory: directory)
         _ = forget(leaf)
     }
 
@@ -188,7 +180,9 @@ public final class CachedOutput: Sendable {
     /// that were not written.
     private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Bool {
         let total = leaves.reduce(0) { $0 + $1.bytes.count }
-        guard space.reserve(bytes: Int64(total), for: id) else { return false }
+        // An output whose root did not match keeps nothing.
+        guard state.withLock({ $0.descriptor.wholeOutputCheck?.result != .mismatched }) else { return false }
+        guard makeRoom(Int64(total)) else { return false }
         let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
         let slots = records.enumerated().flatMap { LeafIndexFile.encode($1, leaf: first + $0) }
         let run = first ..< first + leaves.count
@@ -204,7 +198,7 @@ public final class CachedOutput: Sendable {
         } catch {
             space.release(bytes: Int64(total))
             space.reportWriteFailure(error, directory: directory)
-            for leaf in run where record(leaf) == nil { clearSlotAndData(leaf) }
+            for leaf in run where record(leaf) == nil { restoreSlot(leaf) }
             return false
         }
         var releasable: Int64 = 0
@@ -217,6 +211,12 @@ public final class CachedOutput: Sendable {
                 } else {
                     releasable += Int64(record.length)
                 }
+                if s.digests[leaf] == nil { s.knownDigestCount += 1 }
+                if s.digests[leaf] != record.digest && s.descriptor.wholeOutputCheck?.result == .matched {
+                    // The service now vouches for other bytes: the old verdict no longer covers them.
+                    s.descriptor.wholeOutputCheck = nil
+                }
+                s.digests[leaf] = record.digest
                 s.leaves[leaf] = record
             }
             s.descriptor.lastAccess = Date()
@@ -227,8 +227,9 @@ public final class CachedOutput: Sendable {
         return true
     }
 
-    /// Drops a leaf: the slot is cleared before the data is freed, so no instant exists where a
-    /// valid slot points at freed bytes. Returns the bytes freed.
+    /// Drops a leaf's data, keeping its digest: the slot is rewritten as digest-only before the
+    /// data is freed, so no instant exists where a slot points at freed bytes. Returns the bytes
+    /// freed.
     @discardableResult
     func forget(_ leaf: Int) -> Int64 {
         let removed = state.withLock { s -> LeafRecord? in
@@ -238,14 +239,47 @@ public final class CachedOutput: Sendable {
             return r
         }
         guard let removed else { return 0 }
-        clearSlotAndData(leaf)
+        let slot = LeafIndexFile.encode(removed, leaf: leaf, dataEvicted: true)
+        _ = withFiles { f in
+            slot.withUnsafeBytes {
+                try? FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
+            }
+            FileIO.punchHole(f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+        }
         space.untrack(output: id, leaf: leaf, bytes: Int64(removed.length))
         return Int64(removed.length)
     }
 
-    private func clearSlotAndData(_ leaf: Int) {
+    /// Drops every leaf and every digest, and records `check` (a root mismatch): the entry stays
+    /// only as the record that this job's output must not be served.
+    func dropAll(recording check: WholeOutputCheck) {
+        for leaf in cachedLeaves { forget(leaf) }
+        state.withLock { s in
+            s.digests = Array(repeating: nil, count: geometry.leafCount)
+            s.knownDigestCount = 0
+            s.descriptor.wholeOutputCheck = check
+            s.descriptorDirty = true
+        }
+        // Every slot back to zeros (empty), every data byte freed.
         _ = withFiles { f in
-            LeafIndexFile.emptySlot.withUnsafeBytes {
+            let slots = off_t(LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize)
+            _ = ftruncate(f.index, off_t(LeafIndexFile.headerSize))
+            _ = ftruncate(f.index, slots)
+            FileIO.punchHole(f.data, offset: 0, length: off_t(max(1, geometry.size)))
+        }
+        flushDescriptor()
+    }
+
+    /// After a failed write, puts back what the slot said before: digest-only if the leaf's
+    /// digest is known, else empty.
+    private func restoreSlot(_ leaf: Int) {
+        let digest = state.withLock { $0.digests[leaf] }
+        let slot = digest.map {
+            LeafIndexFile.encode(LeafRecord(digest: $0, length: geometry.leafLength(leaf), blockCRCs: []), leaf: leaf,
+                                 dataEvicted: true)
+        } ?? LeafIndexFile.emptySlot
+        _ = withFiles { f in
+            slot.withUnsafeBytes {
                 try? FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
             }
             FileIO.punchHole(f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
@@ -254,25 +288,28 @@ public final class CachedOutput: Sendable {
 
     // MARK: - Whole-output check and metadata
 
-    /// When every leaf is cached, combines the stored digests into the root and compares it with
-    /// the job's SHA256TreeHash; the result is recorded in `meta.json`. Returns the check made,
-    /// or nil when the output is incomplete or the service gave no tree hash.
-    @discardableResult
-    public func checkWholeOutput() -> WholeOutputCheck? {
+    /// When every leaf's digest is known (cached or evicted), combines them into the root and
+    /// compares it with the job's SHA256TreeHash. Returns the check, or nil when a digest is
+    /// missing or the service gave no tree hash. Recording it is the owner's call
+    /// (`OutputCache.record(_:for:)`), since a mismatch drops the entry's data.
+    public func computeWholeOutputCheck() -> WholeOutputCheck? {
         let (digests, expected) = state.withLock { s -> ([SHA256Digest]?, String?) in
-            guard s.cachedCount == geometry.leafCount, geometry.leafCount > 0 else { return (nil, nil) }
-            return (s.leaves.map { $0!.digest }, s.descriptor.expectedTreeHash)
+            guard s.knownDigestCount == geometry.leafCount, geometry.leafCount > 0 else { return (nil, nil) }
+            return (s.digests.map { $0! }, s.descriptor.expectedTreeHash)
         }
         guard let digests, let expected, let expectedDigest = SHA256Digest(hex: expected) else { return nil }
         let root = TreeHash.root(of: digests)
-        let check = WholeOutputCheck(result: root == expectedDigest ? .matched : .mismatched, computedRoot: root.hex,
-                                     checkedAt: Date())
+        return WholeOutputCheck(result: root == expectedDigest ? .matched : .mismatched, computedRoot: root.hex,
+                                checkedAt: Date())
+    }
+
+    /// Records a matched root in `meta.json`.
+    func recordMatch(_ check: WholeOutputCheck) {
         state.withLock {
             $0.descriptor.wholeOutputCheck = check
             $0.descriptorDirty = true
         }
         flushDescriptor()
-        return check
     }
 
     /// Replaces service-provided fields (e.g. a refreshed job description) without touching leaves.
@@ -324,20 +361,5 @@ public final class CachedOutput: Sendable {
     /// Closes the entry's files (they reopen on demand).
     func closeFiles() {
         files.withLock { $0 = nil }
-    }
-}
-
-enum OutputCacheCoding {
-    static var encoder: JSONEncoder {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        e.dateEncodingStrategy = .iso8601
-        return e
-    }
-
-    static var decoder: JSONDecoder {
-        let d = JSONDecoder()
-        d.dateDecodingStrategy = .iso8601
-        return d
     }
 }

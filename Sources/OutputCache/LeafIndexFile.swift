@@ -6,6 +6,9 @@ import GlacierIntegrity
 /// any instant leaves either a valid slot or one that reads as empty. A valid slot whose data did
 /// not reach the disk fails its checks on read and is dropped: entries can be lost, never trusted
 /// wrongly.
+///
+/// A slot outlives its leaf's data: eviction rewrites it as "digest only" before the data is
+/// freed, so the root of an output larger than the cache can still be checked.
 enum LeafIndexFile {
     static let headerSize = 128
     static let slotSize = 128
@@ -34,7 +37,15 @@ enum LeafIndexFile {
         return h == header(outputSize: outputSize, leafCount: leafCount)
     }
 
-    static func encode(_ record: LeafRecord, leaf: Int) -> [UInt8] {
+    /// What a valid slot says.
+    enum Slot: Equatable {
+        /// The leaf's verified bytes are in the data file.
+        case cached(LeafRecord)
+        /// The data was evicted; the digest it was verified with is kept for the root check.
+        case digestOnly(SHA256Digest)
+    }
+
+    static func encode(_ record: LeafRecord, leaf: Int, dataEvicted: Bool = false) -> [UInt8] {
         var b = [UInt8](repeating: 0, count: slotSize)
         put32(&b, 0, slotMagic)
         put32(&b, 4, UInt32(leaf))
@@ -42,20 +53,22 @@ enum LeafIndexFile {
         for (i, crc) in record.blockCRCs.enumerated() { put32(&b, 40 + 4 * i, crc) }
         put32(&b, 104, UInt32(record.length))
         b[108] = record.hasBlockChecksums ? 1 : 0
+        b[109] = dataEvicted ? 1 : 0
         put32(&b, slotSize - 4, CRC32C.checksum(Array(b[0..<(slotSize - 4)])))
         return b
     }
 
     /// Decodes a slot; nil when it is empty, torn, or describes another leaf.
-    static func decode(_ slot: ArraySlice<UInt8>, leaf: Int, expectedLength: Int) -> LeafRecord? {
+    static func decode(_ slot: ArraySlice<UInt8>, leaf: Int, expectedLength: Int) -> Slot? {
         let b = Array(slot)
         guard b.count == slotSize, get32(b, 0) == slotMagic, get32(b, 4) == UInt32(leaf),
               get32(b, slotSize - 4) == CRC32C.checksum(Array(b[0..<(slotSize - 4)])),
               Int(get32(b, 104)) == expectedLength else { return nil }
         let digest = b[8..<40].withUnsafeBytes { SHA256Digest(copying: $0) }
         let count = b[108] == 1 ? LeafRecord.blockCount(forLength: expectedLength) : 0
+        if b[109] == 1 { return .digestOnly(digest) }
         let crcs = (0..<count).map { get32(b, 40 + 4 * $0) }
-        return LeafRecord(digest: digest, length: expectedLength, blockCRCs: crcs)
+        return .cached(LeafRecord(digest: digest, length: expectedLength, blockCRCs: crcs))
     }
 
     static let emptySlot = [UInt8](repeating: 0, count: slotSize)

@@ -21,8 +21,11 @@ extension OutputCache {
         let outputsDirectory = directory + "/outputs"
         var outputs: [OutputUsage] = []
         for name in (try? FileManager.default.contentsOfDirectory(atPath: outputsDirectory)) ?? [] {
-            guard let (descriptor, leaves) = readEntry(outputsDirectory + "/" + name) else { continue }
-            let held = leaves.compactMap { $0 }
+            guard let (descriptor, slots) = readEntry(outputsDirectory + "/" + name) else { continue }
+            let held = slots.compactMap { slot -> LeafRecord? in
+                if case .cached(let record)? = slot { return record }
+                return nil
+            }
             outputs.append(OutputUsage(key: descriptor.key, size: descriptor.size, kind: descriptor.kind,
                                        cachedLeaves: held.count, leafCount: TreeGeometry(size: descriptor.size).leafCount,
                                        cachedBytes: held.reduce(0) { $0 + Int64($1.length) },

@@ -15,11 +15,15 @@ import Synchronization
 /// ```
 /// Every leaf read back is checked against what was recorded when it was verified, so a torn
 /// write, a crash or a decayed disk can only make the cache forget, never serve wrong bytes.
+/// An output whose root did not match its job's tree hash keeps only its `meta.json` with that
+/// verdict, so no later mount serves it.
 public final class OutputCache: Sendable {
     public let directory: String
     let space: CacheSpace
     private let lockFD: Int32
     private let entries = Mutex<[OutputKey: CachedOutput]>([:])
+    /// The same entries by id: the space names eviction victims by id.
+    private let entriesById = Mutex<[Int: CachedOutput]>([:])
     private let creating = Mutex(())
     private let nextId = Atomic<Int>(1)
     private let logger: Logger
@@ -104,18 +108,48 @@ public final class OutputCache: Sendable {
         }
         // meta.json last: an entry without it is an unfinished creation, removed at startup.
         try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(descriptor), to: dir + "/meta.json")
-        let output = CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: dir,
-                                  descriptor: descriptor, leaves: Array(repeating: nil, count: geometry.leafCount),
-                                  space: space)
-        space.register(output, leavesOldestFirst: [], bytes: 0)
+        let output = makeOutput(directory: dir, descriptor: descriptor,
+                                slots: Array(repeating: nil, count: geometry.leafCount))
+        entriesById.withLock { $0[output.id] = output }
         return output
+    }
+
+    private func makeOutput(directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?]) -> CachedOutput {
+        CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: directory,
+                     descriptor: descriptor, slots: slots, space: space,
+                     makeRoom: { [weak self] bytes in self?.makeRoom(bytes) ?? false })
+    }
+
+    /// Claims room for `bytes`, evicting least-recently-used leaves of any entry while over the
+    /// budget or under the free-space floor. False when nothing more can be evicted.
+    func makeRoom(_ bytes: Int64) -> Bool {
+        while true {
+            // statvfs outside the space's lock: readbacks on every thread take it to mark leaves used.
+            switch space.reserve(bytes: bytes, freeDisk: space.freeDiskBytes()) {
+            case .reserved:
+                return true
+            case .exhausted:
+                return false
+            case .evict(let output, let leaf):
+                if let owner = entriesById.withLock({ $0[output] }), owner.forget(leaf) > 0 { space.countEviction() }
+            }
+        }
+    }
+
+    /// Records the verdict on an output's root. A mismatch drops everything cached of it and
+    /// keeps the verdict, so the output is refused until a new job is retrieved.
+    public func record(_ check: WholeOutputCheck, for output: CachedOutput) {
+        switch check.result {
+        case .matched: output.recordMatch(check)
+        case .mismatched: output.dropAll(recording: check)
+        }
     }
 
     /// Drops an entry and its files.
     public func remove(_ output: CachedOutput) {
         for leaf in output.cachedLeaves { output.forget(leaf) }
-        space.unregister(output)
         entries.withLock { $0[output.descriptor.key] = nil }
+        entriesById.withLock { $0[output.id] = nil }
         output.closeFiles()
         Self.removeTree(output.directory)
     }
@@ -139,7 +173,7 @@ public final class OutputCache: Sendable {
         let all = allEntries.sorted { $0.descriptor.lastAccess < $1.descriptor.lastAccess }
         for output in all where space.usedBytes > bytes {
             for leaf in output.cachedLeaves where space.usedBytes > bytes { output.forget(leaf) }
-            if output.cachedLeafCount == 0 { remove(output) }
+            if output.cachedLeafCount == 0 && output.wholeOutputCheck?.result != .mismatched { remove(output) }
         }
     }
 
@@ -152,25 +186,24 @@ public final class OutputCache: Sendable {
     private func loadEntries() {
         removeTemporaryFiles(in: directory)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: outputsDirectory) else { return }
-        var loaded: [(CachedOutput, [Int])] = []
+        var loaded: [CachedOutput] = []
         for name in names {
             let dir = outputsDirectory + "/" + name
             if FileIO.isTemporaryName(name) { Self.removeTree(dir); continue }
             removeTemporaryFiles(in: dir)
-            guard let (descriptor, leaves) = Self.readEntry(dir), descriptor.key.directoryName == name else {
+            guard let (descriptor, slots) = Self.readEntry(dir), descriptor.key.directoryName == name else {
                 logger.info("removing an unreadable cache entry", metadata: ["entry": "\(dir)"])
                 Self.removeTree(dir)
                 continue
             }
-            let output = CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: dir,
-                                      descriptor: descriptor, leaves: leaves, space: space)
-            loaded.append((output, leaves.indices.filter { leaves[$0] != nil }))
+            loaded.append(makeOutput(directory: dir, descriptor: descriptor, slots: slots))
         }
         // Oldest outputs first, so they are the first evicted.
-        loaded.sort { $0.0.descriptor.lastAccess < $1.0.descriptor.lastAccess }
-        for (output, leaves) in loaded {
-            space.register(output, leavesOldestFirst: leaves, bytes: output.cachedBytes)
+        loaded.sort { $0.descriptor.lastAccess < $1.descriptor.lastAccess }
+        for output in loaded {
+            space.register(output: output.id, leavesOldestFirst: output.cachedLeaves, bytes: output.cachedBytes)
             entries.withLock { $0[output.descriptor.key] = output }
+            entriesById.withLock { $0[output.id] = output }
         }
     }
 
@@ -181,7 +214,7 @@ public final class OutputCache: Sendable {
     }
 
     /// Reads an entry's descriptor and valid leaf slots; nil if the entry is unusable.
-    static func readEntry(_ dir: String) -> (OutputDescriptor, [LeafRecord?])? {
+    static func readEntry(_ dir: String) -> (OutputDescriptor, [LeafIndexFile.Slot?])? {
         guard let meta = FileManager.default.contents(atPath: dir + "/meta.json"),
               let descriptor = try? OutputCacheCoding.decoder.decode(OutputDescriptor.self, from: meta),
               descriptor.size >= 0 else { return nil }
@@ -193,12 +226,12 @@ public final class OutputCache: Sendable {
                                           leafCount: geometry.leafCount) else { return nil }
         var st = stat()
         guard stat(dir + "/data", &st) == 0, Int64(st.st_size) == descriptor.size else { return nil }
-        let leaves: [LeafRecord?] = (0..<geometry.leafCount).map { leaf in
+        let slots: [LeafIndexFile.Slot?] = (0..<geometry.leafCount).map { leaf in
             let at = LeafIndexFile.headerSize + leaf * LeafIndexFile.slotSize
             return LeafIndexFile.decode(bytes[at..<(at + LeafIndexFile.slotSize)], leaf: leaf,
                                         expectedLength: geometry.leafLength(leaf))
         }
-        return (descriptor, leaves)
+        return (descriptor, slots)
     }
 
     // MARK: - Directory, lock and permissions

@@ -1,9 +1,18 @@
 import Foundation
+import GlacierModel
 
 /// What the cache records about one output in its `meta.json`: enough to serve it, and to build
 /// the filesystem layout, with the service unreachable.
 public struct OutputDescriptor: Codable, Sendable, Equatable {
-    public enum Kind: String, Codable, Sendable { case archive, inventory }
+    public enum Kind: String, Codable, Sendable {
+        /// Archive output over tree nodes, each verified against the service's tree hash.
+        case archive
+        /// Inventory output: no checksum exists; downloaded whole and parsed before it is served.
+        case inventory
+        /// Archive output the service sends no checksum for (an unaligned retrieval range),
+        /// cached by a mount with `--allow-unverified`; every other mount refuses it.
+        case unverified
+    }
 
     public var key: OutputKey
     public var size: Int64
@@ -34,6 +43,18 @@ public struct OutputDescriptor: Codable, Sendable, Equatable {
         self.lastAccess = Date()
     }
 
+    /// The descriptor of a job's output. `kind` and `expectedTreeHash` say how it is verified.
+    public static func forJob(_ job: GlacierJobDescription, key: OutputKey, size: Int64, kind: Kind,
+                              expectedTreeHash: String?) -> OutputDescriptor {
+        let contentType: String? = switch kind {
+        case .inventory: job.inventoryRetrievalParameters?.format == "CSV" ? "text/csv" : "application/json"
+        case .archive, .unverified: nil  // known from GetJobOutput's headers
+        }
+        return OutputDescriptor(key: key, size: size, kind: kind, expectedTreeHash: expectedTreeHash,
+                                contentType: contentType, archiveDescription: nil, archiveId: job.archiveId,
+                                jobDescriptionJSON: (try? JSONEncoder().encode(job)).map { String(decoding: $0, as: UTF8.self) })
+    }
+
     /// Whether two descriptors describe the same bytes (so cached leaves stay valid).
     func describesSameBytes(as other: OutputDescriptor) -> Bool {
         key == other.key && size == other.size && kind == other.kind && expectedTreeHash == other.expectedTreeHash
@@ -45,4 +66,10 @@ public struct WholeOutputCheck: Codable, Sendable, Equatable {
     public var result: Result
     public var computedRoot: String
     public var checkedAt: Date
+
+    public init(result: Result, computedRoot: String, checkedAt: Date) {
+        self.result = result
+        self.computedRoot = computedRoot
+        self.checkedAt = checkedAt
+    }
 }

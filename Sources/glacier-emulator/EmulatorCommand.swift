@@ -68,6 +68,14 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Fault rates, e.g. flip=0.05,truncate=0.02,reset=0.01.")
     var faults: String?
 
+    @Option(name: .customLong("damage-per-64k"),
+            help: "Probability that each 64 KiB of a GetJobOutput body gets a flipped byte (damage that grows with the bytes sent).")
+    var damagePer64KiB = 0.0
+
+    @Option(name: .customLong("reset-per-mib"),
+            help: "Probability that each MiB of a GetJobOutput body ends in a connection reset.")
+    var resetPerMiB = 0.0
+
     @Option(name: .customLong("fault-seed"), help: "Seed of the fault generator, so a run can be repeated.")
     var faultSeed: UInt64 = 0
 
@@ -133,7 +141,7 @@ struct EmulatorCommand: AsyncParsableCommand {
         let faultSettings: FaultSettings
         do {
             faultSettings = FaultSettings(rates: try faults.map(FaultSettings.parseRates) ?? [:], seed: faultSeed,
-                                          operations: operations)
+                                          operations: operations, damagePer64KiB: damagePer64KiB, resetPerMiB: resetPerMiB)
         } catch {
             throw ValidationError("--faults: \(error)")
         }

@@ -93,8 +93,11 @@ public final class EmulatorProcess: Sendable {
 
     /// Fault rates by kind (`flip`, `truncate`, `reset`, `unavailable`, `throttle`, `wrong-checksum`,
     /// `bad-content-range`, `insufficient-capacity`, `policy-enforced`).
-    public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"]) async throws {
-        let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations]
+    /// `damagePer64KiB` and `resetPerMiB` draw damage along each body instead of once per response.
+    public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"],
+                          damagePer64KiB: Double = 0, resetPerMiB: Double = 0) async throws {
+        let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations,
+                                   "damagePer64KiB": damagePer64KiB, "resetPerMiB": resetPerMiB]
         _ = try await call("PUT", "faults", body: try JSONSerialization.data(withJSONObject: body))
     }
 

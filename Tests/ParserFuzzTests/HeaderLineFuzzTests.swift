@@ -55,7 +55,7 @@ import Testing
         defer { dummyHandle.deallocate() }
         _ = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
             let submission = TransferSubmission(id: 0, request: HTTPRequest(method: "GET", url: "http://127.0.0.1/"),
-                                                sink: .discard, continuation: continuation)
+                                                sink: .collect(limit: 0), continuation: continuation)
             let transfer = CurlTransfer(submission: submission, easy: dummyHandle)
             fuzz("CurlTransfer.receiveHeaderLine") { r, run in
                 transfer.status = 0

@@ -1,5 +1,5 @@
 import Testing
-@testable import OutputCache
+@testable import LRUOrder
 
 /// LRUTracker against a plain array kept in eviction order: whatever mix of touches, demotions,
 /// removals and pops, it must evict exactly what the array says, and nothing twice.

@@ -45,4 +45,40 @@ import Testing
             }
         }
     }
+
+    /// Damage that grows with the bytes sent: one damaged 64 KiB chunk in 30, and one reset per
+    /// 6 MiB. A 16 MiB node then almost never arrives clean, while most 1 MiB leaves do: failed
+    /// nodes are split down to leaves, and the copies complete exactly.
+    @Test func copiesCompleteWhenDamageGrowsWithTheBytesSent() async throws {
+        let size = 256 * ReliabilityFixture.mib
+        try await ReliabilityFixture.with(sizes: [size, size]) { (f: ReliabilityFixture) async throws in
+            try await f.emulator.setFaults([:], seed: 30, damagePer64KiB: 1.0 / 30, resetPerMiB: 1.0 / 6)
+            try await f.mount { (m: MountedFileSystem) async throws in
+                let started = ContinuousClock.now
+                let copies = try await withThrowingTaskGroup(of: (Int, Command.Result).self) { group in
+                    for i in 0..<2 {
+                        let copy = f.directory.appendingPathComponent("copy\(i)").path
+                        group.addTask { (i, try await Command.run("/bin/cp", [f.path(m, i), copy], timeout: 900)) }
+                    }
+                    return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+                }
+                let elapsed = ContinuousClock.now - started
+                for i in 0..<2 {
+                    #expect(copies[i]?.status == 0, "copy \(i) completes under per-byte damage: \(copies[i]?.output ?? "")")
+                    let copy = f.directory.appendingPathComponent("copy\(i)").path
+                    #expect(try await ReliabilityFixture.sha256(copy) == f.sourceHashes()[i], "copy \(i) is exact")
+                }
+                let injected = try await f.emulator.statistics()
+                let status = try await m.status()
+                #expect(injected.faults["flip", default: 0] > 0 && injected.faults["reset", default: 0] > 0)
+                #expect(status.reads.nodeSplits > 0, "failed nodes were split")
+                let ratio = Double(status.reads.bytesFetched) / Double(2 * size)
+                report("per-byte damage (1 chunk in 30, 1 reset per 6 MiB): 2 copies of 256 MiB exact in "
+                       + "\(elapsed.components.seconds) s; \(injected.faults["flip", default: 0]) flips and "
+                       + "\(injected.faults["reset", default: 0]) resets injected over \(injected.requests["GetJobOutput"] ?? 0) "
+                       + "requests; \(status.reads.nodeSplits) node splits, \(status.reads.fetchFailures) failed fetches; "
+                       + "verified bytes fetched / bytes copied \(String(format: "%.3f", ratio))")
+            }
+        }
+    }
 }

@@ -17,6 +17,8 @@ enum AdminCodec {
             })),
             ("seed", .number(String(f.seed))),
             ("operations", .array(f.operations.sorted().map(JSONValue.string))),
+            ("damagePer64KiB", .number(String(f.damagePer64KiB))),
+            ("resetPerMiB", .number(String(f.resetPerMiB))),
         ])
     }
 
@@ -35,6 +37,11 @@ enum AdminCodec {
                 }
                 settings.rates[kind] = rate
             }
+        }
+        for (name, path) in [("damagePer64KiB", \FaultSettings.damagePer64KiB), ("resetPerMiB", \FaultSettings.resetPerMiB)] {
+            guard let value = v[name], value != .null else { continue }
+            guard let rate = value.doubleValue else { throw .invalidParameter("\(name) must be a number.") }
+            settings[keyPath: path] = rate
         }
         if let seed = v["seed"] {
             guard case .number(let text) = seed, let n = UInt64(text) else {

@@ -9,6 +9,8 @@ enum FaultEffect {
     case cut(at: Int64, reset: Bool)
     /// XOR each listed body offset (all distinct) with a non-zero mask.
     case flip([(offset: Int64, mask: UInt8)])
+    /// Damage drawn along the body: flips, and possibly a reset after `cutAt` bytes.
+    case damage(flips: [(offset: Int64, mask: UInt8)], cutAt: Int64?)
 }
 
 extension FaultPlan {
@@ -17,6 +19,7 @@ extension FaultPlan {
     func apply(to response: inout HTTPResponse) -> FaultEffect? {
         var rng = detailGenerator()
         let length = response.body.length
+        if let rates = bodyDamage { return Self.drawDamage(length: length, rates: rates, rng: &rng) }
         switch kind {
         case .unavailable, .throttle, .insufficientCapacity, .policyEnforced:
             return nil  // these replace the answer, before the operation runs
@@ -44,5 +47,29 @@ extension FaultPlan {
         case .reset:
             return .cut(at: length > 0 ? Int64(rng.next() % UInt64(length)) : 0, reset: true)
         }
+    }
+
+    /// Walks the body: each 64 KiB chunk may get one flipped byte, each MiB may end in a reset
+    /// at a random point within it. Nil when nothing was drawn.
+    private static func drawDamage(length: Int64, rates: (per64KiB: Double, resetPerMiB: Double),
+                                   rng: inout SplitMix64) -> FaultEffect? {
+        func chance(_ p: Double) -> Bool { p > 0 && Double(rng.next() >> 11) / Double(1 << 53) < p }
+        let chunk: Int64 = 64 << 10, mib: Int64 = 1 << 20
+        var cutAt: Int64?
+        var at: Int64 = 0
+        while at < length, cutAt == nil {
+            let span = min(mib, length - at)
+            if chance(rates.resetPerMiB) { cutAt = at + Int64(rng.next() % UInt64(span)) }
+            at += span
+        }
+        var flips: [(offset: Int64, mask: UInt8)] = []
+        var c: Int64 = 0
+        while c < (cutAt ?? length) {
+            let span = min(chunk, length - c)
+            if chance(rates.per64KiB) { flips.append((c + Int64(rng.next() % UInt64(span)), UInt8(1 + rng.next() % 255))) }
+            c += span
+        }
+        if flips.isEmpty && cutAt == nil { return nil }
+        return .damage(flips: flips, cutAt: cutAt)
     }
 }

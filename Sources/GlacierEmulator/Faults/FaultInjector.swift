@@ -39,6 +39,10 @@ final class FaultInjector: Sendable {
                 edge += s.settings.rates[kind] ?? 0
                 if u < edge { return FaultPlan(kind: kind, detailSeed: s.generator.next()) }
             }
+            if s.settings.hasBodyDamage {
+                return FaultPlan(kind: .flip, detailSeed: s.generator.next(),
+                                 bodyDamage: (s.settings.damagePer64KiB, s.settings.resetPerMiB))
+            }
             return nil
         }
     }
@@ -52,6 +56,9 @@ final class FaultInjector: Sendable {
 struct FaultPlan: Sendable {
     let kind: FaultKind
     let detailSeed: UInt64
+    /// Per-byte rates (damage per 64 KiB, resets per MiB) when the fault is drawn along the body
+    /// rather than once for the response.
+    var bodyDamage: (per64KiB: Double, resetPerMiB: Double)?
 
     /// A generator for this fault's details (offsets, byte counts).
     func detailGenerator() -> SplitMix64 { SplitMix64(seed: detailSeed) }

@@ -11,16 +11,27 @@ public struct FaultSettings: Sendable, Equatable {
     public var seed: UInt64
     /// Operation names as in the API model, e.g. `GetJobOutput`.
     public var operations: Set<String>
+    /// Damage that grows with the bytes sent, as on a real link: each 64 KiB of a body that no
+    /// per-response fault spoiled has one byte flipped with this probability...
+    public var damagePer64KiB: Double
+    /// ...and each MiB sent ends in a connection reset (at a random point in it) with this one.
+    public var resetPerMiB: Double
 
-    public init(rates: [FaultKind: Double] = [:], seed: UInt64 = 0, operations: Set<String> = ["GetJobOutput"]) {
+    public init(rates: [FaultKind: Double] = [:], seed: UInt64 = 0, operations: Set<String> = ["GetJobOutput"],
+                damagePer64KiB: Double = 0, resetPerMiB: Double = 0) {
         self.rates = rates
         self.seed = seed
         self.operations = operations
+        self.damagePer64KiB = damagePer64KiB
+        self.resetPerMiB = resetPerMiB
     }
 
     public static let none = FaultSettings()
 
-    public var isActive: Bool { rates.values.contains { $0 > 0 } }
+    public var isActive: Bool { rates.values.contains { $0 > 0 } || hasBodyDamage }
+
+    /// Whether faults are drawn per byte sent.
+    public var hasBodyDamage: Bool { damagePer64KiB > 0 || resetPerMiB > 0 }
 
     func validate() throws(ConfigurationError) {
         for (kind, rate) in rates where !(rate >= 0 && rate <= 1) {
@@ -30,6 +41,9 @@ public struct FaultSettings: Sendable, Equatable {
         guard sum <= 1.000_000_1 else {
             throw .invalid("fault rates add up to \(sum); at most one fault is injected per response, "
                            + "so the sum must be at most 1")
+        }
+        for (name, rate) in [("damagePer64KiB", damagePer64KiB), ("resetPerMiB", resetPerMiB)] where !(rate >= 0 && rate <= 1) {
+            throw .invalid("\(name) must be between 0 and 1, not \(rate)")
         }
         for name in operations where !GlacierOperation.allNames.contains(name) {
             let known = GlacierOperation.allNames.sorted().joined(separator: ", ")

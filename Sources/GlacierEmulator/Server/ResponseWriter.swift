@@ -24,7 +24,13 @@ struct ResponseWriter {
         var effect: FaultEffect?
         if let fault, (200..<300).contains(response.status.code) {
             effect = fault.apply(to: &response)
-            if effect != nil { service.faults.count(fault.kind) }
+            switch effect {
+            case .damage(let flips, let cutAt)?:
+                for _ in flips { service.faults.count(.flip) }
+                if cutAt != nil { service.faults.count(.reset) }
+            case _?: service.faults.count(fault.kind)
+            case nil: break
+            }
         }
         let shaping = shaped ? service.shaping : .none
         if shaping.firstByteLatencyMs > 0 {
@@ -43,8 +49,14 @@ struct ResponseWriter {
                 service.statistics.addBytesServed(sent, operation: response.operation)
                 await abort(reset: reset)
                 return .closed
-            case .flip(let positions):
+            case .flip(let positions), .damage(let positions, nil):
                 _ = try await sendBody(response.body, count: length, flips: positions, rate: rate)
+            case .damage(let positions, let cutAt?):
+                let sent = try await sendBody(response.body, count: cutAt, flips: positions, rate: rate)
+                try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer()))).get()
+                service.statistics.addBytesServed(sent)
+                await abort(reset: true)
+                return .closed
             case .headers?, nil:
                 _ = try await sendBody(response.body, count: length, flips: [], rate: rate)
             }

@@ -1,16 +1,25 @@
 import Foundation
 import GlacierModel
+import OutputCache
 
 /// The contents of `job.json`: the job description as the service gave it, pretty-printed,
 /// plus a `glacierfs` note saying whether there is an output file and, if not, why.
 enum JobDocument {
-    static func render(_ entry: JobEntry) -> [UInt8] {
+    /// `verdict` is the cache's record of the whole-output root check, if any.
+    static func render(_ entry: JobEntry, verdict: WholeOutputCheck? = nil) -> [UInt8] {
         var object: [String: Any] = [:]
         if let data = try? JSONEncoder().encode(entry.job),
            let decoded = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             object = decoded
         }
-        object["glacierfs"] = note(entry)
+        var note = note(entry)
+        if let verdict, verdict.result == .mismatched {
+            note["verification"] = "root mismatch: the root of the verified leaves (\(verdict.computedRoot)) is not the "
+                + "job's SHA256TreeHash; the cached data was dropped and reads are refused. Start a new retrieval job."
+        } else if verdict?.result == .matched, entry.outputShape?.isInventory == false {
+            note["verification"] = "complete: root matched the job's SHA256TreeHash"
+        }
+        object["glacierfs"] = note
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return Array(data) + [UInt8(ascii: "\n")]
     }

@@ -1,17 +1,14 @@
-import Synchronization
-
 /// Memory for node buffers, within a budget. Freed buffers are kept for reuse (fresh memory costs
 /// a page fault per 4 KiB), and when the budget is reached it first drops verified leaves held in
 /// memory, then makes fetches wait.
 final class BufferPool: Sendable {
     let budget: Int
-    private let state = Mutex(PoolState())
+    private let gate = AsyncGate(PoolState())
     private let reclaim: @Sendable () -> Bool
 
-    struct PoolState {
+    struct PoolState: Sendable {
         var allocated = 0
         var free: [Int: [IdleMemory]] = [:]
-        var waiters: [CheckedContinuation<Void, Never>] = []
         var peakAllocated = 0
     }
 
@@ -21,8 +18,8 @@ final class BufferPool: Sendable {
         self.reclaim = reclaim
     }
 
-    var allocatedBytes: Int { state.withLock { $0.allocated } }
-    var peakBytes: Int { state.withLock { $0.peakAllocated } }
+    var allocatedBytes: Int { gate.withState { $0.allocated } }
+    var peakBytes: Int { gate.withState { $0.peakAllocated } }
 
     /// `count` buffers of `capacity` bytes, all at once: taking them one by one could leave
     /// several fetches each holding part of what they need, waiting on each other for the rest.
@@ -30,14 +27,7 @@ final class BufferPool: Sendable {
         while true {
             if let buffers = tryAcquire(count: count, capacity: capacity) { return buffers }
             if reclaim() { continue }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let fits = state.withLock { s -> Bool in
-                    if Self.room(in: s, budget: budget, capacity: capacity) >= count { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if fits { c.resume() }
-            }
+            await gate.wait { [budget] s in Self.room(in: s, budget: budget, capacity: capacity) >= count ? () : nil }
         }
     }
 
@@ -46,7 +36,7 @@ final class BufferPool: Sendable {
     }
 
     private func tryAcquire(count: Int, capacity: Int) -> [NodeBuffer]? {
-        let (reused, fresh) = state.withLock { s -> ([IdleMemory], Int)? in
+        let (reused, fresh) = gate.withState { s -> ([IdleMemory], Int)? in
             guard Self.room(in: s, budget: budget, capacity: capacity) >= count else { return nil }
             let reuse = Array((s.free[capacity] ?? []).suffix(count))
             s.free[capacity]?.removeLast(reuse.count)
@@ -65,13 +55,8 @@ final class BufferPool: Sendable {
         while true {
             if let buffer = tryAcquire(capacity: capacity) { return buffer }
             if reclaim() { continue }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let fits = state.withLock { s -> Bool in
-                    if s.allocated + capacity <= budget || !(s.free[capacity]?.isEmpty ?? true) { return true }
-                    s.waiters.append(c)
-                    return false
-                }
-                if fits { c.resume() }
+            await gate.wait { [budget] s in
+                s.allocated + capacity <= budget || !(s.free[capacity]?.isEmpty ?? true) ? () : nil
             }
         }
     }
@@ -86,7 +71,7 @@ final class BufferPool: Sendable {
         while true {
             if let buffer = tryAcquire(capacity: capacity) { return buffer }
             if reclaim() { continue }
-            let withinOverdraft = state.withLock { $0.allocated + capacity <= budget + Self.overdraft }
+            let withinOverdraft = gate.withState { $0.allocated + capacity <= budget + Self.overdraft }
             return withinOverdraft ? tryAcquire(capacity: capacity, evenOverBudget: true) : nil
         }
     }
@@ -95,7 +80,7 @@ final class BufferPool: Sendable {
     func tryAcquire(capacity: Int, evenOverBudget: Bool = false) -> NodeBuffer? {
         enum Step { case reuse(IdleMemory), allocate, release(IdleMemory), full }
         while true {
-            let step: Step = state.withLock { s in
+            let step: Step = gate.withState { s in
                 if let p = s.free[capacity]?.popLast() { return .reuse(p) }
                 if s.allocated + capacity <= budget || evenOverBudget {
                     s.allocated += capacity
@@ -122,18 +107,15 @@ final class BufferPool: Sendable {
 
     /// Called when a NodeBuffer dies: keep the memory for reuse, or free it if over budget.
     func giveBack(_ pointer: UnsafeMutableRawPointer, capacity: Int) {
-        let (waiters, freeIt) = state.withLock { s -> ([CheckedContinuation<Void, Never>], Bool) in
-            let w = s.waiters
-            s.waiters = []
+        let freeIt = gate.update { s -> Bool in
             if s.allocated > budget {
                 s.allocated -= capacity
-                return (w, true)
+                return true
             }
             s.free[capacity, default: []].append(IdleMemory(pointer: pointer, capacity: capacity))
-            return (w, false)
+            return false
         }
         if freeIt { PageMemory.free(pointer, capacity) }
-        for w in waiters { w.resume() }
     }
 }
 

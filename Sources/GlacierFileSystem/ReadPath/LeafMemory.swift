@@ -1,4 +1,4 @@
-import OutputCache
+import LRUOrder
 import Synchronization
 
 /// Verified leaves held in memory, shared by every output, evicted least recently used first.
@@ -44,6 +44,19 @@ final class LeafMemory: Sendable {
     /// page cache now holds its bytes, while the leaves prefetched ahead are still to be read.
     func demote(output: Int, leaf: Int) {
         state.withLock { $0.order.demote(LRUTracker.key(output: output, leaf: leaf)) }
+    }
+
+    /// Drops every leaf of an output (one whose root did not match).
+    func drop(output: Int) {
+        let dropped: [LeafView] = state.withLock { s in
+            let keys = s.views.keys.filter { LRUTracker.split($0).output == output }
+            return keys.compactMap { key in
+                s.order.remove(key)
+                s.unread.remove(key)
+                return s.views.removeValue(forKey: key)
+            }
+        }
+        _ = dropped  // released here, outside the lock: releasing may return memory to the pool
     }
 
     /// Drops the least recently used leaf; false when none is held.

@@ -1,14 +1,14 @@
 import Dispatch
-import GlacierClient
 import Logging
-import Synchronization
 
-/// What every output reader shares: the client, memory, the fetch limit and counters.
+/// What every output reader shares: the source of verified nodes, memory, the gates on fetching,
+/// the link's health and the counters. Built once, by `OutputReaders`.
 struct ReadServices: Sendable {
-    let client: GlacierClient
+    let source: any JobOutputSource
     let pool: BufferPool
     let memory: LeafMemory
     let limiter: FetchLimiter
+    let linkHealth: LinkHealth
     /// Bytes waiting for the cache writers; fetches wait while it is full.
     let writeBacklog: WriteBacklog
     let configuration: FileSystemConfiguration
@@ -29,84 +29,5 @@ struct ReadServices: Sendable {
             job()
             writeBacklog.remove(bytes)
         }
-    }
-}
-
-/// Why a read failed. Every case is EIO to the reader; the message goes to the log.
-public enum ReadFailure: Error, Sendable, Equatable {
-    case fetchFailed(String)
-    case refused(String)
-    case outputGone(String)
-
-    public var message: String {
-        switch self {
-        case .fetchFailed(let m), .refused(let m), .outputGone(let m): m
-        }
-    }
-}
-
-/// Counters for `glacierfs status` and the benchmark.
-public final class ReadStatistics: Sendable {
-    let bytesServed = Atomic<Int>(0)
-    let leavesFromMemory = Atomic<Int>(0)
-    let leavesFromDisk = Atomic<Int>(0)
-    let blockReadsFromDisk = Atomic<Int>(0)
-    let leavesFetched = Atomic<Int>(0)
-    let bytesFetched = Atomic<Int>(0)
-    let fetchFailures = Atomic<Int>(0)
-    let readsFailed = Atomic<Int>(0)
-    let fetchesInFlight = Atomic<Int>(0)
-    let peakFetchesInFlight = Atomic<Int>(0)
-    /// The summed duration of every GetJobOutput: over a span of time, divided by that span, the
-    /// average number of connections busy.
-    let fetchNanoseconds = Atomic<Int>(0)
-    /// Prefetched leaves that memory dropped before any read used them.
-    let droppedUnread = Atomic<Int>(0)
-
-    /// Counts a GetJobOutput starting.
-    func fetchStarted() {
-        let now = fetchesInFlight.add(1, ordering: .relaxed).newValue
-        var peak = peakFetchesInFlight.load(ordering: .relaxed)
-        while now > peak {
-            let (exchanged, original) = peakFetchesInFlight.compareExchange(expected: peak, desired: now, ordering: .relaxed)
-            if exchanged { break }
-            peak = original
-        }
-    }
-
-    func fetchEnded(after duration: Duration) {
-        fetchesInFlight.subtract(1, ordering: .relaxed)
-        let c = duration.components
-        fetchNanoseconds.add(Int(c.seconds) * 1_000_000_000 + Int(c.attoseconds / 1_000_000_000), ordering: .relaxed)
-    }
-
-    public struct Snapshot: Sendable, Codable {
-        public var bytesServed: Int
-        public var leavesFromMemory: Int
-        public var leavesFromDisk: Int
-        public var blockReadsFromDisk: Int
-        public var leavesFetched: Int
-        public var bytesFetched: Int
-        public var fetchFailures: Int
-        public var readsFailed: Int
-        /// The most GetJobOutput requests that were in flight at once.
-        public var peakFetchesInFlight: Int
-        /// Seconds spent in GetJobOutput requests, summed over all of them.
-        public var fetchSeconds: Double
-        /// Prefetched leaves dropped from memory before any read used them (too little memory
-        /// for the readers' prefetch windows).
-        public var prefetchedLeavesDroppedUnread: Int
-    }
-
-    public var snapshot: Snapshot {
-        Snapshot(bytesServed: bytesServed.load(ordering: .relaxed),
-                 leavesFromMemory: leavesFromMemory.load(ordering: .relaxed),
-                 leavesFromDisk: leavesFromDisk.load(ordering: .relaxed),
-                 blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
-                 leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
-                 fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
-                 peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
-                 fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
-                 prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed))
     }
 }

@@ -38,11 +38,25 @@ struct CacheVerifyCommand: ParsableCommand {
             checked += leaves.count
             dropped += bad
             let whole: String
-            if let check = entry.checkWholeOutput() {
-                whole = check.result == .matched ? "matches the job's tree hash" : "DOES NOT MATCH the job's tree hash"
-                if check.result == .mismatched { mismatched += 1 }
+            let kind = entry.descriptor.kind
+            if let check = entry.computeWholeOutputCheck() {
+                cache.record(check, for: entry)
+                if check.result == .matched {
+                    whole = "matches the job's tree hash"
+                } else {
+                    whole = "DOES NOT MATCH the job's tree hash: output dropped"
+                    mismatched += 1
+                }
+            } else if entry.wholeOutputCheck?.result == .mismatched {
+                whole = "root mismatch recorded earlier: output dropped, refused"
+                mismatched += 1
+            } else if kind == .inventory {
+                whole = entry.wholeOutputCheck?.result == .matched
+                    ? "inventory: parsed whole when downloaded (Glacier sends no checksum)" : "inventory, not yet parsed whole"
+            } else if kind == .unverified {
+                whole = "UNVERIFIED: size checks only (Glacier sends no checksum for this range)"
             } else {
-                whole = entry.isComplete ? "no tree hash to compare (inventory)" : "partly cached"
+                whole = "partly cached (\(entry.knownDigestCount) of \(entry.geometry.leafCount) leaf digests known)"
             }
             table.rows.append([key.vault, CacheStatusCommand.shortId(key.jobId), "\(leaves.count)", "\(bad)", whole])
         }
@@ -50,7 +64,8 @@ struct CacheVerifyCommand: ParsableCommand {
         if !table.rows.isEmpty { print(table.render()) }
         if dropped > 0 || mismatched > 0 {
             throw UserFacingError("\(dropped) leaf(s) failed their SHA-256 and were dropped; \(mismatched) output(s) do not "
-                                  + "match their job's tree hash. Dropped leaves are fetched again on the next read.",
+                                  + "match their job's tree hash and were dropped (retrieve them with a new job). Dropped leaves are "
+                                  + "fetched again on the next read.",
                                   exitCode: GlacierExit.integrity)
         }
     }

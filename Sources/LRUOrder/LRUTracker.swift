@@ -1,3 +1,6 @@
+/// LRUOrder: least-recently-used order over packed (owner, item) keys, shared by the disk cache and
+/// the in-memory leaf store so neither borrows the other's module for it.
+
 import DequeModule
 
 /// Least-recently-used order over keys (an output id and a leaf packed in one UInt64), with O(1)

@@ -1,0 +1,38 @@
+import Synchronization
+
+/// One open output: the shared reader, and this handle's own access pattern, from which it
+/// decides its prefetch on every read.
+public final class OutputHandle: Sendable {
+    let reader: OutputReader
+    private let readers: OutputReaders
+    private let pattern = Mutex(AccessPattern())
+
+    init(reader: OutputReader, readers: OutputReaders) {
+        self.reader = reader
+        self.readers = readers
+    }
+
+    /// The output's size in bytes.
+    public var size: Int64 { reader.shape.size }
+
+    /// Reads `size` bytes at `offset`, calling `completion` exactly once (possibly before
+    /// returning) with verified bytes or why not.
+    public func read(offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {
+        if let failure = reader.refusal() { return completion(.failure(failure)) }
+        let windowCap = readers.prefetchWindowLeaves()
+        let decision = pattern.withLock {
+            $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount,
+                      maxWindowLeaves: windowCap, maxNodeLeaves: readers.maxRequestLeaves)
+        }
+        if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
+        reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)
+    }
+
+    /// The same, awaited.
+    public func read(offset: Int64, size: Int) async -> ReadOutcome {
+        await withCheckedContinuation { c in read(offset: offset, size: size) { c.resume(returning: $0) } }
+    }
+
+    /// Lets go of the output; its reader is dropped after the last handle.
+    public func close() { readers.release(self) }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GlacierClient
+import GlacierIntegrity
+import GlacierModel
+import Logging
+import OutputCache
+import Synchronization
+
+/// The read engine's front door. It builds the engine once (memory, the fetch gates, the link's
+/// health, the workers), opens outputs as handles that share one reader per output, drops a
+/// reader after its last handle closes, and finishes the cache writes at shutdown.
+///
+/// The filesystem and `glacierfs migrate` both read through it, so both get the same parallel
+/// tree-node requests, the same checks and the same cache.
+public final class OutputReaders: Sendable {
+    let services: ReadServices
+    private let cache: OutputCache?
+    private let registry = Mutex<[OutputKey: Registered]>([:])
+    private let nextReaderId = Atomic<Int>(1)
+    /// Open handles: sequential readers share the memory budget as prefetch windows.
+    private let openHandles = Atomic<Int>(0)
+
+    struct Registered {
+        let reader: OutputReader
+        var handles: Int
+    }
+
+    /// An engine over `source`, with outputs kept in `cache` (or only in memory when nil).
+    init(source: any JobOutputSource, cache: OutputCache?, configuration: FileSystemConfiguration, logger: Logger) {
+        self.cache = cache
+        let statistics = ReadStatistics()
+        let memory = LeafMemory(statistics: statistics)
+        let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
+        services = ReadServices(source: source, pool: pool, memory: memory,
+                                limiter: FetchLimiter(slots: configuration.maxParallelFetches),
+                                linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
+                                writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
+                                configuration: configuration, logger: logger, statistics: statistics)
+    }
+
+    public convenience init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
+                            logger: Logger = Logger(label: "glacierfs.read")) {
+        self.init(source: client, cache: cache, configuration: configuration, logger: logger)
+    }
+
+    public var statistics: ReadStatistics.Snapshot { services.statistics.snapshot }
+    var configuration: FileSystemConfiguration { services.configuration }
+    var maxRequestLeaves: Int { max(1, configuration.maxRequestBytes / TreeHash.leafSize) }
+
+    // MARK: - Opening
+
+    /// Opens a job's output for reading. `key` names its cache entry.
+    public func open(vault: String, job: GlacierJobDescription, shape: JobOutputShape,
+                     key: OutputKey) -> Result<OutputHandle, FileSystemError> {
+        reader(vault: vault, job: job, shape: shape, key: key, retain: true).map { reader in
+            openHandles.add(1, ordering: .relaxed)
+            return OutputHandle(reader: reader, readers: self)
+        }
+    }
+
+    /// The shared reader of an output, creating it (and its cache entry) on first use. Without
+    /// `retain` (a look-up for xattrs) it holds no handle, and stays registered until a handle's
+    /// last release drops it.
+    func reader(vault: String, job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey,
+                retain: Bool = false) -> Result<OutputReader, FileSystemError> {
+        if let existing = registry.withLock({ table -> OutputReader? in
+            guard let r = table[key] else { return nil }
+            if retain { table[key]!.handles += 1 }
+            return r.reader
+        }) { return .success(existing) }
+        let store: any OutputStore
+        do {
+            store = try makeStore(job: job, shape: shape, key: key)
+        } catch {
+            services.logger.error("cannot create a cache entry for vault \(vault) job \(job.jobId): \(error)")
+            return .failure(.io)
+        }
+        return .success(registry.withLock { table in
+            if table[key] != nil {
+                if retain { table[key]!.handles += 1 }
+                return table[key]!.reader
+            }
+            let reader = OutputReader(id: nextReaderId.wrappingAdd(1, ordering: .relaxed).oldValue, vault: vault,
+                                      jobId: job.jobId, shape: shape, geometry: TreeGeometry(size: shape.size),
+                                      store: store, services: services)
+            table[key] = Registered(reader: reader, handles: retain ? 1 : 0)
+            return reader
+        })
+    }
+
+    private func makeStore(job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey) throws -> any OutputStore {
+        guard let cache else { return MemoryOutputStore(leafCount: TreeGeometry(size: shape.size).leafCount) }
+        let kind: OutputDescriptor.Kind = switch shape.verification {
+        case .inventory: .inventory
+        case .treeHash: .archive
+        case .sizeOnly, .refused: .unverified
+        }
+        let descriptor = OutputDescriptor.forJob(job, key: key, size: shape.size, kind: kind,
+                                                 expectedTreeHash: shape.expectedTreeHash?.hex)
+        return CachedOutputStore(cache: cache, entry: try cache.entry(for: descriptor))
+    }
+
+    /// Called when a handle closes: the reader goes after its last handle, and its leaves leave
+    /// memory with it.
+    func release(_ handle: OutputHandle) {
+        openHandles.subtract(1, ordering: .relaxed)
+        let dropped = registry.withLock { table -> OutputReader? in
+            guard let entry = table.first(where: { $0.value.reader === handle.reader }) else { return nil }
+            table[entry.key]!.handles -= 1
+            guard table[entry.key]!.handles <= 0 else { return nil }
+            table[entry.key] = nil
+            return entry.value.reader
+        }
+        if let dropped { services.memory.drop(output: dropped.id) }
+    }
+
+    /// Each sequential reader gets a share of the memory budget as its prefetch window.
+    func prefetchWindowLeaves() -> Int {
+        let active = max(1, openHandles.load(ordering: .relaxed))
+        let bytes = min(configuration.maxPrefetchBytes, configuration.memoryBudgetBytes / (2 * active))
+        return max(1, bytes / TreeHash.leafSize)
+    }
+
+    var registeredReaderCount: Int { registry.withLock { $0.count } }
+    var openHandleCount: Int { openHandles.load(ordering: .relaxed) }
+
+    // MARK: - Shutdown
+
+    /// Finishes the cache writes under way and flushes cache metadata, so what was read before
+    /// an unmount is there after the remount.
+    public func shutdown() {
+        services.cacheWriters.waitUntilIdle(timeout: 60)
+        cache?.flush()
+    }
+}

@@ -1,0 +1,57 @@
+import GlacierIntegrity
+import OutputCache
+
+/// The whole contract between the read engine and the disk cache for one output: what is held,
+/// reading it back checked, storing verified leaves, and the digests and verdict of the root.
+/// The engine knows nothing else of the cache, so it runs as well on an in-memory store.
+protocol OutputStore: Sendable {
+    /// Whether the leaf's verified bytes are held.
+    func hasLeaf(_ leaf: Int) -> Bool
+    /// Reads a whole leaf back, checked against its digest; false on a miss or a failed check.
+    func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool
+    /// Reads part of a leaf by checked blocks; the offset of `range` in `scratch`, or nil.
+    func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int?
+    /// Keeps consecutive verified leaves; returns how many were kept.
+    @discardableResult
+    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int
+    /// The digest each leaf was verified with, kept after its bytes are evicted.
+    var knownDigests: [SHA256Digest?] { get }
+    /// The verdict on the whole output's root, once reached.
+    var wholeOutputCheck: WholeOutputCheck? { get }
+    /// Records the verdict; a mismatch drops every byte held.
+    func record(_ check: WholeOutputCheck)
+    /// Keeps what only GetJobOutput's headers tell.
+    func recordResponseHeaders(contentType: String?, archiveDescription: String?)
+}
+
+/// A disk-cache entry as the engine's store.
+struct CachedOutputStore: OutputStore {
+    let cache: OutputCache
+    let entry: CachedOutput
+
+    func hasLeaf(_ leaf: Int) -> Bool { entry.hasLeaf(leaf) }
+
+    func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool {
+        entry.readLeaf(leaf, into: buffer, capacity: capacity)
+    }
+
+    func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int? {
+        entry.readBlocks(leaf: leaf, range: range, scratch: scratch)
+    }
+
+    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+        entry.store(from: first, leaves)
+    }
+
+    var knownDigests: [SHA256Digest?] { entry.knownDigests }
+    var wholeOutputCheck: WholeOutputCheck? { entry.wholeOutputCheck }
+
+    func record(_ check: WholeOutputCheck) { cache.record(check, for: entry) }
+
+    func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
+        entry.updateDescriptor { d in
+            d.archiveDescription = d.archiveDescription ?? archiveDescription ?? ""
+            d.contentType = d.contentType ?? contentType
+        }
+    }
+}
