@@ -54,7 +54,7 @@ struct ResponseWriter {
             case .damage(let positions, let cutAt?):
                 let sent = try await sendBody(response.body, count: cutAt, flips: positions, rate: rate)
                 try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer()))).get()
-                service.statistics.addBytesServed(sent)
+                service.statistics.addBytesServed(sent, operation: response.operation)
                 await abort(reset: true)
                 return .closed
             case .headers?, nil:
