@@ -1,22 +1,43 @@
 import Foundation
+import GlacierFileSystem
 import GlacierIntegrity
+import GlacierModel
+import OutputCache
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Writes one archive's output to its final path without ever leaving a partial file there:
 /// a temporary file in the same directory, the tree hash checked against the inventory's, fsync,
-/// mtime, rename, and fsync of the directory.
+/// mtime, rename, and fsync of the directory. The bytes come through the filesystem's read
+/// engine: parallel tree-node requests, each verified, kept in the same disk cache as the mount's.
 struct ArchiveCopier: Sendable {
     let root: String
-    let source: any JobOutputSource
+    let readers: OutputReaders?
     let vault: String
+    /// The endpoint and configured account, which name cache entries as the mount names them.
+    let endpoint: String
+    let accountId: String
+    /// Sequential reads this large let the engine's prefetch window grow to full speed.
     static let chunk = 8 << 20
 
     enum Outcome: Sendable {
         case copied(computedTreeHash: String)
-        /// The bytes hash to something other than the inventory's tree hash.
-        case mismatch(computed: String)
+        /// The bytes are not the archive the inventory lists (the engine's root check, or ours).
+        case mismatch(String)
+    }
+
+    /// Why a copy stopped part-way.
+    enum Interruption: Error {
+        /// The job's output is no longer available: retrieve the archive again.
+        case outputGone(String)
+    }
+
+    /// The cache entry's name: the account from the vault's ARN, as the mount's catalog takes it.
+    func key(for job: GlacierJobDescription) -> OutputKey {
+        let parts = job.vaultARN?.split(separator: ":", omittingEmptySubsequences: false) ?? []
+        let account = parts.count >= 6 && !parts[4].isEmpty ? String(parts[4]) : accountId
+        return OutputKey(endpoint: endpoint, accountId: account, vault: vault, jobId: job.jobId)
     }
 
     /// The temporary name of an archive's file, in its final directory: fixed per archive so a
@@ -26,7 +47,7 @@ struct ArchiveCopier: Sendable {
         return directory + "/.glacierfs-partial-" + SHA256.hash(archiveId).hex.prefix(20)
     }
 
-    func copy(_ archive: PlannedArchive, jobId: String?) async throws -> Outcome {
+    func copy(_ archive: PlannedArchive, job: GlacierJobDescription?) async throws -> Outcome {
         let finalPath = root + "/" + archive.path!
         let tempPath = Self.temporaryPath(for: finalPath, archiveId: archive.archiveId)
         try DestinationFiles.makeDirectories((finalPath as NSString).deletingLastPathComponent)
@@ -36,27 +57,46 @@ struct ArchiveCopier: Sendable {
         defer { if !closed { close(fd) } }
         let hasher = TreeHashBuilder()
         do {
-            if archive.size > 0, let jobId {
-                let handle = try await source.open(vault: vault, jobId: jobId, size: archive.size)
-                var offset: Int64 = 0
-                do {
-                    while offset < archive.size {
-                        let bytes = try await handle.read(offset: offset, size: Self.chunk)
-                        guard !bytes.isEmpty else { break }
-                        hasher.update(bytes)
-                        try DestinationFiles.writeAll(fd, bytes, path: tempPath)
-                        offset += Int64(bytes.count)
-                    }
-                } catch {
-                    await handle.close()
-                    throw error
+            if archive.size > 0, let job, let readers {
+                let shape: JobOutputShape
+                do { shape = try JobOutputShape.of(job, allowUnverified: false) } catch {
+                    unlink(tempPath)
+                    return .mismatch("job \(job.jobId) cannot be verified: \(error)")
                 }
-                await handle.close()
+                let handle: OutputHandle
+                switch readers.open(vault: vault, job: job, shape: shape, key: key(for: job)) {
+                case .success(let h): handle = h
+                case .failure(let e): throw POSIXFileError(path: "cache entry for job \(job.jobId)", code: e.errno)
+                }
+                defer { handle.close() }
+                var offset: Int64 = 0
+                while offset < archive.size {
+                    switch await handle.read(offset: offset, size: Self.chunk) {
+                    case .data(let segments):
+                        var got = 0
+                        for segment in segments {
+                            try segment.withUnsafeBytes { bytes in
+                                hasher.update(bytes)
+                                try DestinationFiles.writeAll(fd, bytes, path: tempPath)
+                            }
+                            got += segment.count
+                        }
+                        guard got > 0 else { throw MigrationError.downloadFailed("job \(job.jobId) returned no bytes at \(offset)") }
+                        offset += Int64(got)
+                    case .failure(.outputGone(let why)):
+                        throw Interruption.outputGone(why)
+                    case .failure(.refused(let why)):
+                        unlink(tempPath)
+                        return .mismatch(why)
+                    case .failure(.fetchFailed(let why)):
+                        throw MigrationError.downloadFailed(why)
+                    }
+                }
             }
             let computed = hasher.finalize().hex
             guard computed == archive.treeHash else {
                 unlink(tempPath)
-                return .mismatch(computed: computed)
+                return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
             }
             var times = [timespec(tv_sec: Int(archive.mtime.rounded(.down)),
                                   tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),

@@ -14,6 +14,8 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
     case noInventory(String)
     /// The inventory could not be read.
     case unreadableInventory(String)
+    /// An output could not be downloaded even after the read engine's retries.
+    case downloadFailed(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,9 @@ public enum MigrationError: Error, Sendable, CustomStringConvertible {
                 + "start one with `glacierfs migrate VAULT --to \(path)`."
         case .noInventory(let why):
             return why
+        case .downloadFailed(let why):
+            return "downloading an output failed after retries: \(why). Check the network, then run the same command "
+                + "again: what is copied stays copied."
         case .unreadableInventory(let why):
             return "the inventory cannot be read: \(why). Run again with --fresh-inventory to request a new one."
         }

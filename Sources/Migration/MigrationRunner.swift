@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GlacierClient
+import GlacierFileSystem
 import GlacierModel
 import Synchronization
 
@@ -11,7 +12,8 @@ public final class MigrationRunner: Sendable {
     let client: GlacierClient
     let settings: MigrationSettings
     let root: String
-    let source: any JobOutputSource
+    /// The filesystem's read engine; nil only for --dry-run, which reads no output.
+    let readers: OutputReaders?
     let naming: any ArchiveNaming
     let inventoryReader: any InventoryReading
     let report: @Sendable (MigrationEvent) -> Void
@@ -24,6 +26,8 @@ public final class MigrationRunner: Sendable {
         var copiedRecently: [(Date, Int64)] = []
         var nextBudgetStart: Double?
         var lastManifest = Date.distantPast
+        /// The latest description of each job, from ListJobs: the read engine opens outputs by it.
+        var jobs: [String: GlacierJobDescription] = [:]
     }
 
     /// Typical hours before a job of each tier completes (from the service's documentation).
@@ -31,13 +35,13 @@ public final class MigrationRunner: Sendable {
     /// Expedited retrievals are refused above this size.
     static let expeditedLimit: Int64 = 250 << 20
 
-    public init(client: GlacierClient, settings: MigrationSettings, root: String, source: any JobOutputSource,
+    public init(client: GlacierClient, settings: MigrationSettings, root: String, readers: OutputReaders?,
                 naming: any ArchiveNaming, inventoryReader: any InventoryReading,
                 report: @escaping @Sendable (MigrationEvent) -> Void) {
         self.client = client
         self.settings = settings
         self.root = root
-        self.source = source
+        self.readers = readers
         self.naming = naming
         self.inventoryReader = inventoryReader
         self.report = report
@@ -66,6 +70,7 @@ public final class MigrationRunner: Sendable {
                                "max_bytes_per_day": settings.maxBytesPerDay.map(String.init) ?? ""])
         try await ensurePlan(store)
         let manifest = ManifestWriter(store: store, root: root)
+        defer { readers?.shutdown() }  // the cache writes under way finish, so a rerun finds them
         try await reconcile(store)
         try await loop(store, manifest: manifest)
         let summary = try manifest.write(vault: settings.vault)
@@ -99,6 +104,7 @@ public final class MigrationRunner: Sendable {
     /// one started last.
     func usableJobs() async throws -> [String: GlacierJobDescription] {
         let listing = try await client.listJobs(vault: settings.vault)
+        remember(listing.jobs)
         var best: [String: GlacierJobDescription] = [:]
         for job in listing.jobs where job.isArchiveRetrieval && job.statusCode != GlacierJobDescription.Status.failed {
             guard let id = job.archiveId, Self.coversWholeArchive(job) else { continue }
@@ -110,6 +116,16 @@ public final class MigrationRunner: Sendable {
             best[id] = job
         }
         return best
+    }
+
+    func remember(_ jobs: [GlacierJobDescription]) {
+        let archiveJobs = jobs.filter(\.isArchiveRetrieval)
+        state.withLock { s in s.jobs = Dictionary(archiveJobs.map { ($0.jobId, $0) }, uniquingKeysWith: { a, _ in a }) }
+    }
+
+    func makeCopier() -> ArchiveCopier {
+        ArchiveCopier(root: root, readers: readers, vault: settings.vault, endpoint: client.configuration.endpoint,
+                      accountId: client.configuration.accountId)
     }
 
     static func coversWholeArchive(_ job: GlacierJobDescription) -> Bool {
@@ -125,7 +141,7 @@ public final class MigrationRunner: Sendable {
     /// expired outputs sent back to be retrieved again, interrupted copies checked.
     func reconcile(_ store: MigrationStore) async throws {
         let jobs = try await usableJobs()
-        let copier = ArchiveCopier(root: root, source: source, vault: settings.vault)
+        let copier = makeCopier()
         for a in try store.archives(in: ArchivePhase.open) {
             let job = jobs[a.archiveId]
             switch a.phase {
@@ -177,6 +193,7 @@ public final class MigrationRunner: Sendable {
         let waiting = try store.archives(in: [.retrieving, .ready])
         guard !waiting.isEmpty else { return }
         let listing = try await client.listJobs(vault: settings.vault)
+        remember(listing.jobs)
         let byId = Dictionary(listing.jobs.map { ($0.jobId, $0) }, uniquingKeysWith: { a, _ in a })
         for a in waiting {
             guard let id = a.jobId else {
@@ -299,17 +316,24 @@ public final class MigrationRunner: Sendable {
     func copy(_ a: PlannedArchive, store: MigrationStore) async throws {
         defer { _ = state.withLock { $0.copying.remove(a.archiveId) } }
         try store.setPhase(a.archiveId, .copying)
-        let copier = ArchiveCopier(root: root, source: source, vault: settings.vault)
         do {
-            switch try await copier.copy(a, jobId: a.jobId) {
+            var job: GlacierJobDescription?
+            if let id = a.jobId {
+                job = state.withLock { $0.jobs[id] }
+                if job == nil { job = try await client.describeJob(vault: settings.vault, jobId: id) }
+            }
+            switch try await makeCopier().copy(a, job: job) {
             case .copied(let computed):
                 try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
                 state.withLock { $0.copiedRecently.append((Date(), a.size)) }
-            case .mismatch(let computed):
-                try store.setPhase(a.archiveId, .failed, reason: "the output's tree hash \(computed) differs from the "
-                                   + "inventory's \(a.treeHash); not written")
-                report(.warning("\(a.path ?? a.archiveId): the output does not match the inventory's tree hash; not written"))
+            case .mismatch(let why):
+                try store.setPhase(a.archiveId, .failed, reason: why + "; not written")
+                report(.warning("\(a.path ?? a.archiveId): \(why); not written"))
             }
+        } catch ArchiveCopier.Interruption.outputGone(let why) {
+            report(.note("the output of job \(a.jobId ?? "-") (\(a.path ?? a.archiveId)) expired before the copy finished "
+                         + "(\(why)); retrieving it again"))
+            try store.jobLost(archiveId: a.archiveId, jobId: a.jobId ?? "", status: "Expired", at: Date().timeIntervalSince1970)
         } catch let error as GlacierError {
             guard error.isNotFound else {
                 try store.setPhase(a.archiveId, .ready)

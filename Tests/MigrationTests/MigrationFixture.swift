@@ -12,6 +12,8 @@ final class MigrationFixture: Sendable {
     let destination: String
     let vault = "vault-m"
     let archives: [Source]
+    /// The read engine's cache.
+    let cacheDirectory: String
 
     /// One uploaded archive: what the destination must hold.
     struct Source: Sendable {
@@ -24,7 +26,8 @@ final class MigrationFixture: Sendable {
 
     static let mib = 1 << 20
 
-    init(emulator: EmulatorProcess, destination: String, archives: [Source]) {
+    init(emulator: EmulatorProcess, destination: String, archives: [Source], cacheDirectory: String? = nil) {
+        self.cacheDirectory = cacheDirectory ?? (destination as NSString).deletingLastPathComponent + "/cache"
         self.emulator = emulator
         self.client = emulator.client()
         self.destination = destination
@@ -108,7 +111,8 @@ final class MigrationFixture: Sendable {
     }
 
     var baseArguments: [String] {
-        ["migrate", vault, "--to", destination, "--endpoint", emulator.endpoint, "--poll-interval", "0.2"]
+        ["migrate", vault, "--to", destination, "--endpoint", emulator.endpoint, "--poll-interval", "0.2",
+         "--cache-dir", cacheDirectory]
     }
 
     /// Starts `glacierfs migrate` with the base arguments and `extra`.

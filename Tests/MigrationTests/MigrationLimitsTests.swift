@@ -10,12 +10,13 @@ import Testing
     static let mib = MigrationFixture.mib
 
     @Test func outputsThatExpireBeforeTheirCopyAreRetrievedAgain() async throws {
-        let specs = (0..<4).map { ("slow/part-\($0).bin", 3 * Self.mib / 2 + $0) }
-        try await MigrationFixture.with(jobDelay: 0.3, outputLifetime: 3, archives: specs) { f in
+        // One copy at a time takes longer than an output lives, so the outputs waiting their turn expire.
+        let specs = (0..<3).map { ("slow/part-\($0).bin", 6 * Self.mib / 5 + $0) }
+        try await MigrationFixture.with(jobDelay: 0.3, outputLifetime: 2, archives: specs) { f in
             _ = try await f.takeInventory()
-            try await f.emulator.setShaping(bytesPerSecondPerConnection: 500_000)
+            try await f.emulator.setShaping(bytesPerSecondPerConnection: 400_000)
             let before = try await f.statistics()
-            let (status, output) = try await f.run(["--parallel-copies", "2", "--max-jobs", "4"], timeout: 120)
+            let (status, output) = try await f.run(["--parallel-copies", "1"], timeout: 120)
             #expect(status == 0, "\(output.suffix(3000))")
             #expect(output.contains("expired"), "the expiry is reported: \(output.suffix(2000))")
             let after = try await f.statistics()
@@ -27,7 +28,7 @@ import Testing
                 let source = try #require(f.archives.first { $0.archiveId == line.archiveId })
                 #expect(try f.fileFacts(line.path).sha256 == source.sha256)
             }
-            print("FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 3 s")
+            print("FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 2 s")
         }
     }
 
@@ -116,7 +117,7 @@ import Testing
         try await MigrationFixture.with(archives: [("r/a.txt", 100)]) { f in
             _ = try await f.takeInventory()
             try await SmallFilesystem.with(megabytes: 4, options: "ro") { dir in
-                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives)
+                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
                 let before = try await f.statistics()
                 let (status, output) = try await g.run()
                 #expect(status == 1, "\(output)")
@@ -132,7 +133,7 @@ import Testing
         try await MigrationFixture.with(archives: specs) { f in
             _ = try await f.takeInventory()
             try await SmallFilesystem.with(megabytes: 4) { dir in
-                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives)
+                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
                 let (status, output) = try await g.run(["--parallel-copies", "2"])
                 #expect(status == 1, "\(output)")
                 #expect(output.contains("destination is full") && output.contains("run the same command again"), "\(output)")

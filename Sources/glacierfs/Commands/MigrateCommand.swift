@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import GlacierClient
+import GlacierFileSystem
 import GlacierModel
+import Logging
 import Migration
+import OutputCache
 
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -59,6 +62,13 @@ struct MigrateCommand: AsyncParsableCommand {
                                                               valueName: "arn"))
     var snsTopic: String?
 
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The read engine's cache, shared with `mount` (default: ~/.cache/glacierfs).",
+                                                              valueName: "path"))
+    var cacheDir: String?
+
+    @Option(name: .customLong("cache-size"), help: ArgumentHelp("The most job output to keep cached, e.g. 20G.", valueName: "size"))
+    var cacheSize = ByteSize(bytes: 20 << 30)
+
     @Option(name: .customLong("parallel-copies"), help: "Archive outputs copied at once.")
     var parallelCopies: Int = 4
 
@@ -76,6 +86,7 @@ struct MigrateCommand: AsyncParsableCommand {
         guard JobParameters.tiers.contains(tier) else { throw ValidationError("--tier must be Bulk, Standard or Expedited") }
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         guard parallelCopies >= 1 else { throw ValidationError("--parallel-copies must be at least 1") }
+        guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be a positive number of seconds") }
         if let b = maxBytesPerDay, b.bytes < 1 { throw ValidationError("--max-bytes-per-day must be at least 1 byte") }
         try SNSTopicOption.validate(snsTopic)
@@ -96,8 +107,20 @@ struct MigrateCommand: AsyncParsableCommand {
                                          freshInventory: freshInventory, parallelCopies: parallelCopies,
                                          pollInterval: pollInterval)
         let display = ProgressDisplay()
+        var readers: OutputReaders?
+        if !dryRun {
+            let cache: OutputCache
+            do {
+                cache = try OutputCache(directory: cacheDir ?? OutputCache.defaultDirectory(), maxBytes: cacheSize.bytes,
+                                        logger: Logger(label: "glacierfs.cache"))
+            } catch {
+                throw UserFacingError(error.description + " (or give migrate a cache of its own with --cache-dir)",
+                                      exitCode: GlacierExit.cache)
+            }
+            readers = OutputReaders(client: client, cache: cache, configuration: FileSystemConfiguration())
+        }
         let runner = MigrationRunner(client: client, settings: settings, root: Self.absolute(to!),
-                                     source: DirectOutputSource(client: client), naming: PlainTextNaming(),
+                                     readers: readers, naming: PlainTextNaming(),
                                      inventoryReader: DocumentInventoryReader(),
                                      report: { Self.show($0, on: display) })
         let endpoint = client.configuration.endpoint
