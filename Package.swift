@@ -7,6 +7,8 @@ import PackageDescription
 //   AWSCredentials    credential and region resolution as the AWS CLI does it
 //   HTTPTransport     libcurl multi-interface HTTP client
 //   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
+//   ArchiveNames      archive descriptions decoded into safe, stable paths, and the tree they make
+//   VaultInventory    streaming, validating parser of inventory job output (JSON and CSV)
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
 //   LRUOrder          least-recently-used order over packed keys (shared by the cache and memory)
 //   OutputCache       the crash-safe on-disk cache of verified leaves and their digests
@@ -46,6 +48,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "GlacierModel"),
+        .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
+        .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
         .target(name: "GlacierClient", dependencies: [
             "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
@@ -98,6 +102,8 @@ package.targets += [
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
+    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "GlacierModel", "AWSSigning"]),
+    .testTarget(name: "VaultInventoryTests", dependencies: ["VaultInventory", "GlacierModel"]),
     .testTarget(name: "GlacierClientTests", dependencies: [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
         .product(name: "Logging", package: "swift-log"),

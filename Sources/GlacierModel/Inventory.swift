@@ -14,18 +14,20 @@ public struct InventoryDocument: Codable, Sendable, Equatable {
         self.archiveList = archiveList
     }
 
-    /// The CSV form: a header row, then one quoted row per archive.
+    /// The CSV form as Amazon writes it: a header row, then one row per archive with only the
+    /// description quoted, its `"` escaped as `\"` and nothing else escaped (vsespb/mt-aws-glacier
+    /// `t/unit/glacier/inventory_csv.t` records this from real inventories; it is not RFC 4180).
     public func csv() -> String {
         var out = "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n"
         for a in archiveList {
-            out += [a.archiveId, a.archiveDescription, a.creationDate].map(Self.csvField).joined(separator: ",")
-            out += ",\(a.size),\(a.sha256TreeHash)\n"
+            out += "\(a.archiveId),\(Self.csvDescription(a.archiveDescription)),\(a.creationDate),\(a.size),"
+            out += "\(a.sha256TreeHash)\n"
         }
         return out
     }
 
-    static func csvField(_ s: String) -> String {
-        "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    static func csvDescription(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
 

@@ -1,3 +1,5 @@
+import GlacierModel
+
 /// A strict JSON parser for `JSONValue` (RFC 8259), used for admin bodies and for re-shaping
 /// descriptions with overrides.
 struct JSONParser {
@@ -113,61 +115,20 @@ struct JSONParser {
     private func isDigit(_ c: UInt8) -> Bool { c >= 0x30 && c <= 0x39 }
 
     private mutating func string() throws(Failure) -> String {
-        i += 1
-        var out: [UInt8] = []
-        while i < bytes.count {
-            let c = bytes[i]
-            i += 1
-            switch c {
-            case UInt8(ascii: "\""):
-                guard let text = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
-                return text
-            case UInt8(ascii: "\\"):
-                guard i < bytes.count else { throw fail("unexpected end in an escape") }
-                let e = bytes[i]
-                i += 1
-                switch e {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(e)
-                case UInt8(ascii: "b"): out.append(0x08)
-                case UInt8(ascii: "f"): out.append(0x0c)
-                case UInt8(ascii: "n"): out.append(0x0a)
-                case UInt8(ascii: "r"): out.append(0x0d)
-                case UInt8(ascii: "t"): out.append(0x09)
-                case UInt8(ascii: "u"):
-                    var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), i + 1 < bytes.count, bytes[i] == UInt8(ascii: "\\"),
-                       bytes[i + 1] == UInt8(ascii: "u") {
-                        i += 2
-                        let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair") }
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
-                    out.append(contentsOf: Array(String(Character(u)).utf8))
-                default: throw fail("invalid escape")
-                }
-            case 0..<0x20: throw fail("control character in a string")
-            default: out.append(c)
-            }
+        let start = i + 1
+        guard let close = JSONStringBody.closingQuote(in: bytes, from: start) else {
+            i = bytes.count
+            throw fail("unterminated string")
         }
-        throw fail("unterminated string")
-    }
-
-    private mutating func hex4() throws(Failure) -> UInt32 {
-        guard i + 4 <= bytes.count else { throw fail("short \\u escape") }
-        var v: UInt32 = 0
-        for _ in 0..<4 {
-            let c = bytes[i]
-            i += 1
-            let d: UInt32
-            switch c {
-            case 0x30...0x39: d = UInt32(c - 0x30)
-            case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-            case 0x61...0x66: d = UInt32(c - 0x61 + 10)
-            default: throw fail("invalid hex digit")
-            }
-            v = v << 4 | d
+        let out: [UInt8]
+        do {
+            out = try JSONStringBody.unescape(bytes[start ..< close])
+        } catch {
+            i = start + error.offset
+            throw fail(error.reason)
         }
-        return v
+        i = close + 1
+        guard let text = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8") }
+        return text
     }
 }
