@@ -77,7 +77,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "Migration", dependencies: [
-            "GlacierFileSystem", "GlacierClient", "GlacierModel", "GlacierIntegrity",
+            "ArchiveNames", "VaultInventory", "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierModel",
+            "GlacierIntegrity",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),

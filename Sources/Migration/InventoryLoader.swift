@@ -1,6 +1,7 @@
 import Foundation
 import GlacierClient
 import GlacierModel
+import VaultInventory
 
 /// Finds the vault's inventory: the newest readable one the service still holds, or, with
 /// `--fresh-inventory` or when there is none, a new inventory job it waits for. The job it starts
@@ -9,7 +10,6 @@ struct InventoryLoader: Sendable {
     let client: GlacierClient
     let store: MigrationStore?
     let settings: MigrationSettings
-    let reader: any InventoryReading
     let workDirectory: String
     let report: @Sendable (MigrationEvent) -> Void
 
@@ -35,8 +35,7 @@ struct InventoryLoader: Sendable {
         if !settings.freshInventory {
             let listing = try await client.listJobs(vault: vault, statusCode: GlacierJobDescription.Status.succeeded)
             let candidates = listing.jobs.filter { job in
-                job.isInventoryRetrieval && (job.inventoryRetrievalParameters?.format ?? "JSON").uppercased() == "JSON"
-                    && job.inventoryRetrievalParameters?.startDate == nil && job.inventoryRetrievalParameters?.endDate == nil
+                job.isInventoryRetrieval && job.inventoryRetrievalParameters?.startDate == nil && job.inventoryRetrievalParameters?.endDate == nil
             }.sorted { ($0.completionDate ?? "") > ($1.completionDate ?? "") }
             for job in candidates {
                 do {
@@ -130,12 +129,14 @@ struct InventoryLoader: Sendable {
         rename(partial, path)
         defer { unlink(path) }
         var archives: [InventoryArchive] = []
-        let date: String
+        let summary: InventorySummary
         do {
-            date = try reader.forEachArchive(inFile: path) { archives.append($0) }
+            summary = try InventoryParser.parseFile(atPath: path) { archives.append($0) }
         } catch {
             throw MigrationError.unreadableInventory("\(error)")
         }
+        // CSV inventories carry no date: the job's completion stands in for it.
+        let date = summary.inventoryDate ?? job.completionDate ?? job.creationDate ?? ""
         if let taken = GlacierTimestamp.parse(date) {
             let age = client.serviceNow.timeIntervalSince(taken)
             let text = age < 7200 ? "\(Int(age / 60)) minutes" : age < 2 * 86_400 ? "\(Int(age / 3600)) hours" : "\(Int(age / 86_400)) days"
@@ -146,16 +147,5 @@ struct InventoryLoader: Sendable {
             }
         }
         return Loaded(archives: archives, inventoryDate: date, jobId: job.jobId)
-    }
-}
-
-/// Reads an inventory as one JSON document. A stand-in for the streaming parser.
-public struct DocumentInventoryReader: InventoryReading {
-    public init() {}
-
-    public func forEachArchive(inFile path: String, _ body: (InventoryArchive) throws -> Void) throws -> String {
-        let document = try JSONDecoder().decode(InventoryDocument.self, from: try Data(contentsOf: URL(fileURLWithPath: path)))
-        for archive in document.archiveList { try body(archive) }
-        return document.inventoryDate
     }
 }

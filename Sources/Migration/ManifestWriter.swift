@@ -17,6 +17,8 @@ struct ManifestWriter: Sendable {
         var description: String
         var path: String
         var decoder: String
+        /// `compressed`, `encrypted` or `none` as the upload tool recorded it; absent when it records nothing.
+        var flags: String?
         var size: Int64
         var creationDate: String
         var inventoryTreeHash: String
@@ -61,7 +63,7 @@ struct ManifestWriter: Sendable {
             case .copied:
                 let job = try a.jobId.flatMap { try store.job($0) }
                 let line = Line(archiveId: a.archiveId, description: a.description, path: a.path ?? "", decoder: a.decoder,
-                                size: a.size, creationDate: a.creationDate, inventoryTreeHash: a.treeHash,
+                                flags: a.flags, size: a.size, creationDate: a.creationDate, inventoryTreeHash: a.treeHash,
                                 computedTreeHash: a.computedTreeHash ?? "", jobId: a.jobId, tier: job?.tier,
                                 copiedAt: GlacierTimestamp.format(Date(timeIntervalSince1970: a.copiedAt ?? 0)))
                 text.append(try encoder.encode(line))

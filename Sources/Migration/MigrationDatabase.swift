@@ -34,6 +34,7 @@ public struct MigrationDatabase: Sendable {
                     description TEXT NOT NULL,
                     path TEXT,
                     decoder TEXT NOT NULL,
+                    flags TEXT,
                     size BIGINT NOT NULL,
                     creation_date TEXT NOT NULL,
                     mtime DOUBLE PRECISION NOT NULL,

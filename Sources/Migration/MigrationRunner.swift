@@ -14,8 +14,6 @@ public final class MigrationRunner: Sendable {
     let root: String
     /// The filesystem's read engine; nil only for --dry-run, which reads no output.
     let readers: OutputReaders?
-    let naming: any ArchiveNaming
-    let inventoryReader: any InventoryReading
     let report: @Sendable (MigrationEvent) -> Void
     private let state = Mutex(RunState())
 
@@ -36,14 +34,11 @@ public final class MigrationRunner: Sendable {
     static let expeditedLimit: Int64 = 250 << 20
 
     public init(client: GlacierClient, settings: MigrationSettings, root: String, readers: OutputReaders?,
-                naming: any ArchiveNaming, inventoryReader: any InventoryReading,
                 report: @escaping @Sendable (MigrationEvent) -> Void) {
         self.client = client
         self.settings = settings
         self.root = root
         self.readers = readers
-        self.naming = naming
-        self.inventoryReader = inventoryReader
         self.report = report
     }
 
@@ -87,10 +82,10 @@ public final class MigrationRunner: Sendable {
             report(.note("resuming the migration of '\(settings.vault)': \(copied) of \(total) archives already copied"))
             return
         }
-        let loader = InventoryLoader(client: client, store: store, settings: settings, reader: inventoryReader,
+        let loader = InventoryLoader(client: client, store: store, settings: settings,
                                      workDirectory: root + "/.glacierfs", report: report)
         let loaded = try await loader.load(mayStart: true)
-        let planner = MigrationPlanner(naming: naming, filter: PathFilter(include: settings.include, exclude: settings.exclude))
+        let planner = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
         let plan = planner.plan(loaded.archives)
         try store.savePlan(plan, settings: ["plan.complete": "1", "inventory.date": loaded.inventoryDate,
                                             "inventory.used": loaded.jobId])
@@ -449,10 +444,10 @@ extension MigrationRunner {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glacierfs-dry-run-\(UUID().uuidString)").path
         try DestinationFiles.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let loader = InventoryLoader(client: client, store: nil, settings: settings, reader: inventoryReader,
+        let loader = InventoryLoader(client: client, store: nil, settings: settings,
                                      workDirectory: scratch, report: report)
         let loaded = try await loader.load(mayStart: false)
-        let plan = MigrationPlanner(naming: naming, filter: PathFilter(include: settings.include, exclude: settings.exclude))
+        let plan = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
             .plan(loaded.archives)
         return MigrationEstimate(plan: plan, tier: settings.tier, bytesPerDay: settings.maxBytesPerDay)
     }

@@ -38,12 +38,12 @@ public struct MigrationStore: Sendable {
         try queue.write { db in
             try db.execute(sql: "DELETE FROM archives")
             let statement = try db.makeStatement(sql: """
-                INSERT INTO archives (archive_id, ordinal, description, path, decoder, size, creation_date, mtime,
+                INSERT INTO archives (archive_id, ordinal, description, path, decoder, flags, size, creation_date, mtime,
                                       tree_hash, phase, reason)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
             for a in archives {
-                try statement.execute(arguments: [a.archiveId, a.ordinal, a.description, a.path, a.decoder, a.size,
+                try statement.execute(arguments: [a.archiveId, a.ordinal, a.description, a.path, a.decoder, a.flags, a.size,
                                                   a.creationDate, a.mtime, a.treeHash, a.phase.rawValue, a.reason])
             }
             for (name, value) in settings {

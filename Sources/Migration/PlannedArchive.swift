@@ -9,6 +9,8 @@ public struct PlannedArchive: Sendable, Equatable {
     /// The path under DIR, or nil when the archive is skipped before it has one.
     public var path: String?
     public var decoder: String
+    /// What the upload tool says it did to the bytes (`compressed`, `encrypted`), if it records that.
+    public var flags: String?
     public var size: Int64
     public var creationDate: String
     /// The modification time the copy gets: the one the upload tool recorded, else CreationDate.
@@ -45,6 +47,7 @@ public struct PlannedArchive: Sendable, Equatable {
         description = row["description"]
         path = row["path"]
         decoder = row["decoder"]
+        flags = row["flags"]
         size = row["size"]
         creationDate = row["creation_date"]
         mtime = row["mtime"]

@@ -120,8 +120,7 @@ struct MigrateCommand: AsyncParsableCommand {
             readers = OutputReaders(client: client, cache: cache, configuration: FileSystemConfiguration())
         }
         let runner = MigrationRunner(client: client, settings: settings, root: Self.absolute(to!),
-                                     readers: readers, naming: PlainTextNaming(),
-                                     inventoryReader: DocumentInventoryReader(),
+                                     readers: readers,
                                      report: { Self.show($0, on: display) })
         let endpoint = client.configuration.endpoint
         if dryRun {
