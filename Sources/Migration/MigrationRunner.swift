@@ -26,6 +26,10 @@ public final class MigrationRunner: Sendable {
         var lastManifest = Date.distantPast
         /// The latest description of each job, from ListJobs: the read engine opens outputs by it.
         var jobs: [String: GlacierJobDescription] = [:]
+        /// This run's copy stage: from its first copy's start to its last copy's end, and the bytes.
+        var copyStarted: Date?
+        var copyEnded: Date?
+        var bytesCopied: Int64 = 0
     }
 
     /// Typical hours before a job of each tier completes (from the service's documentation).
@@ -69,7 +73,10 @@ public final class MigrationRunner: Sendable {
         try await reconcile(store)
         try await loop(store, manifest: manifest)
         let summary = try manifest.write(vault: settings.vault)
-        return MigrationSummary(summary)
+        let stage = state.withLock { s in
+            (s.bytesCopied, s.copyStarted.flatMap { start in s.copyEnded.map { $0.timeIntervalSince(start) } } ?? 0)
+        }
+        return MigrationSummary(summary, bytesCopiedThisRun: stage.0, copySeconds: stage.1)
     }
 
     // MARK: - Plan
@@ -310,6 +317,7 @@ public final class MigrationRunner: Sendable {
 
     func copy(_ a: PlannedArchive, store: MigrationStore) async throws {
         defer { _ = state.withLock { $0.copying.remove(a.archiveId) } }
+        state.withLock { s in if s.copyStarted == nil { s.copyStarted = Date() } }
         try store.setPhase(a.archiveId, .copying)
         do {
             var job: GlacierJobDescription?
@@ -320,7 +328,11 @@ public final class MigrationRunner: Sendable {
             switch try await makeCopier().copy(a, job: job) {
             case .copied(let computed):
                 try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
-                state.withLock { $0.copiedRecently.append((Date(), a.size)) }
+                state.withLock { s in
+                    s.copiedRecently.append((Date(), a.size))
+                    s.bytesCopied += a.size
+                    s.copyEnded = Date()
+                }
             case .mismatch(let why):
                 try store.setPhase(a.archiveId, .failed, reason: why + "; not written")
                 report(.warning("\(a.path ?? a.archiveId): \(why); not written"))
@@ -418,8 +430,13 @@ public struct MigrationSummary: Sendable {
     public let skipped: Int64
     public let failed: Int64
     public let notCopied: [(archiveId: String, path: String?, reason: String)]
+    /// This run's copy stage: bytes written, and the seconds from its first copy's start to its last's end.
+    public let bytesCopiedThisRun: Int64
+    public let copySeconds: Double
 
-    init(_ s: ManifestWriter.Summary) {
+    init(_ s: ManifestWriter.Summary, bytesCopiedThisRun: Int64, copySeconds: Double) {
+        self.bytesCopiedThisRun = bytesCopiedThisRun
+        self.copySeconds = copySeconds
         archives = s.archives
         copied = s.copied
         copiedBytes = s.copiedBytes

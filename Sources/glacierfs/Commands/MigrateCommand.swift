@@ -138,6 +138,10 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         display.finish("copied \(summary.copied) archives (\(ByteSize.format(summary.copiedBytes))) to \(to!); "
                        + "\(summary.skipped) skipped, \(summary.failed) failed; manifest: \(to!)/.glacierfs/manifest.jsonl")
+        if summary.copySeconds > 0 {
+            display.say(String(format: "copy stage: %lld bytes in %.3f s (%.1f MB/s)", summary.bytesCopiedThisRun,
+                               summary.copySeconds, Double(summary.bytesCopiedThisRun) / summary.copySeconds / 1e6))
+        }
         for item in summary.notCopied.prefix(20) {
             display.say("  not copied: \(item.path ?? item.archiveId): \(item.reason)")
         }
