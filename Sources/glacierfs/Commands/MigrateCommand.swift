@@ -156,7 +156,8 @@ struct MigrateCommand: AsyncParsableCommand {
         do {
             result = try ManifestVerifier(root: root).verify { n, path in display.update("verified \(n): \(path)") }
         } catch { throw Self.userFacing(error, endpoint: "") }
-        display.finish("\(result.verified) files (\(ByteSize.format(result.verifiedBytes))) match the manifest"
+        display.finish("\(result.verified) of \(result.verified + result.problems.count) files "
+                       + "(\(ByteSize.format(result.verifiedBytes))) match the manifest"
                        + (result.summaryComplete == false ? "; the migration is not finished yet" : ""))
         for problem in result.problems { display.say(problem) }
         if !result.problems.isEmpty {
