@@ -68,29 +68,18 @@ struct ArchiveCopier: Sendable {
                 case .success(let h): handle = h
                 case .failure(let e): throw POSIXFileError(path: "cache entry for job \(job.jobId)", code: e.errno)
                 }
-                defer { handle.close() }
-                var offset: Int64 = 0
-                while offset < archive.size {
-                    switch await handle.read(offset: offset, size: Self.chunk) {
-                    case .data(let segments):
-                        var got = 0
-                        for segment in segments {
-                            try segment.withUnsafeBytes { bytes in
-                                hasher.update(bytes)
-                                try DestinationFiles.writeAll(fd, bytes, path: tempPath)
-                            }
-                            got += segment.count
-                        }
-                        guard got > 0 else { throw MigrationError.downloadFailed("job \(job.jobId) returned no bytes at \(offset)") }
-                        offset += Int64(got)
-                    case .failure(.outputGone(let why)):
-                        throw Interruption.outputGone(why)
-                    case .failure(.refused(let why)):
-                        unlink(tempPath)
-                        return .mismatch(why)
-                    case .failure(.fetchFailed(let why)):
-                        throw MigrationError.downloadFailed(why)
-                    }
+                let refusal: String?
+                do {
+                    refusal = try await download(handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath,
+                                                 hasher: hasher)
+                } catch {
+                    handle.close()
+                    throw error
+                }
+                handle.close()
+                if let refusal {
+                    unlink(tempPath)
+                    return .mismatch(refusal)
                 }
             }
             let computed = hasher.finalize().hex
@@ -112,6 +101,49 @@ struct ArchiveCopier: Sendable {
             unlink(tempPath)
             throw error
         }
+    }
+
+    /// Reads the whole output in order, hashing and writing each chunk; returns why the engine
+    /// refused the bytes, if it did. The next chunk is asked for before this one is hashed and
+    /// written, so the engine's fetches and the disk's writes overlap.
+    func download(_ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String,
+                  hasher: TreeHashBuilder) async throws -> String? {
+        var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
+        defer { pending?.cancel() }
+        var offset: Int64 = 0
+        do {
+            while offset < size, let current = pending {
+                let outcome = await current.value
+                let next = offset + Int64(Self.chunk)
+                pending = next < size ? Task { await handle.read(offset: next, size: Self.chunk) } : nil
+                switch outcome {
+                case .data(let segments):
+                    var got = 0
+                    for segment in segments {
+                        try segment.withUnsafeBytes { bytes in
+                            hasher.update(bytes)
+                            try DestinationFiles.writeAll(fd, bytes, path: path)
+                        }
+                        got += segment.count
+                    }
+                    guard Int64(got) == min(Int64(Self.chunk), size - offset) else {
+                        throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
+                    }
+                    offset += Int64(got)
+                case .failure(.outputGone(let why)):
+                    throw Interruption.outputGone(why)
+                case .failure(.refused(let why)):
+                    _ = await pending?.value
+                    return why
+                case .failure(.fetchFailed(let why)):
+                    throw MigrationError.downloadFailed(why)
+                }
+            }
+        } catch {
+            _ = await pending?.value  // no read of this handle outlives the copy
+            throw error
+        }
+        return nil
     }
 
     /// For an archive a crash caught between rename and bookkeeping: whether its final file is

@@ -14,8 +14,16 @@ public struct MigrationDatabase: Sendable {
     public static func open(path: String?) throws -> MigrationDatabase {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        let queue = try path.map { try DatabaseQueue(path: $0, configuration: configuration) }
-            ?? DatabaseQueue(configuration: configuration)
+        // WAL without an fsync per commit: a kill -9 loses nothing; a power cut may lose the last
+        // commits, which is safe too, since every restart reconciles with ListJobs and the files.
+        configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+        let queue: DatabaseQueue
+        if let path {
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        } else {
+            queue = try DatabaseQueue(configuration: configuration)
+        }
         try schema.migrate(queue)
         return MigrationDatabase(queue: queue)
     }

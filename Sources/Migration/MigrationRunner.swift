@@ -192,7 +192,8 @@ public final class MigrationRunner: Sendable {
     /// Follows the jobs in flight: completed ones make their archives ready; failed or vanished
     /// ones send their archives back to be retrieved again.
     func pollJobs(_ store: MigrationStore) async throws {
-        let waiting = try store.archives(in: [.retrieving, .ready])
+        // Ready outputs need no polling: one that expires answers 404 to its copy.
+        let waiting = try store.archives(in: [.retrieving])
         guard !waiting.isEmpty else { return }
         let listing = try await client.listJobs(vault: settings.vault)
         remember(listing.jobs)

@@ -63,7 +63,7 @@ public struct MigrationStore: Sendable {
         try queue.read { db in
             let marks = phases.map { _ in "?" }.joined(separator: ", ")
             return try Row.fetchAll(db, sql: "SELECT * FROM archives WHERE phase IN (\(marks)) ORDER BY ordinal LIMIT ?",
-                                    arguments: StatementArguments(phases.map(\.rawValue) + [String(min(limit, 1 << 62))]))
+                                    arguments: StatementArguments(phases.map(\.rawValue)) + [Int64(min(limit, Int(Int64.max)))])
                 .map(PlannedArchive.init)
         }
     }
