@@ -238,12 +238,15 @@ public final class MigrationRunner: Sendable {
             _ = try? await client.describeVault(settings.vault)
         }
         let inFlight = try store.archives(in: [.retrieving, .ready, .copying]).count
-        var slots = settings.maxJobs - inFlight
+        let slots = settings.maxJobs - inFlight
         guard slots > 0 else { return }
         let budget = RetrievalBudget(bytesPerDay: settings.maxBytesPerDay)
         var charges = try store.ledger().filter { $0.at > client.serviceNow.timeIntervalSince1970 - RetrievalBudget.day }
         state.withLock { $0.nextBudgetStart = nil }
-        for a in try store.archives(in: [.planned], limit: slots + 64) where slots > 0 {
+        // The archives that may start now, in plan order: a later, smaller archive never jumps
+        // the queue when the budget holds the next one back.
+        var batch: [(archive: PlannedArchive, tier: String, at: Double)] = []
+        for a in try store.archives(in: [.planned], limit: slots + 64) where batch.count < slots {
             if a.size == 0 {
                 try store.setPhase(a.archiveId, .ready)  // nothing to retrieve
                 continue
@@ -256,24 +259,68 @@ public final class MigrationRunner: Sendable {
             guard budget.allows(size: a.size, now: now, charges: charges) else {
                 let next = budget.nextStart(size: a.size, now: now, charges: charges)
                 state.withLock { $0.nextBudgetStart = next }
-                return  // in plan order: a later, smaller archive does not jump the queue
+                break
             }
-            let tier = settings.tier == "Expedited" && a.size > Self.expeditedLimit ? "Standard" : settings.tier
-            try store.recordIntent(archiveId: a.archiveId, bytes: a.size, at: now)
-            do {
-                let job = try await client.initiateArchiveRetrieval(vault: settings.vault, archiveId: a.archiveId, tier: tier,
-                                                                    description: "glacierfs migrate", snsTopic: settings.snsTopic,
-                                                                    retry: RetryPolicy(maxAttempts: 1))
-                try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: tier, initiatedAt: now, reused: false,
-                                    completedAt: nil)
-                charges.append((a.size, now))
-                slots -= 1
+            charges.append((a.size, now))
+            batch.append((a, settings.tier == "Expedited" && a.size > Self.expeditedLimit ? "Standard" : settings.tier, now))
+        }
+        var start = 0
+        while start < batch.count {
+            let group = Array(batch[start ..< min(batch.count, start + Self.parallelInitiations)])
+            start += group.count
+            guard try await initiate(group, store: store) else { return }
+        }
+    }
+
+    /// InitiateJob calls sent at once: AWS's own tools start about a hundred a second.
+    static let parallelInitiations = 8
+
+    /// Records each intent, sends the InitiateJobs at once, and records what each answer says.
+    /// Returns false when the service asked to slow down (or may not have answered), so the
+    /// rest wait for a later tick; a policy refusal is thrown after every answer is recorded.
+    func initiate(_ group: [(archive: PlannedArchive, tier: String, at: Double)], store: MigrationStore) async throws -> Bool {
+        for item in group { try store.recordIntent(archiveId: item.archive.archiveId, bytes: item.archive.size, at: item.at) }
+        let client = self.client
+        let settings = self.settings
+        let answers = await withTaskGroup(of: (Int, Result<InitiatedJob, GlacierError>).self) { tasks in
+            for (index, item) in group.enumerated() {
+                tasks.addTask {
+                    do {
+                        return (index, .success(try await client.initiateArchiveRetrieval(
+                            vault: settings.vault, archiveId: item.archive.archiveId, tier: item.tier,
+                            description: "glacierfs migrate", snsTopic: settings.snsTopic, retry: RetryPolicy(maxAttempts: 1))))
+                    } catch {
+                        return (index, .failure(error as? GlacierError ?? .invalidConfiguration("\(error)")))
+                    }
+                }
+            }
+            var answers: [(Int, Result<InitiatedJob, GlacierError>)] = []
+            for await answer in tasks { answers.append(answer) }
+            return answers.sorted { $0.0 < $1.0 }
+        }
+        var carryOn = true
+        var stop: (any Error)?
+        for (index, answer) in answers {
+            let item = group[index]
+            switch answer {
+            case .success(let job):
+                try store.attachJob(archiveId: item.archive.archiveId, jobId: job.jobId, tier: item.tier, initiatedAt: item.at,
+                                    reused: false, completedAt: nil)
                 state.withLock { $0.backoff = 0 }
-            } catch let error as GlacierError {
-                try handleInitiateFailure(error, archive: a, store: store)
-                if case .service = error { if error.serviceCode != GlacierErrorCode.resourceNotFound { return } } else { return }
+            case .failure(let error):
+                do { try handleInitiateFailure(error, archive: item.archive, store: store) } catch { stop = stop ?? error }
+                if isSlowDown(error) { carryOn = false }
             }
         }
+        if let stop { throw stop }
+        return carryOn
+    }
+
+    /// Whether the service asked to slow down, or may not have answered at all.
+    func isSlowDown(_ error: GlacierError) -> Bool {
+        guard case .service(let d) = error else { return true }
+        return d.code == GlacierErrorCode.insufficientCapacity || GlacierErrorCode.throttlingCodes.contains(d.code)
+            || d.httpStatus >= 500
     }
 
     func handleInitiateFailure(_ error: GlacierError, archive a: PlannedArchive, store: MigrationStore) throws {

@@ -18,18 +18,24 @@ struct MigrateBench {
         let w = workspace
         let mount = BenchMount(workspace: w, extraArguments: [])
         defer { mount.unmount() }
-        var cp: [BenchReport.Throughput] = [], migrate: [Stage] = []
+        var cp: [BenchReport.Throughput] = [], cpToFile: [Double] = [], migrate: [Stage] = []
         for run in 1 ... runs {
             progress.update("cp from the mount, cold, run \(run) of \(runs)")
             mount.unmount()
             try? FileManager.default.removeItem(atPath: w.cacheDirectory)
             try mount.mount()
             cp.append(try BenchMeasurements.copy([w.outputPath(w.sequentialJob)], workspace: w, mount: mount))
+            progress.update("cp from the mount to a file, then sync, cold, run \(run) of \(runs)")
+            mount.unmount()
+            try? FileManager.default.removeItem(atPath: w.cacheDirectory)
+            try mount.mount()
+            cpToFile.append(try copyToFile(w.outputPath(w.sequentialJob)))
             progress.update("migrate of the same archive, cold, run \(run) of \(runs)")
             migrate.append(try migrateOnce(vault: w.vault, name: "one-\(run)", extra: []))
         }
         mount.unmount()
         let cpMedian = BenchReport.Throughput.median(of: cp)!
+        let toFile = cpToFile.sorted()[cpToFile.count / 2]
         let stages = migrate.sorted { $0.rate < $1.rate }
         let median = stages[stages.count / 2]
         var lines = [
@@ -39,7 +45,10 @@ struct MigrateBench {
             String(format: "migrate copy stage (cold):     %.3f GB/s  (runs: %@); whole command %.1f s for %@",
                    median.rate / 1e9, stages.map { String(format: "%.3f", $0.rate / 1e9) }.joined(separator: ", "),
                    median.wall, ByteSize.format(median.bytes)),
-            String(format: "migrate ÷ cp:                  %.2f", median.rate / 1e9 / cpMedian.gigabytesPerSecond),
+            String(format: "cp from the mount to a file + sync (cold): %.3f GB/s  (runs: %@)", toFile / 1e9,
+                   cpToFile.map { String(format: "%.3f", $0 / 1e9) }.joined(separator: ", ")),
+            String(format: "migrate ÷ cp to /dev/null:     %.2f", median.rate / 1e9 / cpMedian.gigabytesPerSecond),
+            String(format: "migrate ÷ cp to a file + sync: %.2f", median.rate / toFile),
         ]
         progress.update("seeding \(smallArchives) archives of \(ByteSize.format(Int64(smallSize)))")
         try seedSmall()
@@ -50,6 +59,21 @@ struct MigrateBench {
                             smallArchives, ByteSize.format(Int64(smallSize)), small.rate / 1e6,
                             Double(smallArchives) / small.seconds, small.wall))
         return lines
+    }
+
+    /// `cp` from the mount to a file beside where migrate writes, then `sync` of that file: the same
+    /// bytes on the same disk as durably as migrate leaves them. Bytes per second.
+    func copyToFile(_ source: String) throws -> Double {
+        let target = workspace.directory + "/cp-target"
+        defer { try? FileManager.default.removeItem(atPath: target) }
+        let started = Date()
+        let r = try ChildProcesses.run("/bin/sh", ["-c", "cp \"$0\" \"$1\" && sync \"$1\"", source, target],
+                                       environment: ProcessInfo.processInfo.environment,
+                                       logFile: workspace.directory + "/cp-file.log", timeout: 1800)
+        let seconds = Date().timeIntervalSince(started)
+        guard r.status == 0 else { throw UserFacingError("cp to a file failed: \(r.output)") }
+        let size = (try FileManager.default.attributesOfItem(atPath: source)[.size] as? NSNumber)?.doubleValue ?? 0
+        return size / seconds
     }
 
     struct Stage {
