@@ -15,6 +15,7 @@ import PackageDescription
 //   GlacierFileSystem the filesystem model: layout, inodes, and the read engine with its seams (no FUSE)
 //   FUSEAdapter       the libfuse low-level bridge
 //   GlacierEmulator   the local Glacier service (SwiftNIO)
+//   Migration         `migrate`: a whole vault copied out, its plan, jobs and budget kept in SQLite (GRDB)
 let package = Package(
     name: "glacierfs",
     platforms: [.macOS(.v15)],
@@ -29,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Thin C boundaries. Each shim header holds the macros and typed wrappers Swift cannot import.
@@ -75,13 +77,19 @@ let package = Package(
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        .target(name: "Migration", dependencies: [
+            "ArchiveNames", "VaultInventory", "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierModel",
+            "GlacierIntegrity",
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .executableTarget(name: "glacier-emulator", dependencies: [
             "GlacierEmulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
             "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
-            "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
+            "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport", "Migration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -123,5 +131,10 @@ package.targets += [
     .testTarget(name: "ParserFuzzTests", dependencies: [
         "GlacierIntegrity", "GlacierModel", "AWSSigning", "AWSCredentials", "HTTPTransport", "GlacierClient",
         "LRUOrder", "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
+    ]),
+]
+package.targets += [
+    .testTarget(name: "MigrationTests", dependencies: [
+        "Migration", "GlacierTestSupport", "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierIntegrity",
     ]),
 ]

@@ -54,23 +54,31 @@ extension GlacierClient {
     }
 
     /// Starts an archive retrieval, of the whole archive or of `range` (inclusive bytes).
+    /// `snsTopic` is the ARN of an SNS topic the service notifies when the job completes.
     public func initiateArchiveRetrieval(vault: String, archiveId: String, range: InclusiveByteRange? = nil,
-                                         tier: String? = nil, description: String? = nil)
+                                         tier: String? = nil, description: String? = nil, snsTopic: String? = nil,
+                                         retry: RetryPolicy? = nil)
         async throws(GlacierError) -> InitiatedJob {
-        let parameters = JobParameters(type: JobParameters.JobType.archiveRetrieval, archiveId: archiveId,
+        var parameters = JobParameters(type: JobParameters.JobType.archiveRetrieval, archiveId: archiveId,
                                        description: description, retrievalByteRange: range?.description, tier: tier)
-        return try await initiateJob(vault: vault, parameters: parameters)
+        parameters.snsTopic = snsTopic
+        return try await initiateJob(vault: vault, parameters: parameters, retry: retry)
     }
 
     /// Starts an inventory retrieval; `format` is `JSON` or `CSV`.
-    public func initiateInventoryRetrieval(vault: String, format: String = "JSON", description: String? = nil)
+    public func initiateInventoryRetrieval(vault: String, format: String = "JSON", description: String? = nil,
+                                           snsTopic: String? = nil, retry: RetryPolicy? = nil)
         async throws(GlacierError) -> InitiatedJob {
-        let parameters = JobParameters(type: JobParameters.JobType.inventoryRetrieval, description: description,
+        var parameters = JobParameters(type: JobParameters.JobType.inventoryRetrieval, description: description,
                                        format: format)
-        return try await initiateJob(vault: vault, parameters: parameters)
+        parameters.snsTopic = snsTopic
+        return try await initiateJob(vault: vault, parameters: parameters, retry: retry)
     }
 
-    public func initiateJob(vault: String, parameters: JobParameters) async throws(GlacierError) -> InitiatedJob {
+    /// Starts a job. A retried InitiateJob whose first answer was lost may start a second job:
+    /// callers that must not pay twice pass `RetryPolicy(maxAttempts: 1)` and reconcile with ListJobs.
+    public func initiateJob(vault: String, parameters: JobParameters,
+                            retry: RetryPolicy? = nil) async throws(GlacierError) -> InitiatedJob {
         let body: [UInt8]
         do { body = Array(try JSONEncoder().encode(parameters)) } catch {
             throw .invalidConfiguration("could not encode the job parameters: \(error)")
@@ -78,7 +86,7 @@ extension GlacierClient {
         var request = GlacierRequest(operation: "InitiateJob", method: "POST", pathSegments: ["vaults", vault, "jobs"],
                                      body: .bytes(body))
         request.headers.add("Content-Type", "application/json")
-        return try await execute(request, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
+        return try await execute(request, timeout: configuration.operationTimeoutSeconds, retry: retry) { r throws(GlacierError) in
             guard let id = r.headers[GlacierProtocol.Header.jobId], !id.isEmpty else {
                 throw .malformedResponse("InitiateJob answered without an x-amz-job-id header")
             }

@@ -27,7 +27,8 @@ extension GlacierClient {
             var request = GlacierRequest(operation: "UploadArchive", method: "POST", pathSegments: ["vaults", vault, "archives"],
                                          body: .fileRegion(path: path, offset: 0, length: size), bodySHA256: hashes.sha256)
             request.headers.add(GlacierProtocol.Header.treeHash, hashes.treeHash.hex)
-            if let description { request.headers.add(GlacierProtocol.Header.archiveDescription, description) }
+            // An empty description is no header at all (libcurl drops an empty header the signature names).
+            if let description, !description.isEmpty { request.headers.add(GlacierProtocol.Header.archiveDescription, description) }
             request.headers.add("Content-Type", "application/octet-stream")
             return try await execute(request, timeout: nil) { r throws(GlacierError) in
                 guard let id = r.headers[GlacierProtocol.Header.archiveId] else {
@@ -51,7 +52,7 @@ extension GlacierClient {
         var initiate = GlacierRequest(operation: "InitiateMultipartUpload", method: "POST",
                                       pathSegments: ["vaults", vault, "multipart-uploads"])
         initiate.headers.add(GlacierProtocol.Header.partSize, String(partSize))
-        if let description { initiate.headers.add(GlacierProtocol.Header.archiveDescription, description) }
+        if let description, !description.isEmpty { initiate.headers.add(GlacierProtocol.Header.archiveDescription, description) }
         let uploadId = try await execute(initiate, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
             guard let id = r.headers[GlacierProtocol.Header.uploadId] else {
                 throw .malformedResponse("InitiateMultipartUpload answered without x-amz-multipart-upload-id")

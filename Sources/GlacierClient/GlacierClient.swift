@@ -97,6 +97,12 @@ public final class GlacierClient: Sendable {
     }
 
     let lastServiceDate = Mutex<Date?>(nil)
+    /// The service's `Date` minus the local clock, from the latest response that had one.
+    let serviceOffset = Mutex<TimeInterval?>(nil)
+
+    /// The service's clock as its latest `Date` header showed it (1 s resolution), or the local
+    /// clock before any answer. Schedules that count the service's days (retrieval budgets) use it.
+    public var serviceNow: Date { Date().addingTimeInterval(serviceOffset.withLock { $0 } ?? 0) }
 
     private func sendOnce(_ request: GlacierRequest, into destination: ResponseDestination,
                           timeout: Double?) async throws(GlacierError) -> HTTPResponse {
@@ -126,6 +132,10 @@ public final class GlacierClient: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         stats.recordResponse(bytes: response.bodyLength)
+        if let date = response.headers["Date"].flatMap(HTTPDate.parse) {
+            // The header has whole seconds: half a second is its expected truncation.
+            serviceOffset.withLock { $0 = date.timeIntervalSinceNow + 0.5 }
+        }
         logger.debug("request", metadata: [
             "operation": "\(request.operation)", "method": "\(request.method)",
             "path": "\(request.pathSegments.joined(separator: "/"))", "status": "\(response.status)",

@@ -15,7 +15,7 @@ struct EmulatorCommand: AsyncParsableCommand {
             restarts. Faults and shaping can also be changed at run time through the unsigned admin API \
             under /_emulator/ (stats, faults, shaping, job-clock, response-overrides).
 
-            Fault kinds: flip, truncate, reset, unavailable, throttle, wrong-checksum, bad-content-range. \
+            Fault kinds: flip, truncate, reset, unavailable, throttle, wrong-checksum, bad-content-range, insufficient-capacity, policy-enforced. \
             Each response to a listed operation draws at most one fault; the rates must add up to at most 1.
 
             Admin API, unsigned, under /_emulator/: stats (GET, DELETE), faults (GET, PUT \

@@ -40,6 +40,10 @@ import Testing
                 #expect(r.status == 503 && r.errorCode == "ServiceUnavailableException")
             case .throttle:
                 #expect(r.status == 400 && r.errorCode == "ThrottlingException")
+            case .insufficientCapacity:
+                #expect(r.status == 400 && r.errorCode == "InsufficientCapacityException")
+            case .policyEnforced:
+                #expect(r.status == 400 && r.errorCode == "PolicyEnforcedException")
             case .wrongChecksum:
                 #expect(r.status == 206 && r.body == expected)
                 #expect(r.header("x-amz-sha256-tree-hash") != nil && r.header("x-amz-sha256-tree-hash") != realHash)

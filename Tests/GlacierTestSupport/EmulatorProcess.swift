@@ -82,6 +82,7 @@ public final class EmulatorProcess: Sendable {
         public var faultsTotal: Int
         public var requests: [String: Int]
         public var bytesServed: Int64
+        public var bytesByOperation: [String: Int64]
     }
 
     public func statistics() async throws -> Statistics {
@@ -91,13 +92,20 @@ public final class EmulatorProcess: Sendable {
     public func requests(_ operation: String) async throws -> Int { try await statistics().requests[operation] ?? 0 }
 
     /// Fault rates by kind (`flip`, `truncate`, `reset`, `unavailable`, `throttle`, `wrong-checksum`,
-    /// `bad-content-range`).
+    /// `bad-content-range`, `insufficient-capacity`, `policy-enforced`).
     /// `damagePer64KiB` and `resetPerMiB` draw damage along each body instead of once per response.
     public func setFaults(_ rates: [String: Double], seed: UInt64 = 1, operations: [String] = ["GetJobOutput"],
                           damagePer64KiB: Double = 0, resetPerMiB: Double = 0) async throws {
         let body: [String: Any] = ["rates": rates, "seed": seed, "operations": operations,
                                    "damagePer64KiB": damagePer64KiB, "resetPerMiB": resetPerMiB]
         _ = try await call("PUT", "faults", body: try JSONSerialization.data(withJSONObject: body))
+    }
+
+    /// WAN shaping: a per-connection byte rate (nil: unlimited) and a first-byte latency.
+    public func setShaping(bytesPerSecondPerConnection: Int?, firstByteLatencyMs: Int = 0) async throws {
+        let body = "{\"firstByteLatencyMs\":\(firstByteLatencyMs),\"bytesPerSecondPerConnection\":"
+            + (bytesPerSecondPerConnection.map(String.init) ?? "null") + "}"
+        _ = try await call("PUT", "shaping", body: Data(body.utf8))
     }
 
     public func advanceJobClock(by seconds: Double) async throws {

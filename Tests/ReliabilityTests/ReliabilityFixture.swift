@@ -80,22 +80,5 @@ extension MountedFileSystem {
     }
 }
 
-/// A small tmpfs for the cache, unmounted in every exit path.
-enum SmallFilesystem {
-    static func with(megabytes: Int, _ body: (String) async throws -> Void) async throws {
-        let dir = TempDirectory.make("tmpfs").path
-        let r = try await Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,mode=0700", "tmpfs", dir])
-        guard r.status == 0 else { throw SeedError("cannot mount a tmpfs: \(r.output)") }
-        do {
-            try await body(dir)
-            _ = try? await Command.run("/bin/umount", ["-l", dir])
-        } catch {
-            _ = try? await Command.run("/bin/umount", ["-l", dir])
-            throw error
-        }
-        try? FileManager.default.removeItem(atPath: dir)
-    }
-}
-
 /// One line per area for the closing note's figures.
 func report(_ line: String) { print("reliability \(line)") }

@@ -3,7 +3,7 @@ import NIOHTTP1
 
 /// The unsigned control API under `/_emulator/`:
 ///
-///     GET     stats                       fault counts, requests by operation, bytes served
+///     GET     stats                       fault counts, requests by operation, bytes served (in all and by operation)
 ///     DELETE  stats                       zero those counters
 ///     GET|PUT faults                      {"rates":{"flip":0.1},"seed":7,"operations":["GetJobOutput"]}
 ///     GET|PUT shaping                     {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000}

@@ -6,6 +6,7 @@ enum AdminCodec {
             ("faultsTotal", .number(String(s.faults.total))),
             ("requests", .object(s.requests.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
             ("bytesServed", .number(String(s.bytesServed))),
+            ("bytesByOperation", .object(s.bytesByOperation.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
         ])
     }
 

@@ -21,7 +21,7 @@ extension FaultPlan {
         let length = response.body.length
         if let rates = bodyDamage { return Self.drawDamage(length: length, rates: rates, rng: &rng) }
         switch kind {
-        case .unavailable, .throttle:
+        case .unavailable, .throttle, .insufficientCapacity, .policyEnforced:
             return nil  // these replace the answer, before the operation runs
         case .wrongChecksum:
             guard let real = response.headers.first(name: GlacierProtocol.Header.treeHash) else { return nil }

@@ -14,7 +14,11 @@ public enum FaultKind: String, CaseIterable, Sendable, Codable, Hashable {
     case wrongChecksum = "wrong-checksum"
     /// A `Content-Range` that disagrees with the body; only where a Content-Range is sent.
     case badContentRange = "bad-content-range"
+    /// 400 InsufficientCapacityException instead of the answer (Expedited without capacity).
+    case insufficientCapacity = "insufficient-capacity"
+    /// 400 PolicyEnforcedException instead of the answer (the vault's retrieval policy refuses).
+    case policyEnforced = "policy-enforced"
 
     /// Faults that replace the answer, so they are decided before the operation runs.
-    var replacesResponse: Bool { self == .unavailable || self == .throttle }
+    var replacesResponse: Bool { [.unavailable, .throttle, .insufficientCapacity, .policyEnforced].contains(self) }
 }

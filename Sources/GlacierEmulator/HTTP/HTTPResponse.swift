@@ -14,6 +14,8 @@ struct HTTPResponse: Sendable {
     var closeConnection = false
     /// Sent exactly as given: no Content-Length, Date or request id added (response overrides).
     var verbatim = false
+    /// The API operation this answers, so its body bytes are counted per operation.
+    var operation: String?
 
     init(status: HTTPResponseStatus, headers: HTTPHeaders = [:], body: ResponseBody = .empty) {
         self.status = status

@@ -42,6 +42,7 @@ final class EmulatorService: Sendable {
         .notFound("Vault not found for ARN: \(vaultARN(vault))")
     }
 
-    /// The clock for signature checks and the `Date` header: wall clock plus `--clock-skew`.
-    var httpNow: Date { Date().addingTimeInterval(configuration.clockSkew) }
+    /// The clock of the `Date` header: the service clock (job clock included, so a client can see
+    /// the time jobs are stamped with, as on AWS) plus `--clock-skew`.
+    var httpNow: Date { store.now.addingTimeInterval(configuration.clockSkew) }
 }

@@ -32,9 +32,11 @@ struct RequestProcessor {
             return await finish(response, request: request, body: body, writer: writer, fault: nil, shaped: false)
         }
         var fault: FaultPlan?
-        let response: HTTPResponse
+        var response: HTTPResponse
+        var operationName: String?
         do {
             let operation = try identify(request)
+            operationName = operation.name
             service.statistics.countRequest(operation.name)
             let context = try await prepare(operation, request: request, body: body, writer: writer)
             if let canned = service.overrides.take(operation: operation.name) {
@@ -53,6 +55,7 @@ struct RequestProcessor {
             response = .error(Self.serviceError(error))
             fault = nil
         }
+        response.operation = operationName
         return await finish(response, request: request, body: body, writer: writer, fault: fault, shaped: true)
     }
 
@@ -159,6 +162,12 @@ struct RequestProcessor {
         switch kind {
         case .throttle:
             ServiceError(.badRequest, GlacierErrorCode.throttling, "Rate exceeded (injected fault).")
+        case .insufficientCapacity:
+            ServiceError(.badRequest, GlacierErrorCode.insufficientCapacity,
+                         "There is not enough capacity to process this job request (injected fault).")
+        case .policyEnforced:
+            ServiceError(.badRequest, GlacierErrorCode.policyEnforced,
+                         "Retrieval exceeds the vault's data retrieval policy (injected fault).")
         default:
             ServiceError(.serviceUnavailable, GlacierErrorCode.serviceUnavailable,
                          "Service is unavailable. Please retry (injected fault).")

@@ -46,7 +46,7 @@ struct ResponseWriter {
             case .cut(let at, let reset):
                 let sent = try await sendBody(response.body, count: at, flips: [], rate: rate)
                 try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer()))).get()
-                service.statistics.addBytesServed(sent)
+                service.statistics.addBytesServed(sent, operation: response.operation)
                 await abort(reset: reset)
                 return .closed
             case .flip(let positions), .damage(let positions, nil):
@@ -54,14 +54,14 @@ struct ResponseWriter {
             case .damage(let positions, let cutAt?):
                 let sent = try await sendBody(response.body, count: cutAt, flips: positions, rate: rate)
                 try await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer()))).get()
-                service.statistics.addBytesServed(sent)
+                service.statistics.addBytesServed(sent, operation: response.operation)
                 await abort(reset: true)
                 return .closed
             case .headers?, nil:
                 _ = try await sendBody(response.body, count: length, flips: [], rate: rate)
             }
             try await channel.writeAndFlush(HTTPServerResponsePart.end(nil)).get()
-            service.statistics.addBytesServed(length)
+            service.statistics.addBytesServed(length, operation: response.operation)
         } catch {
             channel.close(promise: nil)
             return .closed

@@ -7,6 +7,8 @@ public struct EmulatorStatistics: Sendable, Equatable {
     public var requests: [String: Int]
     /// Response body bytes handed to the network (partial bodies count what was sent).
     public var bytesServed: Int64
+    /// The same bytes by operation (e.g. `GetJobOutput`: job output actually sent).
+    public var bytesByOperation: [String: Int64]
     public var faults: FaultCounters
 }
 
@@ -15,6 +17,7 @@ final class StatisticsRecorder: Sendable {
     private struct Counts {
         var requests: [String: Int] = [:]
         var bytesServed: Int64 = 0
+        var bytesByOperation: [String: Int64] = [:]
     }
 
     private let counts = Mutex(Counts())
@@ -23,14 +26,18 @@ final class StatisticsRecorder: Sendable {
         counts.withLock { $0.requests[operation, default: 0] += 1 }
     }
 
-    func addBytesServed(_ n: Int64) {
+    func addBytesServed(_ n: Int64, operation: String?) {
         guard n > 0 else { return }
-        counts.withLock { $0.bytesServed += n }
+        counts.withLock {
+            $0.bytesServed += n
+            if let operation { $0.bytesByOperation[operation, default: 0] += n }
+        }
     }
 
     func reset() { counts.withLock { $0 = Counts() } }
 
     func snapshot(faults: FaultCounters) -> EmulatorStatistics {
-        counts.withLock { EmulatorStatistics(requests: $0.requests, bytesServed: $0.bytesServed, faults: faults) }
+        counts.withLock { EmulatorStatistics(requests: $0.requests, bytesServed: $0.bytesServed,
+                                            bytesByOperation: $0.bytesByOperation, faults: faults) }
     }
 }

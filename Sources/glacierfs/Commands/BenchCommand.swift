@@ -52,6 +52,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M.")
     var mountOptions: [String] = []
 
+    @Flag(help: "Measure `migrate` instead: its copy stage beside a cold cp from the mount, and many small archives.")
+    var migrate = false
+
+    @Option(name: .customLong("small-archives"), help: "With --migrate: how many small archives to seed and migrate.")
+    var smallArchives = 1000
+
+    @Option(name: .customLong("small-size"), help: ArgumentHelp("With --migrate: the size of each small archive.", valueName: "size"))
+    var smallSize = ByteSize(bytes: 64 << 10)
+
     @Flag(help: "Keep the work directory afterwards.")
     var keep = false
 
@@ -81,6 +90,14 @@ struct BenchCommand: ParsableCommand {
             throw ServiceErrorReport.userFacing(error, endpoint: service.endpoint ?? "the service")
         }
         defer { workspace.stop() }
+        if migrate {
+            guard vault == nil else { throw ValidationError("--migrate runs on the embedded emulator only") }
+            let lines = try MigrateBench(workspace: workspace, progress: progress, runs: runs, smallArchives: smallArchives,
+                                         smallSize: Int(smallSize.bytes)).run()
+            progress.finish("done")
+            for line in lines { print(line) }
+            return
+        }
         let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads,
                                  wanLatencyMs: wanLatencyMs, wanBandwidth: wanBandwidth.bytes,
                                  mountOptions: mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 }, runs: runs)

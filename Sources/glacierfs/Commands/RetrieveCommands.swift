@@ -39,6 +39,10 @@ struct RetrieveCommand: AsyncParsableCommand {
     @Option(help: "A description for the job.")
     var description: String?
 
+    @Option(name: .customLong("sns-topic"), help: ArgumentHelp("An SNS topic ARN the service notifies when the job completes.",
+                                                              valueName: "arn"))
+    var snsTopic: String?
+
     @OptionGroup var waiting: JobWaitOptions
 
     func validate() throws {
@@ -46,6 +50,7 @@ struct RetrieveCommand: AsyncParsableCommand {
         if let range, InclusiveByteRange(range) == nil {
             throw ValidationError("--range must be START-END with START <= END, e.g. 0-1048575")
         }
+        try SNSTopicOption.validate(snsTopic)
     }
 
     func run() async throws {
@@ -54,7 +59,7 @@ struct RetrieveCommand: AsyncParsableCommand {
         try await JobStarter.start(client: client, vault: vault, waiting: waiting) {
             try await client.initiateArchiveRetrieval(vault: vault, archiveId: archiveId,
                                                       range: range.flatMap(InclusiveByteRange.init), tier: tier,
-                                                      description: description)
+                                                      description: description, snsTopic: snsTopic)
         }
     }
 }
@@ -72,17 +77,22 @@ struct InventoryCommand: AsyncParsableCommand {
     @Option(help: "json or csv.")
     var format: String = "json"
 
+    @Option(name: .customLong("sns-topic"), help: ArgumentHelp("An SNS topic ARN the service notifies when the job completes.",
+                                                              valueName: "arn"))
+    var snsTopic: String?
+
     @OptionGroup var waiting: JobWaitOptions
 
     func validate() throws {
         guard ["JSON", "CSV"].contains(format.uppercased()) else { throw ValidationError("--format must be json or csv") }
+        try SNSTopicOption.validate(snsTopic)
     }
 
     func run() async throws {
         RedactingLogHandler.bootstrap(level: service.logLevel)
         let client = try service.makeClient()
         try await JobStarter.start(client: client, vault: vault, waiting: waiting) {
-            try await client.initiateInventoryRetrieval(vault: vault, format: format.uppercased())
+            try await client.initiateInventoryRetrieval(vault: vault, format: format.uppercased(), snsTopic: snsTopic)
         }
     }
 }
@@ -128,5 +138,14 @@ enum JobStarter {
     /// The error as the top level reports it: a message saying what to do, and its exit code.
     static func fail(_ error: any Error, _ endpoint: String) -> UserFacingError {
         ServiceErrorReport.userFacing(error, endpoint: endpoint)
+    }
+}
+
+/// `--sns-topic`: InitiateJob's SNSTopic, the ARN of a topic the service notifies on completion.
+enum SNSTopicOption {
+    static func validate(_ arn: String?) throws {
+        if let arn, !(arn.hasPrefix("arn:") && arn.split(separator: ":", omittingEmptySubsequences: false).count >= 6) {
+            throw ValidationError("--sns-topic must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:my-topic")
+        }
     }
 }

@@ -1,0 +1,160 @@
+import Foundation
+import GlacierFileSystem
+import GlacierIntegrity
+import GlacierModel
+import OutputCache
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes one archive's output to its final path without ever leaving a partial file there:
+/// a temporary file in the same directory, the tree hash checked against the inventory's, fsync,
+/// mtime, rename, and fsync of the directory. The bytes come through the filesystem's read
+/// engine: parallel tree-node requests, each verified, kept in the same disk cache as the mount's.
+struct ArchiveCopier: Sendable {
+    let root: String
+    let readers: OutputReaders?
+    let vault: String
+    /// The endpoint and configured account, which name cache entries as the mount names them.
+    let endpoint: String
+    let accountId: String
+    /// Sequential reads this large let the engine's prefetch window grow to full speed.
+    static let chunk = 8 << 20
+
+    enum Outcome: Sendable {
+        case copied(computedTreeHash: String)
+        /// The bytes are not the archive the inventory lists (the engine's root check, or ours).
+        case mismatch(String)
+    }
+
+    /// Why a copy stopped part-way.
+    enum Interruption: Error {
+        /// The job's output is no longer available: retrieve the archive again.
+        case outputGone(String)
+    }
+
+    /// The cache entry's name: the account from the vault's ARN, as the mount's catalog takes it.
+    func key(for job: GlacierJobDescription) -> OutputKey {
+        let parts = job.vaultARN?.split(separator: ":", omittingEmptySubsequences: false) ?? []
+        let account = parts.count >= 6 && !parts[4].isEmpty ? String(parts[4]) : accountId
+        return OutputKey(endpoint: endpoint, accountId: account, vault: vault, jobId: job.jobId)
+    }
+
+    /// The temporary name of an archive's file, in its final directory: fixed per archive so a
+    /// rerun finds and replaces what a crash left.
+    static func temporaryPath(for finalPath: String, archiveId: String) -> String {
+        let directory = (finalPath as NSString).deletingLastPathComponent
+        return directory + "/.glacierfs-partial-" + SHA256.hash(archiveId).hex.prefix(20)
+    }
+
+    func copy(_ archive: PlannedArchive, job: GlacierJobDescription?) async throws -> Outcome {
+        let finalPath = root + "/" + archive.path!
+        let tempPath = Self.temporaryPath(for: finalPath, archiveId: archive.archiveId)
+        try DestinationFiles.makeDirectories((finalPath as NSString).deletingLastPathComponent)
+        let fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        let hasher = TreeHashBuilder()
+        do {
+            if archive.size > 0, let job, let readers {
+                let shape: JobOutputShape
+                do { shape = try JobOutputShape.of(job, allowUnverified: false) } catch {
+                    unlink(tempPath)
+                    return .mismatch("job \(job.jobId) cannot be verified: \(error)")
+                }
+                let handle: OutputHandle
+                switch readers.open(vault: vault, job: job, shape: shape, key: key(for: job)) {
+                case .success(let h): handle = h
+                case .failure(let e): throw POSIXFileError(path: "cache entry for job \(job.jobId)", code: e.errno)
+                }
+                let refusal: String?
+                do {
+                    refusal = try await download(handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath,
+                                                 hasher: hasher)
+                } catch {
+                    handle.close()
+                    throw error
+                }
+                handle.close()
+                if let refusal {
+                    unlink(tempPath)
+                    return .mismatch(refusal)
+                }
+            }
+            let computed = hasher.finalize().hex
+            guard computed == archive.treeHash else {
+                unlink(tempPath)
+                return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
+            }
+            var times = [timespec(tv_sec: Int(archive.mtime.rounded(.down)),
+                                  tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
+                         timespec(tv_sec: Int(archive.mtime.rounded(.down)),
+                                  tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9))]
+            guard futimens(fd, &times) == 0, fsync(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
+            closed = true
+            guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
+            guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
+            try DestinationFiles.syncDirectory((finalPath as NSString).deletingLastPathComponent)
+            return .copied(computedTreeHash: computed)
+        } catch {
+            unlink(tempPath)
+            throw error
+        }
+    }
+
+    /// Reads the whole output in order, hashing and writing each chunk; returns why the engine
+    /// refused the bytes, if it did. The next chunk is asked for before this one is hashed and
+    /// written, so the engine's fetches and the disk's writes overlap.
+    func download(_ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String,
+                  hasher: TreeHashBuilder) async throws -> String? {
+        var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
+        defer { pending?.cancel() }
+        var offset: Int64 = 0
+        do {
+            while offset < size, let current = pending {
+                let outcome = await current.value
+                let next = offset + Int64(Self.chunk)
+                pending = next < size ? Task { await handle.read(offset: next, size: Self.chunk) } : nil
+                switch outcome {
+                case .data(let segments):
+                    var got = 0
+                    for segment in segments {
+                        try segment.withUnsafeBytes { bytes in
+                            hasher.update(bytes)
+                            try DestinationFiles.writeAll(fd, bytes, path: path)
+                        }
+                        got += segment.count
+                    }
+                    guard Int64(got) == min(Int64(Self.chunk), size - offset) else {
+                        throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
+                    }
+                    offset += Int64(got)
+                case .failure(.outputGone(let why)):
+                    throw Interruption.outputGone(why)
+                case .failure(.refused(let why)):
+                    _ = await pending?.value
+                    return why
+                case .failure(.fetchFailed(let why)):
+                    throw MigrationError.downloadFailed(why)
+                }
+            }
+        } catch {
+            _ = await pending?.value  // no read of this handle outlives the copy
+            throw error
+        }
+        return nil
+    }
+
+    /// For an archive a crash caught between rename and bookkeeping: whether its final file is
+    /// already complete (its size and tree hash match), so it need not be downloaded again.
+    func alreadyComplete(_ archive: PlannedArchive) -> String? {
+        let finalPath = root + "/" + archive.path!
+        var st = stat()
+        guard stat(finalPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int64(st.st_size) == archive.size,
+              let computed = try? DestinationFiles.treeHash(ofFile: finalPath), computed == archive.treeHash else {
+            return nil
+        }
+        return computed
+    }
+}
