@@ -9,6 +9,7 @@ import PackageDescription
 //   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
 //   ArchiveNames      archive descriptions decoded into safe, stable paths, and the tree they make
 //   VaultInventory    streaming, validating parser of inventory job output (JSON and CSV)
+//   ArchiveIndex      the on-disk (SQLite) index of a vault's archives under their decoded names
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
 //   OutputCache       the crash-safe on-disk cache of verified leaves
 //   GlacierFileSystem the filesystem model: layout, inodes, read engine and prefetch (no FUSE)
@@ -28,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Thin C boundaries. Each shim header holds the macros and typed wrappers Swift cannot import.
@@ -50,6 +52,9 @@ let package = Package(
         .target(name: "GlacierModel"),
         .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
         .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
+        .target(name: "ArchiveIndex", dependencies: [
+            "ArchiveNames", "VaultInventory", "GlacierModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "GlacierClient", dependencies: [
             "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
@@ -60,7 +65,7 @@ let package = Package(
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "OutputCache", "GlacierIntegrity",
+            "GlacierClient", "OutputCache", "GlacierIntegrity", "ArchiveIndex", "ArchiveNames", "VaultInventory",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
@@ -96,7 +101,7 @@ package.targets += [
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
-    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "GlacierModel", "AWSSigning"]),
+    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "ArchiveIndex", "GlacierModel", "AWSSigning"]),
     .testTarget(name: "VaultInventoryTests", dependencies: ["VaultInventory", "GlacierModel"]),
     .testTarget(name: "GlacierClientTests", dependencies: [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",

@@ -5,7 +5,7 @@ set -euo pipefail
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-packages=(libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev pkg-config rsync attr curl ca-certificates)
+packages=(libfuse3-dev fuse3 libcurl4-openssl-dev libssl-dev libsqlite3-dev pkg-config rsync attr curl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -44,7 +44,9 @@ public struct ArchiveTree: Sendable {
     /// The tree for `archives`, with their descriptions already decoded (`decoded[i]` for `archives[i]`).
     public static func build(_ archives: [InventoryArchive], decoded: [DecodedDescription]) -> ArchiveTree {
         precondition(archives.count == decoded.count)
-        let created = archives.map { GlacierTimestamp.parse($0.creationDate).map { Int64($0.timeIntervalSince1970) } ?? 0 }
+        // Milliseconds decide which re-upload is newest; whole seconds are what a file shows.
+        let createdPrecisely = archives.map { GlacierTimestamp.parse($0.creationDate)?.timeIntervalSince1970 ?? 0 }
+        let created = createdPrecisely.map { Int64($0.rounded(.down)) }
 
         // Every proper prefix of a file's path is a directory, and so is a directory marker's path.
         var directories: [String: Int64] = ["": Int64.min]
@@ -63,7 +65,7 @@ public struct ArchiveTree: Sendable {
         }
 
         let newestFirst: (Int, Int) -> Bool = { a, b in
-            if created[a] != created[b] { return created[a] > created[b] }
+            if createdPrecisely[a] != createdPrecisely[b] { return createdPrecisely[a] > createdPrecisely[b] }
             return archives[b].archiveId.utf8.lexicographicallyPrecedes(archives[a].archiveId.utf8)
         }
         var taken = Set(directories.keys)

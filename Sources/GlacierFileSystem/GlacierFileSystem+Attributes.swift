@@ -27,6 +27,8 @@ extension GlacierFileSystem {
             if job.job.archiveId != nil { names.append(OutputAttribute.archiveId) }
             if job.job.sha256TreeHash != nil { names.append(OutputAttribute.treeHash) }
             return .success(names)
+        case .archiveDirectory(let v, _), .archiveFile(let v, _):
+            return .success(await archiveAttributeNames(vault: v, kind: kind))
         default:
             return .success([])
         }
@@ -53,6 +55,9 @@ extension GlacierFileSystem {
             default: value = nil
             }
             guard let value else { return .failure(.noAttribute) }
+            return .success(Array(value.utf8))
+        case .archiveDirectory(let v, _), .archiveFile(let v, _):
+            guard let value = await archiveAttribute(vault: v, kind: kind, name: name) else { return .failure(.noAttribute) }
             return .success(Array(value.utf8))
         default:
             return .failure(.noAttribute)

@@ -1,3 +1,4 @@
+import ArchiveIndex
 import Foundation
 import GlacierClient
 import GlacierIntegrity
@@ -10,6 +11,7 @@ import Synchronization
 /// ```
 /// /<vault>/jobs/<jobId>/output     the job's output (Succeeded jobs only)
 /// /<vault>/jobs/<jobId>/job.json   the job description, and why there is no output if so
+/// /<vault>/archives/<decoded path>  every archive under its recorded name (GlacierFileSystem+Archives)
 /// ```
 /// The FUSE adapter calls these methods and turns their results into replies.
 public final class GlacierFileSystem: Sendable {
@@ -26,6 +28,7 @@ public final class GlacierFileSystem: Sendable {
     private let openOutputs = Atomic<Int>(0)
     private let readers = Mutex<[OutputKey: OutputReader]>([:])
     private let nextReaderId = Atomic<Int>(1)
+    let archiveIndexes: ArchiveIndexes
 
     /// Outputs never change, so the kernel may keep their names and attributes this long.
     static let immutableSeconds = 3600.0
@@ -44,6 +47,7 @@ public final class GlacierFileSystem: Sendable {
         self.cache = cache
         self.logger = logger
         self.catalog = Catalog(client: client, cache: cache, configuration: configuration, logger: logger)
+        archiveIndexes = ArchiveIndexes(retrySeconds: configuration.listingTTLSeconds)
         let statistics = ReadStatistics()
         let memory = LeafMemory(statistics: statistics)
         let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
@@ -76,6 +80,7 @@ public final class GlacierFileSystem: Sendable {
         switch inodes.kind(of: parent) {
         case .root?: NameRules.couldBeVault(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
         case .jobsDirectory?: NameRules.couldBeJobId(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
+        case .archiveDirectory?: configuration.listingTTLSeconds
         default: Self.immutableSeconds
         }
     }
@@ -91,6 +96,7 @@ public final class GlacierFileSystem: Sendable {
             guard NameRules.couldBeVault(name) else { return .failure(.notFound) }
             return await catalog.vaults()[name] != nil ? .success(.vault(name)) : .failure(.notFound)
         case .vault(let vault):
+            if name == Self.archivesDirectoryName { return .success(.archiveDirectory(vault: vault, entry: ArchiveIndex.rootId)) }
             return name == NameRules.jobsDirectoryName ? .success(.jobsDirectory(vault: vault)) : .failure(.notFound)
         case .jobsDirectory(let vault):
             guard NameRules.couldBeJobId(name) else { return .failure(.notFound) }
@@ -102,7 +108,9 @@ public final class GlacierFileSystem: Sendable {
                 return .success(.output(vault: vault, job: job))
             }
             return .failure(.notFound)
-        case .output, .jobDescription:
+        case .archiveDirectory(let vault, let entry):
+            return await archiveChild(vault: vault, parent: entry, named: name)
+        case .output, .jobDescription, .archiveFile:
             return .failure(.notDirectory)
         }
     }
@@ -133,6 +141,8 @@ public final class GlacierFileSystem: Sendable {
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
             return .success(file(Int64(JobDocument.render(job).count), job.completionDate, Self.volatileSeconds))
+        case .archiveDirectory(let v, let e), .archiveFile(let v, let e):
+            return await archiveAttributes(vault: v, entry: e, inode: ino)
         }
     }
 
@@ -146,7 +156,7 @@ public final class GlacierFileSystem: Sendable {
         case .root:
             children = await catalog.vaults().keys.sorted().map { .vault($0) }
         case .vault(let v):
-            children = [.jobsDirectory(vault: v)]
+            children = [.jobsDirectory(vault: v), .archiveDirectory(vault: v, entry: ArchiveIndex.rootId)]
         case .jobsDirectory(let v):
             children = await catalog.jobs(vault: v).values.sorted { $0.job.creationDate ?? "" < $1.job.creationDate ?? "" }
                 .map { .jobDirectory(vault: v, job: $0.job.jobId) }
@@ -154,7 +164,10 @@ public final class GlacierFileSystem: Sendable {
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
             children = [.jobDescription(vault: v, job: j)]
             if job.outputShape != nil { children.append(.output(vault: v, job: j)) }
-        case .output, .jobDescription:
+        case .archiveDirectory(let v, let e):
+            // Listed straight from the index, attributes and all.
+            return .success(register(.directory(await archiveDirectoryEntries(vault: v, entry: e))))
+        case .output, .jobDescription, .archiveFile:
             return .failure(.notDirectory)
         }
         var entries: [DirectoryEntry] = []
@@ -179,6 +192,9 @@ public final class GlacierFileSystem: Sendable {
         case .jobDirectory(_, let j): j
         case .output: NameRules.outputFileName
         case .jobDescription: NameRules.jobDescriptionFileName
+        // Below archives/, names come from the index (see archiveDirectoryEntries).
+        case .archiveDirectory(_, let entry): entry == ArchiveIndex.rootId ? archivesDirectoryName : ""
+        case .archiveFile: ""
         }
     }
 
@@ -209,6 +225,10 @@ public final class GlacierFileSystem: Sendable {
                                            directIO: false))
             case .failure(let e):
                 return .failure(e)
+            }
+        case .archiveFile(let v, let e):
+            return await archiveReader(vault: v, entry: e).map {
+                OpenedFile(handle: register(.output(OutputHandle(reader: $0))), keepCache: true, directIO: false)
             }
         default:
             return .failure(.notFound)

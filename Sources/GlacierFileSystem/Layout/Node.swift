@@ -9,11 +9,14 @@ public enum NodeKind: Hashable, Sendable {
     case jobDirectory(vault: String, job: String)
     case output(vault: String, job: String)
     case jobDescription(vault: String, job: String)
+    /// `<vault>/archives/` (entry `ArchiveIndex.rootId`) and the directories below it.
+    case archiveDirectory(vault: String, entry: Int64)
+    case archiveFile(vault: String, entry: Int64)
 
     var isDirectory: Bool {
         switch self {
-        case .root, .vault, .jobsDirectory, .jobDirectory: true
-        case .output, .jobDescription: false
+        case .root, .vault, .jobsDirectory, .jobDirectory, .archiveDirectory: true
+        case .output, .jobDescription, .archiveFile: false
         }
     }
 }
@@ -54,6 +57,8 @@ public struct NodeAttributes: Sendable {
     public var permissions: UInt32
     public var linkCount: UInt32
     public var modified: Date
+    /// ctime; `modified` when nil.
+    public var changed: Date? = nil
     public var uid: UInt32
     public var gid: UInt32
     /// How long the kernel may cache these attributes and the name that led to them.
