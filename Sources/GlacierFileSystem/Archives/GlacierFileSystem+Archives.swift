@@ -210,7 +210,8 @@ extension GlacierFileSystem {
         case .archiveFile(_, let id):
             guard case .ready(let index) = await archiveIndex(vault: vault), let entry = try? index.entry(id) else { return [] }
             var names = [OutputAttribute.archiveId, OutputAttribute.archiveDescription, ArchiveAttribute.nameSource,
-                         OutputAttribute.treeHash, ArchiveAttribute.availability, OutputAttribute.verified]
+                         OutputAttribute.treeHash, ArchiveAttribute.availability, OutputAttribute.verified,
+                         OutputAttribute.mimeType]
             if entry.flags != nil { names.append(ArchiveAttribute.flags) }
             return names
         default:
@@ -243,6 +244,12 @@ extension GlacierFileSystem {
             switch await availability(vault: vault, archiveId: archiveId) {
             case .downloadable(let job, let shape), .cached(let job, let shape): return verificationSummary(job: job, shape: shape)
             default: return "none"
+            }
+        case OutputAttribute.mimeType:
+            // Sniffed only where the bytes can be had; nothing is retrieved to name a type.
+            switch await availability(vault: vault, archiveId: archiveId) {
+            case .downloadable(let job, let shape), .cached(let job, let shape): return await mediaType(job: job, shape: shape)
+            default: return "application/octet-stream"
             }
         default: return nil
         }
