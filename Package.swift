@@ -66,6 +66,7 @@ let package = Package(
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
             "GlacierClient", "OutputCache", "GlacierIntegrity", "ArchiveIndex", "ArchiveNames", "VaultInventory",
+            "CPlatformSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),

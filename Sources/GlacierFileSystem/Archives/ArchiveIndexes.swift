@@ -25,19 +25,25 @@ final class ArchiveIndexes: Sendable {
     /// The vault's status, running `build` when there is none yet (or the last one was "unavailable"
     /// and is older than the retry interval). Concurrent callers share one build.
     func status(vault: String, build: @escaping @Sendable () async -> Status) async -> Status {
-        let task: Task<Status, Never> = slots.withLock { table in
+        enum Next { case known(Status), wait(Task<Status, Never>) }
+        // Every lookup, stat and getxattr below archives/ asks: answer a settled status without a task.
+        let next: Next = slots.withLock { table in
             if let slot = table[vault] {
-                if let running = slot.building { return running }
+                if let running = slot.building { return .wait(running) }
                 switch slot.status {
-                case .ready(let index)?: return Task { .ready(index) }
+                case .ready(let index)?: return .known(.ready(index))
                 case .unavailable(let why)? where ContinuousClock.now - slot.checkedAt < .seconds(retrySeconds):
-                    return Task { .unavailable(why) }
+                    return .known(.unavailable(why))
                 default: break
                 }
             }
             let running = Task { await build() }
             table[vault] = Slot(status: table[vault]?.status, checkedAt: .now, building: running)
-            return running
+            return .wait(running)
+        }
+        guard case .wait(let task) = next else {
+            if case .known(let status) = next { return status }
+            fatalError("unreachable")
         }
         let status = await task.value
         slots.withLock { table in

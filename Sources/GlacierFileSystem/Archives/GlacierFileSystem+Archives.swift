@@ -1,5 +1,6 @@
 import ArchiveIndex
 import ArchiveNames
+import CPlatformSupport
 import Foundation
 import GlacierModel
 import OutputCache
@@ -105,11 +106,15 @@ extension GlacierFileSystem {
                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Decoding and writing 200,000 names takes seconds of CPU: keep it off the cooperative pool.
         let built = archives
+        archives = []
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result {
+                let result = Result {
                     try ArchiveIndex.build(path: path, source: source, archives: built, tree: ArchiveTree.build(built))
-                })
+                }
+                // The build's hundreds of MB are free now; give them back, or RSS keeps them for the mount's life.
+                glfs_release_free_memory()
+                continuation.resume(with: result)
             }
         }
     }
@@ -220,6 +225,8 @@ extension GlacierFileSystem {
     }
 
     func archiveAttribute(vault: String, kind: NodeKind, name: String) async -> String? {
+        // ls -l asks every file for ACLs and security labels: answer those without a query.
+        guard name.hasPrefix("user.") else { return nil }
         let status = await archiveIndex(vault: vault)
         if case .archiveDirectory(_, let id) = kind, id == ArchiveIndex.rootId, name == ArchiveAttribute.status {
             switch status {
