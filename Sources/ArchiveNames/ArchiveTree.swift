@@ -1,4 +1,6 @@
+import Dispatch
 import GlacierModel
+import Synchronization
 
 /// The directory tree of a vault's archives under their decoded names.
 ///
@@ -35,10 +37,21 @@ public struct ArchiveTree: Sendable {
 
     /// The tree for `archives` (for example, an inventory's `ArchiveList`).
     public static func build(_ archives: [InventoryArchive]) -> ArchiveTree {
-        let decoded = archives.map {
-            ArchiveDescriptionDecoder.decode($0.archiveDescription, archiveId: $0.archiveId, size: $0.size)
+        build(archives, decoded: decodeAll(archives))
+    }
+
+    /// Every archive's description decoded, on all cores: it is most of a large tree's build time.
+    static func decodeAll(_ archives: [InventoryArchive]) -> [DecodedDescription] {
+        let chunk = 4096
+        let chunks = (archives.count + chunk - 1) / chunk
+        let parts = Mutex([[DecodedDescription]](repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let part = archives[(c * chunk)..<min(archives.count, (c + 1) * chunk)].map {
+                ArchiveDescriptionDecoder.decode($0.archiveDescription, archiveId: $0.archiveId, size: $0.size)
+            }
+            parts.withLock { $0[c] = part }
         }
-        return build(archives, decoded: decoded)
+        return parts.withLock { $0.flatMap { $0 } }
     }
 
     /// The tree for `archives`, with their descriptions already decoded (`decoded[i]` for `archives[i]`).
