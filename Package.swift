@@ -88,6 +88,7 @@ let package = Package(
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
             "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
+            "ArchiveNames", "VaultInventory",
             "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),

@@ -195,4 +195,41 @@ import Testing
             }
         }
     }
+
+    @Test func retrieveByNameStartsOneJobPerMatchingArchive() async throws {
+        try await EmulatorProcess.with { emulator in
+            try await TempDirectory.with("archives") { dir in
+                let client = emulator.client()
+                try await client.createVault("v")
+                func glacierfs(_ arguments: [String]) async throws -> Command.Result {
+                    try await Command.run(TestPaths.binary("glacierfs"), ["retrieve", "v"] + arguments
+                                          + ["--endpoint", emulator.endpoint], environment: emulator.environment)
+                }
+                let none = try await glacierfs(["--name", "photos/*"])
+                #expect(none.status == 1 && none.output.contains("glacierfs inventory v --wait"), "\(none.output)")
+                var ids: [String: String] = [:]
+                for name in ["photos/2014/a.jpg", "photos/b.jpg", "docs/c.txt"] {
+                    let file = try Seed.randomFile(size: 1000, in: dir)
+                    let description = "mt2 " + Self.base64url(#"{"filename":"\#(name)","mtime":"20200101T000000Z"}"#)
+                    ids[name] = try await client.uploadArchive(vault: "v", file: file.path, description: description).archiveId
+                }
+                let inventory = try await client.initiateInventoryRetrieval(vault: "v", format: "CSV").jobId
+                try await Seed.waitForJob(client, vault: "v", jobId: inventory)
+
+                let started = try await glacierfs(["--name", "photos/*", "--tier", "Bulk"])
+                #expect(started.status == 0, "\(started.output)")
+                #expect(started.output.contains("2 archives"), "\(started.output)")
+                let retrievals = try await client.listJobs(vault: "v").jobs.filter(\.isArchiveRetrieval)
+                #expect(Set(retrievals.compactMap(\.archiveId)) == [ids["photos/2014/a.jpg"]!, ids["photos/b.jpg"]!])
+                #expect(retrievals.allSatisfy { $0.tier == "Bulk" })
+
+                let exact = try await glacierfs(["--name", "docs/c.txt"])
+                #expect(exact.status == 0 && exact.output.contains("1 archives"), "\(exact.output)")
+                let nothing = try await glacierfs(["--name", "nope/*"])
+                #expect(nothing.status == 1 && nothing.output.contains("nothing matches"), "\(nothing.output)")
+                let misuse = try await glacierfs(["--name", "docs/c.txt", "--range", "0-1048575"])
+                #expect(misuse.status == 64, "\(misuse.output)")
+            }
+        }
+    }
 }
