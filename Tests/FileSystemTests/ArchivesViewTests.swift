@@ -60,6 +60,11 @@ import Testing
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         vault.jobs["inventory"] = try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId
+        // Uploaded after the inventory was taken: only its retrieval job names it.
+        vault.files["late"] = try Seed.randomFile(size: 60, in: dir)
+        vault.ids["late"] = try await client.uploadArchive(vault: "v", file: vault.files["late"]!.path,
+                                                           description: "late.txt").archiveId
+        vault.jobs["late"] = try await client.initiateArchiveRetrieval(vault: "v", archiveId: vault.ids["late"]!).jobId
         for label in ["wedding", "report", "notesNew"] {
             vault.jobs[label] = try await client.initiateArchiveRetrieval(vault: "v", archiveId: vault.ids[label]!).jobId
         }
@@ -92,7 +97,7 @@ import Testing
                     let expected: Set<String> = [
                         "photos/", "photos/2014/", "photos/2014/wedding.tar", "docs/", "docs/report.pdf",
                         "C/", "C/Users/", "C/Users/me/", "C/Users/me/café.txt", "sample/", "sample/1234.pdf",
-                        "notes.txt", "_unnamed/", "_unnamed/\(v.ids["unnamed"]!)", "emptydir/",
+                        "notes.txt", "_unnamed/", "_unnamed/\(v.ids["unnamed"]!)", "_unnamed/\(v.ids["late"]!)", "emptydir/",
                         "%2E%2E/", "%2E%2E/%2E%2E/", "%2E%2E/%2E%2E/etc/", "%2E%2E/%2E%2E/etc/passwd", "bad%00name%FF.bin",
                     ]
                     #expect(expected.isSubset(of: paths), "missing: \(expected.subtracting(paths).sorted())")
@@ -120,11 +125,14 @@ import Testing
                     // Reading through archives/ and then jobs/ fetches once and caches once.
                     let before = try await emulator.requests("GetJobOutput")
                     #expect(try Data(contentsOf: URL(fileURLWithPath: wedding)) == Data(contentsOf: v.files["wedding"]!))
-                    let fetched = try await emulator.requests("GetJobOutput")
+                    var fetched = try await emulator.requests("GetJobOutput")
                     #expect(fetched > before)
                     let jobOutput = m.path("v/jobs/\(v.jobs["wedding"]!)/output")
                     #expect(try Data(contentsOf: URL(fileURLWithPath: jobOutput)) == Data(contentsOf: v.files["wedding"]!))
                     #expect(try await emulator.requests("GetJobOutput") == fetched, "the job's output is the same cache entry")
+                    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/_unnamed/\(v.ids["late"]!)"))
+                        == Data(contentsOf: v.files["late"]!), "an archive only its retrieval job names is readable")
+                    fetched = try await emulator.requests("GetJobOutput")
 
                     // An archive with no output fails at once, without a request, and says why.
                     let started = Date()
