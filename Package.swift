@@ -9,6 +9,7 @@ import PackageDescription
 //   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
 //   ArchiveNames      archive descriptions decoded into safe, stable paths, and the tree they make
 //   VaultInventory    streaming, validating parser of inventory job output (JSON and CSV)
+//   ArchiveIndex      the on-disk (SQLite) index of a vault's archives under their decoded names
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
 //   LRUOrder          least-recently-used order over packed keys (shared by the cache and memory)
 //   OutputCache       the crash-safe on-disk cache of verified leaves and their digests
@@ -51,6 +52,9 @@ let package = Package(
         .target(name: "GlacierModel"),
         .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
         .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
+        .target(name: "ArchiveIndex", dependencies: [
+            "ArchiveNames", "VaultInventory", "GlacierModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "GlacierClient", dependencies: [
             "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
@@ -61,7 +65,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "VaultInventory",
+            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "ArchiveIndex", "ArchiveNames",
+            "VaultInventory", "CPlatformSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
@@ -89,7 +94,8 @@ let package = Package(
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
             "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
-            "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport", "Migration",
+            "ArchiveNames", "VaultInventory", "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
+            "Migration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -104,7 +110,7 @@ package.targets += [
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
-    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "GlacierModel", "AWSSigning"]),
+    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "ArchiveIndex", "GlacierModel", "AWSSigning"]),
     .testTarget(name: "VaultInventoryTests", dependencies: ["VaultInventory", "GlacierModel"]),
     .testTarget(name: "GlacierClientTests", dependencies: [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",

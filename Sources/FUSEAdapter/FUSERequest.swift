@@ -63,7 +63,7 @@ enum FUSEAttributes {
         let spec = timespec(tv_sec: time_t(seconds.rounded(.down)),
                             tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
         st.st_mtim = spec
-        st.st_ctim = spec
+        st.st_ctim = a.changed.map { timespec(tv_sec: time_t($0.timeIntervalSince1970.rounded(.down)), tv_nsec: 0) } ?? spec
         st.st_atim = spec
         return st
     }

@@ -9,6 +9,8 @@ public struct InodeAttributes: Sendable {
     public var permissions: UInt32
     public var linkCount: UInt32
     public var modified: Date
+    /// ctime; `modified` when nil.
+    public var changed: Date? = nil
     public var uid: UInt32
     public var gid: UInt32
     /// How long the kernel may cache these attributes and the name that led to them.

@@ -6,11 +6,14 @@ public enum InodeKind: Hashable, Sendable {
     case jobDirectory(vault: String, job: String)
     case output(vault: String, job: String)
     case jobDescription(vault: String, job: String)
+    /// `<vault>/archives/` (entry `ArchiveIndex.rootId`) and the directories below it.
+    case archiveDirectory(vault: String, entry: Int64)
+    case archiveFile(vault: String, entry: Int64)
 
     var isDirectory: Bool {
         switch self {
-        case .root, .vault, .jobsDirectory, .jobDirectory: true
-        case .output, .jobDescription: false
+        case .root, .vault, .jobsDirectory, .jobDirectory, .archiveDirectory: true
+        case .output, .jobDescription, .archiveFile: false
         }
     }
 }
