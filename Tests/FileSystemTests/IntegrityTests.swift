@@ -207,6 +207,32 @@ import Testing
         }
     }
 
+    @Test func anInventoryLargerThanTheMemoryBudgetIsParsedWholeAndServedExactly() async throws {
+        try await EmulatorProcess.with { (emulator: EmulatorProcess) async throws in
+            try await TempDirectory.with("biginventory") { (dir: URL) async throws in
+                let client = emulator.client()
+                try await client.createVault("v")
+                try await emulator.createSyntheticArchives(vault: "v", count: 150_000)
+                let job = try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId
+                try await Seed.waitForJob(client, vault: "v", jobId: job, timeout: 120)
+                let size = try await client.describeJob(vault: "v", jobId: job).inventorySizeInBytes ?? 0
+                #expect(size > 48 << 20, "the inventory (\(size) bytes) is larger than the memory budget")
+                let expected = Data(try await client.getWholeJobOutput(vault: "v", jobId: job, outputSize: size,
+                                                                       verification: .sizeOnly).bytes)
+                let reference = dir.appendingPathComponent("reference.json")
+                try expected.write(to: reference)
+                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
+                                                 cacheDirectory: dir.appendingPathComponent("cache").path,
+                                                 extraArguments: ["--memory-limit", "48M"]) { m in
+                    let served = try await VaultFixture.sha256(m.path("v/jobs/\(job)/output"))
+                    #expect(served == (try await VaultFixture.sha256(reference.path)), "served exactly")
+                    let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
+                    #expect(log.contains("inventory parsed whole: 150000 archive(s)"), "parsed whole first")
+                }
+            }
+        }
+    }
+
     static func metaFile(cache: String, job: String) throws -> String {
         let outputs = cache + "/outputs"
         for name in try FileManager.default.contentsOfDirectory(atPath: outputs) {
