@@ -82,7 +82,12 @@ public final class MigrationRunner: Sendable {
     // MARK: - Plan
 
     func ensurePlan(_ store: MigrationStore) async throws {
+        let filters = "include=\(settings.include) exclude=\(settings.exclude)"
         if try store.setting("plan.complete") == "1" {
+            if let planned = try store.setting("plan.filters"), planned != filters {
+                report(.warning("the plan was made with \(planned); the filters given now (\(filters)) are ignored. "
+                                + "Migrate into a new directory to choose again."))
+            }
             let tally = try store.tally()
             let copied = tally[.copied]?.count ?? 0
             let total = tally.values.reduce(0) { $0 + $1.count }
@@ -95,7 +100,7 @@ public final class MigrationRunner: Sendable {
         let planner = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
         let plan = planner.plan(loaded.archives)
         try store.savePlan(plan, settings: ["plan.complete": "1", "inventory.date": loaded.inventoryDate,
-                                            "inventory.used": loaded.jobId])
+                                            "inventory.used": loaded.jobId, "plan.filters": filters])
         let selected = plan.filter { $0.phase == .planned }
         report(.note("planned \(selected.count) of \(plan.count) archives (\(selected.reduce(0) { $0 + $1.size }) bytes)"))
     }
@@ -176,7 +181,10 @@ public final class MigrationRunner: Sendable {
                     }
                 }
             case .planned:
-                if let job { try adopt(job, for: a.archiveId, store: store) }
+                // A job is reused only when it retrieves the archive the inventory lists.
+                if let job, job.archiveSHA256TreeHash.map({ $0.lowercased() == a.treeHash }) ?? true {
+                    try adopt(job, for: a.archiveId, store: store)
+                }
             default:
                 break
             }

@@ -55,6 +55,10 @@ import Testing
             #expect(verified == 9 && verifyOutput.contains("differs: keep/deep/c.txt") && verifyOutput.contains("1 of 2 files"),
                     "\(verifyOutput)")
 
+            // The plan keeps its filters: other ones on a rerun are named and ignored.
+            let (rerun, rerunOutput) = try await f.run(["--include", "drop/*"])
+            #expect(rerun == 0 && rerunOutput.contains("are ignored") && f.destinationFiles().count == 2, "\(rerunOutput)")
+
             let elsewhere = (f.destination as NSString).deletingLastPathComponent + "/nothing-here"
             try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
             let (missing, missingOutput) = try await f.run(arguments: ["migrate", "--status", elsewhere])
