@@ -98,7 +98,7 @@ struct ArchiveCopier: Sendable {
             closed = true
             guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
             guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
-            try DestinationFiles.syncDirectory((finalPath as NSString).deletingLastPathComponent)
+            // The caller syncs the directory (once for many files) before it records the copy.
             return .copied(computedTreeHash: computed)
         } catch {
             unlink(tempPath)

@@ -30,7 +30,15 @@ public final class MigrationRunner: Sendable {
         var copyStarted: Date?
         var copyEnded: Date?
         var bytesCopied: Int64 = 0
+        /// Files renamed into place whose directories are not yet synced: they are recorded as
+        /// copied only after that (a crash before leaves them `copying`, and the restart checks them).
+        var unsynced: [(archiveId: String, computed: String, directory: String)] = []
+        var unsyncedSince: Date?
     }
+
+    /// Renamed files are recorded in batches of this many, or after this long, with one fsync per directory.
+    static let syncBatch = 128
+    static let syncDelay = 1.0
 
     /// Typical hours before a job of each tier completes (from the service's documentation).
     static let tierHours: [String: ClosedRange<Double>] = ["Expedited": 0.02...0.09, "Standard": 3...5, "Bulk": 5...12]
@@ -383,8 +391,10 @@ public final class MigrationRunner: Sendable {
             }
             switch try await makeCopier().copy(a, job: job) {
             case .copied(let computed):
-                try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
+                let directory = ((root + "/" + a.path!) as NSString).deletingLastPathComponent
                 state.withLock { s in
+                    s.unsynced.append((a.archiveId, computed, directory))
+                    if s.unsyncedSince == nil { s.unsyncedSince = Date() }
                     s.copiedRecently.append((Date(), a.size))
                     s.bytesCopied += a.size
                     s.copyEnded = Date()
@@ -415,6 +425,15 @@ public final class MigrationRunner: Sendable {
     enum Event: Sendable { case tick, copied }
 
     func loop(_ store: MigrationStore, manifest: ManifestWriter) async throws {
+        do {
+            try await events(store, manifest: manifest)
+        } catch {
+            try? recordSynced(store, all: true)  // what is on disk is recorded, whatever stopped the run
+            throw error
+        }
+    }
+
+    func events(_ store: MigrationStore, manifest: ManifestWriter) async throws {
         try await withThrowingTaskGroup(of: Event.self) { group in
             group.addTask { .tick }
             var copiesRunning = 0
@@ -429,6 +448,7 @@ public final class MigrationRunner: Sendable {
                     copiesRunning += 1
                     group.addTask { try await self.copy(a, store: store); return .copied }
                 }
+                try recordSynced(store, all: copiesRunning == 0)
                 let open = try store.archives(in: ArchivePhase.open, limit: 1)
                 let due = state.withLock { s -> Bool in
                     guard Date().timeIntervalSince(s.lastManifest) > 10 else { return false }
@@ -450,6 +470,21 @@ public final class MigrationRunner: Sendable {
                 }
             }
         }
+    }
+
+    /// Syncs the directories of files renamed into place, then records those archives as copied:
+    /// a batch at a time, or everything when `all`.
+    func recordSynced(_ store: MigrationStore, all: Bool) throws {
+        let batch = state.withLock { s -> [(archiveId: String, computed: String, directory: String)] in
+            guard !s.unsynced.isEmpty else { return [] }
+            guard all || s.unsynced.count >= Self.syncBatch
+                    || Date().timeIntervalSince(s.unsyncedSince ?? Date()) >= Self.syncDelay else { return [] }
+            defer { s.unsynced = []; s.unsyncedSince = nil }
+            return s.unsynced
+        }
+        guard !batch.isEmpty else { return }
+        for directory in Set(batch.map(\.directory)) { try DestinationFiles.syncDirectory(directory) }
+        try store.markCopied(batch.map { ($0.archiveId, $0.computed) }, at: Date().timeIntervalSince1970)
     }
 
     func progress(_ store: MigrationStore) throws -> MigrationProgress {

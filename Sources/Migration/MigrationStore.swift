@@ -161,6 +161,17 @@ public struct MigrationStore: Sendable {
         }
     }
 
+    /// Many archives copied, in one transaction.
+    public func markCopied(_ archives: [(archiveId: String, computedTreeHash: String)], at time: Double) throws {
+        try queue.write { db in
+            let statement = try db.makeStatement(sql: """
+                UPDATE archives SET phase = 'copied', computed_tree_hash = ?, copied_at = ?, reason = NULL
+                WHERE archive_id = ?
+                """)
+            for a in archives { try statement.execute(arguments: [a.computedTreeHash, time, a.archiveId]) }
+        }
+    }
+
     public func markCopied(archiveId: String, computedTreeHash: String, at time: Double) throws {
         try queue.write { db in
             try db.execute(sql: """
