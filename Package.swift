@@ -9,6 +9,7 @@ import PackageDescription
 //   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
 //   ArchiveNames      archive descriptions decoded into safe, stable paths, and the tree they make
 //   VaultInventory    streaming, validating parser of inventory job output (JSON and CSV)
+//   ArchiveIndex      the on-disk (SQLite) index of a vault's archives under their decoded names
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
 //   LRUOrder          least-recently-used order over packed keys (shared by the cache and memory)
 //   OutputCache       the crash-safe on-disk cache of verified leaves and their digests
@@ -38,7 +39,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
 
-        // Our own few lines of C: CRC-32C with the SSE4.2 instruction, and fallocate(2) hole punching.
+        // Our own few lines of C: CRC-32C with the SSE4.2 instruction, fallocate(2) hole punching, and
+        // starting a child tied to its parent (fork, prctl(PR_SET_PDEATHSIG), exec).
         .target(name: "CPlatformSupport"),
         .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
         .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
@@ -50,6 +52,9 @@ let package = Package(
         .target(name: "GlacierModel"),
         .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
         .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
+        .target(name: "ArchiveIndex", dependencies: [
+            "ArchiveNames", "VaultInventory", "GlacierModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .target(name: "GlacierClient", dependencies: [
             "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
             .product(name: "Logging", package: "swift-log"),
@@ -60,7 +65,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity",
+            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "ArchiveIndex", "ArchiveNames",
+            "VaultInventory", "CPlatformSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "DequeModule", package: "swift-collections"),
         ]),
@@ -88,7 +94,8 @@ let package = Package(
         ]),
         .executableTarget(name: "glacierfs", dependencies: [
             "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
-            "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport", "Migration",
+            "ArchiveNames", "VaultInventory", "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
+            "Migration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -103,7 +110,7 @@ package.targets += [
     ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
-    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "GlacierModel", "AWSSigning"]),
+    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "ArchiveIndex", "GlacierModel", "AWSSigning"]),
     .testTarget(name: "VaultInventoryTests", dependencies: ["VaultInventory", "GlacierModel"]),
     .testTarget(name: "GlacierClientTests", dependencies: [
         "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
@@ -111,7 +118,7 @@ package.targets += [
     ], exclude: ["Scripts"]),
     .testTarget(name: "OutputCacheTests", dependencies: ["OutputCache", "GlacierIntegrity", "GlacierModel"]),
     .testTarget(name: "ReadPathTests", dependencies: [
-        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel",
+        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel", "GlacierTestSupport",
         .product(name: "Logging", package: "swift-log"),
     ]),
     .testTarget(name: "FileSystemTests", dependencies: [
@@ -120,6 +127,8 @@ package.targets += [
     .testTarget(name: "ReliabilityTests", dependencies: [
         "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
     ]),
+    // A stand-in test process that LeftoverProcessTests kills, to show nothing it started survives.
+    .executableTarget(name: "glacierfs-leftover-probe", dependencies: ["GlacierTestSupport"], path: "Tests/LeftoverProbe"),
     .testTarget(name: "GlacierEmulatorTests", dependencies: [
         "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
     ], exclude: ["Scripts"]),

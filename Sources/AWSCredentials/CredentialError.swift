@@ -5,6 +5,7 @@ public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible
     case profileNotFound(profile: String, files: [String])
     case incompleteProfile(profile: String, file: String, missing: String)
     case unsupportedProfile(profile: String, feature: String)
+    /// `command` is what may be shown of it: the program's name, without its arguments.
     case processFailed(command: String, reason: String)
     case instanceMetadata(String)
 
@@ -23,7 +24,7 @@ public enum CredentialError: Error, Sendable, Equatable, CustomStringConvertible
                 + "`credential_process = aws configure export-credentials --profile \(profile) --format process` "
                 + "to a profile and use that one, or export temporary credentials in the environment."
         case .processFailed(let command, let reason):
-            return "credential_process `\(command)` failed: \(reason)"
+            return "credential_process \(command) failed: \(reason)"
         case .instanceMetadata(let reason):
             return "EC2 instance metadata credentials failed: \(reason)"
         }

@@ -16,27 +16,31 @@ struct CredentialProcess {
         var Expiration: String?
     }
 
+    /// What errors show of the command: never its arguments (see `SecretRedactor.commandSummary`).
+    var shownCommand: String { SecretRedactor.commandSummary(command) }
+
     func run() async throws -> AWSCredentialSet {
         let (status, stdout, stderr) = try await Self.execute(command, timeout: timeoutSeconds)
         guard status == 0 else {
             let firstLine = String(decoding: stderr, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
-            throw CredentialError.processFailed(command: command,
-                                                reason: "exit status \(status)" + (firstLine.isEmpty ? "" : ": \(firstLine)"))
+            let shown = SecretRedactor.shared.redact(String(firstLine), alsoHiding: command)
+            throw CredentialError.processFailed(command: shownCommand,
+                                                reason: "exit status \(status)" + (shown.isEmpty ? "" : ": \(shown)"))
         }
         let output: Output
         do {
             output = try JSONDecoder().decode(Output.self, from: Data(stdout))
         } catch {
-            throw CredentialError.processFailed(command: command, reason: "its output is not the expected JSON "
+            throw CredentialError.processFailed(command: shownCommand, reason: "its output is not the expected JSON "
                                                 + "(Version, AccessKeyId, SecretAccessKey, SessionToken, Expiration)")
         }
         guard output.Version == 1 else {
-            throw CredentialError.processFailed(command: command, reason: "unsupported Version \(output.Version); expected 1")
+            throw CredentialError.processFailed(command: shownCommand, reason: "unsupported Version \(output.Version); expected 1")
         }
         var expiration: Date?
         if let text = output.Expiration {
             guard let date = ExpirationDate.parse(text) else {
-                throw CredentialError.processFailed(command: command, reason: "Expiration '\(text)' is not an ISO 8601 time")
+                throw CredentialError.processFailed(command: shownCommand, reason: "Expiration '\(text)' is not an ISO 8601 time")
             }
             expiration = date
         }
@@ -58,7 +62,9 @@ struct CredentialProcess {
                 do {
                     try process.run()
                 } catch {
-                    continuation.resume(throwing: CredentialError.processFailed(command: command, reason: "\(error)"))
+                    continuation.resume(throwing: CredentialError.processFailed(
+                        command: SecretRedactor.commandSummary(command),
+                        reason: SecretRedactor.shared.redact("\(error)", alsoHiding: command)))
                     return
                 }
                 // SIGKILL: the helper may have inherited a mask that blocks SIGTERM.

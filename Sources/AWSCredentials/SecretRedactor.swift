@@ -25,4 +25,24 @@ public final class SecretRedactor: Sendable {
         }
         return out
     }
+
+    /// A command line fit to show: the program's name only. Its arguments and any leading
+    /// `NAME=value` assignments are left out, since a credential helper is often given a token.
+    public static func commandSummary(_ command: String) -> String {
+        let words = command.split(whereSeparator: \.isWhitespace)
+        guard let program = words.first(where: { !$0.contains("=") }) else { return "(a shell command, hidden)" }
+        let hidden = words.count - 1
+        return "`\(program)`" + (hidden > 0 ? " (\(hidden) more word\(hidden == 1 ? "" : "s") hidden)" : "")
+    }
+
+    /// `text` without any word of `command` longer than 3 characters (a helper's error message
+    /// may echo its own arguments) and without any secret this process knows.
+    public func redact(_ text: String, alsoHiding command: String) -> String {
+        var out = redact(text)
+        for word in Set(command.split(whereSeparator: \.isWhitespace)).sorted(by: { $0.count > $1.count })
+        where word.count > 3 {
+            out = out.replacingOccurrences(of: String(word), with: "[REDACTED]")
+        }
+        return out
+    }
 }

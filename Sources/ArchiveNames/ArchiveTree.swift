@@ -1,4 +1,6 @@
+import Dispatch
 import GlacierModel
+import Synchronization
 
 /// The directory tree of a vault's archives under their decoded names.
 ///
@@ -35,16 +37,29 @@ public struct ArchiveTree: Sendable {
 
     /// The tree for `archives` (for example, an inventory's `ArchiveList`).
     public static func build(_ archives: [InventoryArchive]) -> ArchiveTree {
-        let decoded = archives.map {
-            ArchiveDescriptionDecoder.decode($0.archiveDescription, archiveId: $0.archiveId, size: $0.size)
+        build(archives, decoded: decodeAll(archives))
+    }
+
+    /// Every archive's description decoded, on all cores: it is most of a large tree's build time.
+    static func decodeAll(_ archives: [InventoryArchive]) -> [DecodedDescription] {
+        let chunk = 4096
+        let chunks = (archives.count + chunk - 1) / chunk
+        let parts = Mutex([[DecodedDescription]](repeating: [], count: chunks))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let part = archives[(c * chunk)..<min(archives.count, (c + 1) * chunk)].map {
+                ArchiveDescriptionDecoder.decode($0.archiveDescription, archiveId: $0.archiveId, size: $0.size)
+            }
+            parts.withLock { $0[c] = part }
         }
-        return build(archives, decoded: decoded)
+        return parts.withLock { $0.flatMap { $0 } }
     }
 
     /// The tree for `archives`, with their descriptions already decoded (`decoded[i]` for `archives[i]`).
     public static func build(_ archives: [InventoryArchive], decoded: [DecodedDescription]) -> ArchiveTree {
         precondition(archives.count == decoded.count)
-        let created = archives.map { GlacierTimestamp.parse($0.creationDate).map { Int64($0.timeIntervalSince1970) } ?? 0 }
+        // Milliseconds decide which re-upload is newest; whole seconds are what a file shows.
+        let createdPrecisely = archives.map { GlacierTimestamp.parse($0.creationDate)?.timeIntervalSince1970 ?? 0 }
+        let created = createdPrecisely.map { Int64($0.rounded(.down)) }
 
         // Every proper prefix of a file's path is a directory, and so is a directory marker's path.
         var directories: [String: Int64] = ["": Int64.min]
@@ -63,7 +78,7 @@ public struct ArchiveTree: Sendable {
         }
 
         let newestFirst: (Int, Int) -> Bool = { a, b in
-            if created[a] != created[b] { return created[a] > created[b] }
+            if createdPrecisely[a] != createdPrecisely[b] { return createdPrecisely[a] > createdPrecisely[b] }
             return archives[b].archiveId.utf8.lexicographicallyPrecedes(archives[a].archiveId.utf8)
         }
         var taken = Set(directories.keys)

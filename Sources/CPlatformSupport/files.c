@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <malloc.h>
 #include "glfs_files.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -17,3 +18,5 @@ int glfs_start_writeback(int fd, off_t offset, off_t length) {
 int glfs_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest) {
     return posix_spawn_file_actions_addclosefrom_np(actions, lowest);
 }
+
+void glfs_release_free_memory(void) { malloc_trim(0); }

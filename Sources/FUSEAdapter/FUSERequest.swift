@@ -8,7 +8,7 @@ struct FUSERequest: @unchecked Sendable {  // Wraps fuse_req_t; each request is 
 
     func fail(_ errno: Int32) { fuse_reply_err(raw, errno) }
 
-    func replyEntry(_ a: NodeAttributes) {
+    func replyEntry(_ a: InodeAttributes) {
         var entry = fuse_entry_param()
         entry.ino = fuse_ino_t(a.inode)
         entry.generation = 1
@@ -26,7 +26,7 @@ struct FUSERequest: @unchecked Sendable {  // Wraps fuse_req_t; each request is 
         fuse_reply_entry(raw, &entry)
     }
 
-    func replyAttributes(_ a: NodeAttributes) {
+    func replyAttributes(_ a: InodeAttributes) {
         var st = FUSEAttributes.stat(a)
         fuse_reply_attr(raw, &st, a.cacheSeconds)
     }
@@ -49,7 +49,7 @@ struct FUSERequest: @unchecked Sendable {  // Wraps fuse_req_t; each request is 
 }
 
 enum FUSEAttributes {
-    static func stat(_ a: NodeAttributes) -> Glibc.stat {
+    static func stat(_ a: InodeAttributes) -> Glibc.stat {
         var st = Glibc.stat()
         st.st_ino = ino_t(a.inode)
         st.st_mode = (a.isDirectory ? S_IFDIR : S_IFREG) | mode_t(a.permissions)
@@ -63,7 +63,7 @@ enum FUSEAttributes {
         let spec = timespec(tv_sec: time_t(seconds.rounded(.down)),
                             tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
         st.st_mtim = spec
-        st.st_ctim = spec
+        st.st_ctim = a.changed.map { timespec(tv_sec: time_t($0.timeIntervalSince1970.rounded(.down)), tv_nsec: 0) } ?? spec
         st.st_atim = spec
         return st
     }

@@ -123,6 +123,9 @@ public final class GlacierClient: Sendable {
             response = try await self.http.send(http, into: destination)
         } catch let error as TransportError {
             logger.debug("request failed", metadata: ["operation": "\(request.operation)", "error": "\(error)"])
+            // A body too long for its buffer is a wrong answer, not a broken link: retried like
+            // any other failed check.
+            if case .bodyTooLarge(let limit) = error { throw .integrity(.bodyTooLong(limit: limit)) }
             throw .transport(error)
         } catch {
             throw .transport(.cancelled)

@@ -21,6 +21,8 @@ public enum IntegrityFailure: Sendable, Equatable, CustomStringConvertible {
     case unexpectedStatus(Int)
     case contentRangeMismatch(expected: String, got: String?)
     case lengthMismatch(expected: Int64, got: Int64)
+    /// The body outgrew the room made for it (say, a proxy that ignored Range and sent it all).
+    case bodyTooLong(limit: Int)
     case checksumMissing(range: String)
     case checksumMalformed(String)
     case checksumMismatch(range: String, expected: String, computed: String)
@@ -30,6 +32,7 @@ public enum IntegrityFailure: Sendable, Equatable, CustomStringConvertible {
         case .unexpectedStatus(let s): "unexpected HTTP status \(s) for a byte range"
         case .contentRangeMismatch(let e, let g): "Content-Range \(g ?? "(missing)") does not match the requested \(e)"
         case .lengthMismatch(let e, let g): "body of \(g) bytes where \(e) were expected"
+        case .bodyTooLong(let limit): "body longer than the \(limit) bytes expected (was Range ignored on the way?)"
         case .checksumMissing(let r): "no x-amz-sha256-tree-hash for the tree-hash aligned range \(r)"
         case .checksumMalformed(let v): "malformed x-amz-sha256-tree-hash '\(v.prefix(80))'"
         case .checksumMismatch(let r, let e, let c): "tree hash mismatch for \(r): service sent \(e), bytes hash to \(c)"

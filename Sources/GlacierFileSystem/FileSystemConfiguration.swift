@@ -22,8 +22,6 @@ public struct FileSystemConfiguration: Sendable {
     public var maxRequestBytes: Int = 16 << 20
     /// Attempts per GetJobOutput, including the first.
     public var fetchAttempts: Int = 10
-    /// Largest inventory checked as a whole (parsed) before it is served.
-    public var inventoryParseLimitBytes: Int64 = 256 << 20
 
     public init() {}
 }

@@ -27,6 +27,8 @@ extension GlacierFileSystem {
             if job.job.archiveId != nil { names.append(OutputAttribute.archiveId) }
             if job.job.sha256TreeHash != nil { names.append(OutputAttribute.treeHash) }
             return .success(names)
+        case .archiveDirectory(let v, _), .archiveFile(let v, _):
+            return .success(await archiveAttributeNames(vault: v, kind: kind))
         default:
             return .success([])
         }
@@ -46,13 +48,15 @@ extension GlacierFileSystem {
             case OutputAttribute.archiveId: value = job.job.archiveId
             case OutputAttribute.treeHash: value = job.job.sha256TreeHash
             case OutputAttribute.verified: value = verificationSummary(job: job, shape: shape)
-            case OutputAttribute.mimeType: value = await responseHeaderValue(job: job, shape: shape) { $0.contentType }
-                ?? (shape.isInventory ? "application/json" : "application/octet-stream")
+            case OutputAttribute.mimeType: value = await mediaType(job: job, shape: shape)
             case OutputAttribute.archiveDescription:
                 value = shape.isInventory ? nil : await responseHeaderValue(job: job, shape: shape) { $0.archiveDescription }
             default: value = nil
             }
             guard let value else { return .failure(.noAttribute) }
+            return .success(Array(value.utf8))
+        case .archiveDirectory(let v, _), .archiveFile(let v, _):
+            guard let value = await archiveAttribute(vault: v, kind: kind, name: name) else { return .failure(.noAttribute) }
             return .success(Array(value.utf8))
         default:
             return .failure(.noAttribute)
@@ -78,6 +82,17 @@ extension GlacierFileSystem {
             }
             return usage.verificationSummary
         }
+    }
+
+    /// `user.mime_type`: told from an archive's first bytes, else what the service said.
+    func mediaType(job: JobEntry, shape: JobOutputShape) async -> String {
+        if !shape.isInventory, case .success(let reader) = reader(for: job, shape: shape), shape.size > 0,
+           case .success(let first) = await reader.leaf(0),
+           let sniffed = withExtendedLifetime(first.node, { ContentSniffer.mediaType(first.bytes) }) {
+            return sniffed
+        }
+        return await responseHeaderValue(job: job, shape: shape) { $0.contentType }
+            ?? (shape.isInventory ? "application/json" : "application/octet-stream")
     }
 
     /// A value only GetJobOutput's headers carry: read from the cache entry, fetching the first

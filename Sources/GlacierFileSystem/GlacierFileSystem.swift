@@ -1,3 +1,4 @@
+import ArchiveIndex
 import Foundation
 import GlacierClient
 import GlacierIntegrity
@@ -10,6 +11,7 @@ import Synchronization
 /// ```
 /// /<vault>/jobs/<jobId>/output     the job's output (Succeeded jobs only)
 /// /<vault>/jobs/<jobId>/job.json   the job description, and why there is no output if so
+/// /<vault>/archives/<decoded path>  every archive under its recorded name (GlacierFileSystem+Archives)
 /// ```
 /// The FUSE adapter calls these methods and turns their results into replies.
 public final class GlacierFileSystem: Sendable {
@@ -23,6 +25,7 @@ public final class GlacierFileSystem: Sendable {
     let mountedAt = Date()
     private let handles = Mutex<[UInt64: OpenHandle]>([:])
     private let nextHandle = Atomic<UInt64>(1)
+    let archiveIndexes: ArchiveIndexes
 
     /// Outputs never change, so the kernel may keep their names and attributes this long.
     static let immutableSeconds = 3600.0
@@ -48,6 +51,7 @@ public final class GlacierFileSystem: Sendable {
         self.logger = logger
         self.catalog = Catalog(client: client, cache: cache, configuration: configuration, logger: logger)
         readers = OutputReaders(source: source, cache: cache, configuration: configuration, logger: logger)
+        archiveIndexes = ArchiveIndexes(retrySeconds: configuration.listingTTLSeconds)
     }
 
     /// Loads the vault list once, so the first `ls` is quick and the mount can report whether
@@ -59,7 +63,7 @@ public final class GlacierFileSystem: Sendable {
 
     // MARK: - Names and attributes
 
-    public func lookup(parent: UInt64, name: String) async -> Result<NodeAttributes, FileSystemError> {
+    public func lookup(parent: UInt64, name: String) async -> Result<InodeAttributes, FileSystemError> {
         guard let parentKind = inodes.kind(of: parent) else { return .failure(.notFound) }
         guard parentKind.isDirectory else { return .failure(.notDirectory) }
         switch await child(of: parentKind, named: name) {
@@ -73,21 +77,23 @@ public final class GlacierFileSystem: Sendable {
         switch inodes.kind(of: parent) {
         case .root?: NameRules.couldBeVault(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
         case .jobsDirectory?: NameRules.couldBeJobId(name) ? configuration.listingTTLSeconds : Self.immutableSeconds
+        case .archiveDirectory?: configuration.listingTTLSeconds
         default: Self.immutableSeconds
         }
     }
 
-    public func attributes(inode: UInt64) async -> Result<NodeAttributes, FileSystemError> {
+    public func attributes(inode: UInt64) async -> Result<InodeAttributes, FileSystemError> {
         guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
         return await attributes(of: kind)
     }
 
-    private func child(of parent: NodeKind, named name: String) async -> Result<NodeKind, FileSystemError> {
+    private func child(of parent: InodeKind, named name: String) async -> Result<InodeKind, FileSystemError> {
         switch parent {
         case .root:
             guard NameRules.couldBeVault(name) else { return .failure(.notFound) }
             return await catalog.vaults()[name] != nil ? .success(.vault(name)) : .failure(.notFound)
         case .vault(let vault):
+            if name == Self.archivesDirectoryName { return .success(.archiveDirectory(vault: vault, entry: ArchiveIndex.rootId)) }
             return name == NameRules.jobsDirectoryName ? .success(.jobsDirectory(vault: vault)) : .failure(.notFound)
         case .jobsDirectory(let vault):
             guard NameRules.couldBeJobId(name) else { return .failure(.notFound) }
@@ -99,19 +105,21 @@ public final class GlacierFileSystem: Sendable {
                 return .success(.output(vault: vault, job: job))
             }
             return .failure(.notFound)
-        case .output, .jobDescription:
+        case .archiveDirectory(let vault, let entry):
+            return await archiveChild(vault: vault, parent: entry, named: name)
+        case .output, .jobDescription, .archiveFile:
             return .failure(.notDirectory)
         }
     }
 
-    private func attributes(of kind: NodeKind) async -> Result<NodeAttributes, FileSystemError> {
+    private func attributes(of kind: InodeKind) async -> Result<InodeAttributes, FileSystemError> {
         let ino = inodes.inode(for: kind)
-        func directory(_ modified: Date, _ seconds: Double) -> NodeAttributes {
-            NodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
+        func directory(_ modified: Date, _ seconds: Double) -> InodeAttributes {
+            InodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
                            uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
-        func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> NodeAttributes {
-            NodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
+        func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> InodeAttributes {
+            InodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
                            uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
         switch kind {
@@ -130,6 +138,8 @@ public final class GlacierFileSystem: Sendable {
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
             return .success(file(Int64(JobDocument.render(job, verdict: verdict(of: job)).count), job.completionDate, Self.volatileSeconds))
+        case .archiveDirectory(let v, let e), .archiveFile(let v, let e):
+            return await archiveAttributes(vault: v, entry: e, inode: ino)
         }
     }
 
@@ -138,12 +148,12 @@ public final class GlacierFileSystem: Sendable {
     public func openDirectory(inode: UInt64) async -> Result<UInt64, FileSystemError> {
         guard let kind = inodes.kind(of: inode) else { return .failure(.notFound) }
         guard kind.isDirectory else { return .failure(.notDirectory) }
-        var children: [NodeKind] = []
+        var children: [InodeKind] = []
         switch kind {
         case .root:
             children = await catalog.vaults().keys.sorted().map { .vault($0) }
         case .vault(let v):
-            children = [.jobsDirectory(vault: v)]
+            children = [.jobsDirectory(vault: v), .archiveDirectory(vault: v, entry: ArchiveIndex.rootId)]
         case .jobsDirectory(let v):
             children = await catalog.jobs(vault: v).values.sorted { $0.job.creationDate ?? "" < $1.job.creationDate ?? "" }
                 .map { .jobDirectory(vault: v, job: $0.job.jobId) }
@@ -151,7 +161,10 @@ public final class GlacierFileSystem: Sendable {
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
             children = [.jobDescription(vault: v, job: j)]
             if job.outputShape != nil { children.append(.output(vault: v, job: j)) }
-        case .output, .jobDescription:
+        case .archiveDirectory(let v, let e):
+            // Listed straight from the index, attributes and all.
+            return .success(register(.directory(await archiveDirectoryEntries(vault: v, entry: e))))
+        case .output, .jobDescription, .archiveFile:
             return .failure(.notDirectory)
         }
         var entries: [DirectoryEntry] = []
@@ -168,7 +181,7 @@ public final class GlacierFileSystem: Sendable {
         return entries
     }
 
-    static func name(of kind: NodeKind) -> String {
+    static func name(of kind: InodeKind) -> String {
         switch kind {
         case .root: "/"
         case .vault(let v): v
@@ -176,6 +189,9 @@ public final class GlacierFileSystem: Sendable {
         case .jobDirectory(_, let j): j
         case .output: NameRules.outputFileName
         case .jobDescription: NameRules.jobDescriptionFileName
+        // Below archives/, names come from the index (see archiveDirectoryEntries).
+        case .archiveDirectory(_, let entry): entry == ArchiveIndex.rootId ? archivesDirectoryName : ""
+        case .archiveFile: ""
         }
     }
 
@@ -200,19 +216,27 @@ public final class GlacierFileSystem: Sendable {
             return .success(OpenedFile(handle: register(.document(JobDocument.render(job, verdict: verdict(of: job)))), keepCache: false, directIO: true))
         case .output(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
-            switch readers.open(vault: v, job: job.job, shape: shape, key: catalog.outputKey(vault: v, jobId: j)) {
-            case .success(let handle):
-                if handle.reader.refusal() != nil, case .treeHash = shape.verification {
-                    // A root mismatch: refused at open, until a new job is retrieved.
-                    handle.close()
-                    return .failure(.io)
-                }
-                return .success(OpenedFile(handle: register(.output(handle)), keepCache: true, directIO: false))
-            case .failure(let e):
-                return .failure(e)
-            }
+            return openOutput(job, shape)
+        case .archiveFile(let v, let e):
+            // The same reader and cache entry as the job's output: read through either, fetched once.
+            return await archiveOutput(vault: v, entry: e).flatMap { openOutput($0.job, $0.shape) }
         default:
             return .failure(.notFound)
+        }
+    }
+
+    private func openOutput(_ job: JobEntry, _ shape: JobOutputShape) -> Result<OpenedFile, FileSystemError> {
+        let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
+        switch readers.open(vault: job.vault, job: job.job, shape: shape, key: key) {
+        case .success(let handle):
+            if handle.reader.refusal() != nil, case .treeHash = shape.verification {
+                // A root mismatch: refused at open, until a new job is retrieved.
+                handle.close()
+                return .failure(.io)
+            }
+            return .success(OpenedFile(handle: register(.output(handle)), keepCache: true, directIO: false))
+        case .failure(let e):
+            return .failure(e)
         }
     }
 

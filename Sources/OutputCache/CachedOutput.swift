@@ -212,7 +212,7 @@ public final class CachedOutput: Sendable {
                     releasable += Int64(record.length)
                 }
                 if s.digests[leaf] == nil { s.knownDigestCount += 1 }
-                if s.digests[leaf] != record.digest && s.descriptor.wholeOutputCheck?.result == .matched {
+                if let known = s.digests[leaf], known != record.digest, s.descriptor.wholeOutputCheck?.result == .matched {
                     // The service now vouches for other bytes: the old verdict no longer covers them.
                     s.descriptor.wholeOutputCheck = nil
                 }

@@ -66,6 +66,13 @@ public struct InventoryParser {
         }
     }
 
+    /// What is wrong with an archive record from elsewhere (a job description, say) by the rules
+    /// every inventory entry must pass; nil when nothing is.
+    public static func problem(in archive: InventoryArchive) -> String? {
+        ArchiveFields.idProblem(archive.archiveId) ?? ArchiveFields.dateProblem("CreationDate", archive.creationDate)
+            ?? ArchiveFields.treeHashProblem(archive.sha256TreeHash) ?? (archive.size < 0 ? "Size is negative" : nil)
+    }
+
     /// Parses the inventory in the file at `path`, reading 1 MiB at a time.
     public static func parseFile(atPath path: String, format: Format? = nil,
                                  emit: (InventoryArchive) throws -> Void) throws -> InventorySummary {

@@ -43,11 +43,22 @@ struct SuiteCase {
     }
 }
 
+/// How many cases the suite has (its README says 34): fewer means a damaged copy.
+let suiteCaseCount = 34
+
+/// Every case of the suite; throws, naming the folder, when the suite is missing or incomplete, so
+/// no test can pass by looping over nothing.
 func allSuiteCases() throws -> [SuiteCase] {
-    let root = TestPaths.sharedTestData.appendingPathComponent("aws-sigv4-testsuite")
-    let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)!
-        .compactMap { $0 as? URL }.filter { $0.pathExtension == "req" }
-    return try files.map(SuiteCase.load).sorted { $0.name < $1.name }
+    let root = try TestPaths.fixture("aws-sigv4-testsuite")
+    guard let walker = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil) else {
+        throw SeedError("cannot list \(root.path)")
+    }
+    let files = walker.compactMap { $0 as? URL }.filter { $0.pathExtension == "req" }
+    let cases = try files.map(SuiteCase.load).sorted { $0.name < $1.name }
+    guard cases.count == suiteCaseCount else {
+        throw SeedError("\(root.path) holds \(cases.count) .req cases, expected \(suiteCaseCount): restore it from git")
+    }
+    return cases
 }
 
 @Suite struct SigV4SuiteTests {
@@ -66,7 +77,7 @@ func allSuiteCases() throws -> [SuiteCase] {
     // post-sts-token variants) is checked stage by stage.
     @Test func everyCaseMatchesCanonicalRequestStringToSignAndAuthorization() throws {
         let cases = try allSuiteCases()
-        #expect(cases.count >= 30, "found \(cases.count) cases")
+        #expect(cases.count == suiteCaseCount, "found \(cases.count) cases")
         for var c in cases {
             if c.name == "get-vanilla-with-session-token" {
                 // Its .req omits the token that its .creq signs; add it as a signer would.
@@ -101,7 +112,9 @@ func allSuiteCases() throws -> [SuiteCase] {
     @Test func verifierAcceptsSuiteRequestsAndRejectsTampering() throws {
         let verifier = SigV4Verifier(service: "service", secrets: [Self.accessKey: Self.secretKey])
         let now = AmzDate.parse("20150830T123600Z")!
+        var verified = 0
         for c in try allSuiteCases() where c.name != "post-sts-header-after" {
+            verified += 1
             var signed = c.request
             if c.name == "get-vanilla-with-session-token" {
                 signed.headers.append(("X-Amz-Security-Token", Self.shortSessionToken))
@@ -113,6 +126,7 @@ func allSuiteCases() throws -> [SuiteCase] {
             tampered.query += tampered.query.isEmpty ? "x=1" : "&x=1"
             #expect(throws: SigV4Verifier.Failure.self) { try verifier.verify(tampered, now: now) }
         }
+        #expect(verified == suiteCaseCount - 1, "verified \(verified) suite requests")
     }
 
     @Test func verifierReportsAWSFailureKinds() throws {

@@ -118,3 +118,18 @@ import Testing
                                                       "unnamed"])
     }
 }
+
+@Suite struct ArchiveTreeMillisecondTests {
+    @Test func millisecondsDecideWhichReUploadIsNewest() {
+        let hash = String(repeating: "0", count: 64)
+        let archives = [
+            InventoryArchive(archiveId: "ZZZZZZZZz", archiveDescription: "x", creationDate: "2014-01-01T00:00:00.100Z",
+                             size: 1, sha256TreeHash: hash),
+            InventoryArchive(archiveId: "AAAAAAAAa", archiveDescription: "x", creationDate: "2014-01-01T00:00:00.900Z",
+                             size: 1, sha256TreeHash: hash),
+        ]
+        let tree = ArchiveTree.build(archives)
+        #expect(tree.files.first { $0.archive == 1 }?.path == "x", "the later upload, though its id sorts first")
+        #expect(tree.files.first { $0.archive == 0 }?.path == "x~20140101T000000Z~ZZZZZZZZ")
+    }
+}

@@ -9,7 +9,7 @@ import Testing
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
                 #expect(try FileManager.default.contentsOfDirectory(atPath: m.mountpoint) == ["v"])
-                #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v")) == ["jobs"])
+                #expect(Set(try FileManager.default.contentsOfDirectory(atPath: m.path("v"))) == ["jobs", "archives"])
                 let jobs = try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs"))
                 #expect(Set(jobs) == Set([f.binaryJob, f.tarJob, f.alignedRangeJob, f.unalignedRangeJob, f.inventoryJob,
                                           f.csvInventoryJob]))

@@ -86,6 +86,8 @@ import Testing
                         == (try await f.client.describeJob(vault: "v", jobId: f.binaryJob)).sha256TreeHash)
                 #expect(try await Self.xattr("user.glacier.archive-description", output) == "random binary")
                 #expect(try await Self.xattr("user.mime_type", output) == "application/octet-stream")
+                #expect(try await Self.xattr("user.mime_type", m.path(f.jobPath(f.tarJob))) == "application/x-tar",
+                        "sniffed from the ustar magic at offset 257")
                 #expect(try await Self.xattr("user.glacier.verified", output, settlingOn: "1 of 21 leaves") == "1 of 21 leaves",
                         "reading the description fetched and verified leaf 0")
                 _ = try Data(contentsOf: URL(fileURLWithPath: output))

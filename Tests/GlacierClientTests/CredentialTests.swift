@@ -134,6 +134,26 @@ import Testing
         }
     }
 
+    /// A helper's command line often carries a token: the error names the program only, and a
+    /// helper echoing its arguments on stderr has them hidden too.
+    @Test func aFailingCredentialProcessNeverShowsItsArguments() async throws {
+        let token = "tok-9f8e7d6c5b4a"
+        let command = "SESSION=\(token) sh -c 'echo \"refused: $0 $1\" >&2; exit 3' --token \(token)"
+        try await withHome([:]) { (home: URL) async throws in
+            try Self.configFile.replacingOccurrences(of: "%PROCESS%", with: command)
+                .write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
+            do {
+                _ = try await CredentialChain(profile: "tools", environment: environment([:], home: home), http: http).credentials()
+                Issue.record("a failing credential_process must fail")
+            } catch let error as CredentialError {
+                #expect(!error.description.contains(token), "\(error.description)")
+                #expect(error.description.contains("`sh`"), "\(error.description)")
+                #expect(error.description.contains("refused"), "\(error.description)")
+                #expect(error.description.contains("exit status 3"), "\(error.description)")
+            }
+        }
+    }
+
     @Test func missingAndUnsupportedProfilesGetActionableMessages() async throws {
         try await withHome([".aws/config": Self.configFile.replacingOccurrences(of: "%PROCESS%", with: "true")]) { (home: URL) async throws in
             let env = environment([:], home: home)

@@ -5,7 +5,7 @@ import Testing
 
 /// The real AWS CLI against a signed emulator: vaults, single and multipart uploads, archive,
 /// ranged and inventory jobs, and downloads whose `checksum` must match the bytes received.
-@Suite(.enabled(if: AWSCLI.isAvailable)) struct AWSCLIInteropTests {
+@Suite(.enabled(if: ExternalTool.awsCLI.runsHere, ExternalTool.awsCLI.skipNote)) struct AWSCLIInteropTests {
     static let mib = 1 << 20
 
     @Test func vaultArchiveAndJobLifecycle() async throws {

@@ -8,7 +8,9 @@ import Testing
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .appendingPathComponent("Scripts/boto3_interop.py").path
 
-    @Test(.enabled(if: whichExists("python3"))) func boto3ScenarioAgreesWithBotocoreTreeHash() async throws {
+    @Test(.enabled(if: ExternalTool.boto3.runsHere, ExternalTool.boto3.skipNote))
+    func boto3ScenarioAgreesWithBotocoreTreeHash() async throws {
+        try ExternalTool.boto3.require()
         try await withEmulator(signed: true) { server, _ in
             var env = AWSCLI(endpoint: server.endpoint).environment
             env["PYTHONDONTWRITEBYTECODE"] = "1"

@@ -1,18 +1,23 @@
 import Foundation
+import GlacierTestSupport
 import Testing
 
 /// The `glacier-emulator` binary: prints its address, serves the CLI with keys from the
 /// environment, and stops cleanly on SIGTERM.
 @Suite struct ExecutableTests {
-    /// The binary built next to this test bundle.
-    static let binary: String? = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [here.appendingPathComponent("glacier-emulator"),
-                          here.deletingLastPathComponent().appendingPathComponent("glacier-emulator")]
-        return candidates.map(\.path).first { FileManager.default.isExecutableFile(atPath: $0) }
-    }()
+    /// The binary built next to this test bundle; a missing one fails the test (build with
+    /// `swift build --build-tests`), it never skips it.
+    static func binary() throws -> String {
+        let path = TestPaths.binary("glacier-emulator")
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw TestFailure("\(path) is missing: run swift build --build-tests before swift test")
+        }
+        return path
+    }
 
-    @Test(.enabled(if: binary != nil && AWSCLI.isAvailable)) func binaryServesAndStopsOnSIGTERM() async throws {
+    @Test(.enabled(if: ExternalTool.awsCLI.runsHere, ExternalTool.awsCLI.skipNote))
+    func binaryServesAndStopsOnSIGTERM() async throws {
+        try ExternalTool.awsCLI.require()
         let dir = try ScratchDirectory()
         defer { dir.remove() }
         var env = ProcessInfo.processInfo.environment
@@ -20,7 +25,7 @@ import Testing
         env["GLACIER_EMULATOR_SECRET_KEY"] = TestKeys.secretKey
         // --stop-on-stdin-eof: should this test process die, the emulator follows it.
         let child = try Subprocess.launch(
-            [Self.binary!, "--listen", "127.0.0.1:0", "--data-dir", dir.path + "/data", "--job-delay", "0.5",
+            [try Self.binary(), "--listen", "127.0.0.1:0", "--data-dir", dir.path + "/data", "--job-delay", "0.5",
              "--latency-ms", "1", "--bandwidth", "40MB", "--faults", "flip=0", "--log-level", "debug",
              "--stop-on-stdin-eof"],
             environment: env, stderrPath: dir.path + "/stderr")
@@ -52,10 +57,10 @@ import Testing
         #expect(log.contains("stopped"), "\(log)")
     }
 
-    @Test(.enabled(if: binary != nil)) func closingStdinStopsTheBinary() async throws {
+    @Test func closingStdinStopsTheBinary() async throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let child = try Subprocess.launch([Self.binary!, "--data-dir", dir.path + "/data", "--stop-on-stdin-eof"],
+        let child = try Subprocess.launch([try Self.binary(), "--data-dir", dir.path + "/data", "--stop-on-stdin-eof"],
                                           environment: ProcessInfo.processInfo.environment,
                                           stderrPath: dir.path + "/stderr")
         defer { close(child.stdout) }
@@ -68,10 +73,10 @@ import Testing
         #expect(log.contains("standard input closed"), "\(log)")
     }
 
-    @Test(.enabled(if: binary != nil)) func badOptionsAreRefusedWithAMessage() async throws {
+    @Test func badOptionsAreRefusedWithAMessage() async throws {
         for args in [["--listen", "nowhere"], ["--bandwidth", "fast"], ["--faults", "melt=1"],
                      ["--access-key", "only-the-key"], ["--fault-operations", "Nope"]] {
-            let result = try await Subprocess.run([Self.binary!, "--data-dir", "/tmp/unused"] + args,
+            let result = try await Subprocess.run([try Self.binary(), "--data-dir", "/tmp/unused"] + args,
                                                   environment: ProcessInfo.processInfo.environment, timeout: 30)
             #expect(result.status != 0, "\(args)")
             #expect(result.stderr.contains("Error"), "\(args): \(result.stderr)")

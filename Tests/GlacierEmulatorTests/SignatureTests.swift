@@ -5,7 +5,9 @@ import Testing
 /// SigV4 is enforced when keys are configured, with AWS's 403 error codes, and not required
 /// when they are not.
 @Suite struct SignatureTests {
-    @Test(.enabled(if: AWSCLI.isAvailable)) func signaturesAreEnforcedForTheCLI() async throws {
+    @Test(.enabled(if: ExternalTool.awsCLI.runsHere, ExternalTool.awsCLI.skipNote))
+    func signaturesAreEnforcedForTheCLI() async throws {
+        try ExternalTool.awsCLI.require()
         try await withEmulator(signed: true) { server, _ in
             let good = AWSCLI(endpoint: server.endpoint)
             try await good.glacier("create-vault", "--vault-name", "signed")
@@ -50,7 +52,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: AWSCLI.isAvailable)) func clockSkewIsReported() async throws {
+    @Test(.enabled(if: ExternalTool.awsCLI.runsHere, ExternalTool.awsCLI.skipNote))
+    func clockSkewIsReported() async throws {
+        try ExternalTool.awsCLI.require()
         try await withEmulator(signed: true, configure: { $0.clockSkew = 3600 }) { server, _ in
             let result = try await AWSCLI(endpoint: server.endpoint).run(["list-vaults"])
             #expect(result.status != 0)
@@ -65,7 +69,9 @@ import Testing
         }
     }
 
-    @Test(.enabled(if: AWSCLI.isAvailable)) func withoutKeysAnyOrNoSignatureIsAccepted() async throws {
+    @Test(.enabled(if: ExternalTool.awsCLI.runsHere, ExternalTool.awsCLI.skipNote))
+    func withoutKeysAnyOrNoSignatureIsAccepted() async throws {
+        try ExternalTool.awsCLI.require()
         try await withEmulator(signed: false) { server, _ in
             var cli = AWSCLI(endpoint: server.endpoint)
             cli.unsigned = true

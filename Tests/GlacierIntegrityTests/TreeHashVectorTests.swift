@@ -33,12 +33,14 @@ func vectorInput(_ c: TreeHashVectorFile.Case) throws -> [UInt8] {
 enum VectorError: Error { case unknownInput(String) }
 
 @Suite struct TreeHashVectorTests {
-    let vectors: TreeHashVectorFile = {
-        let url = TestPaths.sharedTestData.appendingPathComponent("treehash-vectors.json")
-        return try! JSONDecoder().decode(TreeHashVectorFile.self, from: Data(contentsOf: url))
-    }()
+    /// Loaded in the test, so a missing or unreadable file fails that test with its path.
+    static func loadVectors() throws -> TreeHashVectorFile {
+        let url = try TestPaths.fixture("treehash-vectors.json")
+        return try JSONDecoder().decode(TreeHashVectorFile.self, from: Data(contentsOf: url))
+    }
 
     @Test func everyVectorMatchesOneShotAndStreaming() throws {
+        let vectors = try Self.loadVectors()
         #expect(vectors.cases.count >= 5)
         for c in vectors.cases {
             let input = try vectorInput(c)

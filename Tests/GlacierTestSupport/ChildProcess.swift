@@ -2,9 +2,10 @@ import CPlatformSupport
 import Foundation
 import Synchronization
 
-/// A process a test starts and must stop in every exit path. Spawned with an empty signal mask
-/// (a `Foundation.Process` child inherits the test runner's blocked signals and then ignores
-/// SIGTERM), and reaped with waitpid.
+/// A process a test starts and must stop in every exit path. It is tied to the test process
+/// (it gets SIGKILL when the test process dies, even by kill -9), starts with an empty signal mask
+/// and default signal actions (the test runner's threads block signals, and a child would inherit
+/// that and ignore SIGTERM) and inherits no descriptor above 2; it is reaped with waitpid.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
     private let reaped = Mutex<Int32?>(nil)
@@ -18,41 +19,70 @@ public final class ChildProcess: Sendable {
         let log = logFile ?? "/tmp/glacierfs-tests/child-\(UUID().uuidString.prefix(8)).log"
         try? FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        return ChildProcess(pid: try spawnCleanly([executable] + arguments, environment: environment, actions: &actions),
+        return ChildProcess(pid: try spawn([executable] + arguments, environment: environment, stdout: .file(log)),
                             logFile: log)
     }
 
-    /// posix_spawnp with what every test child needs besides its own file actions (added first):
-    /// no descriptors above 2, since other tests open files without close-on-exec; and an empty
-    /// signal mask with default actions, since the test runner's threads block signals and a child
-    /// would inherit that (and then ignore SIGTERM).
-    public static func spawnCleanly(_ argv: [String], environment: [String: String],
-                                    actions: inout posix_spawn_file_actions_t) throws -> pid_t {
-        glfs_spawn_close_from(&actions, 3)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var none = sigset_t()
-        sigemptyset(&none)
-        posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    /// Where a child's stdout or stderr goes.
+    public enum Output: Sendable {
+        case null
+        /// Created 0600 and truncated.
+        case file(String)
+        case descriptor(Int32)
+        /// stderr only: wherever stdout goes.
+        case sameAsStdout
+    }
+
+    /// Starts `argv` (argv[0] searched on this process's PATH, as posix_spawnp does) and returns
+    /// its pid. `stdin` nil reads /dev/null; descriptors passed in should be close-on-exec here.
+    /// Untied children (`tied: false`) outlive this process: only a watcher that must act after
+    /// this process died, such as `LeftoverReaper`, should be one.
+    public static func spawn(_ argv: [String], environment: [String: String], stdin: Int32? = nil,
+                             stdout: Output, stderr: Output = .sameAsStdout, tied: Bool = true) throws -> pid_t {
+        let path = try resolve(argv[0])
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
         let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { envp.forEach { free($0) } }
-        var pid: pid_t = 0
-        let status = posix_spawnp(&pid, argv[0], &actions, &attributes, cArgv, envp)
-        guard status == 0 else { throw SeedError("cannot start \(argv[0]): \(String(cString: strerror(status)))") }
+        func pathOf(_ o: Output) -> String? {
+            switch o {
+            case .file(let p): return p
+            case .null: return "/dev/null"
+            default: return nil
+            }
+        }
+        let stdoutPath = pathOf(stdout).map { strdup($0) }, stderrPath = pathOf(stderr).map { strdup($0) }
+        defer { free(stdoutPath ?? nil); free(stderrPath ?? nil) }
+        let pid: pid_t = path.withCString { cPath in
+            cArgv.withUnsafeBufferPointer { argvBuffer in
+                envp.withUnsafeBufferPointer { envBuffer in
+                    var request = glfs_spawn_request()
+                    request.path = cPath
+                    request.argv = argvBuffer.baseAddress
+                    request.envp = envBuffer.baseAddress
+                    request.stdin_fd = stdin ?? -1
+                    request.stdout_path = UnsafePointer(stdoutPath ?? nil)
+                    if case .descriptor(let fd) = stdout { request.stdout_fd = fd } else { request.stdout_fd = -1 }
+                    request.stderr_path = UnsafePointer(stderrPath ?? nil)
+                    if case .descriptor(let fd) = stderr { request.stderr_fd = fd } else { request.stderr_fd = -1 }
+                    request.tied = tied ? 1 : 0
+                    return glfs_spawn(&request)
+                }
+            }
+        }
+        guard pid > 0 else { throw SeedError("cannot start \(argv[0]): \(String(cString: strerror(-pid)))") }
         return pid
+    }
+
+    /// `name` if it holds a slash, else the first executable of that name on PATH.
+    static func resolve(_ name: String) throws -> String {
+        if name.contains("/") { return name }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        guard let found = path.split(separator: ":").map({ "\($0)/\(name)" })
+            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw SeedError("cannot start \(name): not found on PATH (\(path))")
+        }
+        return found
     }
 
     init(pid: pid_t, logFile: String) {

@@ -136,11 +136,13 @@ public struct SeedError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-/// Temp directories under /tmp/glacierfs-tests, removed by the tests that make them.
+/// Temp directories under /tmp/glacierfs-tests, removed by the tests that make them. Mounts and
+/// daemons under them are cleaned up by `LeftoverReaper` should this process die first.
 public enum TempDirectory {
     public static func make(_ prefix: String) -> URL {
         let url = URL(fileURLWithPath: "/tmp/glacierfs-tests/\(prefix)-\(UUID().uuidString.prefix(8))")
         try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        LeftoverReaper.watch(url.path)
         return url
     }
 

@@ -123,12 +123,21 @@ public final class EmulatorProcess: Sendable {
         _ = try await call("POST", "vaults/\(vault)/synthetic-jobs", body: try JSONSerialization.data(withJSONObject: body))
     }
 
+    /// Adds `count` metadata-only archives with descriptions in every upload tool's format.
+    public func createSyntheticArchives(vault: String, count: Int) async throws {
+        _ = try await call("POST", "vaults/\(vault)/synthetic-archives",
+                           body: try JSONSerialization.data(withJSONObject: ["count": count]))
+    }
+
     /// The next `count` responses to `operation` are replaced by this raw answer.
     public func overrideResponses(_ operation: String, status: Int, headers: [String: String] = [:], body: String,
                                   count: Int = 1) async throws {
         let json: [String: Any] = ["operation": operation, "status": status, "headers": headers, "body": body, "count": count]
         _ = try await call("POST", "response-overrides", body: try JSONSerialization.data(withJSONObject: json))
     }
+
+    /// Drops the canned responses not yet served.
+    public func clearResponseOverrides() async throws { _ = try await call("DELETE", "response-overrides") }
 
     private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> [UInt8] {
         var headers = HTTPHeaders()

@@ -15,6 +15,7 @@ public final class MountedFileSystem: Sendable {
                              mountpoint: String? = nil, extraArguments: [String] = []) async throws -> MountedFileSystem {
         let target = mountpoint ?? TempDirectory.make("mnt").path
         try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        LeftoverReaper.watch(target)  // a mountpoint given by the caller may lie outside TempDirectory
         let arguments = ["mount", target, "--endpoint", endpoint, "--cache-dir", cacheDirectory] + extraArguments
         let result = try await Command.run(TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
         guard result.status == 0 else {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Where tests find the repository, the shared test data and the built executables.
+/// Where tests find the repository, the fixtures and the built executables.
 public enum TestPaths {
     /// The repository root, found from this file's location.
     public static let repositoryRoot: URL = {
@@ -19,11 +19,22 @@ public enum TestPaths {
         buildDirectory.appendingPathComponent(name).path
     }
 
-    /// `../shared/testdata` beside the checkout (override with GLACIERFS_TESTDATA).
-    public static let sharedTestData: URL = {
-        if let env = ProcessInfo.processInfo.environment["GLACIERFS_TESTDATA"] {
+    /// Tests/Fixtures in this checkout (override with GLACIERFS_TESTDATA).
+    public static let fixtures: URL = {
+        if let env = ProcessInfo.processInfo.environment["GLACIERFS_TESTDATA"], !env.isEmpty {
             return URL(fileURLWithPath: env)
         }
-        return repositoryRoot.deletingLastPathComponent().appendingPathComponent("shared/testdata")
+        return repositoryRoot.appendingPathComponent("Tests/Fixtures")
     }()
+
+    /// A fixture's URL, or an error naming where it was looked for (a missing fixture fails the
+    /// test that needs it, rather than crashing the run or letting it pass on nothing).
+    public static func fixture(_ name: String) throws -> URL {
+        let url = fixtures.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw SeedError("missing test fixture \(url.path): restore it from git (Tests/Fixtures/README.md says "
+                            + "where it comes from), or point GLACIERFS_TESTDATA at a folder holding it")
+        }
+        return url
+    }
 }

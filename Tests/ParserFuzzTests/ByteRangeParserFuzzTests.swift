@@ -79,7 +79,7 @@ import Testing
             }
             guard let range = InclusiveByteRange(first: first, last: last) else { return }
             let violation = RetrievalRangeRule.violation(range, archiveSize: size)
-            // DESIGN-NOTES §1: S a multiple of 1 MiB; E+1 a multiple of 1 MiB or the archive size.
+            // design.md §1: S a multiple of 1 MiB; E+1 a multiple of 1 MiB or the archive size.
             let valid = last < size && first % Self.mib == 0 && ((last + 1) % Self.mib == 0 || last + 1 == size)
             if violation != nil { run.reject() }
             run.expect((violation == nil) == valid,

@@ -4,7 +4,7 @@ import GlacierModel
 @testable import GlacierFileSystem
 
 /// What the filesystem makes of job descriptions a hostile server might send, against a
-/// reference written from DESIGN-NOTES §1–2, and which directory names it could ever show.
+/// reference written from design.md §1–2, and which directory names it could ever show.
 @Suite struct JobShapeFuzzTests {
     static let mib: Int64 = 1 << 20
     static let maximumSize: Int64 = 40 << 40  // the largest archive Glacier stores

@@ -66,7 +66,7 @@ import GlacierModel
         }
     }
 
-    /// DESIGN-NOTES §2: bytes are handed on only from a response whose status, length and
+    /// design.md §2: bytes are handed on only from a response whose status, length and
     /// Content-Range describe exactly the bytes asked for.
     static func consistent(status: Int, contentRange: String?, contentLength: String?, bodyLength: Int,
                            wanted: (first: Int64, last: Int64), outputSize: Int64, acceptWhole: Bool) -> Bool {

@@ -1,7 +1,7 @@
 import Testing
 @testable import GlacierIntegrity
 
-/// TreeGeometry against the enumerated tree of `ReferenceTree` (DESIGN-NOTES §2: a range is
+/// TreeGeometry against the enumerated tree of `ReferenceTree` (design.md §2: a range is
 /// tree-hash aligned when it is exactly one node of the tree over the whole output).
 @Suite struct TreeGeometryFuzzTests {
     static let mib = ReferenceTree.mib

@@ -53,7 +53,7 @@ import Testing
             let got = Self.bytes(TreeHash.hash(Array(data)))
             run.expect(got == ReferenceTree.treeHash(Array(data)),
                        "\(data.count) pool bytes at offset \(data.startIndex)")
-            // One leaf, or empty data, is plain SHA-256 (DESIGN-NOTES §2).
+            // One leaf, or empty data, is plain SHA-256 (design.md §2).
             if data.count <= Self.mib {
                 run.expect(got == Self.bytes(SHA256.hash(data)), "\(data.count) bytes: single leaf is not plain SHA-256")
             }

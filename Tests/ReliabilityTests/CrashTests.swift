@@ -8,17 +8,33 @@ import Testing
     @Test func killingTheDaemonMidReadNeverLeavesTheCacheLying() async throws {
         let iterations = 20 * ReliabilityFixture.stress
         let mib = ReliabilityFixture.mib
-        try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib]) { (f: ReliabilityFixture) async throws in
+        // A shaped link keeps fetches and cache writes in flight long enough to be killed among them.
+        try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib],
+                                          extraEmulatorArguments: ["--bandwidth", "30MB"]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
+            let glacierfs = TestPaths.binary("glacierfs")
             var generator = SystemRandomNumberGenerator()
-            var killedWhileReading = 0
+            var killedWhileReading = 0, killedDuringFetches = 0, killedDuringWrites = 0
             for iteration in 0..<iterations {
+                // Fresh ranges every time: the cache keeps only part of what earlier iterations read,
+                // so this mount must fetch, and write what it fetched.
+                let keep = Int.random(in: 0 ... 40, using: &generator)
+                if FileManager.default.fileExists(atPath: f.cacheDirectory) {
+                    let pruned = try await Command.run(glacierfs, ["cache", "prune", "--to", "\(keep)M", "--cache-dir", f.cacheDirectory])
+                    #expect(pruned.status == 0, "\(pruned.output)")
+                }
                 let mounted = try await MountedFileSystem.mount(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
                                                                 cacheDirectory: f.cacheDirectory)
                 guard let pid = await mounted.daemonPid() else {
                     await mounted.unmount()
                     Issue.record("no daemon pid")
                     return
+                }
+                // The listing may lag on a loaded machine: readers start once every output is there.
+                let listed = ContinuousClock.now + .seconds(30)
+                while (0..<3).contains(where: { !FileManager.default.fileExists(atPath: f.path(mounted, $0)) }),
+                      ContinuousClock.now < listed {
+                    try await Task.sleep(nanoseconds: 20_000_000)
                 }
                 // Heavy parallel reads: whole files and scattered blocks of all three outputs.
                 var readers: [ChildProcess] = []
@@ -28,9 +44,22 @@ import Testing
                     readers.append(try ChildProcess.start("/bin/dd", ["if=\(f.path(mounted, index))", "of=/dev/null",
                                                                       "bs=1M", "skip=\(skip)", "count=4", "status=none"]))
                 }
-                try await Task.sleep(nanoseconds: UInt64.random(in: 20_000_000...400_000_000, using: &generator))
+                // Kill once fetches and cache writes are both under way (or after a few seconds).
+                try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...150_000_000, using: &generator))
+                var fetching = false, writing = false
+                let deadline = ContinuousClock.now + .seconds(5)
+                while ContinuousClock.now < deadline {
+                    if let reads = try? await mounted.status().reads {
+                        fetching = reads.fetchesInFlight > 0
+                        writing = reads.cacheWriteBytesPending > 0
+                        if fetching && writing { break }
+                    }
+                    try await Task.sleep(nanoseconds: 2_000_000)
+                }
                 if readers.contains(where: \.isRunning) { killedWhileReading += 1 }
                 kill(pid, SIGKILL)
+                if fetching { killedDuringFetches += 1 }
+                if writing { killedDuringWrites += 1 }
                 for r in readers { r.stop(grace: 2) }
                 await mounted.unmount()
                 #expect(!mounted.isMounted)
@@ -50,9 +79,12 @@ import Testing
             #expect(temporaries.count <= 1, "temporary files piled up: \(temporaries)")
             var corruptDropped = 0
             try await f.mount { m in corruptDropped = try await m.status().cache.corruptLeavesDropped }
-            report("crashes: \(iterations) kill -9 iterations (\(killedWhileReading) while readers were running), "
-                   + "every later read exact, \(temporaries.count) temporary files left, "
-                   + "corrupt leaves dropped on the last mount \(corruptDropped)")
+            report("crashes: \(iterations) kill -9 iterations: \(killedWhileReading) while readers ran, "
+                   + "\(killedDuringFetches) during fetches, \(killedDuringWrites) during cache writes; every later read "
+                   + "exact, \(temporaries.count) temporary files left, corrupt leaves dropped on the last mount \(corruptDropped)")
+            #expect(killedWhileReading == iterations, "every kill lands while readers run")
+            #expect(killedDuringFetches == iterations, "every kill lands while fetches are in flight")
+            #expect(killedDuringWrites * 10 >= iterations * 9, "nearly every kill lands during a cache write")
         }
     }
 

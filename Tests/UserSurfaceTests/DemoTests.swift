@@ -59,6 +59,8 @@ struct DemoTests {
             #expect(result.output.contains("Uploaded demo-random.bin (70.0 MiB, a multipart upload)"), "\(result.output)")
             #expect(result.output.contains("demo-random.bin, bytes 32-64 MiB"), "the tree should show the ranged retrieval")
             #expect(result.output.contains("inventory of demo-vault"), "the tree should show the inventory job")
+            #expect(result.output.contains("archives/") && result.output.contains("report.txt")
+                    && result.output.contains("readme.txt~"), "the tree should show archives by their decoded names")
             #expect(result.output.contains("✓ Copied 70.0 MiB with /bin/cp"), "\(result.output)")
             #expect(result.output.contains("Verification by glacierfs: complete (root matched)"), "\(result.output)")
             #expect(result.output.contains("✓ SHA-256 of the copy matches the original"), "\(result.output)")

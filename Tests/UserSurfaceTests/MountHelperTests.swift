@@ -99,7 +99,7 @@ struct MountHelperTests {
         }
     }
 
-    @Test("every known option becomes its glacierfs flag; mount-only options are dropped; the exit status passes through")
+    @Test("every known option becomes its glacierfs flag; mount-only options are dropped with a warning; the exit status passes through")
     func optionMapping() async throws {
         try await TempDirectory.with("helper-options") { dir in
             let record = dir.appendingPathComponent("invocation").path
@@ -129,6 +129,8 @@ struct MountHelperTests {
             let result = try await Command.run(Surface.helperScript, ["photos:backups", "/mnt/g", "-s", "-n", "-o", options, "-t", "glacierfs"],
                 environment: env, timeout: 30)
             #expect(result.status == 7, "the stub's exit status should pass through: \(result.output)")
+            #expect(result.output.contains("ignoring -o rw,_netdev,noauto,nofail,x-systemd.automount,comment=systemd.x,"
+                                           + "noatime,nosuid,nodev,user=someone"), "every dropped option is named: \(result.output)")
             let words = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
             #expect(words == [
                 "mount", "/mnt/g", "--region", "eu-west-1", "--profile", "backup",

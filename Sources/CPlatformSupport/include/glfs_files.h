@@ -20,4 +20,8 @@ int glfs_start_writeback(int fd, off_t offset, off_t length);
 // posix_spawn_file_actions_addclosefrom_np, hidden behind _GNU_SOURCE). Returns 0 or an errno.
 int glfs_spawn_close_from(posix_spawn_file_actions_t *actions, int lowest);
 
+// Returns freed heap memory to the kernel (glibc's malloc_trim, which Swift's Glibc module does
+// not export), after a burst of allocation such as building an archive index.
+void glfs_release_free_memory(void);
+
 #endif

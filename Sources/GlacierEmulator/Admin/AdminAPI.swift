@@ -10,6 +10,7 @@ import NIOHTTP1
 ///     POST    job-clock                   {"advanceSeconds":3600}
 ///     PUT     vaults/V/jobs/ID/override   a JSON object whose members replace the description's
 ///     POST    vaults/V/synthetic-jobs     {"count":10000,"archiveId":"..."}
+///     POST    vaults/V/synthetic-archives {"count":200000}   metadata-only archives (SyntheticArchives)
 ///     POST    response-overrides          {"operation":"ListVaults","status":200,"headers":{},"body":"","count":1}
 ///     DELETE  response-overrides          drop pending overrides
 struct AdminAPI {
@@ -63,6 +64,12 @@ struct AdminAPI {
             let ids = try await service.createSyntheticJobs(vault: path[1], count: Int(count),
                                                             archiveId: input["archiveId"]?.stringValue)
             return json(.object([("count", .number(String(ids.count))), ("jobIds", .array(ids.map(JSONValue.string)))]))
+        case (.POST, 3, "vaults") where path[2] == "synthetic-archives":
+            guard let count = try parse(body)["count"]?.intValue else {
+                throw ServiceError.invalidParameter("Expected {\"count\": N}.")
+            }
+            let total = try service.createSyntheticArchives(vault: path[1], count: Int(count))
+            return json(.object([("archiveCount", .number(String(total)))]))
         case (.POST, 1, "response-overrides"):
             let (operation, override) = try AdminCodec.responseOverride(try parse(body))
             service.overrides.add(override, operation: operation)

@@ -1,7 +1,7 @@
 import GlacierIntegrity
 import GlacierModel
 
-/// The rule of when a tree hash goes with a range of bytes (DESIGN-NOTES §2), worked out from the
+/// The rule of when a tree hash goes with a range of bytes (design.md §2), worked out from the
 /// leaf digests stored at upload, never by hashing the data again.
 enum RangeTreeHash {
     /// `whole` for the whole thing (or no range), the node's root for a tree-hash-aligned range,

@@ -5,7 +5,7 @@ import NIOHTTP1
 
 /// GetJobOutput: the retrieved bytes (or inventory), whole or one range of them, straight from the
 /// stored file, with a tree hash exactly when both the job's retrieval range and the download range
-/// are tree-hash aligned (DESIGN-NOTES §2). Ranged hashes come from the leaves stored at upload.
+/// are tree-hash aligned (design.md §2). Ranged hashes come from the leaves stored at upload.
 enum JobOutputOperation {
     /// What GetJobOutput needs about a job, taken under the lock.
     private struct Source {

@@ -27,7 +27,10 @@ struct InventoryReader: Sendable {
         var check = InventoryStreamCheck(format: reader.shape.inventoryFormat)
         var digests: [SHA256Digest] = []
         digests.reserveCapacity(geometry.leafCount)
-        let nodes = geometry.nodes(covering: 0 ..< geometry.leafCount, maxLeaves: services.linkHealth.nodeLeafCap)
+        // Nodes small enough that the whole window fits the memory budget at once.
+        let fitting = max(1, services.pool.budget / (Self.window * TreeHash.leafSize))
+        let nodes = geometry.nodes(covering: 0 ..< geometry.leafCount,
+                                   maxLeaves: min(services.linkHealth.nodeLeafCap, fitting))
         var next = 0
         while next < nodes.count {
             let batch = Array(nodes[next ..< min(nodes.count, next + Self.window)])
@@ -57,7 +60,7 @@ struct InventoryReader: Sendable {
         if let problem = check.finish() { return invalid(problem) }
         let root = TreeHash.root(of: digests)
         reader.store.record(WholeOutputCheck(result: .matched, computedRoot: root.hex, checkedAt: .now))
-        services.logger.info("inventory parsed whole: \(check.summary)",
+        services.logger.notice("inventory parsed whole: \(check.summary)",
                              metadata: ["vault": "\(reader.vault)", "job": "\(reader.jobId)"])
         return nil
     }

@@ -1,23 +1,35 @@
-import Foundation
+import GlacierModel
+import VaultInventory
 
-/// Parses an inventory as its bytes arrive, in order. (Interim: collects the bytes and parses
-/// them whole; replaced by the streaming VaultInventory parser.)
+/// Parses an inventory as its bytes arrive, in order, with the same streaming parser as the
+/// `archives/` view and `glacierfs migrate`: the structure, and every entry's fields and types.
+/// Memory stays bounded whatever the inventory's size.
 struct InventoryStreamCheck {
-    let format: String?
-    private var bytes: [UInt8] = []
+    private var parser: InventoryParser
     private(set) var summary = ""
 
-    init(format: String?) { self.format = format }
+    init(format: String?) {
+        parser = InventoryParser(format: format?.uppercased() == "CSV" ? .csv : .json)
+    }
 
     /// Takes the next bytes; a description of what is wrong, or nil.
     mutating func feed(_ chunk: UnsafeRawBufferPointer) -> String? {
-        bytes.append(contentsOf: chunk)
-        return nil
+        do {
+            try parser.feed(chunk) { _ in }
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 
     /// After the last byte: a description of what is wrong, or nil.
     mutating func finish() -> String? {
-        summary = "\(bytes.count) bytes"
-        return bytes.withUnsafeBytes { InventoryCheck.problem($0, format: format) }
+        do {
+            let s = try parser.finish()
+            summary = "\(s.archiveCount) archive(s), every entry's fields and types checked"
+            return nil
+        } catch {
+            return "\(error)"
+        }
     }
 }

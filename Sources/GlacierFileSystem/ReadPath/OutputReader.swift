@@ -252,7 +252,9 @@ final class OutputReader: Sendable {
         services.logger.error("the root of all verified leaves does not match the job's SHA256TreeHash; dropping the cached output and refusing reads",
                               metadata: ["vault": "\(vault)", "job": "\(jobId)", "computed": "\(check.computedRoot)"])
         services.memory.drop(output: id)
-        services.writeToCache(bytes: 0) { self.store.record(check) }
+        // At once, not behind the cache writers: the verdict must be on record before any reader
+        // learns of the failure.
+        store.record(check)
         let waiting = state.withLock { s in s.pending.keys.sorted() }
         for leaf in waiting { fail(leaf ..< leaf + 1, refusal() ?? .refused("root mismatch")) }
     }

@@ -16,7 +16,9 @@ public final class OutputReaders: Sendable {
     let services: ReadServices
     private let cache: OutputCache?
     private let registry = Mutex<[OutputKey: Registered]>([:])
-    private let nextReaderId = Atomic<Int>(1)
+    /// One id per output for the life of the engine, so a reopened output finds its leaves still
+    /// in memory (they are keyed by it) after its previous reader was dropped.
+    private let outputIds = Mutex<(ids: [OutputKey: Int], next: Int)>(([:], 1))
     /// Open handles: sequential readers share the memory budget as prefetch windows.
     private let openHandles = Atomic<Int>(0)
 
@@ -80,7 +82,13 @@ public final class OutputReaders: Sendable {
                 if retain { table[key]!.handles += 1 }
                 return table[key]!.reader
             }
-            let reader = OutputReader(id: nextReaderId.wrappingAdd(1, ordering: .relaxed).oldValue, vault: vault,
+            let id = outputIds.withLock { o -> Int in
+                if let known = o.ids[key] { return known }
+                defer { o.next += 1 }
+                o.ids[key] = o.next
+                return o.next
+            }
+            let reader = OutputReader(id: id, vault: vault,
                                       jobId: job.jobId, shape: shape, geometry: TreeGeometry(size: shape.size),
                                       store: store, services: services)
             table[key] = Registered(reader: reader, handles: retain ? 1 : 0)
@@ -100,18 +108,15 @@ public final class OutputReaders: Sendable {
         return CachedOutputStore(cache: cache, entry: try cache.entry(for: descriptor))
     }
 
-    /// Called when a handle closes: the reader goes after its last handle, and its leaves leave
-    /// memory with it.
+    /// Called when a handle closes: the reader goes after its last handle. Its leaves stay in
+    /// memory, least recently used first out, for the next open of the same output.
     func release(_ handle: OutputHandle) {
         openHandles.subtract(1, ordering: .relaxed)
-        let dropped = registry.withLock { table -> OutputReader? in
-            guard let entry = table.first(where: { $0.value.reader === handle.reader }) else { return nil }
+        registry.withLock { table in
+            guard let entry = table.first(where: { $0.value.reader === handle.reader }) else { return }
             table[entry.key]!.handles -= 1
-            guard table[entry.key]!.handles <= 0 else { return nil }
-            table[entry.key] = nil
-            return entry.value.reader
+            if table[entry.key]!.handles <= 0 { table[entry.key] = nil }
         }
-        if let dropped { services.memory.drop(output: dropped.id) }
     }
 
     /// Each sequential reader gets a share of the memory budget as its prefetch window.

@@ -25,9 +25,11 @@ struct ReadServices: Sendable {
     /// Writes verified bytes to the cache off the fetch path, counted in the backlog until done.
     func writeToCache(bytes: Int, _ job: @escaping @Sendable () -> Void) {
         writeBacklog.add(bytes)
-        cacheWriters.run { [writeBacklog] in
+        statistics.cacheWriteBytesPending.add(bytes, ordering: .relaxed)
+        cacheWriters.run { [writeBacklog, statistics] in
             job()
             writeBacklog.remove(bytes)
+            statistics.cacheWriteBytesPending.subtract(bytes, ordering: .relaxed)
         }
     }
 }

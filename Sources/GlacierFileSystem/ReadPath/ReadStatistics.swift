@@ -19,6 +19,8 @@ public final class ReadStatistics: Sendable {
     let droppedUnread = Atomic<Int>(0)
     /// Nodes that failed on the way and were fetched as their two children instead.
     let nodeSplits = Atomic<Int>(0)
+    /// Verified bytes handed to the cache writers and not yet written.
+    let cacheWriteBytesPending = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -55,6 +57,10 @@ public final class ReadStatistics: Sendable {
         public var prefetchedLeavesDroppedUnread: Int
         /// Nodes fetched as their two children after damage or a reset.
         public var nodeSplits: Int
+        /// GetJobOutput requests in flight now.
+        public var fetchesInFlight: Int
+        /// Verified bytes waiting to be written to the cache now.
+        public var cacheWriteBytesPending: Int
     }
 
     public var snapshot: Snapshot {
@@ -67,6 +73,8 @@ public final class ReadStatistics: Sendable {
                  peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
                  fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
                  prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed),
-                 nodeSplits: nodeSplits.load(ordering: .relaxed))
+                 nodeSplits: nodeSplits.load(ordering: .relaxed),
+                 fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
+                 cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed))
     }
 }

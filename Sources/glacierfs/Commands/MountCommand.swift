@@ -46,7 +46,7 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("cache-min-free"), help: ArgumentHelp("Free space to leave on the cache's disk, e.g. 2G (default: 5%, at most 1G).", valueName: "size"))
     var cacheMinFree: ByteSize?
 
-    @Flag(name: .shortAndLong, help: "Stay in the foreground and log to stderr (for systemd, containers, debugging).")
+    @Flag(name: .shortAndLong, help: "Stay in the foreground and log to stderr, or to --log-file (for systemd, containers, debugging).")
     var foreground = false
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the files (needs user_allow_other in /etc/fuse.conf for non-root).")
@@ -66,14 +66,14 @@ struct MountCommand: ParsableCommand {
                                              valueName: "options"))
     var options: [String] = []
 
-    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where the daemon logs (default: <cache-dir>/glacierfs.log).",
+    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where the daemon logs (default: <cache-dir>/glacierfs.log; stderr with --foreground).",
                                                              valueName: "path"))
     var logFile: String?
 
     @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory for data in flight and recently read, e.g. 256M.", valueName: "size"))
     var memoryLimit = ByteSize(bytes: 160 << 20)
 
-    @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once.")
+    @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once (1 to 32).")
     var parallelFetches = 16
 
     @Option(name: .customLong("listing-ttl"), help: "Seconds a vault or job listing is used before it is fetched again.")
@@ -88,36 +88,35 @@ struct MountCommand: ParsableCommand {
     mutating func validate() throws {
         guard memoryLimit.bytes >= 48 << 20 else { throw ValidationError("--memory-limit must be at least 48M") }
         guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
-        guard (1...128).contains(parallelFetches) else { throw ValidationError("--parallel-fetches must be 1 to 128") }
+        let connections = ServiceOptions.connectionsPerHost
+        guard (1...connections).contains(parallelFetches) else {
+            throw ValidationError("--parallel-fetches must be 1 to \(connections) (glacierfs opens at most \(connections) "
+                                  + "connections to the endpoint; more fetches would only queue)")
+        }
         guard listingTTL >= 0, listingTTL <= 86_400 else { throw ValidationError("--listing-ttl must be 0 to 86400 seconds") }
         for vault in vaults where !NameCheck.isVaultName(vault) {
             throw ValidationError("'\(vault)' is not a vault name (1-255 of letters, digits, '_', '-' and '.')")
         }
-        var passThrough: [String] = []
-        for option in options.flatMap({ $0.split(separator: ",").map(String.init) }) {
-            let parts = option.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
-            switch parts[0] {
-            case "":
-                throw ValidationError("-o '\(option)' has no option name")
-            case "allow_other": allowOther = true
-            case "uid": uid = try Self.number(parts, "uid")
-            case "gid": gid = try Self.number(parts, "gid")
-            case "ro", "rw", "default_permissions", "defaults", "noauto", "auto", "_netdev", "nofail", "user", "users",
-                 "nouser", "owner", "group", "exec", "noexec", "suid", "nosuid", "dev", "nodev", "atime", "noatime",
-                 "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime", "lazytime",
-                 "nolazytime", "comment":
-                continue  // implied, or meaningful to mount(8) and systemd only (the same list as mount.glacierfs)
-            default:
-                if parts[0].hasPrefix("x-") { continue }
-                passThrough.append(option)
-            }
+        let list: MountOptionList
+        do { list = try MountOptionList(options) } catch { throw ValidationError(error.message) }
+        if list.allowOther { allowOther = true }
+        if let uid = list.uid { self.uid = uid }
+        if let gid = list.gid { self.gid = gid }
+        // The daemon logs the warning; this prints it where the user typed the command.
+        if let warning = list.warning, !foreground { FileHandle.standardError.write(Data("glacierfs: \(warning)\n".utf8)) }
+        if foreground, readyFD == nil, let logFile, !Self.canAppend(to: logFile) {
+            throw ValidationError("--log-file \(logFile) cannot be written: choose a writable path, or leave it out to log to stderr")
         }
-        options = passThrough
     }
 
-    static func number(_ parts: [String], _ name: String) throws -> UInt32 {
-        guard parts.count == 2, let n = UInt32(parts[1]) else { throw ValidationError("-o \(name)= needs a number") }
-        return n
+    /// The `-o` options, sorted out (already checked by `validate`).
+    var optionList: MountOptionList { (try? MountOptionList(options)) ?? MountOptionList() }
+
+    static func canAppend(to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return false }
+        close(fd)
+        return true
     }
 
     var cacheDirectory: String { cacheDir ?? OutputCache.defaultDirectory() }

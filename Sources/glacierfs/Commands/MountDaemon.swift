@@ -11,8 +11,9 @@ struct MountDaemon {
     let command: MountCommand
 
     func run() throws {
-        RedactingLogHandler.bootstrap(level: command.service.logLevel)
+        RedactingLogHandler.bootstrap(level: command.service.logLevel, sink: try logSink())
         let logger = Logger(label: "glacierfs")
+        if let warning = command.optionList.warning { logger.warning("\(warning)") }
         let target = try MountPreflight.checkMountpoint(command.mountpoint)
         try MountPreflight.checkFUSE()
         ResourceLimits.raiseOpenFiles()
@@ -46,7 +47,7 @@ struct MountDaemon {
         var options = FUSEMountOptions(mountpoint: target)
         options.fsName = "glacierfs:" + (command.vaults.isEmpty ? "all" : command.vaults.joined(separator: "+"))
         options.allowOther = command.allowOther
-        options.extraOptions = command.options
+        options.extraOptions = command.optionList.passThrough
         options.debug = command.debugFUSE
         let mount: FUSEMount
         do {
@@ -65,6 +66,19 @@ struct MountDaemon {
         filesystem.shutdown()
         mount.close()
         logger.notice("unmounted", metadata: ["mountpoint": "\(target)", "loop_status": "\(status)"])
+    }
+
+    /// stderr, unless the user runs the daemon in the foreground and names a log file. (Started
+    /// by `glacierfs mount`, the daemon's stderr already is its log file.)
+    private func logSink() throws -> LogSink {
+        guard command.readyFD == nil, let path = command.logFile else { return .standardError }
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else {
+            throw UserFacingError("cannot open the log file \(path): \(String(cString: strerror(errno))). Choose a writable "
+                                  + "--log-file, or leave it out to log to stderr.", exitCode: GlacierExit.usage)
+        }
+        FileHandle.standardError.write(Data("glacierfs: logging to \(path)\n".utf8))
+        return LogSink(fd: fd)
     }
 }
 

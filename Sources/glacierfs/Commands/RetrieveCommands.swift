@@ -20,13 +20,19 @@ struct RetrieveCommand: AsyncParsableCommand {
         commandName: "retrieve",
         abstract: "Start an archive retrieval job (its output then appears in the mount).",
         discussion: "Ranges must start on a 1 MiB boundary and end on one (or at the archive's end). Only ranges "
-            + "that are tree-hash aligned can be verified; glacierfs refuses to serve others unless mounted with --allow-unverified.")
+            + "that are tree-hash aligned can be verified; glacierfs refuses to serve others unless mounted with --allow-unverified. "
+            + "--name selects archives by the path <mountpoint>/<vault>/archives/ shows them under, from the vault's newest "
+            + "inventory: a path, or a glob whose * also matches / (quote it).")
 
     @Argument(help: "The vault.")
     var vault: String
 
-    @Argument(help: "The archive id.")
-    var archiveId: String
+    @Argument(help: "Archive ids.")
+    var archiveIds: [String] = []
+
+    @Option(name: .customLong("name"), help: ArgumentHelp("An archive's path under archives/, or a glob; repeatable.",
+                                                          valueName: "PATH"))
+    var names: [String] = []
 
     @OptionGroup var service: ServiceOptions
 
@@ -51,16 +57,49 @@ struct RetrieveCommand: AsyncParsableCommand {
             throw ValidationError("--range must be START-END with START <= END, e.g. 0-1048575")
         }
         try SNSTopicOption.validate(snsTopic)
+        guard !archiveIds.isEmpty || !names.isEmpty else { throw ValidationError("give an archive id or --name PATH") }
+        if archiveIds.count + names.count > 1 || !names.isEmpty {
+            if range != nil { throw ValidationError("--range retrieves part of one archive: give a single archive id") }
+            if waiting.wait { throw ValidationError("--wait follows one job: give a single archive id") }
+        }
     }
 
     func run() async throws {
         RedactingLogHandler.bootstrap(level: service.logLevel)
         let client = try service.makeClient()
-        try await JobStarter.start(client: client, vault: vault, waiting: waiting) {
-            try await client.initiateArchiveRetrieval(vault: vault, archiveId: archiveId,
-                                                      range: range.flatMap(InclusiveByteRange.init), tier: tier,
-                                                      description: description, snsTopic: snsTopic)
+        if archiveIds.count == 1 && names.isEmpty {
+            return try await JobStarter.start(client: client, vault: vault, waiting: waiting) {
+                try await client.initiateArchiveRetrieval(vault: vault, archiveId: archiveIds[0],
+                                                          range: range.flatMap(InclusiveByteRange.init), tier: tier,
+                                                          description: description, snsTopic: snsTopic)
+            }
         }
+        var targets = archiveIds.map { (label: $0, id: $0) }
+        if !names.isEmpty {
+            let (inventory, matches): (String, [ArchiveSelection.Match])
+            do {
+                (inventory, matches) = try await ArchiveSelection.matches(client: client, vault: vault, patterns: names)
+            } catch let error as UserFacingError {
+                throw error
+            } catch {
+                throw JobStarter.fail(error, client.configuration.endpoint)
+            }
+            let bytes = matches.reduce(Int64(0)) { $0 + $1.archive.size }
+            print("\(matches.count) archives (\(ByteSize.format(bytes))) in vault \(vault) match \(names.joined(separator: " ")) "
+                  + "in inventory job \(inventory); starting \(tier) retrievals")
+            if matches.isEmpty { throw UserFacingError("nothing matches; list the names with ls <mountpoint>/\(vault)/archives/") }
+            targets += matches.map { (label: $0.path, id: $0.archive.archiveId) }
+        }
+        for target in targets {
+            do {
+                let job = try await client.initiateArchiveRetrieval(vault: vault, archiveId: target.id, range: nil, tier: tier,
+                                                                    description: description, snsTopic: snsTopic)
+                print("started job \(job.jobId) for \(target.label)")
+            } catch {
+                throw JobStarter.fail(error, client.configuration.endpoint)
+            }
+        }
+        print("check on them with: glacierfs jobs \(vault)")
     }
 }
 

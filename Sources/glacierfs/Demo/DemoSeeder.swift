@@ -20,8 +20,8 @@ struct DemoSeed: Sendable {
 }
 
 /// Fills the emulator through the real client, as a Glacier user's vault would look: a tar of
-/// generated files, a large random binary, and four completed jobs (two whole archives, one
-/// ranged retrieval, one inventory).
+/// generated files, a large random binary, small archives named in each upload tool's format, and
+/// four completed jobs (two whole archives, one ranged retrieval, one inventory).
 struct DemoSeeder {
     static let vault = "demo-vault"
     static let tarName = "demo-files.tar"
@@ -52,6 +52,11 @@ struct DemoSeeder {
         }
         let tarArchive = try upload(tar, description: Self.tarName)
         let binaryArchive = try upload(binary, description: Self.binaryName)
+        let seeds = layout.seedDirectory
+        try progress.spin("Uploading small archives named the way upload tools name them",
+                          done: { _ in "Uploaded \(DemoNamedArchives.samples.count) small archives named by upload tools" }) {
+            try await DemoNamedArchives.upload(client: client, vault: vault, directory: seeds)
+        }
         try? fm.removeItem(atPath: layout.seedDirectory)  // the vault has them now; free the space early
 
         let range = Self.range

@@ -48,10 +48,14 @@ struct ServiceOptions: ParsableArguments {
                               + "or add 'region = ...' to the profile in ~/.aws/config", exitCode: GlacierExit.usage)
     }
 
+    /// Connections libcurl opens to the endpoint, and so the most GetJobOutput requests that can
+    /// really be in flight (`--parallel-fetches` may not ask for more).
+    static let connectionsPerHost = 32
+
     func httpConfiguration() -> HTTPClientConfiguration {
         var http = HTTPClientConfiguration()
         http.caBundlePath = caBundle ?? ProcessInfo.processInfo.environment["AWS_CA_BUNDLE"]
-        http.maxConnectionsPerHost = 32
+        http.maxConnectionsPerHost = Self.connectionsPerHost
         return http
     }
 

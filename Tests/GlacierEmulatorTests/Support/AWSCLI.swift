@@ -9,8 +9,6 @@ struct AWSCLI: Sendable {
     /// Send unsigned requests (`--no-sign-request`).
     var unsigned = false
 
-    static var isAvailable: Bool { whichExists("aws") }
-
     var environment: [String: String] {
         var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("AWS_") }
         env["AWS_ACCESS_KEY_ID"] = accessKey
@@ -47,14 +45,10 @@ struct AWSCLI: Sendable {
 
     /// Runs the CLI and returns whatever happened.
     func run(_ arguments: [String]) async throws -> Subprocess.Result {
+        try ExternalTool.awsCLI.require()
         var argv = ["aws", "glacier"] + arguments
         argv += ["--endpoint-url", endpoint, "--account-id", "-", "--output", "json"]
         if unsigned { argv.append("--no-sign-request") }
         return try await Subprocess.run(argv, environment: environment, timeout: 60)
     }
-}
-
-func whichExists(_ tool: String) -> Bool {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool)") }
 }

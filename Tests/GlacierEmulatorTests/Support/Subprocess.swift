@@ -1,7 +1,7 @@
 import Foundation
 import GlacierTestSupport
 
-/// Child processes started with posix_spawn, so the tests own the pid and reap it themselves.
+/// Child processes the tests own the pid of and reap themselves (tied to the test process).
 enum Subprocess {
     struct Result: Sendable {
         let status: Int32
@@ -87,19 +87,8 @@ enum Subprocess {
     /// Pipe ends passed in must be close-on-exec; dup2 onto 0 and 1 clears that for the child.
     private static func spawn(_ arguments: [String], environment: [String: String], stdinFD: Int32? = nil,
                               stdoutPath: String? = nil, stdoutFD: Int32? = nil, stderrPath: String) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdinFD {
-            posix_spawn_file_actions_adddup2(&actions, stdinFD, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        if let stdoutPath {
-            posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        }
-        if let stdoutFD { posix_spawn_file_actions_adddup2(&actions, stdoutFD, 1) }
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        return try ChildProcess.spawnCleanly(arguments, environment: environment, actions: &actions)
+        let stdout: ChildProcess.Output = stdoutPath.map { .file($0) } ?? stdoutFD.map { .descriptor($0) } ?? .null
+        return try ChildProcess.spawn(arguments, environment: environment, stdin: stdinFD, stdout: stdout,
+                                      stderr: .file(stderrPath))
     }
 }

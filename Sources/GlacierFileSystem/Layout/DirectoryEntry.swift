@@ -1,0 +1,5 @@
+/// One directory entry, with its attributes (for READDIRPLUS).
+public struct DirectoryEntry: Sendable {
+    public var name: String
+    public var attributes: InodeAttributes
+}

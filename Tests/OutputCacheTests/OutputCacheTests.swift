@@ -1,0 +1,126 @@
+import Foundation
+import GlacierIntegrity
+import GlacierModel
+@testable import OutputCache
+import Testing
+
+/// The disk cache on its own: eviction within a budget, digests that outlive evicted bytes,
+/// verdicts that survive a reopen, and slots that a crash can only lose.
+@Suite struct OutputCacheTests {
+    static let mib = 1 << 20
+
+    /// A fresh cache directory, removed afterwards.
+    static func withDirectory(_ body: (String) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("outputcache-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(dir)
+    }
+
+    static func descriptor(job: String, size: Int, kind: OutputDescriptor.Kind = .archive,
+                           treeHash: SHA256Digest?) -> OutputDescriptor {
+        OutputDescriptor(key: OutputKey(endpoint: "test", accountId: "-", vault: "v", jobId: job), size: Int64(size),
+                         kind: kind, expectedTreeHash: treeHash?.hex, contentType: nil, archiveDescription: nil,
+                         archiveId: nil, jobDescriptionJSON: nil)
+    }
+
+    static func leaves(_ count: Int, seed: UInt8) -> [[UInt8]] {
+        (0 ..< count).map { i in [UInt8](repeating: seed &+ UInt8(i), count: mib) }
+    }
+
+    /// Stores every leaf of `data` one by one.
+    static func storeAll(_ entry: CachedOutput, _ data: [[UInt8]]) {
+        for (i, leaf) in data.enumerated() {
+            leaf.withUnsafeBytes { _ = entry.store(leaf: i, bytes: $0, digest: SHA256.hash($0)) }
+        }
+    }
+
+    @Test func evictionKeepsTheBudgetAndTheDigests() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(12, seed: 1)
+            let root = TreeHash.root(of: data.map { SHA256.hash($0) })
+            let key: OutputKey
+            do {
+                let cache = try OutputCache(directory: dir, maxBytes: Int64(4 * Self.mib), minFreeBytes: 0)
+                let entry = try cache.entry(for: Self.descriptor(job: "a", size: 12 * Self.mib, treeHash: root))
+                key = entry.descriptor.key
+                Self.storeAll(entry, data)
+                #expect(cache.usage().usedBytes <= Int64(4 * Self.mib))
+                #expect(entry.cachedLeafCount == 4 && cache.usage().evictions == 8)
+                #expect(entry.cachedLeaves == [8, 9, 10, 11], "the least recently stored went first")
+                #expect(entry.knownDigestCount == 12, "evicted leaves keep their digests")
+                #expect(entry.computeWholeOutputCheck()?.result == .matched, "so the root is checked through a small cache")
+                cache.flush()
+            }
+            // The digests survive a reopen, as digest-only slots.
+            let reopened = try OutputCache(directory: dir, maxBytes: Int64(4 * Self.mib), minFreeBytes: 0)
+            let again = try #require(reopened.existingEntry(for: key))
+            #expect(again.knownDigestCount == 12 && again.cachedLeafCount == 4)
+        }
+    }
+
+    @Test func aMismatchDropsEverythingAndIsRememberedAcrossAReopen() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(3, seed: 7)
+            let key: OutputKey
+            do {
+                let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+                let entry = try cache.entry(for: Self.descriptor(job: "b", size: 3 * Self.mib, treeHash: SHA256.hash([0])))
+                key = entry.descriptor.key
+                Self.storeAll(entry, data)
+                let check = try #require(entry.computeWholeOutputCheck())
+                #expect(check.result == .mismatched)
+                cache.record(check, for: entry)
+                #expect(entry.cachedLeafCount == 0 && entry.knownDigestCount == 0)
+                data[0].withUnsafeBytes { #expect(!entry.store(leaf: 0, bytes: $0, digest: SHA256.hash($0)), "nothing is kept") }
+                cache.flush()
+            }
+            let reopened = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let again = try #require(reopened.existingEntry(for: key), "the verdict outlives a reopen")
+            #expect(again.wholeOutputCheck?.result == .mismatched && again.cachedLeafCount == 0)
+            #expect(again.usage.verificationSummary.hasPrefix("root mismatch"))
+        }
+    }
+
+    @Test func aTornSlotLosesItsLeafAndRotIsDropped() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(3, seed: 40)
+            let key: OutputKey, directory: String
+            do {
+                let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+                let entry = try cache.entry(for: Self.descriptor(job: "c", size: 3 * Self.mib, treeHash: nil))
+                Self.storeAll(entry, data)
+                cache.flush()
+                key = entry.descriptor.key
+                directory = entry.directory
+            }
+            // Tear leaf 1's slot (as a crash mid-write would) and rot a byte of leaf 2's data.
+            let index = FileHandle(forUpdatingAtPath: directory + "/index")!
+            try index.seek(toOffset: UInt64(LeafIndexFile.slotOffset(1)) + 20)
+            try index.write(contentsOf: [0xFF, 0x00, 0xFF])
+            try index.close()
+            let file = FileHandle(forUpdatingAtPath: directory + "/data")!
+            try file.seek(toOffset: UInt64(2 * Self.mib + 999))
+            try file.write(contentsOf: [data[2][999] ^ 0x40])
+            try file.close()
+
+            let reopened = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let again = try #require(reopened.existingEntry(for: key))
+            #expect(again.cachedLeaves == [0, 2], "the torn slot reads as empty")
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
+            defer { buffer.deallocate() }
+            #expect(again.readLeaf(0, into: buffer) && Array(buffer) == data[0])
+            #expect(!again.readLeaf(2, into: buffer), "rot fails the check")
+            #expect(again.cachedLeaves == [0] && reopened.usage().corruptLeavesDropped == 1, "and the leaf is dropped")
+        }
+    }
+
+    @Test func unverifiedEntriesSaySo() throws {
+        try Self.withDirectory { dir in
+            let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let entry = try cache.entry(for: Self.descriptor(job: "d", size: Self.mib, kind: .unverified, treeHash: nil))
+            Self.storeAll(entry, Self.leaves(1, seed: 3))
+            #expect(entry.usage.verificationSummary.hasPrefix("unverified"))
+            #expect(OutputCache.inspect(directory: dir).outputs.first?.kind == .unverified)
+        }
+    }
+}

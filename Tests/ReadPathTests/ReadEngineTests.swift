@@ -1,0 +1,155 @@
+import Foundation
+import GlacierClient
+@testable import GlacierFileSystem
+import GlacierIntegrity
+import Synchronization
+import Testing
+
+/// The read engine driven through its front door, with an in-memory service: no FUSE, no root,
+/// no emulator process. Each test names the behaviour it pins down.
+@Suite struct ReadEngineTests {
+    static let mib = 1 << 20
+
+    @Test func aSequentialReadIsExactAndFetchesEachLeafOnce() async throws {
+        let source = MemorySource(size: 40 * Self.mib + 12345)
+        let engine = Engine(source: source)
+        let handle = try engine.open()
+        let read = await handle.readAll()
+        #expect(read == source.bytes)
+        let fetched = source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
+        #expect(fetched == Int64(source.bytes.count), "every byte fetched exactly once")
+        #expect(source.requests.allSatisfy { source.geometry.isTreeHashAligned($0) }, "every request is a tree node")
+        #expect(source.requests.contains { $0.count > Int64(Self.mib) }, "the window grew to multi-leaf nodes")
+        handle.close()
+    }
+
+    @Test func aHeadReadFetchesOneLeaf() async throws {
+        let source = MemorySource(size: 30 * Self.mib)
+        let handle = try Engine(source: source).open()
+        let head = await handle.read(offset: 0, size: 4096).bytes
+        #expect(head == Array(source.bytes[0 ..< 4096]))
+        #expect(source.requests == [0 ..< Int64(Self.mib)], "one leaf, nothing more")
+    }
+
+    @Test func concurrentReadsOfALeafShareOneFetch() async throws {
+        let source = MemorySource(size: 8 * Self.mib)
+        let engine = Engine(source: source)
+        let handles = try (0 ..< 8).map { _ in try engine.open() }
+        let results = await withTaskGroup(of: [UInt8]?.self) { group in
+            for (i, h) in handles.enumerated() {
+                group.addTask { await h.read(offset: Int64(3 * Self.mib + i * 1000), size: 500).bytes }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0 != nil })
+        #expect(source.requests == [Int64(3 * Self.mib) ..< Int64(4 * Self.mib)], "one request for all eight")
+    }
+
+    @Test func aTinyMemoryBudgetStillReadsExactly() async throws {
+        let source = MemorySource(size: 48 * Self.mib)
+        let engine = Engine(source: source, memory: 4 * Self.mib, parallel: 4)
+        let handle = try engine.open()
+        #expect(await handle.readAll() == source.bytes)
+        let peak = engine.readers.services.pool.peakBytes
+        #expect(peak <= 4 * Self.mib + BufferPool.overdraft, "memory stayed within the budget: peak \(peak)")
+    }
+
+    @Test func prefetchStartsAtNothingDoublesAndResetsOnAJump() {
+        var pattern = AccessPattern()
+        func record(_ offset: Int64) -> AccessPattern.Decision {
+            pattern.record(offset: offset, size: 131_072, leafSize: Self.mib, leafCount: 1000, maxWindowLeaves: 64,
+                           maxNodeLeaves: 16)
+        }
+        #expect(record(0).prefetch == nil, "a first read prefetches nothing")
+        let second = record(131_072)
+        #expect(second.prefetch != nil && !second.isRandom)
+        var windows: [Int] = []
+        for i in 2 ..< 12 { _ = record(Int64(i) * 131_072); windows.append(pattern.windowLeaves) }
+        #expect(windows == windows.sorted() && windows.last == 64, "the window doubles up to its cap: \(windows)")
+        let jump = record(900 * Int64(Self.mib))
+        #expect(jump.isRandom && jump.prefetch == nil && pattern.windowLeaves == 0, "a jump resets it")
+    }
+
+    @Test func aRefusedOutputServesNothingAndFetchesNothing() async throws {
+        let source = MemorySource(size: 4 * Self.mib)
+        let engine = Engine(source: source)
+        let shape = JobOutputShape(size: Int64(source.bytes.count), verification: .refused(reason: "test"),
+                                   isInventory: false, inventoryFormat: nil, expectedTreeHash: nil)
+        let handle = try engine.open(shape: shape)
+        for offset in [0, 100_000, 3 * Self.mib] {
+            #expect(await handle.read(offset: Int64(offset), size: 4096).failure != nil)
+        }
+        #expect(source.requests.isEmpty)
+    }
+
+    @Test func aRootMismatchFailsTheLastLeafAndEveryReadAfter() async throws {
+        // The service vouches for each node, but the job's tree hash is another output's.
+        let source = MemorySource(size: 6 * Self.mib)
+        let engine = Engine(source: source)
+        let handle = try engine.open(treeHash: SHA256.hash([1, 2, 3]))
+        #expect(await handle.readAll() == nil, "a copy cannot complete")
+        #expect(await handle.read(offset: 0, size: 10).failure != nil, "nothing is served after a mismatch")
+        let reader = handle.reader
+        #expect(reader.store.wholeOutputCheck?.result == .mismatched)
+        #expect((reader.store as? MemoryOutputStore)?.heldLeafCount == 0, "the stored bytes were dropped")
+    }
+
+    @Test func damagedNodesAreSplitDownToLeaves() async throws {
+        // Any request over one leaf arrives damaged; single leaves get through.
+        let source = MemorySource(size: 32 * Self.mib) { _, range in range.count > Self.mib ? .corrupt : .serve }
+        let engine = Engine(source: source)
+        let handle = try engine.open()
+        #expect(await handle.readAll() == source.bytes)
+        #expect(engine.readers.statistics.nodeSplits > 0)
+        #expect(source.requests.filter { $0.count == Int64(Self.mib) }.count >= 32, "every leaf came down on its own")
+    }
+
+    @Test func resetsAndTransientFailuresAreRetriedUntilExact() async throws {
+        let unavailable = GlacierError.service(ServiceErrorDetails(code: "ServiceUnavailableException", message: "busy",
+                                                                   httpStatus: 503, requestId: nil))
+        let source = MemorySource(size: 10 * Self.mib) { n, _ -> MemorySource.Behaviour in
+            switch n {
+            case 0: return .reset
+            case 1: return .fail(unavailable)
+            default: return .serve
+            }
+        }
+        let handle = try Engine(source: source).open()
+        #expect(await handle.readAll() == source.bytes)
+    }
+
+    @Test func aLeafThatNeverArrivesFailsTheReadWithItsReason() async throws {
+        let source = MemorySource(size: 3 * Self.mib) { _, range in range.lowerBound == Int64(Self.mib) ? .corrupt : .serve }
+        let handle = try Engine(source: source).open()
+        let failure = await handle.read(offset: Int64(Self.mib), size: 100).failure
+        #expect(failure?.message.contains("failed after") == true, "\(String(describing: failure))")
+        #expect(await handle.read(offset: 0, size: 100).bytes == Array(source.bytes[0 ..< 100]), "other leaves still read")
+    }
+
+    @Test func anExpiredOutputFailsMissesAtOnce() async throws {
+        let gone = GlacierError.service(ServiceErrorDetails(code: "ResourceNotFoundException", message: "gone",
+                                                            httpStatus: 404, requestId: nil))
+        let source = MemorySource(size: 3 * Self.mib) { _, range -> MemorySource.Behaviour in
+            range.lowerBound == 0 ? .serve : .fail(gone)
+        }
+        let handle = try Engine(source: source).open()
+        #expect(await handle.read(offset: 0, size: 10).bytes != nil)
+        let failure = await handle.read(offset: Int64(Self.mib), size: 10).failure
+        #expect(failure?.message.contains("no longer available from the service") == true, "\(String(describing: failure))")
+        let before = source.requests.count
+        #expect(await handle.read(offset: Int64(2 * Self.mib), size: 10).failure != nil)
+        #expect(source.requests.count == before, "no request once the output is known to be gone")
+    }
+
+    @Test func theRegistryDropsAReaderAfterItsLastHandle() async throws {
+        let source = MemorySource(size: 2 * Self.mib)
+        let engine = Engine(source: source)
+        let a = try engine.open(), b = try engine.open()
+        #expect(a.reader === b.reader, "one reader per output")
+        #expect(engine.readers.registeredReaderCount == 1)
+        a.close()
+        #expect(engine.readers.registeredReaderCount == 1)
+        b.close()
+        #expect(engine.readers.registeredReaderCount == 0)
+    }
+}
