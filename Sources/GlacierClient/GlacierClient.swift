@@ -121,6 +121,11 @@ public final class GlacierClient: Sendable {
         let response: HTTPResponse
         do {
             response = try await self.http.send(http, into: destination)
+        } catch let partial as PartialResponse {
+            logger.debug("request broke part-way", metadata: ["operation": "\(request.operation)",
+                                                              "bytes": "\(partial.bodyBytesReceived)", "error": "\(partial.cause)"])
+            throw .interrupted(partial.cause, receivedBytes: partial.bodyBytesReceived,
+                               announcedTreeHash: partial.headers[GlacierProtocol.Header.treeHash])
         } catch let error as TransportError {
             logger.debug("request failed", metadata: ["operation": "\(request.operation)", "error": "\(error)"])
             // A body too long for its buffer is a wrong answer, not a broken link: retried like

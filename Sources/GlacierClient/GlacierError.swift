@@ -48,6 +48,9 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
     case transport(TransportError)
     /// The answer arrived but its bytes could not be trusted.
     case integrity(IntegrityFailure)
+    /// The connection broke after part of a successful answer arrived: how many body bytes
+    /// reached the buffers, and the checksum the answer announced for the whole range, if any.
+    case interrupted(TransportError, receivedBytes: Int, announcedTreeHash: String?)
     /// The answer was not the JSON or headers the API defines.
     case malformedResponse(String)
     case credentials(CredentialError)
@@ -59,7 +62,7 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
         case .service(let d):
             return d.httpStatus >= 500 || d.httpStatus == 408 || d.httpStatus == 429
                 || GlacierErrorCodes.isThrottling(d.code) || d.code == GlacierErrorCode.requestTimeout
-        case .transport(let t):
+        case .transport(let t), .interrupted(let t, _, _):
             return t.isTransient
         case .integrity:
             return true
@@ -86,6 +89,7 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
             if let hint = GlacierErrorCodes.hint(for: d.code) { s += ". \(hint)" }
             return s
         case .transport(let t): return "network error: \(t)"
+        case .interrupted(let t, let n, _): return "network error after \(n) body bytes: \(t)"
         case .integrity(let f): return "integrity check failed: \(f)"
         case .malformedResponse(let m): return "malformed response from the service: \(m)"
         case .credentials(let c): return c.description

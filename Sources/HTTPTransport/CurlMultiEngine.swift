@@ -76,7 +76,12 @@ final class CurlMultiEngine: Sendable {
             connectionsOpened.add(newConnections, ordering: .relaxed)
             if let result {
                 if let error = Self.transportError(result, transfer) {
-                    transfer.continuation.resume(throwing: error)
+                    let partial = error.isTransient && (200..<300).contains(transfer.status) && transfer.received > 0
+                        && !transfer.divertedToErrorBody
+                    transfer.continuation.resume(throwing: partial
+                        ? PartialResponse(cause: error, status: transfer.status, headers: transfer.headers,
+                                          bodyBytesReceived: transfer.received)
+                        : error)
                 } else {
                     transfer.continuation.resume(returning: HTTPResponse(
                         status: transfer.status, headers: transfer.headers, body: transfer.collected,

@@ -12,6 +12,7 @@ public final class HTTPClient: Sendable {
 
     /// Sends a request and waits for the whole response. Cancelling the calling task aborts the
     /// transfer; by the time this returns or throws, nothing writes into `destination` any more.
+    /// Throws `TransportError`, or `PartialResponse` when a successful answer broke part-way.
     public func send(_ request: HTTPRequest, into destination: ResponseDestination = .collect(limit: 16 << 20))
         async throws -> HTTPResponse {
         let sink: TransferSink = switch destination {

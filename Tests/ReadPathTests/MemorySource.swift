@@ -21,6 +21,8 @@ final class MemorySource: JobOutputSource {
         case corrupt
         /// The connection breaks part-way.
         case reset
+        /// The connection breaks after this many body bytes arrived (the checksum was announced).
+        case breakAfter(Int)
         case fail(GlacierError)
     }
 
@@ -63,6 +65,19 @@ final class MemorySource: JobOutputSource {
         switch behaviour(n, range) {
         case .fail(let error): throw error
         case .reset: throw .transport(.connectionLost("reset by the test"))
+        case .breakAfter(let count):
+            var at = Int(range.lowerBound), left = count
+            for leaf in leaves where left > 0 {
+                let n = min(left, leaf.count)
+                bytes.withUnsafeBytes { all in
+                    UnsafeMutableRawBufferPointer(rebasing: leaf[0 ..< n])
+                        .copyMemory(from: UnsafeRawBufferPointer(rebasing: all[at ..< at + n]))
+                }
+                at += leaf.count
+                left -= n
+            }
+            let announced = TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
+            throw .interrupted(.connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
         case .corrupt:
             throw .integrity(.checksumMismatch(range: "\(range)", expected: "served", computed: "damaged"))
         case .serve:

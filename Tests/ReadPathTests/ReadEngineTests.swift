@@ -104,6 +104,21 @@ import Testing
         #expect(source.requests.filter { $0.count == Int64(Self.mib) }.count >= 32, "every leaf came down on its own")
     }
 
+    @Test func aNodeBrokenPartWayKeepsTheLeavesThatArrivedWhole() async throws {
+        // The first 16 MiB node breaks after 12.5 MiB: leaves 0-11 are kept and only 12-15 are asked for.
+        let source = MemorySource(size: 16 * Self.mib) { n, range -> MemorySource.Behaviour in
+            n == 0 && range.count == Int64(16 * Self.mib) ? .breakAfter(12 * Self.mib + Self.mib / 2) : .serve
+        }
+        let engine = Engine(source: source)
+        let reader = try engine.open().reader
+        reader.prefetch(0 ..< 16, maxNodeLeaves: 16)
+        let handle = try engine.open()
+        #expect(await handle.readAll() == source.bytes)
+        let asked = source.requests.dropFirst().reduce(Int64(0)) { $0 + Int64($1.count) }
+        #expect(asked == Int64(4 * Self.mib), "only the leaves that did not arrive whole are fetched again: \(source.requests)")
+        #expect(engine.readers.statistics.bytesSalvaged == 12 * Self.mib)
+    }
+
     @Test func resetsAndTransientFailuresAreRetriedUntilExact() async throws {
         let unavailable = GlacierError.service(ServiceErrorDetails(code: "ServiceUnavailableException", message: "busy",
                                                                    httpStatus: 503, requestId: nil))

@@ -72,12 +72,14 @@ import Testing
                 let status = try await m.status()
                 #expect(injected.faults["flip", default: 0] > 0 && injected.faults["reset", default: 0] > 0)
                 #expect(status.reads.nodeSplits > 0, "failed nodes were split")
-                let ratio = Double(status.reads.bytesFetched) / Double(2 * size)
+                #expect(status.reads.bytesSalvaged > 0, "leaves that arrived whole before a reset were kept")
+                let ratio = Double(status.reads.bytesFetched + status.reads.bytesSalvaged) / Double(2 * size)
                 report("per-byte damage (1 chunk in 30, 1 reset per 6 MiB): 2 copies of 256 MiB exact in "
                        + "\(elapsed.components.seconds) s; \(injected.faults["flip", default: 0]) flips and "
                        + "\(injected.faults["reset", default: 0]) resets injected over \(injected.requests["GetJobOutput"] ?? 0) "
-                       + "requests; \(status.reads.nodeSplits) node splits, \(status.reads.fetchFailures) failed fetches; "
-                       + "verified bytes fetched / bytes copied \(String(format: "%.3f", ratio))")
+                       + "requests; \(status.reads.nodeSplits) node splits, \(status.reads.fetchFailures) failed fetches, "
+                       + "\(status.reads.bytesSalvaged >> 20) MiB kept from broken transfers; "
+                       + "verified bytes (fetched whole, or kept and checked by their node's root) / bytes copied \(String(format: "%.3f", ratio))")
             }
         }
     }

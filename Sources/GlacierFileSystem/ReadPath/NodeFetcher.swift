@@ -90,6 +90,16 @@ struct NodeFetcher: Sendable {
                     return fail(node, .gone("the output of job \(jobId) in vault \(vault) is no longer available from "
                         + "the service (jobs expire about 24 hours after they complete); only cached parts can be read"))
                 }
+                if case .interrupted(_, let received, let announced?) = error, node.count > 1,
+                   verification == .treeHash, let root = SHA256Digest(hex: announced) {
+                    let whole = geometry.leaves(covering: bytes.lowerBound ..< bytes.lowerBound + Int64(received))
+                        .filter { geometry.bytes(ofLeaves: $0 ..< $0 + 1).upperBound <= bytes.lowerBound + Int64(received) }
+                    if let last = whole.last, last + 1 < node.upperBound {
+                        services.linkHealth.reportDamage()
+                        return await salvage(node, views: views, kept: node.lowerBound ..< last + 1, root: root,
+                                             deliver: deliver, fail: fail)
+                    }
+                }
                 if Self.isDamage(error) && node.count > 1 {
                     services.linkHealth.reportDamage()
                     services.statistics.nodeSplits.add(1, ordering: .relaxed)
@@ -105,6 +115,38 @@ struct NodeFetcher: Sendable {
                 let throttled = error.serviceCode.map { GlacierErrorCode.throttlingCodes.contains($0) } ?? false
                 try? await Task.sleep(for: .seconds(policy.delay(afterAttempt: min(attempt, attempts), throttled: throttled)))
             }
+        }
+    }
+
+    /// A node whose connection broke part-way: the leaves that arrived whole (`kept`) cannot be
+    /// checked alone, but the response announced the node's checksum before it broke. The rest is
+    /// fetched as tree nodes of its own, each verified, and the kept leaves' digests together with
+    /// theirs must make the announced root; if they do not, the kept part is fetched again.
+    private func salvage(_ node: Range<Int>, views: [LeafView], kept: Range<Int>, root: SHA256Digest,
+                         deliver: @escaping @Sendable (Fetched) -> Void,
+                         fail: @escaping @Sendable (Range<Int>, Failure) -> Void) async {
+        let keptViews = Array(views[0 ..< kept.count])
+        let keptDigests = keptViews.map { SHA256.hash($0.bytes) }
+        let rest = kept.upperBound ..< node.upperBound
+        let restViews = Array(views[kept.count...])
+        let collector = PieceCollector(node: rest)
+        await withTaskGroup(of: Void.self) { group in
+            for piece in geometry.nodes(covering: rest) {
+                let part = Array(restViews[(piece.lowerBound - rest.lowerBound) ..< (piece.upperBound - rest.lowerBound)])
+                group.addTask { await fetch(piece, views: part, deliver: { collector.add($0) }, fail: { collector.fail($1) }) }
+            }
+        }
+        switch collector.result {
+        case .success(let fetched) where TreeHash.root(of: keptDigests + fetched.digests) == root:
+            services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
+            deliver(Fetched(leaves: node, views: views, digests: keptDigests + fetched.digests,
+                            contentType: fetched.contentType, archiveDescription: fetched.archiveDescription))
+        case .success(let fetched):
+            deliver(fetched)
+            await split(kept, views: keptViews, deliver: deliver, fail: fail)
+        case .failure(let failure):
+            fail(rest, failure)
+            await split(kept, views: keptViews, deliver: deliver, fail: fail)
         }
     }
 
@@ -124,7 +166,7 @@ struct NodeFetcher: Sendable {
     static func isDamage(_ error: GlacierError) -> Bool {
         switch error {
         case .integrity: true
-        case .transport(let t): t.isTransient
+        case .transport(let t), .interrupted(let t, _, _): t.isTransient
         default: false
         }
     }

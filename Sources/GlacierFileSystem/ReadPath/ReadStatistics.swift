@@ -19,6 +19,8 @@ public final class ReadStatistics: Sendable {
     let droppedUnread = Atomic<Int>(0)
     /// Nodes that failed on the way and were fetched as their two children instead.
     let nodeSplits = Atomic<Int>(0)
+    /// Bytes of broken transfers kept, and verified through their node's announced checksum.
+    let bytesSalvaged = Atomic<Int>(0)
     /// Verified bytes handed to the cache writers and not yet written.
     let cacheWriteBytesPending = Atomic<Int>(0)
 
@@ -57,6 +59,8 @@ public final class ReadStatistics: Sendable {
         public var prefetchedLeavesDroppedUnread: Int
         /// Nodes fetched as their two children after damage or a reset.
         public var nodeSplits: Int
+        /// Bytes of broken transfers that were kept (not fetched again).
+        public var bytesSalvaged: Int
         /// GetJobOutput requests in flight now.
         public var fetchesInFlight: Int
         /// Verified bytes waiting to be written to the cache now.
@@ -74,6 +78,7 @@ public final class ReadStatistics: Sendable {
                  fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
                  prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed),
                  nodeSplits: nodeSplits.load(ordering: .relaxed),
+                 bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
                  fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
                  cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed))
     }
