@@ -503,9 +503,13 @@ public final class MigrationRunner: Sendable {
         if let nextBudget {
             let wait = Int(nextBudget - client.serviceNow.timeIntervalSince1970)
             next = "budget allows the next job in \(wait / 3600)h\(wait % 3600 / 60)m"
-        } else if (tally[.retrieving]?.count ?? 0) > 0 {
+        } else if (tally[.retrieving]?.count ?? 0) > 0, let oldest = try store.oldestJobInProgress() {
+            // The service says nothing of when a job will finish: the tier's typical hours do.
             let hours = Self.tierHours[settings.tier] ?? 3...5
-            next = "jobs complete \(Int(hours.lowerBound))–\(Int(hours.upperBound)) h after they start (\(settings.tier))"
+            let due = Date(timeIntervalSince1970: oldest + hours.lowerBound * 3600)
+            let waited = Int(client.serviceNow.timeIntervalSince1970 - oldest)
+            next = "next completion: the oldest job started \(waited / 3600)h\(waited % 3600 / 60)m ago, "
+                + "due from \(GlacierTimestamp.format(due)) (\(settings.tier) takes \(MigrationEstimate.hours(hours)))"
         }
         return MigrationProgress(archivesDone: copied.count, archivesTotal: selected.reduce(0) { $0 + $1.count },
                                  bytesDone: copied.bytes, bytesTotal: selected.reduce(0) { $0 + $1.bytes }, rate: rate,

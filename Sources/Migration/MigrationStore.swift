@@ -188,6 +188,16 @@ public struct MigrationStore: Sendable {
         }
     }
 
+    /// When the oldest job still in progress was started (service time), if any is.
+    public func oldestJobInProgress() throws -> Double? {
+        try queue.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MIN(j.initiated_at) FROM jobs j JOIN archives a ON a.job_id = j.job_id
+                WHERE a.phase = 'retrieving'
+                """)
+        }
+    }
+
     // MARK: - Budget
 
     /// Bytes charged since `time` (service time).

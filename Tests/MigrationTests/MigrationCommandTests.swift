@@ -95,12 +95,13 @@ import Testing
     }
 
     @Test func progressIsPlainLinesWithoutATerminal() async throws {
-        try await MigrationFixture.with(archives: (0..<6).map { ("p/\($0).bin", 400_000) }) { f in
+        try await MigrationFixture.with(jobDelay: 1.5, archives: (0..<6).map { ("p/\($0).bin", 400_000) }) { f in
             _ = try await f.takeInventory()
             let (status, output) = try await f.run()
             #expect(status == 0, "\(output)")
             #expect(!output.contains("\u{1B}[") && !output.contains("\r"), "no terminal control codes in a log")
             #expect(output.contains("archives, ") && output.contains("jobs in flight"), "\(output)")
+            #expect(output.contains("next completion: the oldest job started"), "\(output)")
             #expect(output.contains("copied 6 archives") && output.contains("manifest: "), "\(output)")
         }
     }
