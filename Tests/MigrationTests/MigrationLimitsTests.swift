@@ -59,7 +59,8 @@ import Testing
             defer { child.kill9() }
             // Once the plan is made and the jobs started, every archive download arrives damaged.
             var planned = false
-            for _ in 0..<1000 where !planned {
+            let deadline = Date().addingTimeInterval(60)
+            while !planned && Date() < deadline && child.isRunning {
                 planned = (try? f.store()?.setting("plan.complete")) == "1"
                     && ((try? f.store()?.archives(in: [.planned]).count) ?? 1) == 0
                 if !planned { try await Task.sleep(nanoseconds: 5_000_000) }
