@@ -165,9 +165,9 @@ public final class MigrationRunner: Sendable {
                     try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
                                         initiatedAt: Self.seconds(job.creationDate), reused: false,
                                         completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
-                } else {
+                } else if intentLapsed(a) {
                     try store.dropIntent(archiveId: a.archiveId)
-                }
+                }  // else: the next poll looks again
             case .copying:
                 if let computed = copier.alreadyComplete(a) {
                     try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
@@ -199,6 +199,16 @@ public final class MigrationRunner: Sendable {
         }
     }
 
+    /// How long an InitiateJob that got no answer may still turn up in ListJobs: a request cut off
+    /// by a crash can reach the service after the next run's first listing.
+    static let intentGrace = 10.0
+
+    /// Whether an unanswered InitiateJob is old enough that ListJobs not showing its job means
+    /// there is none.
+    func intentLapsed(_ a: PlannedArchive) -> Bool {
+        client.serviceNow.timeIntervalSince1970 - (a.intentAt ?? 0) >= Self.intentGrace
+    }
+
     func adopt(_ job: GlacierJobDescription, for archiveId: String, store: MigrationStore) throws {
         try store.attachJob(archiveId: archiveId, jobId: job.jobId, tier: job.tier,
                             initiatedAt: Self.seconds(job.creationDate), reused: true,
@@ -224,7 +234,7 @@ public final class MigrationRunner: Sendable {
                         try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
                                             initiatedAt: Self.seconds(job.creationDate), reused: false,
                                             completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
-                    } else {
+                    } else if intentLapsed(a) {
                         try store.dropIntent(archiveId: a.archiveId)
                     }
                 }
