@@ -84,7 +84,7 @@ let package = Package(
         ]),
         .target(name: "Migration", dependencies: [
             "ArchiveNames", "VaultInventory", "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierModel",
-            "GlacierIntegrity",
+            "GlacierIntegrity", "CPlatformSupport",
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "Logging", package: "swift-log"),
         ]),

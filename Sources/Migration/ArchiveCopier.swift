@@ -1,3 +1,4 @@
+import CPlatformSupport
 import Foundation
 import GlacierFileSystem
 import GlacierIntegrity
@@ -20,6 +21,8 @@ struct ArchiveCopier: Sendable {
     let accountId: String
     /// Sequential reads this large let the engine's prefetch window grow to full speed.
     static let chunk = 8 << 20
+    /// Bytes written between two starts of writeback.
+    static let writebackStep: Int64 = 32 << 20
 
     enum Outcome: Sendable {
         case copied(computedTreeHash: String)
@@ -95,7 +98,7 @@ struct ArchiveCopier: Sendable {
             closed = true
             guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
             guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
-            try DestinationFiles.syncDirectory((finalPath as NSString).deletingLastPathComponent)
+            // The caller syncs the directory (once for many files) before it records the copy.
             return .copied(computedTreeHash: computed)
         } catch {
             unlink(tempPath)
@@ -111,6 +114,7 @@ struct ArchiveCopier: Sendable {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
         var offset: Int64 = 0
+        var writtenBack: Int64 = 0
         do {
             while offset < size, let current = pending {
                 let outcome = await current.value
@@ -130,6 +134,11 @@ struct ArchiveCopier: Sendable {
                         throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
                     }
                     offset += Int64(got)
+                    if offset - writtenBack >= Self.writebackStep {
+                        // The disk writes while the download goes on, instead of all at the fsync.
+                        _ = glfs_start_writeback(fd, off_t(writtenBack), off_t(offset - writtenBack))
+                        writtenBack = offset
+                    }
                 case .failure(.outputGone(let why)):
                     throw Interruption.outputGone(why)
                 case .failure(.refused(let why)):

@@ -106,8 +106,43 @@ struct InventoryLoader: Sendable {
 
     /// Downloads the inventory in ranges to a file, then reads it one archive at a time.
     func read(_ job: GlacierJobDescription) async throws -> Loaded {
-        let size = job.inventorySizeInBytes ?? 0
         let path = workDirectory + "/inventory-\(job.jobId.prefix(24)).json"
+        defer { unlink(path) }
+        var archives: [InventoryArchive] = []
+        var summary: InventorySummary?
+        // Inventories come with no checksum: one that does not parse may have been damaged on the
+        // way, so it is downloaded again before it is called unreadable.
+        for attempt in 1 ... Self.downloadAttempts {
+            try await download(job, to: path)
+            archives = []
+            do {
+                summary = try InventoryParser.parseFile(atPath: path) { archives.append($0) }
+                break
+            } catch {
+                guard attempt < Self.downloadAttempts else { throw MigrationError.unreadableInventory("\(error)") }
+                report(.warning("inventory job \(job.jobId) did not parse (\(error)); downloading it again"))
+            }
+        }
+        guard let summary else { throw MigrationError.unreadableInventory("no attempt was made") }
+        // CSV inventories carry no date: the job's completion stands in for it.
+        let date = summary.inventoryDate ?? job.completionDate ?? job.creationDate ?? ""
+        if let taken = GlacierTimestamp.parse(date) {
+            let age = client.serviceNow.timeIntervalSince(taken)
+            let text = age < 7200 ? "\(Int(age / 60)) minutes" : age < 2 * 86_400 ? "\(Int(age / 3600)) hours" : "\(Int(age / 86_400)) days"
+            report(.note("using inventory job \(job.jobId): \(archives.count) archives, taken \(date) (\(text) ago)"))
+            if age > Self.staleAfter {
+                report(.warning("the inventory is \(text) old: archives uploaded since are missing from it. "
+                                + "Run with --fresh-inventory to request a new one (it takes hours)."))
+            }
+        }
+        return Loaded(archives: archives, inventoryDate: date, jobId: job.jobId)
+    }
+
+    static let downloadAttempts = 3
+
+    /// The inventory job's output, downloaded in ranges to `path`.
+    func download(_ job: GlacierJobDescription, to path: String) async throws {
+        let size = job.inventorySizeInBytes ?? 0
         let partial = path + ".partial"
         _ = FileManager.default.createFile(atPath: partial, contents: nil)
         guard let out = FileHandle(forWritingAtPath: partial) else {
@@ -127,25 +162,5 @@ struct InventoryLoader: Sendable {
         }
         try out.close()
         rename(partial, path)
-        defer { unlink(path) }
-        var archives: [InventoryArchive] = []
-        let summary: InventorySummary
-        do {
-            summary = try InventoryParser.parseFile(atPath: path) { archives.append($0) }
-        } catch {
-            throw MigrationError.unreadableInventory("\(error)")
-        }
-        // CSV inventories carry no date: the job's completion stands in for it.
-        let date = summary.inventoryDate ?? job.completionDate ?? job.creationDate ?? ""
-        if let taken = GlacierTimestamp.parse(date) {
-            let age = client.serviceNow.timeIntervalSince(taken)
-            let text = age < 7200 ? "\(Int(age / 60)) minutes" : age < 2 * 86_400 ? "\(Int(age / 3600)) hours" : "\(Int(age / 86_400)) days"
-            report(.note("using inventory job \(job.jobId): \(archives.count) archives, taken \(date) (\(text) ago)"))
-            if age > Self.staleAfter {
-                report(.warning("the inventory is \(text) old: archives uploaded since are missing from it. "
-                                + "Run with --fresh-inventory to request a new one (it takes hours)."))
-            }
-        }
-        return Loaded(archives: archives, inventoryDate: date, jobId: job.jobId)
     }
 }

@@ -11,9 +11,15 @@ public struct MigrationDatabase: Sendable {
     public static let fileName = "migration.sqlite"
 
     /// Opens (creating if needed) the database at `path`; nil for a throwaway in-memory one.
-    public static func open(path: String?) throws -> MigrationDatabase {
+    /// `readOnly` opens an existing one only to look (for --status, or a test beside a running
+    /// migration): it takes no write lock and changes nothing.
+    public static func open(path: String?, readOnly: Bool = false) throws -> MigrationDatabase {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        if readOnly, let path {
+            configuration.readonly = true
+            return MigrationDatabase(queue: try DatabaseQueue(path: path, configuration: configuration))
+        }
         // WAL without an fsync per commit: a kill -9 loses nothing; a power cut may lose the last
         // commits, which is safe too, since every restart reconciles with ListJobs and the files.
         configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }

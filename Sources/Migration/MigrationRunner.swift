@@ -30,7 +30,15 @@ public final class MigrationRunner: Sendable {
         var copyStarted: Date?
         var copyEnded: Date?
         var bytesCopied: Int64 = 0
+        /// Files renamed into place whose directories are not yet synced: they are recorded as
+        /// copied only after that (a crash before leaves them `copying`, and the restart checks them).
+        var unsynced: [(archiveId: String, computed: String, directory: String)] = []
+        var unsyncedSince: Date?
     }
+
+    /// Renamed files are recorded in batches of this many, or after this long, with one fsync per directory.
+    static let syncBatch = 128
+    static let syncDelay = 1.0
 
     /// Typical hours before a job of each tier completes (from the service's documentation).
     static let tierHours: [String: ClosedRange<Double>] = ["Expedited": 0.02...0.09, "Standard": 3...5, "Bulk": 5...12]
@@ -82,7 +90,12 @@ public final class MigrationRunner: Sendable {
     // MARK: - Plan
 
     func ensurePlan(_ store: MigrationStore) async throws {
+        let filters = "include=\(settings.include) exclude=\(settings.exclude)"
         if try store.setting("plan.complete") == "1" {
+            if let planned = try store.setting("plan.filters"), planned != filters {
+                report(.warning("the plan was made with \(planned); the filters given now (\(filters)) are ignored. "
+                                + "Migrate into a new directory to choose again."))
+            }
             let tally = try store.tally()
             let copied = tally[.copied]?.count ?? 0
             let total = tally.values.reduce(0) { $0 + $1.count }
@@ -95,7 +108,7 @@ public final class MigrationRunner: Sendable {
         let planner = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
         let plan = planner.plan(loaded.archives)
         try store.savePlan(plan, settings: ["plan.complete": "1", "inventory.date": loaded.inventoryDate,
-                                            "inventory.used": loaded.jobId])
+                                            "inventory.used": loaded.jobId, "plan.filters": filters])
         let selected = plan.filter { $0.phase == .planned }
         report(.note("planned \(selected.count) of \(plan.count) archives (\(selected.reduce(0) { $0 + $1.size }) bytes)"))
     }
@@ -152,9 +165,9 @@ public final class MigrationRunner: Sendable {
                     try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
                                         initiatedAt: Self.seconds(job.creationDate), reused: false,
                                         completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
-                } else {
+                } else if intentLapsed(a) {
                     try store.dropIntent(archiveId: a.archiveId)
-                }
+                }  // else: the next poll looks again
             case .copying:
                 if let computed = copier.alreadyComplete(a) {
                     try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
@@ -176,11 +189,24 @@ public final class MigrationRunner: Sendable {
                     }
                 }
             case .planned:
-                if let job { try adopt(job, for: a.archiveId, store: store) }
+                // A job is reused only when it retrieves the archive the inventory lists.
+                if let job, job.archiveSHA256TreeHash.map({ $0.lowercased() == a.treeHash }) ?? true {
+                    try adopt(job, for: a.archiveId, store: store)
+                }
             default:
                 break
             }
         }
+    }
+
+    /// How long an InitiateJob that got no answer may still turn up in ListJobs: a request cut off
+    /// by a crash can reach the service after the next run's first listing.
+    static let intentGrace = 10.0
+
+    /// Whether an unanswered InitiateJob is old enough that ListJobs not showing its job means
+    /// there is none.
+    func intentLapsed(_ a: PlannedArchive) -> Bool {
+        client.serviceNow.timeIntervalSince1970 - (a.intentAt ?? 0) >= Self.intentGrace
     }
 
     func adopt(_ job: GlacierJobDescription, for archiveId: String, store: MigrationStore) throws {
@@ -208,7 +234,7 @@ public final class MigrationRunner: Sendable {
                         try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
                                             initiatedAt: Self.seconds(job.creationDate), reused: false,
                                             completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
-                    } else {
+                    } else if intentLapsed(a) {
                         try store.dropIntent(archiveId: a.archiveId)
                     }
                 }
@@ -375,8 +401,10 @@ public final class MigrationRunner: Sendable {
             }
             switch try await makeCopier().copy(a, job: job) {
             case .copied(let computed):
-                try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
+                let directory = ((root + "/" + a.path!) as NSString).deletingLastPathComponent
                 state.withLock { s in
+                    s.unsynced.append((a.archiveId, computed, directory))
+                    if s.unsyncedSince == nil { s.unsyncedSince = Date() }
                     s.copiedRecently.append((Date(), a.size))
                     s.bytesCopied += a.size
                     s.copyEnded = Date()
@@ -407,6 +435,15 @@ public final class MigrationRunner: Sendable {
     enum Event: Sendable { case tick, copied }
 
     func loop(_ store: MigrationStore, manifest: ManifestWriter) async throws {
+        do {
+            try await events(store, manifest: manifest)
+        } catch {
+            try? recordSynced(store, all: true)  // what is on disk is recorded, whatever stopped the run
+            throw error
+        }
+    }
+
+    func events(_ store: MigrationStore, manifest: ManifestWriter) async throws {
         try await withThrowingTaskGroup(of: Event.self) { group in
             group.addTask { .tick }
             var copiesRunning = 0
@@ -421,6 +458,7 @@ public final class MigrationRunner: Sendable {
                     copiesRunning += 1
                     group.addTask { try await self.copy(a, store: store); return .copied }
                 }
+                try recordSynced(store, all: copiesRunning == 0)
                 let open = try store.archives(in: ArchivePhase.open, limit: 1)
                 let due = state.withLock { s -> Bool in
                     guard Date().timeIntervalSince(s.lastManifest) > 10 else { return false }
@@ -444,6 +482,21 @@ public final class MigrationRunner: Sendable {
         }
     }
 
+    /// Syncs the directories of files renamed into place, then records those archives as copied:
+    /// a batch at a time, or everything when `all`.
+    func recordSynced(_ store: MigrationStore, all: Bool) throws {
+        let batch = state.withLock { s -> [(archiveId: String, computed: String, directory: String)] in
+            guard !s.unsynced.isEmpty else { return [] }
+            guard all || s.unsynced.count >= Self.syncBatch
+                    || Date().timeIntervalSince(s.unsyncedSince ?? Date()) >= Self.syncDelay else { return [] }
+            defer { s.unsynced = []; s.unsyncedSince = nil }
+            return s.unsynced
+        }
+        guard !batch.isEmpty else { return }
+        for directory in Set(batch.map(\.directory)) { try DestinationFiles.syncDirectory(directory) }
+        try store.markCopied(batch.map { ($0.archiveId, $0.computed) }, at: Date().timeIntervalSince1970)
+    }
+
     func progress(_ store: MigrationStore) throws -> MigrationProgress {
         let tally = try store.tally()
         let selected = tally.filter { $0.key != .skipped }.values
@@ -460,9 +513,13 @@ public final class MigrationRunner: Sendable {
         if let nextBudget {
             let wait = Int(nextBudget - client.serviceNow.timeIntervalSince1970)
             next = "budget allows the next job in \(wait / 3600)h\(wait % 3600 / 60)m"
-        } else if (tally[.retrieving]?.count ?? 0) > 0 {
+        } else if (tally[.retrieving]?.count ?? 0) > 0, let oldest = try store.oldestJobInProgress() {
+            // The service says nothing of when a job will finish: the tier's typical hours do.
             let hours = Self.tierHours[settings.tier] ?? 3...5
-            next = "jobs complete \(Int(hours.lowerBound))–\(Int(hours.upperBound)) h after they start (\(settings.tier))"
+            let due = Date(timeIntervalSince1970: oldest + hours.lowerBound * 3600)
+            let waited = Int(client.serviceNow.timeIntervalSince1970 - oldest)
+            next = "next completion: the oldest job started \(waited / 3600)h\(waited % 3600 / 60)m ago, "
+                + "due from \(GlacierTimestamp.format(due)) (\(settings.tier) takes \(MigrationEstimate.hours(hours)))"
         }
         return MigrationProgress(archivesDone: copied.count, archivesTotal: selected.reduce(0) { $0 + $1.count },
                                  bytesDone: copied.bytes, bytesTotal: selected.reduce(0) { $0 + $1.bytes }, rate: rate,

@@ -7,7 +7,7 @@ public struct MigrationStatus: Sendable {
     public init(root: String) throws {
         let path = MigrationRunner.databasePath(root)
         guard FileManager.default.fileExists(atPath: path) else { throw MigrationError.noMigration(path: root) }
-        let store = MigrationStore(database: try MigrationDatabase.open(path: path))
+        let store = MigrationStore(database: try MigrationDatabase.open(path: path, readOnly: true))
         var out: [String] = []
         out.append("vault:      \(try store.setting("vault") ?? "?")   tier: \(try store.setting("tier") ?? "?")   "
                    + "max jobs: \(try store.setting("max_jobs") ?? "?")   max bytes/day: \((try store.setting("max_bytes_per_day")).flatMap { $0.isEmpty ? nil : $0 } ?? "no limit")")

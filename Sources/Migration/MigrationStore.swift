@@ -161,6 +161,17 @@ public struct MigrationStore: Sendable {
         }
     }
 
+    /// Many archives copied, in one transaction.
+    public func markCopied(_ archives: [(archiveId: String, computedTreeHash: String)], at time: Double) throws {
+        try queue.write { db in
+            let statement = try db.makeStatement(sql: """
+                UPDATE archives SET phase = 'copied', computed_tree_hash = ?, copied_at = ?, reason = NULL
+                WHERE archive_id = ?
+                """)
+            for a in archives { try statement.execute(arguments: [a.computedTreeHash, time, a.archiveId]) }
+        }
+    }
+
     public func markCopied(archiveId: String, computedTreeHash: String, at time: Double) throws {
         try queue.write { db in
             try db.execute(sql: """
@@ -174,6 +185,16 @@ public struct MigrationStore: Sendable {
         try queue.read { db in
             try Row.fetchOne(db, sql: "SELECT tier, reused FROM jobs WHERE job_id = ?", arguments: [jobId])
                 .map { ($0["tier"], ($0["reused"] as Int64) != 0) }
+        }
+    }
+
+    /// When the oldest job still in progress was started (service time), if any is.
+    public func oldestJobInProgress() throws -> Double? {
+        try queue.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MIN(j.initiated_at) FROM jobs j JOIN archives a ON a.job_id = j.job_id
+                WHERE a.phase = 'retrieving'
+                """)
         }
     }
 

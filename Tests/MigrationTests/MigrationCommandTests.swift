@@ -55,6 +55,10 @@ import Testing
             #expect(verified == 9 && verifyOutput.contains("differs: keep/deep/c.txt") && verifyOutput.contains("1 of 2 files"),
                     "\(verifyOutput)")
 
+            // The plan keeps its filters: other ones on a rerun are named and ignored.
+            let (rerun, rerunOutput) = try await f.run(["--include", "drop/*"])
+            #expect(rerun == 0 && rerunOutput.contains("are ignored") && f.destinationFiles().count == 2, "\(rerunOutput)")
+
             let elsewhere = (f.destination as NSString).deletingLastPathComponent + "/nothing-here"
             try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
             let (missing, missingOutput) = try await f.run(arguments: ["migrate", "--status", elsewhere])
@@ -91,12 +95,13 @@ import Testing
     }
 
     @Test func progressIsPlainLinesWithoutATerminal() async throws {
-        try await MigrationFixture.with(archives: (0..<6).map { ("p/\($0).bin", 400_000) }) { f in
+        try await MigrationFixture.with(jobDelay: 1.5, archives: (0..<6).map { ("p/\($0).bin", 400_000) }) { f in
             _ = try await f.takeInventory()
             let (status, output) = try await f.run()
             #expect(status == 0, "\(output)")
             #expect(!output.contains("\u{1B}[") && !output.contains("\r"), "no terminal control codes in a log")
             #expect(output.contains("archives, ") && output.contains("jobs in flight"), "\(output)")
+            #expect(output.contains("next completion: the oldest job started"), "\(output)")
             #expect(output.contains("copied 6 archives") && output.contains("manifest: "), "\(output)")
         }
     }

@@ -202,12 +202,12 @@ final class MigrationFixture: Sendable {
 import Migration
 
 extension MigrationFixture {
-    /// The migration's database as another process (the running command) left it, read-only in
-    /// spirit: nil until the command has created it.
+    /// The migration's database as another process (the running command) keeps it, opened
+    /// read-only: nil until the command has created it.
     func store() throws -> MigrationStore? {
         let path = destination + "/.glacierfs/" + MigrationDatabase.fileName
         guard FileManager.default.fileExists(atPath: path) else { return nil }
-        return MigrationStore(database: try MigrationDatabase.open(path: path))
+        return MigrationStore(database: try MigrationDatabase.open(path: path, readOnly: true))
     }
 
     /// Temporary files a copy in progress writes beside its final name.

@@ -32,6 +32,76 @@ import Testing
         }
     }
 
+    @Test func damagedDownloadsAreFetchedAgainAndTheCopiesStayExact() async throws {
+        let specs = (0..<12).map { ("damaged/\($0).bin", $0 % 3 == 0 ? 5 * Self.mib + $0 : 300_000 + $0) }
+        try await MigrationFixture.with(archives: specs) { f in
+            _ = try await f.takeInventory()
+            try await f.emulator.setFaults(["flip": 0.1, "truncate": 0.05, "reset": 0.05, "wrong-checksum": 0.05], seed: 9)
+            let (status, output) = try await f.run(["--parallel-copies", "3"], timeout: 120)
+            #expect(status == 0, "\(output.suffix(3000))")
+            let stats = try await f.statistics()
+            #expect(stats.faultsTotal > 0, "faults were injected")
+            let (lines, summary) = try f.manifest()
+            #expect(summary?.complete == true && summary?.copied == Int64(specs.count))
+            for line in lines {
+                let source = try #require(f.archives.first { $0.archiveId == line.archiveId })
+                #expect(try f.fileFacts(line.path).sha256 == source.sha256, "\(line.path)")
+            }
+            print("FIGURE migrate-faults: \(stats.faultsTotal) damaged GetJobOutput answers, every copy exact")
+        }
+    }
+
+    @Test func downloadsThatKeepFailingStopTheRunAndTheNextRunCarriesOn() async throws {
+        let specs = (0..<4).map { ("broken/\($0).bin", 2 * Self.mib + $0) }
+        try await MigrationFixture.with(jobDelay: 2, archives: specs) { f in
+            _ = try await f.takeInventory()
+            let child = try f.start()
+            defer { child.kill9() }
+            // Once the plan is made and the jobs started, every archive download arrives damaged.
+            var planned = false
+            let deadline = Date().addingTimeInterval(60)
+            while !planned && Date() < deadline && child.isRunning {
+                planned = (try? f.store()?.setting("plan.complete")) == "1"
+                    && ((try? f.store()?.archives(in: [.planned]).count) ?? 1) == 0
+                if !planned { try await Task.sleep(nanoseconds: 5_000_000) }
+            }
+            #expect(planned, "the plan was made")
+            try await f.emulator.setFaults(["flip": 1], seed: 3)
+            let status = await child.waitAsync(timeout: 180)
+            let output = child.output
+            #expect(status == 1, "\(output.suffix(2000))")
+            #expect(output.contains("downloading an output failed") && output.contains("run the same command again"),
+                    "\(output.suffix(2000))")
+            #expect(f.destinationFiles().isEmpty && f.partialFiles().isEmpty, "no damaged byte reaches DIR")
+            try await f.emulator.setFaults([:])
+            let before = try await f.statistics()
+            let (again, againOutput) = try await f.run()
+            #expect(again == 0, "\(againOutput.suffix(2000))")
+            let after = try await f.statistics()
+            #expect(after.requests["InitiateJob"] == before.requests["InitiateJob"], "the jobs of the first run are used")
+            #expect(try f.manifest().summary?.copied == Int64(specs.count))
+        }
+    }
+
+    @Test func aDamagedInventoryDownloadIsFetchedAgain() async throws {
+        try await MigrationFixture.with(archives: [("inv/a.txt", 100), ("inv/b.txt", 200)]) { f in
+            _ = try await f.takeInventory()
+            // The first inventory download arrives whole in length but garbled (it carries no checksum).
+            let inventoryJob = try #require(try await f.client.listJobs(vault: f.vault).jobs.first(where: \.isInventoryRetrieval))
+            let size = Int(inventoryJob.inventorySizeInBytes ?? 0)
+            try await f.emulator.overrideResponses("GetJobOutput", status: 200, headers: ["Content-Type": "application/json"],
+                                                   body: String(repeating: "#", count: size), count: 1)
+            let child = try f.start()
+            defer { child.kill9() }
+            let warned = await child.waitForLineAsync(timeout: 30) { $0.contains("downloading it again") }
+            #expect(warned != nil, "\(child.output)")
+            #expect(await child.waitAsync(timeout: 60) == 0, "\(child.output)")
+            #expect(try f.manifest().summary?.copied == 2)
+            let inventories = try await f.client.listJobs(vault: f.vault).jobs.filter(\.isInventoryRetrieval)
+            #expect(inventories.count == 1, "no new inventory job for a damaged download")
+        }
+    }
+
     @Test func theDailyBudgetIsSpreadOverTheServiceDay() async throws {
         // 2400 KiB a day: at most 100 KiB in any hour, so one 60 KB archive an hour.
         var specs = (0..<8).map { ("budget/\($0).dat", 60_000 + $0) }

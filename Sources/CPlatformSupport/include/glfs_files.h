@@ -9,6 +9,11 @@ int glfs_punch_hole(int fd, off_t offset, off_t length);
 // O_DIRECT, which Swift's Glibc module hides behind _GNU_SOURCE.
 int glfs_o_direct(void);
 
+// Starts writing [offset, offset+length) back to disk without waiting (sync_file_range(2) with
+// SYNC_FILE_RANGE_WRITE, hidden behind _GNU_SOURCE), so a later fsync has little left to do.
+// Returns 0 or -errno.
+int glfs_start_writeback(int fd, off_t offset, off_t length);
+
 #include <spawn.h>
 
 // Closes every descriptor from `lowest` up in a posix_spawn child (glibc's
