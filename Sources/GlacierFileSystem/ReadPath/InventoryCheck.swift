@@ -1,18 +1,19 @@
-import Foundation
+import VaultInventory
 
-/// Checks that an inventory output is what it claims to be before it is served.
+/// Checks that an inventory output is what it claims to be before it is served: all of it, by the
+/// streaming parser, so the check costs little memory whatever the inventory's size.
 enum InventoryCheck {
-    /// A description of what is wrong, or nil when the bytes parse as the expected format.
+    /// What is wrong and where, or nil when every entry of the inventory parses and checks out.
     static func problem(_ bytes: UnsafeRawBufferPointer, format: String?) -> String? {
-        if (format ?? "JSON").uppercased() == "CSV" {
-            let firstLine = bytes.prefix { $0 != UInt8(ascii: "\n") }
-            let header = String(decoding: firstLine, as: UTF8.self)
-            return header.contains("ArchiveId") ? nil : "the CSV has no header row naming ArchiveId"
+        var parser = InventoryParser(format: (format ?? "JSON").uppercased() == "CSV" ? .csv : .json)
+        do {
+            try parser.feed(bytes) { _ in }
+            _ = try parser.finish()
+            return nil
+        } catch let error as InventoryError {
+            return error.located
+        } catch {
+            return "\(error)"
         }
-        let data = Data(bytes: bytes.baseAddress!, count: bytes.count)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            return "it does not parse as a JSON object"
-        }
-        return object["ArchiveList"] is [Any] ? nil : "the JSON has no ArchiveList"
     }
 }
