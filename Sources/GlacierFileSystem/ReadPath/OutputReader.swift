@@ -258,10 +258,17 @@ final class OutputReader: Sendable {
                 return
             }
         }
-        Task.detached {
-            await self.fetchInventory()
-            self.state.withLock { $0.inventoryLoading = false }
+        Task.detached { await self.fetchInventory() }
+    }
+
+    /// Ends the inventory's load and hands its waiters `failure` in one step, so a read that comes
+    /// in meanwhile either joins this load or starts a new one, never waits on a load that is over.
+    private func failInventory(_ failure: ReadFailure) {
+        let waiters = state.withLock { s in
+            s.inventoryLoading = false
+            return (0 ..< geometry.leafCount).flatMap { s.pending.removeValue(forKey: $0) ?? [] }
         }
+        for w in waiters { w(.failure(failure)) }
     }
 
     private func fetchInventory() async {
@@ -271,6 +278,7 @@ final class OutputReader: Sendable {
             // Too large to hold whole: size checks per node only.
             services.logger.warning("inventory larger than \(limit) bytes is served with size checks only",
                                     metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+            state.withLock { $0.inventoryLoading = false }
             for node in geometry.nodes(covering: 0 ..< geometry.leafCount, maxLeaves: maxRequestLeaves) {
                 await fetchNode(node)
             }
@@ -290,14 +298,16 @@ final class OutputReader: Sendable {
             services.statistics.fetchFailures.add(1, ordering: .relaxed)
             let failure = ReadFailure.fetchFailed("inventory download for vault \(vault) job \(jobId) failed: \(error)")
             services.logger.error("\(failure.message)")
-            return fail(0 ..< geometry.leafCount, failure)
+            return failInventory(failure)
         }
         let bytes = UnsafeRawBufferPointer(start: buffer.base, count: size)
         if let problem = InventoryCheck.problem(bytes, format: shape.inventoryFormat) {
             let failure = ReadFailure.fetchFailed("inventory of vault \(vault) job \(jobId) is not valid: \(problem)")
             services.logger.error("\(failure.message)")
-            return fail(0 ..< geometry.leafCount, failure)
+            return failInventory(failure)
         }
+        // Every leaf is still claimed by this load until published, so a read now joins it.
+        state.withLock { $0.inventoryLoading = false }
         let views = (0 ..< geometry.leafCount).map {
             LeafView(node: buffer, offset: $0 * leafSize, length: geometry.leafLength($0))
         }
