@@ -14,12 +14,15 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
         self.format = format
     }
 
-    public var description: String {
+    public var description: String { "the \(format.rawValue) inventory is not valid \(located)" }
+
+    /// `at <entry or line>, byte <offset>: <reason>`, for messages that already name the inventory.
+    public var located: String {
         let place = switch (format, entry) {
         case (.json, let n?): "archive entry \(n), byte \(offset)"
         case (.csv, let n?): "line \(n), byte \(offset)"
         case (_, nil): "byte \(offset)"
         }
-        return "the \(format.rawValue) inventory is not valid at \(place): \(reason)"
+        return "at \(place): \(reason)"
     }
 }

@@ -240,4 +240,42 @@ import Testing
             }
         }
     }
+
+    /// Every entry of an inventory is checked before any byte of it is served, or any name shown.
+    @Test func anInventoryWithABadEntryIsRefusedAndSaysWhere() async throws {
+        try await EmulatorProcess.with { emulator in
+            try await TempDirectory.with("archives") { dir in
+                let client = emulator.client()
+                try await client.createVault("v")
+                for name in ["a.txt", "b.txt"] {
+                    let file = try Seed.randomFile(size: 100, in: dir)
+                    _ = try await client.uploadArchive(vault: "v", file: file.path, description: name)
+                }
+                let inventory = try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId
+                try await Seed.waitForJob(client, vault: "v", jobId: inventory)
+                let size = try #require(try await client.describeJob(vault: "v", jobId: inventory).inventorySizeInBytes)
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size), alignment: 16)
+                defer { buffer.deallocate() }
+                _ = try await client.getJobOutput(vault: "v", jobId: inventory, range: 0..<size, outputSize: size,
+                                                  verification: .sizeOnly, into: buffer)
+                // The same length, one field wrong: the first entry's Size becomes negative.
+                let text = String(decoding: UnsafeRawBufferPointer(buffer), as: UTF8.self)
+                let corrupted = text.replacingOccurrences(of: #"("Size"\s*:\s*)100\b"#, with: "$1-10", options: .regularExpression)
+                #expect(corrupted != text && corrupted.utf8.count == text.utf8.count)
+                try await emulator.overrideResponses("GetJobOutput", status: 200,
+                                                     headers: ["Content-Type": "application/json"], body: corrupted,
+                                                     count: 50)
+                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
+                                                 cacheDirectory: dir.appendingPathComponent("cache").path) { m in
+                    let read = try await Command.run("/bin/cat", [m.path("v/jobs/\(inventory)/output")])
+                    #expect(read.status != 0 && read.output.contains("Input/output error"), "\(read.output.prefix(300))")
+                    #expect(m.log.contains("is not valid: at archive entry 1, byte"), "\(m.log.suffix(2000))")
+                    #expect(m.log.contains("Size is -10, not a non-negative integer"))
+                    #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v/archives")).isEmpty)
+                    let why = try await Self.xattr("user.glacier.archives", m.path("v/archives"))
+                    #expect(why.contains("no inventory of vault v can be used") && why.contains("Size is -10"), "\(why)")
+                }
+            }
+        }
+    }
 }

@@ -120,13 +120,14 @@ public final class EmulatorProcess: Sendable {
     public func createSyntheticJobs(vault: String, count: Int, archiveId: String?) async throws {
         var body: [String: Any] = ["count": count]
         if let archiveId { body["archiveId"] = archiveId }
-        _ = try await call("POST", "vaults/\(vault)/synthetic-jobs", body: try JSONSerialization.data(withJSONObject: body))
+        _ = try await call("POST", "vaults/\(vault)/synthetic-jobs", body: try JSONSerialization.data(withJSONObject: body),
+                           timeout: 300)
     }
 
     /// Adds `count` metadata-only archives with descriptions in every upload tool's format.
     public func createSyntheticArchives(vault: String, count: Int) async throws {
         _ = try await call("POST", "vaults/\(vault)/synthetic-archives",
-                           body: try JSONSerialization.data(withJSONObject: ["count": count]))
+                           body: try JSONSerialization.data(withJSONObject: ["count": count]), timeout: 300)
     }
 
     /// The next `count` responses to `operation` are replaced by this raw answer.
@@ -139,11 +140,12 @@ public final class EmulatorProcess: Sendable {
     /// Drops the canned responses not yet served.
     public func clearResponseOverrides() async throws { _ = try await call("DELETE", "response-overrides") }
 
-    private func call(_ method: String, _ path: String, body: Data? = nil) async throws -> [UInt8] {
+    /// `timeout` is longer for calls that build large synthetic data on a busy machine.
+    private func call(_ method: String, _ path: String, body: Data? = nil, timeout: Double = 30) async throws -> [UInt8] {
         var headers = HTTPHeaders()
         if body != nil { headers.add("Content-Type", "application/json") }
         let r = try await admin.send(HTTPRequest(method: method, url: "\(endpoint)/_emulator/\(path)", headers: headers,
-                                                 body: body.map { .bytes(Array($0)) } ?? .none, timeoutSeconds: 30))
+                                                 body: body.map { .bytes(Array($0)) } ?? .none, timeoutSeconds: timeout))
         guard (200..<300).contains(r.status) else {
             throw SeedError("admin \(method) \(path): HTTP \(r.status) \(String(decoding: r.body, as: UTF8.self))")
         }

@@ -81,6 +81,8 @@ extension GlacierFileSystem {
             switch await reader.leaf(leaf) {
             case .success(let view):
                 try withExtendedLifetime(view.node) { try parser.feed(view.bytes) { archives.append($0) } }
+                // Consumed, like a sequential reader's leaf: the first to go when memory is wanted.
+                reader.services.memory.demote(output: reader.id, leaf: leaf)
             case .failure(let failure):
                 throw ArchiveIndexProblem(failure.message)
             }
