@@ -11,7 +11,12 @@ public final class EmulatorProcess: Sendable {
     public let endpoint: String
     public let dataDirectory: URL
     public let credentials: AWSCredentialSet
-    let admin = HTTPClient()
+    /// Admin calls that build large synthetic data send nothing until done: allow them minutes.
+    let admin: HTTPClient = {
+        var configuration = HTTPClientConfiguration()
+        configuration.lowSpeedSeconds = 300
+        return HTTPClient(configuration: configuration)
+    }()
 
     public static func start(jobDelay: Double = 0, outputLifetime: Double? = nil, extraArguments: [String] = [],
                              dataDirectory: URL? = nil, port: Int = 0,
