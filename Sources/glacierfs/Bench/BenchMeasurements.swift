@@ -70,13 +70,14 @@ enum BenchMeasurements {
     }
 
     /// Head reads: the first 4 KiB of each cold output, read through a fresh open. Returns each
-    /// read's microseconds and the bytes the service sent for it.
-    static func headReads(_ paths: [String], workspace w: BenchWorkspace) throws -> (microseconds: [Double], fetched: [Int64]) {
+    /// read's microseconds and the bytes the daemon fetched for it (its own count, complete when
+    /// the read returns; the service's count may lag behind the response).
+    static func headReads(_ paths: [String], mount: BenchMount) throws -> (microseconds: [Double], fetched: [Int64]) {
         var times: [Double] = [], fetched: [Int64] = []
         for path in paths {
-            let before = w.emulatorBytesServed() ?? 0
+            let before = mount.status()?.reads.bytesFetched ?? 0
             times += try randomReads(path, offsets: [0])
-            fetched.append((w.emulatorBytesServed() ?? 0) - before)
+            fetched.append(Int64((mount.status()?.reads.bytesFetched ?? 0) - before))
         }
         return (times, fetched)
     }

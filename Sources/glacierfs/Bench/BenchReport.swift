@@ -194,7 +194,7 @@ struct BenchReport: Codable, Sendable {
         t.rows.append(row("plain curl", plainCurl, "one `curl` of the whole output to /dev/null, nothing verified"))
         t.rows.append(row("(b) cold sequential (cp)", coldSequential, "verified and cached",
                           against: rawCeilingHashed?.gigabytesPerSecond, label: "(a′)"))
-        t.rows.append(row("(c) warm (page cache)", warmSequential, "median of 3"))
+        t.rows.append(row("(c) warm (page cache)", warmSequential))
         let diskNote = pageCacheDropped == false ? "page cache NOT dropped (not root)" : "page cache dropped"
         t.rows.append(row("(d) disk cache after remount", diskCacheAfterRemount, diskNote,
                           against: diskReadCeiling?.gigabytesPerSecond, label: "the disk read ceiling"))

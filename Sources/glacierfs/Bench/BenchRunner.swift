@@ -134,7 +134,7 @@ struct BenchRunner {
         progress.update("(h \(name)) head reads: \(link.label)")
         mount.unmount()
         try mount.mount()
-        let heads = try BenchMeasurements.headReads(w.headJobs.map(w.outputPath), workspace: w)
+        let heads = try BenchMeasurements.headReads(w.headJobs.map(w.outputPath), mount: mount)
         result.headRead = BenchReport.Latency(heads.microseconds)
         result.headReadFetchedBytes = heads.fetched
         rss["h \(name)"] = mount.sampleMemory()
