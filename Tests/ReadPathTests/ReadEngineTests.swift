@@ -71,16 +71,15 @@ import Testing
     }
 
     @Test func thePlanGivesEachConnectionANodeOfTheWindow() throws {
-        // The defaults: 160 MiB, 16 fetches: 144 MiB of window in 8 MiB nodes, one per connection,
-        // one being read and one to take over.
+        // The defaults: 160 MiB, 16 fetches: 128 MiB of window in 8 MiB nodes, one per connection.
         let one = Engine(source: MemorySource(size: Self.mib), memory: 160 << 20, parallel: 16)
         let handle = try one.open()
-        #expect(one.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 144, nodeLeaves: 8))
+        #expect(one.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 128, nodeLeaves: 8))
         handle.close()
-        // Eight readers share memory and connections alike: two connections each, in 4 MiB nodes.
+        // Eight readers share memory and connections alike: two 8 MiB nodes each.
         let eight = Engine(source: MemorySource(size: Self.mib), memory: 160 << 20, parallel: 16)
         let handles = try (0 ..< 8).map { _ in try eight.open() }
-        #expect(eight.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 18, nodeLeaves: 4))
+        #expect(eight.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 16, nodeLeaves: 8))
         handles.forEach { $0.close() }
         // Little memory: small nodes, but still a power of two and at least a leaf.
         let small = Engine(source: MemorySource(size: Self.mib), memory: 12 << 20, parallel: 16)

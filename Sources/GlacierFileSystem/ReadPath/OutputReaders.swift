@@ -117,7 +117,9 @@ public final class OutputReaders: Sendable {
 
     /// Memory kept out of the prefetch windows: for leaves fetched and not yet read, the cache
     /// writers' backlog and readbacks, so a full window does not make its own fetches wait.
-    var windowReserveBytes: Int { min(16 << 20, configuration.memoryBudgetBytes / 4) }
+    /// (At 16 MiB of a 160 MiB budget, a cold `cp` stalled with the pool full and no fetch in
+    /// flight; 32 MiB has not.)
+    var windowReserveBytes: Int { min(32 << 20, configuration.memoryBudgetBytes / 4) }
 
     /// Each sequential reader's prefetch window and the node size that fills it.
     ///
@@ -125,8 +127,8 @@ public final class OutputReaders: Sendable {
     /// flight are nodes in flight × node size. On a WAN each request first waits a round trip
     /// (latency × per-connection rate bytes lost), so the nodes must be as large as memory allows
     /// while still giving each of the reader's connections one: a reader's window is its share of
-    /// memory, cut into a node for each of its share of `--parallel-fetches`, one being read and
-    /// one ready to take over (a power of two, at least a leaf).
+    /// memory, cut into a node for each of its share of `--parallel-fetches` (a power of two, at
+    /// least a leaf).
     func prefetchPlan() -> PrefetchPlan {
         let active = max(1, openHandles.load(ordering: .relaxed))
         let share = min(configuration.maxPrefetchBytes,
@@ -134,8 +136,7 @@ public final class OutputReaders: Sendable {
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
         return PrefetchPlan(windowLeaves: windowLeaves,
-                            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves,
-                                                                            max(1, windowLeaves / (connections + 2)))))
+                            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
     }
 
     var registeredReaderCount: Int { registry.withLock { $0.count } }
