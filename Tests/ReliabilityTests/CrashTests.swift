@@ -8,9 +8,10 @@ import Testing
     @Test func killingTheDaemonMidReadNeverLeavesTheCacheLying() async throws {
         let iterations = 20 * ReliabilityFixture.stress
         let mib = ReliabilityFixture.mib
-        // A shaped link keeps fetches and cache writes in flight long enough to be killed among them.
+        // A shaped link keeps fetches and cache writes in flight long enough to be killed among them:
+        // capped as a whole, so however many connections glacierfs opens, a read takes seconds.
         try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib],
-                                          extraEmulatorArguments: ["--bandwidth", "30MB"]) { (f: ReliabilityFixture) async throws in
+                                          extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "40MB"]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
             let glacierfs = TestPaths.binary("glacierfs")
             var generator = SystemRandomNumberGenerator()
