@@ -24,8 +24,11 @@ import Testing
                     let pruned = try await Command.run(glacierfs, ["cache", "prune", "--to", "\(keep)M", "--cache-dir", f.cacheDirectory])
                     #expect(pruned.status == 0, "\(pruned.output)")
                 }
+                // Little memory, so nodes are small and complete (and go to the cache writers) all
+                // through the reads, not all together at the end.
                 let mounted = try await MountedFileSystem.mount(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
-                                                                cacheDirectory: f.cacheDirectory)
+                                                                cacheDirectory: f.cacheDirectory,
+                                                                extraArguments: ["--memory-limit", "48M"])
                 guard let pid = await mounted.daemonPid() else {
                     await mounted.unmount()
                     Issue.record("no daemon pid")

@@ -130,8 +130,8 @@ struct ResponseWriter {
             return count
         }
         let pacer = rate.connection.map { Pacer(bytesPerSecond: $0) }
-        // Chunks of at most 1/100 s of the link, so connections take turns finely.
-        let linkChunk = rate.link.map { Int(min(max($0 / 100, 1024), 1 << 20)) } ?? (1 << 20)
+        // Chunks of at most 1/20 s of the link, so connections take turns, as a pacer's do.
+        let linkChunk = rate.link.map { Int(min(max($0 / 20, 1024), 1 << 20)) } ?? (1 << 20)
         let chunk = min(pacer?.chunkSize ?? (1 << 20), linkChunk)
         var sent: Int64 = 0
         while sent < count {
