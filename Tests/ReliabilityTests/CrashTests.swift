@@ -11,7 +11,7 @@ import Testing
         // A shaped link keeps fetches and cache writes in flight long enough to be killed among them:
         // capped as a whole, so however many connections glacierfs opens, a read takes seconds.
         try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib],
-                                          extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "40MB"]) { (f: ReliabilityFixture) async throws in
+                                          extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "10MB"]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
             let glacierfs = TestPaths.binary("glacierfs")
             var generator = SystemRandomNumberGenerator()
