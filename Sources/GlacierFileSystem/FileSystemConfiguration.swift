@@ -16,8 +16,8 @@ public struct FileSystemConfiguration: Sendable {
     public var memoryBudgetBytes: Int = 160 << 20
     /// Parallel GetJobOutput requests across all outputs.
     public var maxParallelFetches: Int = 16
-    /// The farthest a sequential reader is prefetched ahead.
-    public var maxPrefetchBytes: Int = 128 << 20
+    /// The farthest a sequential reader is prefetched ahead. Memory usually bounds it first.
+    public var maxPrefetchBytes: Int = 256 << 20
     /// The largest single request (a tree node, so a power of two MiB).
     public var maxRequestBytes: Int = 16 << 20
     /// Attempts per GetJobOutput, including the first.

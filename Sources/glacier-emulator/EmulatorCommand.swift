@@ -20,7 +20,7 @@ struct EmulatorCommand: AsyncParsableCommand {
 
             Admin API, unsigned, under /_emulator/: stats (GET, DELETE), faults (GET, PUT \
             {"rates":{"flip":0.1},"seed":7,"operations":["GetJobOutput"]}), shaping (GET, PUT \
-            {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000}), job-clock (POST \
+            {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000,"linkBytesPerSecond":200000000}), job-clock (POST \
             {"advanceSeconds":3600}), vaults/V/jobs/ID/override (PUT a JSON object), \
             vaults/V/synthetic-jobs (POST {"count":10000,"archiveId":"..."}), response-overrides (POST \
             {"operation":"ListVaults","status":200,"headers":{},"body":"...","count":1}, DELETE).
@@ -64,6 +64,11 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Per-connection response bandwidth cap in bytes per second; "
                 + "suffixes K, M, G (1000s) and KiB, MiB, GiB."))
     var bandwidth: String?
+
+    @Option(name: .customLong("link-bandwidth"),
+            help: ArgumentHelp("Bandwidth cap of the one link all connections share, in bytes per second; "
+                + "same suffixes as --bandwidth."))
+    var linkBandwidth: String?
 
     @Option(help: "Fault rates, e.g. flip=0.05,truncate=0.02,reset=0.01.")
     var faults: String?
@@ -134,6 +139,12 @@ struct EmulatorCommand: AsyncParsableCommand {
                 throw ValidationError("--bandwidth must be a positive byte count such as 40MB or 5000000")
             }
             shaping.bytesPerSecondPerConnection = rate
+        }
+        if let linkBandwidth {
+            guard let rate = ByteCountParser.parse(linkBandwidth), rate > 0 else {
+                throw ValidationError("--link-bandwidth must be a positive byte count such as 200MB or 200000000")
+            }
+            shaping.linkBytesPerSecond = rate
         }
         let operations = Set(faultOperations.split(separator: ",").map {
             String($0).trimmingCharacters(in: .whitespaces)

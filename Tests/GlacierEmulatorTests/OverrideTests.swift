@@ -70,4 +70,27 @@ import Testing
             #expect(elapsed < .seconds(30))
         }
     }
+
+    @Test func linkCapIsSharedByEveryConnection() async throws {
+        try await withEmulator { server, _ in
+            let g = RawGlacier(port: server.port)
+            try await g.createVault()
+            let data = testBytes(count: 600_000, seed: 9)
+            let job = try await g.retrieve(try await g.upload(data))
+            let set = try await RawHTTP.admin(port: server.port, method: "PUT", path: "shaping",
+                                              json: #"{"linkBytesPerSecond":1000000}"#)
+            #expect(set.status == 200)
+            let shown = try await RawHTTP.admin(port: server.port, method: "GET", path: "shaping")
+            #expect(shown.text.contains(#""linkBytesPerSecond":1000000"#))
+            // Two connections at once: each alone would take 0.6 s, but they share 1 MB/s.
+            let start = ContinuousClock.now
+            async let first = g.output(job)
+            async let second = g.output(job)
+            let (a, b) = try await (first, second)
+            let elapsed = ContinuousClock.now - start
+            #expect(a.body == data && b.body == data)
+            #expect(elapsed >= .milliseconds(1100), "1.2 MB over a 1 MB/s link takes about 1.2 s, took \(elapsed)")
+            #expect(elapsed < .seconds(30))
+        }
+    }
 }

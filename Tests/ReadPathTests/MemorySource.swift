@@ -14,6 +14,9 @@ final class MemorySource: JobOutputSource {
     /// What to do with the n-th request (counting from 0) for `range`.
     let behaviour: @Sendable (_ n: Int, _ range: Range<Int64>) -> Behaviour
     private let log = Mutex<[Range<Int64>]>([])
+    /// Waited before each answer, like a WAN's round trip.
+    let latency: Duration
+    private let inFlight = Mutex((now: 0, peak: 0))
 
     enum Behaviour: Sendable {
         case serve
@@ -26,7 +29,9 @@ final class MemorySource: JobOutputSource {
         case fail(GlacierError)
     }
 
-    init(size: Int, seed: UInt64 = 1, behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }) {
+    init(size: Int, seed: UInt64 = 1, latency: Duration = .zero,
+         behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }) {
+        self.latency = latency
         var state = seed
         var generated = [UInt8](repeating: 0, count: size)
         generated.withUnsafeMutableBytes { raw in
@@ -45,6 +50,9 @@ final class MemorySource: JobOutputSource {
         self.behaviour = behaviour
     }
 
+    /// The most requests that were being answered at once.
+    var peakRequestsInFlight: Int { inFlight.withLock { $0.peak } }
+
     /// Every range requested, in order.
     var requests: [Range<Int64>] { log.withLock { $0 } }
 
@@ -59,6 +67,9 @@ final class MemorySource: JobOutputSource {
             l.append(range)
             return n
         }
+        inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        defer { inFlight.withLock { $0.now -= 1 } }
+        if latency > .zero { try? await Task.sleep(for: latency) }
         guard verification == .sizeOnly || geometry.isTreeHashAligned(range) else {
             throw .invalidConfiguration("range \(range) is not a tree node")
         }

@@ -57,8 +57,8 @@ import Testing
     @Test func prefetchStartsAtNothingDoublesAndResetsOnAJump() {
         var pattern = AccessPattern()
         func record(_ offset: Int64) -> AccessPattern.Decision {
-            pattern.record(offset: offset, size: 131_072, leafSize: Self.mib, leafCount: 1000, maxWindowLeaves: 64,
-                           maxNodeLeaves: 16)
+            pattern.record(offset: offset, size: 131_072, leafSize: Self.mib, leafCount: 1000,
+                           plan: PrefetchPlan(windowLeaves: 64, nodeLeaves: 16))
         }
         #expect(record(0).prefetch == nil, "a first read prefetches nothing")
         let second = record(131_072)
@@ -68,6 +68,37 @@ import Testing
         #expect(windows == windows.sorted() && windows.last == 64, "the window doubles up to its cap: \(windows)")
         let jump = record(900 * Int64(Self.mib))
         #expect(jump.isRandom && jump.prefetch == nil && pattern.windowLeaves == 0, "a jump resets it")
+    }
+
+    @Test func thePlanGivesEachConnectionANodeOfTheWindow() throws {
+        // The defaults: 160 MiB, 16 fetches: 128 MiB of window in 8 MiB nodes, one per connection.
+        let one = Engine(source: MemorySource(size: Self.mib), memory: 160 << 20, parallel: 16)
+        let handle = try one.open()
+        #expect(one.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 128, nodeLeaves: 8))
+        handle.close()
+        // Eight readers share memory and connections alike: two 8 MiB nodes each.
+        let eight = Engine(source: MemorySource(size: Self.mib), memory: 160 << 20, parallel: 16)
+        let handles = try (0 ..< 8).map { _ in try eight.open() }
+        #expect(eight.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 16, nodeLeaves: 8))
+        handles.forEach { $0.close() }
+        // Little memory: small nodes, but still a power of two and at least a leaf.
+        let small = Engine(source: MemorySource(size: Self.mib), memory: 12 << 20, parallel: 16)
+        let h = try small.open()
+        #expect(small.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 9, nodeLeaves: 1))
+        h.close()
+        #expect([0, 1, 2, 3, 5, 8, 9, 1000].map(PrefetchPlan.powerOfTwo(atMost:)) == [1, 1, 2, 2, 4, 8, 8, 512])
+    }
+
+    @Test func aSequentialReaderKeepsEveryConnectionBusyOnASlowLink() async throws {
+        // Every answer waits 20 ms: only many requests at once make a sequential read fast.
+        let source = MemorySource(size: 96 * Self.mib, latency: .milliseconds(20))
+        let engine = Engine(source: source, memory: 64 << 20, parallel: 8)
+        let handle = try engine.open()
+        #expect(await handle.readAll() == source.bytes)
+        #expect(source.peakRequestsInFlight == 8, "all 8 connections were busy at once: peak \(source.peakRequestsInFlight)")
+        let fetched = source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
+        #expect(fetched == Int64(source.bytes.count), "still every byte fetched exactly once")
+        handle.close()
     }
 
     @Test func aRefusedOutputServesNothingAndFetchesNothing() async throws {

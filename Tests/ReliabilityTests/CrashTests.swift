@@ -8,9 +8,10 @@ import Testing
     @Test func killingTheDaemonMidReadNeverLeavesTheCacheLying() async throws {
         let iterations = 20 * ReliabilityFixture.stress
         let mib = ReliabilityFixture.mib
-        // A shaped link keeps fetches and cache writes in flight long enough to be killed among them.
+        // A shaped link keeps fetches and cache writes in flight long enough to be killed among them:
+        // capped as a whole, so however many connections glacierfs opens, a read takes seconds.
         try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib],
-                                          extraEmulatorArguments: ["--bandwidth", "30MB"]) { (f: ReliabilityFixture) async throws in
+                                          extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "10MB"]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
             let glacierfs = TestPaths.binary("glacierfs")
             var generator = SystemRandomNumberGenerator()
@@ -23,8 +24,11 @@ import Testing
                     let pruned = try await Command.run(glacierfs, ["cache", "prune", "--to", "\(keep)M", "--cache-dir", f.cacheDirectory])
                     #expect(pruned.status == 0, "\(pruned.output)")
                 }
+                // Little memory, so nodes are small and complete (and go to the cache writers) all
+                // through the reads, not all together at the end.
                 let mounted = try await MountedFileSystem.mount(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
-                                                                cacheDirectory: f.cacheDirectory)
+                                                                cacheDirectory: f.cacheDirectory,
+                                                                extraArguments: ["--memory-limit", "48M"])
                 guard let pid = await mounted.daemonPid() else {
                     await mounted.unmount()
                     Issue.record("no daemon pid")

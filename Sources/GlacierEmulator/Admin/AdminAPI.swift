@@ -6,7 +6,8 @@ import NIOHTTP1
 ///     GET     stats                       fault counts, requests by operation, bytes served (in all and by operation)
 ///     DELETE  stats                       zero those counters
 ///     GET|PUT faults                      {"rates":{"flip":0.1},"seed":7,"operations":["GetJobOutput"]}
-///     GET|PUT shaping                     {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000}
+///     GET|PUT shaping                     {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000,
+///                                          "linkBytesPerSecond":200000000}
 ///     POST    job-clock                   {"advanceSeconds":3600}
 ///     PUT     vaults/V/jobs/ID/override   a JSON object whose members replace the description's
 ///     POST    vaults/V/synthetic-jobs     {"count":10000,"archiveId":"..."}

@@ -63,6 +63,7 @@ enum AdminCodec {
         .object([
             ("firstByteLatencyMs", .number(String(s.firstByteLatencyMs))),
             ("bytesPerSecondPerConnection", s.bytesPerSecondPerConnection.map { .number(String($0)) } ?? .null),
+            ("linkBytesPerSecond", s.linkBytesPerSecond.map { .number(String($0)) } ?? .null),
         ])
     }
 
@@ -77,6 +78,10 @@ enum AdminCodec {
                 throw .invalidParameter("bytesPerSecondPerConnection must be an integer or null.")
             }
             settings.bytesPerSecondPerConnection = n == 0 ? nil : n
+        }
+        if let rate = v["linkBytesPerSecond"], rate != .null {
+            guard let n = rate.intValue else { throw .invalidParameter("linkBytesPerSecond must be an integer or null.") }
+            settings.linkBytesPerSecond = n == 0 ? nil : n
         }
         return settings
     }

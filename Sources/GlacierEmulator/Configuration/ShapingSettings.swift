@@ -1,20 +1,24 @@
-/// WAN-like shaping: a delay before the first byte of every API response and a per-connection
-/// bandwidth cap on response bodies. There is no `tc netem` on the machines this runs on, so the
-/// emulator shapes its own output.
+/// WAN-like shaping: a delay before the first byte of every API response, a per-connection
+/// bandwidth cap on response bodies, and a cap on the link they all share. There is no `tc netem`
+/// on the machines this runs on, so the emulator shapes its own output.
 public struct ShapingSettings: Sendable, Equatable, Codable {
     /// Milliseconds to wait before the first byte of each response.
     public var firstByteLatencyMs: Int
     /// Body bytes per second per connection; nil means unlimited.
     public var bytesPerSecondPerConnection: Int64?
+    /// Body bytes per second of all connections together (one link shared by all); nil means
+    /// unlimited.
+    public var linkBytesPerSecond: Int64?
 
-    public init(firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil) {
+    public init(firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil, linkBytesPerSecond: Int64? = nil) {
         self.firstByteLatencyMs = firstByteLatencyMs
         self.bytesPerSecondPerConnection = bytesPerSecondPerConnection
+        self.linkBytesPerSecond = linkBytesPerSecond
     }
 
     public static let none = ShapingSettings()
 
-    public var isActive: Bool { firstByteLatencyMs > 0 || bytesPerSecondPerConnection != nil }
+    public var isActive: Bool { firstByteLatencyMs > 0 || bytesPerSecondPerConnection != nil || linkBytesPerSecond != nil }
 
     func validate() throws(ConfigurationError) {
         guard (0...60_000).contains(firstByteLatencyMs) else {
@@ -22,6 +26,9 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
         }
         if let rate = bytesPerSecondPerConnection, rate < 1 {
             throw .invalid("bytesPerSecondPerConnection must be at least 1 (or absent for no cap)")
+        }
+        if let rate = linkBytesPerSecond, rate < 1 {
+            throw .invalid("linkBytesPerSecond must be at least 1 (or absent for no cap)")
         }
     }
 }

@@ -10,6 +10,8 @@ final class EmulatorService: Sendable {
     let faults: FaultInjector
     let statistics = StatisticsRecorder()
     let overrides = ResponseOverrideQueue()
+    /// The one link every connection's shaped bodies share.
+    let link = SharedLink()
     let authenticator: RequestAuthenticator?
     let logger: Logger
     private let shapingSettings: Mutex<ShapingSettings>

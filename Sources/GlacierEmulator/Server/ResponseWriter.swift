@@ -41,7 +41,7 @@ struct ResponseWriter {
                                                                        headers: response.headers)),
                           promise: nil)
             let length = response.body.length
-            let rate = shaping.bytesPerSecondPerConnection
+            let rate = Rates(connection: shaping.bytesPerSecondPerConnection, link: shaping.linkBytesPerSecond)
             switch effect {
             case .cut(let at, let reset):
                 let sent = try await sendBody(response.body, count: at, flips: [], rate: rate)
@@ -98,11 +98,18 @@ struct ResponseWriter {
 
     // MARK: Bodies
 
+    /// The caps on a body: its connection's, and the link's that all connections share.
+    struct Rates {
+        let connection: Int64?
+        let link: Int64?
+        var isUnlimited: Bool { connection == nil && link == nil }
+    }
+
     /// Sends the first `count` bytes of `body`; returns how many were sent.
     private func sendBody(_ body: ResponseBody, count: Int64, flips: [(offset: Int64, mask: UInt8)],
-                          rate: Int64?) async throws -> Int64 {
+                          rate: Rates) async throws -> Int64 {
         guard count > 0 else { return 0 }
-        if flips.isEmpty && rate == nil {
+        if flips.isEmpty && rate.isUnlimited {
             switch body {
             case .empty: return 0
             case .buffer(let b):
@@ -122,16 +129,20 @@ struct ResponseWriter {
             }
             return count
         }
-        let pacer = rate.map { Pacer(bytesPerSecond: $0) }
-        let chunk = pacer?.chunkSize ?? (1 << 20)
+        let pacer = rate.connection.map { Pacer(bytesPerSecond: $0) }
+        // Chunks of at most 1/20 s of the link, so connections take turns, as a pacer's do.
+        let linkChunk = rate.link.map { Int(min(max($0 / 20, 1024), 1 << 20)) } ?? (1 << 20)
+        let chunk = min(pacer?.chunkSize ?? (1 << 20), linkChunk)
         var sent: Int64 = 0
         while sent < count {
             let n = min(Int64(chunk), count - sent)
             let chunkFlips = flips.filter { $0.offset >= sent && $0.offset < sent + n }
+            let linkDue = rate.link.map { service.link.book(n, bytesPerSecond: $0) }
             try await channel.writeAndFlush(HTTPServerResponsePart.body(
                 try await chunkData(body, at: sent, count: n, flips: chunkFlips))).get()
             sent += n
             await pacer?.wait(afterSending: sent)
+            if let linkDue, linkDue > ContinuousClock.now { try? await Task.sleep(until: linkDue, clock: .continuous) }
         }
         return sent
     }

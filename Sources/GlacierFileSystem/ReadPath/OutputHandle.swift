@@ -19,10 +19,9 @@ public final class OutputHandle: Sendable {
     /// returning) with verified bytes or why not.
     public func read(offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {
         if let failure = reader.refusal() { return completion(.failure(failure)) }
-        let windowCap = readers.prefetchWindowLeaves()
+        let plan = readers.prefetchPlan()
         let decision = pattern.withLock {
-            $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount,
-                      maxWindowLeaves: windowCap, maxNodeLeaves: readers.maxRequestLeaves)
+            $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount, plan: plan)
         }
         if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
         reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)

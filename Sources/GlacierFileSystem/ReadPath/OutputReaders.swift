@@ -19,7 +19,8 @@ public final class OutputReaders: Sendable {
     /// One id per output for the life of the engine, so a reopened output finds its leaves still
     /// in memory (they are keyed by it) after its previous reader was dropped.
     private let outputIds = Mutex<(ids: [OutputKey: Int], next: Int)>(([:], 1))
-    /// Open handles: sequential readers share the memory budget as prefetch windows.
+    /// Open handles: sequential readers share the memory budget and the connections as prefetch
+    /// windows.
     private let openHandles = Atomic<Int>(0)
 
     struct Registered {
@@ -119,11 +120,28 @@ public final class OutputReaders: Sendable {
         }
     }
 
-    /// Each sequential reader gets a share of the memory budget as its prefetch window.
-    func prefetchWindowLeaves() -> Int {
+    /// Memory kept out of the prefetch windows: for leaves fetched and not yet read, the cache
+    /// writers' backlog and readbacks, so a full window does not make its own fetches wait.
+    /// (At 16 MiB of a 160 MiB budget, a cold `cp` stalled with the pool full and no fetch in
+    /// flight; 32 MiB has not.)
+    var windowReserveBytes: Int { min(32 << 20, configuration.memoryBudgetBytes / 4) }
+
+    /// Each sequential reader's prefetch window and the node size that fills it.
+    ///
+    /// Every node is verified whole, so its buffers are held from request to check, and bytes in
+    /// flight are nodes in flight × node size. On a WAN each request first waits a round trip
+    /// (latency × per-connection rate bytes lost), so the nodes must be as large as memory allows
+    /// while still giving each of the reader's connections one: a reader's window is its share of
+    /// memory, cut into a node for each of its share of `--parallel-fetches` (a power of two, at
+    /// least a leaf).
+    func prefetchPlan() -> PrefetchPlan {
         let active = max(1, openHandles.load(ordering: .relaxed))
-        let bytes = min(configuration.maxPrefetchBytes, configuration.memoryBudgetBytes / (2 * active))
-        return max(1, bytes / TreeHash.leafSize)
+        let share = min(configuration.maxPrefetchBytes,
+                        max(0, configuration.memoryBudgetBytes - windowReserveBytes) / active)
+        let windowLeaves = max(1, share / TreeHash.leafSize)
+        let connections = max(1, configuration.maxParallelFetches / active)
+        return PrefetchPlan(windowLeaves: windowLeaves,
+                            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
     }
 
     var registeredReaderCount: Int { registry.withLock { $0.count } }

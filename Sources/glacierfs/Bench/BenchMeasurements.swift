@@ -4,43 +4,53 @@ import HTTPTransport
 
 /// The individual measurements of `glacierfs bench`.
 enum BenchMeasurements {
-    /// (a): the output fetched with parallel ranged GETs straight from the service, nothing verified
-    /// or stored: what the network and the service allow.
-    static func rawCeiling(_ w: BenchWorkspace, connections: Int = 8, requestBytes: Int64 = 16 << 20) throws -> BenchReport.Throughput {
+    /// (a), (a′) and (a-WAN): the output fetched with parallel ranged GETs straight from the
+    /// service, nothing stored: what the network and the service allow. With `.sizeOnly` nothing
+    /// is hashed; with `.treeHash` every request's leaves are hashed and checked, as any verified
+    /// reader must. The CPU is this process's, which does nothing else meanwhile.
+    static func rawCeiling(_ w: BenchWorkspace, job: String, connections: Int, verification: OutputVerification = .sizeOnly,
+                           requestBytes: Int64 = 16 << 20) throws -> BenchReport.Throughput {
         let size = w.outputSize
         let started = Date()
-        try runBlocking {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                let next = NextRange(size: size, step: requestBytes)
-                for _ in 0..<connections {
-                    group.addTask {
-                        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(requestBytes), alignment: 4096)
-                        defer { buffer.deallocate() }
-                        while let range = next.take() {
-                            _ = try await w.client.getJobOutput(
-                                vault: w.vault, jobId: w.sequentialJob, range: range, outputSize: size, verification: .sizeOnly,
-                                into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.upperBound - range.lowerBound)]))
+        let (_, cpu) = try ProcessCPU.measure(getpid()) {
+            try runBlocking {
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    let next = NextRange(size: size, step: requestBytes)
+                    for _ in 0..<connections {
+                        group.addTask {
+                            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(requestBytes), alignment: 4096)
+                            defer { buffer.deallocate() }
+                            while let range = next.take() {
+                                _ = try await w.client.getJobOutput(
+                                    vault: w.vault, jobId: job, range: range, outputSize: size, verification: verification,
+                                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.upperBound - range.lowerBound)]))
+                            }
                         }
                     }
+                    try await group.waitForAll()
                 }
-                try await group.waitForAll()
             }
         }
-        return BenchReport.Throughput(bytes: size, seconds: Date().timeIntervalSince(started))
+        var result = BenchReport.Throughput(bytes: size, seconds: Date().timeIntervalSince(started))
+        result.cpuSeconds = cpu
+        return result
     }
 
     /// Reads files through the mount with `cp FILE /dev/null`, all at once, and times them.
     static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput {
         let servedBefore = w.emulatorBytesServed()
-        let fetchSecondsBefore = mount.status()?.reads.fetchSeconds ?? 0
+        let statusBefore = mount.status()
+        let fetchSecondsBefore = statusBefore?.reads.fetchSeconds ?? 0
         let started = Date()
-        let pids = try paths.enumerated().map { i, path in
-            try ChildProcesses.spawn("/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
-                                     logFile: w.directory + "/cp-\(i).log")
-        }
-        for pid in pids {
-            guard ChildProcesses.waitBlocking(pid) == 0 else {
-                throw UserFacingError("reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
+        let (_, cpu) = try ProcessCPU.measure(statusBefore?.pid) {
+            let pids = try paths.enumerated().map { i, path in
+                try ChildProcesses.spawn("/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
+                                         logFile: w.directory + "/cp-\(i).log")
+            }
+            for pid in pids {
+                guard ChildProcesses.waitBlocking(pid) == 0 else {
+                    throw UserFacingError("reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
+                }
             }
         }
         let seconds = Date().timeIntervalSince(started)
@@ -53,8 +63,23 @@ enum BenchMeasurements {
         let status = mount.status()
         // Busy fetch time over wall time: how many connections were in use, on average.
         let connections = status.map { ($0.reads.fetchSeconds - fetchSecondsBefore) / seconds }
-        return BenchReport.Throughput(bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
-                                      peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
+        var result = BenchReport.Throughput(bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
+                                            peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
+        result.cpuSeconds = cpu
+        return result
+    }
+
+    /// Head reads: the first 4 KiB of each cold output, read through a fresh open. Returns each
+    /// read's microseconds and the bytes the daemon fetched for it (its own count, complete when
+    /// the read returns; the service's count may lag behind the response).
+    static func headReads(_ paths: [String], mount: BenchMount) throws -> (microseconds: [Double], fetched: [Int64]) {
+        var times: [Double] = [], fetched: [Int64] = []
+        for path in paths {
+            let before = mount.status()?.reads.bytesFetched ?? 0
+            times += try randomReads(path, offsets: [0])
+            fetched.append(Int64((mount.status()?.reads.bytesFetched ?? 0) - before))
+        }
+        return (times, fetched)
     }
 
     /// (e): 4 KiB preads at random offsets of one file, each timed.

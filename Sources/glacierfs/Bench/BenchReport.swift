@@ -14,9 +14,14 @@ struct BenchReport: Codable, Sendable {
         var averageConnections: Double?
         /// Every run's GB/s when the measurement was repeated; this one is their median.
         var runs: [Double]?
+        /// CPU-seconds (user + system) the reader spent: the daemon for reads through the mount,
+        /// the bench itself for the ceilings.
+        var cpuSeconds: Double?
+        var cpuSecondsPerGiB: Double? { cpuSeconds.map { $0 / (Double(bytes) / Double(1 << 30)) } }
 
         enum CodingKeys: String, CodingKey {
             case bytes, seconds, fetchedPerRead, peakConnections, averageConnections, gigabytesPerSecond, runs
+            case cpuSeconds, cpuSecondsPerGiB
         }
 
         /// The median run, carrying every run's figure: on a shared machine one run can be far off.
@@ -44,6 +49,7 @@ struct BenchReport: Codable, Sendable {
             peakConnections = try c.decodeIfPresent(Int.self, forKey: .peakConnections)
             averageConnections = try c.decodeIfPresent(Double.self, forKey: .averageConnections)
             runs = try c.decodeIfPresent([Double].self, forKey: .runs)
+            cpuSeconds = try c.decodeIfPresent(Double.self, forKey: .cpuSeconds)
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -55,6 +61,8 @@ struct BenchReport: Codable, Sendable {
             try c.encodeIfPresent(peakConnections, forKey: .peakConnections)
             try c.encodeIfPresent(averageConnections, forKey: .averageConnections)
             try c.encodeIfPresent(runs, forKey: .runs)
+            try c.encodeIfPresent(cpuSeconds, forKey: .cpuSeconds)
+            try c.encodeIfPresent(cpuSecondsPerGiB, forKey: .cpuSecondsPerGiB)
         }
     }
 
@@ -71,12 +79,37 @@ struct BenchReport: Codable, Sendable {
         }
     }
 
+    /// Where the samples of cached (e) were served from, by the daemon's counters.
+    struct CachedSources: Codable, Sendable {
+        var blockReadsFromDisk: Int
+        var leavesFromDisk: Int
+        var leavesFromMemory: Int
+        var leavesFetched: Int
+    }
+
+    /// A shaped link: the ceiling on it (a-WAN), and glacierfs reading through it.
+    struct LinkMeasurement: Codable, Sendable {
+        var name: String
+        var link: BenchLink
+        /// Parallel ranged GETs with --parallel-fetches connections, no FUSE, no hashing.
+        var ceiling: Throughput?
+        var sequential: Throughput?
+        var parallelReaders: Throughput?
+        var headRead: Latency?
+        /// Bytes the service sent for each head read.
+        var headReadFetchedBytes: [Int64]?
+    }
+
     var mode: String
     var endpoint: String
     var outputBytes: Int64
     var date: String
     var machine: String
+    var parallelFetches: Int
+    /// (a): parallel GETs, no hashing.
     var rawCeiling: Throughput?
+    /// (a′): parallel GETs with every leaf hashed and checked.
+    var rawCeilingHashed: Throughput?
     /// One plain `curl` of the whole output: what a user gets without glacierfs.
     var plainCurl: Throughput?
     var coldSequential: Throughput?
@@ -87,29 +120,45 @@ struct BenchReport: Codable, Sendable {
     var pageCacheDropped: Bool?
     var randomCold: Latency?
     var randomCached: Latency?
+    var randomCachedSources: CachedSources?
     var parallelReaders: Throughput?
-    var wanSequential: Throughput?
-    var wanParallel: Throughput?
-    var wanPerConnectionBytesPerSecond: Int64?
-    var wanFirstByteLatencyMs: Int?
+    var links: [LinkMeasurement] = []
     var daemonPeakRSSBytes: Int?
     /// The daemon's peak memory as each measurement ended (VmHWM only grows within a mount).
     var daemonPeakRSSAfter: [String: Int] = [:]
     var notes: [String] = []
 
-    /// The targets of issue #7, each with whether this run met it.
+    static let leafBytes = 1 << 20
+
+    /// The targets of issues #7 and #13, each with whether this run met it.
     func targets() -> [(String, Bool?)] {
         let a = rawCeiling?.gigabytesPerSecond
         let b = coldSequential?.gigabytesPerSecond
         var list: [(String, Bool?)] = []
         list.append(("(b) ≥ 0.5 × (a)", a.flatMap { a in b.map { $0 >= 0.5 * a } }))
         list.append(("(b) ≥ 1.2 GB/s", b.map { $0 >= 1.2 }))
+        list.append(("(b) daemon ≤ 1.1 CPU-s/GiB", coldSequential?.cpuSecondsPerGiB.map { $0 <= 1.1 }))
         list.append(("(c) ≥ 5 GB/s", warmSequential.map { $0.gigabytesPerSecond >= 5 }))
-        list.append(("(d) ≥ 1.5 GB/s", diskCacheAfterRemount.map { $0.gigabytesPerSecond >= 1.5 }))
+        list.append(("(d) ≥ 0.9 × disk read ceiling", diskCacheAfterRemount.flatMap { d in
+            diskReadCeiling.map { d.gigabytesPerSecond >= 0.9 * $0.gigabytesPerSecond } }))
         list.append(("(e) cached p50 ≤ 100 µs", randomCached.map { $0.p50Microseconds <= 100 }))
-        if let g = wanSequential, let cap = wanPerConnectionBytesPerSecond, let n = g.averageConnections {
-            list.append((String(format: "(g) sequential ≥ 80 %% of %.1f connections × %d MB/s", n, Int(cap / 1_000_000)),
-                         g.bytes > 0 ? Double(g.bytes) / g.seconds >= 0.8 * n * Double(cap) : nil))
+        for l in links {
+            let ceiling = l.ceiling?.gigabytesPerSecond
+            if let cap = l.link.linkBytesPerSecond {
+                list.append(("(g) \(l.name) sequential ≥ 0.9 × the \(cap / 1_000_000) MB/s link",
+                             l.sequential.map { $0.gigabytesPerSecond * 1e9 >= 0.9 * Double(cap) }))
+            } else if let s = l.sequential {
+                list.append(("(g) \(l.name) sequential ≥ 0.9 × (a-WAN \(l.name))",
+                             ceiling.map { s.gigabytesPerSecond >= 0.9 * $0 }))
+            }
+            if let p = l.parallelReaders {
+                list.append(("(g) \(l.name) 8 readers ≥ 0.9 × (a-WAN \(l.name))", ceiling.map { p.gigabytesPerSecond >= 0.9 * $0 }))
+            }
+            if let h = l.headRead, let fetched = l.headReadFetchedBytes {
+                let budget = l.link.headReadBudgetMicroseconds(leafBytes: Self.leafBytes)
+                list.append((String(format: "(h) head read fetches one leaf, p50 ≤ %.0f ms (1 RTT + a leaf)", budget / 1000),
+                             fetched.allSatisfy { $0 <= Int64(Self.leafBytes) } && h.p50Microseconds <= budget))
+            }
         }
         list.append(("fetched ÷ read ≤ 1.05 (sequential)", coldSequential?.fetchedPerRead.map { $0 <= 1.05 }))
         list.append(("daemon RSS ≤ 300 MiB", daemonPeakRSSBytes.map { $0 <= 300 << 20 }))
@@ -120,40 +169,65 @@ struct BenchReport: Codable, Sendable {
     func table() -> String {
         let a = rawCeiling?.gigabytesPerSecond
         let curl = plainCurl?.gigabytesPerSecond
-        func row(_ name: String, _ t: Throughput?, _ note: String = "") -> [String] {
-            guard let t else { return [name, "-", "-", "-", note.isEmpty ? "skipped" : note] }
+        func row(_ name: String, _ t: Throughput?, _ note: String = "", against: Double? = nil, label: String = "") -> [String] {
+            guard let t else { return [name, "-", "-", "-", "-", note.isEmpty ? "skipped" : note] }
             let ratio = a.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
             let toCurl = curl.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
+            let cpu = t.cpuSecondsPerGiB.map { String(format: "%.2f", $0) } ?? "-"
             var extra = note
+            func add(_ s: String) { extra += (extra.isEmpty ? "" : "; ") + s }
             if let runs = t.runs {
                 let spread = String(format: "median of %d (%.2f–%.2f)", runs.count, runs.min() ?? 0, runs.max() ?? 0)
                 extra = spread + (extra.isEmpty ? "" : "; ") + extra
             }
-            if let f = t.fetchedPerRead { extra += (extra.isEmpty ? "" : "; ") + String(format: "fetched/read %.3f", f) }
+            if let against { add(String(format: "%.2f × %@", t.gigabytesPerSecond / against, label)) }
+            if let f = t.fetchedPerRead { add(String(format: "fetched/read %.3f", f)) }
             if let c = t.averageConnections, c > 0.05 {
-                extra += (extra.isEmpty ? "" : "; ") + String(format: "%.1f connections on average (peak %d)", c, t.peakConnections ?? 0)
+                add(String(format: "%.1f connections on average (peak %d)", c, t.peakConnections ?? 0))
             }
-            return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, toCurl, extra]
+            return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, toCurl, cpu, extra]
         }
-        var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "× curl", "NOTES"])
-        t.rows.append(row("(a) raw HTTP ceiling", rawCeiling, "parallel ranged GETs over libcurl, no FUSE, no cache"))
+        var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "× curl", "CPU-s/GiB", "NOTES"])
+        t.rows.append(row("(a) raw HTTP ceiling", rawCeiling, "8 parallel ranged GETs over libcurl, NO hashing, no FUSE, no cache"))
+        t.rows.append(row("(a′) ceiling, verified", rawCeilingHashed,
+                          "the same GETs with every leaf's SHA-256 and the tree hash checked: any verified reader's ceiling"))
         t.rows.append(row("plain curl", plainCurl, "one `curl` of the whole output to /dev/null, nothing verified"))
-        t.rows.append(row("(b) cold sequential (cp)", coldSequential, "verified and cached"))
+        t.rows.append(row("(b) cold sequential (cp)", coldSequential, "verified and cached",
+                          against: rawCeilingHashed?.gigabytesPerSecond, label: "(a′)"))
         t.rows.append(row("(c) warm (page cache)", warmSequential))
-        var diskNote = pageCacheDropped == false ? "page cache NOT dropped (not root)" : "page cache dropped"
-        if let d = diskCacheAfterRemount, let disk = diskReadCeiling {
-            diskNote += String(format: "; %.2f × the disk's own read speed", d.gigabytesPerSecond / disk.gigabytesPerSecond)
-        }
-        t.rows.append(row("(d) disk cache after remount", diskCacheAfterRemount, diskNote))
+        let diskNote = pageCacheDropped == false ? "page cache NOT dropped (not root)" : "page cache dropped"
+        t.rows.append(row("(d) disk cache after remount", diskCacheAfterRemount, diskNote,
+                          against: diskReadCeiling?.gigabytesPerSecond, label: "the disk read ceiling"))
         t.rows.append(row("disk read ceiling", diskReadCeiling, "the cached file read from disk, 8 × 1 MiB direct reads at a time, no FUSE"))
         t.rows.append(row("(f) 8 readers, 8 outputs", parallelReaders))
-        let wan = wanPerConnectionBytesPerSecond.map { "WAN: \(wanFirstByteLatencyMs ?? 0) ms, \($0 / 1_000_000) MB/s per connection" } ?? ""
-        t.rows.append(row("(g) WAN sequential", wanSequential, wan))
-        t.rows.append(row("(g) WAN 8 readers", wanParallel, wan))
+        for l in links {
+            t.rows.append(row("(a-WAN \(l.name)) ceiling", l.ceiling,
+                              "\(l.link.label); \(parallelFetches) parallel ranged GETs of 16 MiB, no hashing, no FUSE"))
+            let linkRate = l.link.linkBytesPerSecond.map { Double($0) / 1e9 }
+            t.rows.append(row("(g \(l.name)) WAN sequential", l.sequential, l.link.label,
+                              against: linkRate ?? l.ceiling?.gigabytesPerSecond,
+                              label: linkRate == nil ? "(a-WAN \(l.name))" : "the link"))
+            if let p = l.parallelReaders {
+                t.rows.append(row("(g \(l.name)) WAN 8 readers", p, l.link.label,
+                                  against: l.ceiling?.gigabytesPerSecond, label: "(a-WAN \(l.name))"))
+            }
+        }
         var lines = [t.render(), ""]
         if let c = randomCold, let w = randomCached {
-            lines.append(String(format: "(e) random 4 KiB reads: cold p50 %.0f µs, p99 %.0f µs; cached p50 %.0f µs, p99 %.0f µs (%d samples)",
+            lines.append(String(format: "(e) random 4 KiB reads: cold p50 %.0f µs, p99 %.0f µs; cached (disk cache, after a remount, page cache dropped) p50 %.0f µs, p99 %.0f µs (%d samples)",
                                 c.p50Microseconds, c.p99Microseconds, w.p50Microseconds, w.p99Microseconds, w.samples))
+            if let s = randomCachedSources {
+                lines.append("    cached samples served by: \(s.blockReadsFromDisk) block reads from the disk cache, "
+                             + "\(s.leavesFromDisk) whole leaves from the disk cache, \(s.leavesFromMemory) leaves from memory, "
+                             + "\(s.leavesFetched) leaves fetched")
+            }
+        }
+        for l in links {
+            if let h = l.headRead, let fetched = l.headReadFetchedBytes {
+                let leaves = fetched.map { String(format: "%.2f", Double($0) / Double(Self.leafBytes)) }.joined(separator: " ")
+                lines.append(String(format: "(h %@) head read (4 KiB) of a cold output: p50 %.1f ms, p99 %.1f ms (%d outputs); leaves fetched each: %@",
+                                    l.name, h.p50Microseconds / 1000, h.p99Microseconds / 1000, h.samples, leaves))
+            }
         }
         if let rss = daemonPeakRSSBytes {
             let phases = daemonPeakRSSAfter.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value >> 20)" }.joined(separator: ", ")

@@ -5,8 +5,9 @@ struct BenchRunner {
     let workspace: BenchWorkspace
     let progress: ProgressDisplay
     let randomReads: Int
-    let wanLatencyMs: Int
-    let wanBandwidth: Int64
+    /// The shaped links of (g): (i), (ii) and the capped link, in that order.
+    let links: [(name: String, link: BenchLink)]
+    let parallelFetches: Int
     let mountOptions: [String]
     /// How many times (a), the curl baseline, (b) and (d) are measured.
     let runs: Int
@@ -15,17 +16,20 @@ struct BenchRunner {
         let w = workspace
         var report = BenchReport(mode: w.emulatorPid == nil ? "existing vault" : "embedded emulator", endpoint: w.endpoint,
                                  outputBytes: w.outputSize, date: ISO8601DateFormatter().string(from: Date()),
-                                 machine: Self.machine())
+                                 machine: Self.machine(), parallelFetches: parallelFetches)
         let mount = BenchMount(workspace: w, extraArguments: mountOptions.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) })
 
         // (a), the curl baseline and (b) alternate, run after run, so a slow spell of the machine
         // weighs on all of them alike; each figure is the median of its runs.
-        var raw: [BenchReport.Throughput] = [], curl: [BenchReport.Throughput] = [], cold: [BenchReport.Throughput] = []
+        var raw: [BenchReport.Throughput] = [], hashed: [BenchReport.Throughput] = []
+        var curl: [BenchReport.Throughput] = [], cold: [BenchReport.Throughput] = []
         let sequential = w.outputPath(w.sequentialJob)
         defer { mount.unmount() }
         for run in 1 ... runs {
             progress.update("(a) raw HTTP ceiling, run \(run) of \(runs)")
-            raw.append(try BenchMeasurements.rawCeiling(w))
+            raw.append(try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8))
+            progress.update("(a′) raw HTTP ceiling with hashing, run \(run) of \(runs)")
+            hashed.append(try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8, verification: .treeHash))
             progress.update("plain curl of the output, run \(run) of \(runs)")
             do { curl.append(try PlainCurlBaseline.measure(w)) } catch {
                 if run == 1 { report.notes.append("the plain-curl baseline did not run: \(error)") }
@@ -39,13 +43,13 @@ struct BenchRunner {
             cold.append(try BenchMeasurements.copy([sequential], workspace: w, mount: mount))
         }
         report.rawCeiling = BenchReport.Throughput.median(of: raw)
+        report.rawCeilingHashed = BenchReport.Throughput.median(of: hashed)
         report.plainCurl = BenchReport.Throughput.median(of: curl)
         report.coldSequential = BenchReport.Throughput.median(of: cold)
         report.daemonPeakRSSAfter["b"] = mount.sampleMemory()
         progress.update("(c) warm read")
-        // The best of three: one figure of a tenth of a second is at the mercy of the scheduler.
-        report.warmSequential = try (0..<3).map { _ in try BenchMeasurements.copy([sequential], workspace: w, mount: mount) }
-            .min { $0.seconds < $1.seconds }
+        report.warmSequential = BenchReport.Throughput.median(
+            of: try (0..<3).map { _ in try BenchMeasurements.copy([sequential], workspace: w, mount: mount) })
 
         var fromDisk: [BenchReport.Throughput] = [], disk: [BenchReport.Throughput] = []
         for run in 1 ... runs {
@@ -72,9 +76,20 @@ struct BenchRunner {
         var generator = SystemRandomNumberGenerator()
         let offsets = (0..<randomReads).map { _ in Int64.random(in: 0..<(w.outputSize / 4096), using: &generator) * 4096 }
         report.randomCold = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
-        _ = BenchMount.dropPageCache()
-        report.randomCached = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
         report.daemonPeakRSSAfter["e"] = mount.sampleMemory()
+        // Cached means the disk cache: a new daemon (nothing in its memory) and no page cache.
+        mount.unmount()
+        _ = BenchMount.dropPageCache()
+        try mount.mount()
+        let before = mount.status()?.reads
+        report.randomCached = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
+        if let before, let after = mount.status()?.reads {
+            report.randomCachedSources = BenchReport.CachedSources(
+                blockReadsFromDisk: after.blockReadsFromDisk - before.blockReadsFromDisk,
+                leavesFromDisk: after.leavesFromDisk - before.leavesFromDisk,
+                leavesFromMemory: after.leavesFromMemory - before.leavesFromMemory,
+                leavesFetched: after.leavesFetched - before.leavesFetched)
+        }
 
         if w.parallelJobs.count >= 1 {
             progress.update("(f) \(w.parallelJobs.count) readers on \(w.parallelJobs.count) outputs")
@@ -83,22 +98,14 @@ struct BenchRunner {
         }
 
         if w.emulatorPid != nil {
-            progress.update("(g) WAN-shaped reads")
-            try w.setShaping(latencyMs: wanLatencyMs, bytesPerSecond: wanBandwidth)
-            report.wanFirstByteLatencyMs = wanLatencyMs
-            report.wanPerConnectionBytesPerSecond = wanBandwidth
-            // A fresh mount, so the peak connection count belongs to this measurement alone.
-            mount.unmount()
-            try mount.mount()
-            report.wanSequential = try BenchMeasurements.copy([w.outputPath(w.wanSequentialJob)], workspace: w, mount: mount)
-            report.daemonPeakRSSAfter["g-sequential"] = mount.sampleMemory()
-            mount.unmount()
-            try mount.mount()
-            report.wanParallel = try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
-            report.daemonPeakRSSAfter["g-parallel"] = mount.sampleMemory()
-            try w.setShaping(latencyMs: 0, bytesPerSecond: nil)
+            let jobs = [w.wanSequentialJob, w.slowWanJob, w.cappedLinkJob]
+            for ((name, link), job) in zip(links, jobs) {
+                report.links.append(try measure(link, name: name, job: job, first: job == jobs[0], mount: mount,
+                                                rss: &report.daemonPeakRSSAfter))
+            }
+            try w.setShaping(nil)
         } else {
-            report.notes.append("(g) runs only against the embedded emulator, which shapes the link")
+            report.notes.append("(g) and (h) run only against the embedded emulator, which shapes the link")
         }
         mount.sampleMemory()
         report.daemonPeakRSSBytes = BenchMount.peakRSS.peak
@@ -106,6 +113,37 @@ struct BenchRunner {
             report.notes.append("not root: the page cache could not be dropped, so (d) and cached (e) may read memory")
         }
         return report
+    }
+
+    /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads and the 8
+    /// readers too. Each read through the mount gets a fresh daemon, so its connection counts are
+    /// its own.
+    private func measure(_ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
+                         rss: inout [String: Int]) throws -> BenchReport.LinkMeasurement {
+        let w = workspace
+        var result = BenchReport.LinkMeasurement(name: name, link: link)
+        try w.setShaping(link)
+        progress.update("(a-WAN \(name)) ceiling: \(link.label)")
+        result.ceiling = try BenchMeasurements.rawCeiling(w, job: job, connections: parallelFetches)
+        progress.update("(g \(name)) WAN sequential: \(link.label)")
+        mount.unmount()
+        try mount.mount()
+        result.sequential = try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: mount)
+        rss["g \(name) sequential"] = mount.sampleMemory()
+        guard first else { return result }
+        progress.update("(h \(name)) head reads: \(link.label)")
+        mount.unmount()
+        try mount.mount()
+        let heads = try BenchMeasurements.headReads(w.headJobs.map(w.outputPath), mount: mount)
+        result.headRead = BenchReport.Latency(heads.microseconds)
+        result.headReadFetchedBytes = heads.fetched
+        rss["h \(name)"] = mount.sampleMemory()
+        progress.update("(g \(name)) WAN 8 readers: \(link.label)")
+        mount.unmount()
+        try mount.mount()
+        result.parallelReaders = try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
+        rss["g \(name) 8 readers"] = mount.sampleMemory()
+        return result
     }
 
     static func machine() -> String {

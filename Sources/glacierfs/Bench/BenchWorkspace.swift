@@ -19,8 +19,12 @@ struct BenchWorkspace {
     /// Eight outputs for (f), and eight more for (g).
     let parallelJobs: [String]
     let wanParallelJobs: [String]
-    /// Output for (g) sequential.
+    /// Output for (g) sequential, and one each for the slower WAN and the capped link.
     let wanSequentialJob: String
+    let slowWanJob: String
+    let cappedLinkJob: String
+    /// Outputs whose first 4 KiB are read cold, once each, under WAN shaping.
+    let headJobs: [String]
     let outputSize: Int64
     /// The emulator's pid, nil against a real endpoint.
     let emulatorPid: pid_t?
@@ -33,8 +37,11 @@ struct BenchWorkspace {
     static func seeded(directory: String, size: Int64, progress: ProgressDisplay) throws -> BenchWorkspace {
         let emulator = try LocalEmulator.start(dataDirectory: directory + "/emulator", logFile: directory + "/emulator.log")
         do {
+            // As many connections as a mount may use, for the WAN ceilings.
+            var http = HTTPClientConfiguration()
+            http.maxConnectionsPerHost = ServiceOptions.connectionsPerHost
             let client = GlacierClient(configuration: GlacierClientConfiguration(endpoint: emulator.endpoint,
-                                                                                 region: LocalEmulator.region),
+                                                                                 region: LocalEmulator.region, http: http),
                                        credentials: StaticCredentials(emulator.credentials))
             let source = directory + "/source"
             progress.update("writing \(ByteSize.format(size)) of random data")
@@ -47,7 +54,7 @@ struct BenchWorkspace {
                 try await client.createVault("bench")
                 let archive = try await client.uploadArchive(vault: "bench", file: source, description: "glacierfs bench")
                 var ids: [String] = []
-                for _ in 0..<3 {
+                for _ in 0..<(3 + 2 + 8) {
                     ids.append(try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId).jobId)
                 }
                 // Tree-hash aligned eighths, so every parallel output is verified too.
@@ -63,8 +70,9 @@ struct BenchWorkspace {
             try? FileManager.default.removeItem(atPath: source)
             return BenchWorkspace(directory: directory, endpoint: emulator.endpoint, environment: emulator.clientEnvironment(),
                                   client: client, vault: "bench", sequentialJob: jobs[0], randomJob: jobs[1],
-                                  parallelJobs: Array(jobs[3..<11]), wanParallelJobs: Array(jobs[11..<19]),
-                                  wanSequentialJob: jobs[2], outputSize: size, emulatorPid: emulator.pid)
+                                  parallelJobs: Array(jobs[13..<21]), wanParallelJobs: Array(jobs[21..<29]),
+                                  wanSequentialJob: jobs[2], slowWanJob: jobs[3], cappedLinkJob: jobs[4],
+                                  headJobs: Array(jobs[5..<13]), outputSize: size, emulatorPid: emulator.pid)
         } catch {
             ChildProcesses.terminate(emulator.pid, grace: 2)
             throw error
@@ -84,7 +92,7 @@ struct BenchWorkspace {
                               environment: ProcessInfo.processInfo.environment, client: client, vault: vault,
                               sequentialJob: jobs[0], randomJob: jobs.count > 1 ? jobs[1] : jobs[0],
                               parallelJobs: Array(jobs.dropFirst(2)), wanParallelJobs: [], wanSequentialJob: "",
-                              outputSize: size, emulatorPid: nil)
+                              slowWanJob: "", cappedLinkJob: "", headJobs: [], outputSize: size, emulatorPid: nil)
     }
 
     // MARK: - The emulator's admin API
@@ -96,9 +104,11 @@ struct BenchWorkspace {
         return (object["bytesServed"] as? NSNumber)?.int64Value
     }
 
-    func setShaping(latencyMs: Int, bytesPerSecond: Int64?) throws {
-        var body = "{\"firstByteLatencyMs\":\(latencyMs)"
-        if let bytesPerSecond { body += ",\"bytesPerSecondPerConnection\":\(bytesPerSecond)" }
+    /// Shapes the emulator's link as `link` says, or not at all.
+    func setShaping(_ link: BenchLink?) throws {
+        var body = "{\"firstByteLatencyMs\":\(link?.firstByteLatencyMs ?? 0)"
+        if let link { body += ",\"bytesPerSecondPerConnection\":\(link.bytesPerSecondPerConnection)" }
+        if let cap = link?.linkBytesPerSecond { body += ",\"linkBytesPerSecond\":\(cap)" }
         _ = try admin("PUT", "shaping", body: body + "}")
     }
 

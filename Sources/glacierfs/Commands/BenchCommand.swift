@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlacierFileSystem
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -7,14 +8,20 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure every read path side by side with the raw HTTP ceiling, in one run.",
         discussion: """
             By default it starts an emulator, seeds one archive (--size), mounts it, and measures:
-              (a) the raw HTTP ceiling: parallel ranged GETs over libcurl, no FUSE, no cache
+              (a) the raw HTTP ceiling: parallel ranged GETs over libcurl, no hashing, no FUSE, no cache
+              (a′) the same GETs with every leaf hashed and checked: the ceiling of any verified reader
               (b) a cold sequential read through the mount (cp to /dev/null), verified and cached
-              (c) a warm read (the kernel's page cache)
+              (c) a warm read (the kernel's page cache), the median of 3
               (d) a read from the disk cache after a remount, with the page cache dropped (root)
-              (e) random 4 KiB reads, p50 and p99 latency, cold and cached
+              (e) random 4 KiB reads, p50 and p99 latency, cold, then from the disk cache after a remount
               (f) 8 readers on 8 different outputs at once
-              (g) (b) and (f) again with the emulator shaping the link like a WAN
-            It prints a table with each figure's ratio to (a) and writes the same as JSON.
+              (g) cold reads with the emulator shaping the link like a WAN, each beside (a-WAN), parallel
+                  ranged GETs with --parallel-fetches connections under the same shaping: (i) sequential,
+                  and 8 readers on 8 outputs; (ii) sequential on a farther, slower WAN; sequential on a
+                  link whose total bandwidth is capped
+              (h) head reads (the first 4 KiB of cold outputs) under (i): latency and bytes fetched
+            It prints a table with each figure's ratio to (a) and the daemon's CPU-seconds per GiB, and
+            writes the same as JSON.
 
             Against a real vault, give --vault and --job (and --endpoint/--region/--profile as for
             mount): nothing is seeded or changed; (f) runs when you give 3 or more jobs, (g) never.
@@ -43,11 +50,20 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "How many times (a), the curl baseline, (b) and (d) are measured; the table shows the medians.")
     var runs = 3
 
-    @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g).")
+    @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g i), (h) and the capped link.")
     var wanLatencyMs = 50
 
-    @Option(name: .customLong("wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth the emulator allows for (g), in bytes per second, e.g. 40000000 or 64M (M = MiB).", valueName: "size"))
+    @Option(name: .customLong("wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth the emulator allows for (g i), (h) and the capped link, in bytes per second, e.g. 40000000 or 64M (M = MiB).", valueName: "size"))
     var wanBandwidth = ByteSize(bytes: 40_000_000)
+
+    @Option(name: .customLong("far-wan-latency-ms"), help: "First-byte latency for (g ii).")
+    var farWanLatencyMs = 150
+
+    @Option(name: .customLong("far-wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth for (g ii), in bytes per second.", valueName: "size"))
+    var farWanBandwidth = ByteSize(bytes: 10_000_000)
+
+    @Option(name: .customLong("link-cap"), help: ArgumentHelp("Bandwidth of the one link all connections share, for the capped-link row, in bytes per second.", valueName: "size"))
+    var linkCap = ByteSize(bytes: 200_000_000)
 
     @Option(name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M.")
     var mountOptions: [String] = []
@@ -63,6 +79,15 @@ struct BenchCommand: ParsableCommand {
 
     @Flag(help: "Keep the work directory afterwards.")
     var keep = false
+
+    /// The mounts' `--parallel-fetches`, from the extra options or the default.
+    static func parallelFetches(in options: [String]) -> Int {
+        let words = options.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) }
+        guard let i = words.firstIndex(of: "--parallel-fetches"), i + 1 < words.count, let n = Int(words[i + 1]) else {
+            return FileSystemConfiguration().maxParallelFetches
+        }
+        return n
+    }
 
     func validate() throws {
         guard size.bytes >= 64 << 20, size.bytes % (8 << 20) == 0 else {
@@ -98,9 +123,15 @@ struct BenchCommand: ParsableCommand {
             for line in lines { print(line) }
             return
         }
-        let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads,
-                                 wanLatencyMs: wanLatencyMs, wanBandwidth: wanBandwidth.bytes,
-                                 mountOptions: mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 }, runs: runs)
+        let options = mountOptions.map { $0.hasPrefix("--") ? $0 : "--" + $0 }
+        let near = BenchLink(firstByteLatencyMs: wanLatencyMs, bytesPerSecondPerConnection: wanBandwidth.bytes)
+        var capped = near
+        capped.linkBytesPerSecond = linkCap.bytes
+        let links = [("i", near),
+                     ("ii", BenchLink(firstByteLatencyMs: farWanLatencyMs, bytesPerSecondPerConnection: farWanBandwidth.bytes)),
+                     ("link", capped)]
+        let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads, links: links,
+                                 parallelFetches: Self.parallelFetches(in: options), mountOptions: options, runs: runs)
         let report = try runner.run()
         progress.finish("done")
         print(report.table())
