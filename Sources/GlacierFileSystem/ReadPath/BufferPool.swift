@@ -16,7 +16,21 @@ final class BufferPool: Sendable {
     init(budget: Int, reclaim: @escaping @Sendable () -> Bool) {
         self.budget = budget
         self.reclaim = reclaim
+        // Waiters are woken now and then even when no memory comes back, so a long wait can take
+        // the overdraft (see `patience`).
+        Task.detached { [weak self] in
+            while let pool = self {
+                pool.gate.update { _ in }
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
     }
+
+    /// How long a fetch waits for memory before it may go over the budget (by at most
+    /// `overdraft`). Memory held by reads in progress cannot be reclaimed: a kernel read that has
+    /// some of its leaves and waits for one whose fetch waits for memory would otherwise wait on
+    /// itself, however unlikely the whole budget being held that way is.
+    static let patience: Duration = .milliseconds(500)
 
     var allocatedBytes: Int { gate.withState { $0.allocated } }
     var peakBytes: Int { gate.withState { $0.peakAllocated } }
@@ -24,11 +38,26 @@ final class BufferPool: Sendable {
     /// `count` buffers of `capacity` bytes, all at once: taking them one by one could leave
     /// several fetches each holding part of what they need, waiting on each other for the rest.
     func acquire(count: Int, capacity: Int) async -> [NodeBuffer] {
+        let started = ContinuousClock.now
         while true {
             if let buffers = tryAcquire(count: count, capacity: capacity) { return buffers }
             if reclaim() { continue }
-            await gate.wait { [budget] s in Self.room(in: s, budget: budget, capacity: capacity) >= count ? () : nil }
+            let overdrawn = await gate.wait { [budget] s -> Bool? in
+                if Self.room(in: s, budget: budget, capacity: capacity) >= count { return false }
+                return Self.overdraw(&s, bytes: count * capacity, budget: budget, since: started) ? true : nil
+            }
+            if overdrawn {
+                return (0..<count).map { _ in NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
+            }
         }
+    }
+
+    /// Takes `bytes` over the budget, within the overdraft, once a waiter has been patient enough.
+    private static func overdraw(_ s: inout PoolState, bytes: Int, budget: Int, since started: ContinuousClock.Instant) -> Bool {
+        guard ContinuousClock.now - started > patience, s.allocated + bytes <= budget + overdraft else { return false }
+        s.allocated += bytes
+        s.peakAllocated = max(s.peakAllocated, s.allocated)
+        return true
     }
 
     private static func room(in s: PoolState, budget: Int, capacity: Int) -> Int {
@@ -52,12 +81,15 @@ final class BufferPool: Sendable {
 
     /// A buffer of `capacity` bytes, waiting for memory if the budget is spent.
     func acquire(capacity: Int) async -> NodeBuffer {
+        let started = ContinuousClock.now
         while true {
             if let buffer = tryAcquire(capacity: capacity) { return buffer }
             if reclaim() { continue }
-            await gate.wait { [budget] s in
-                s.allocated + capacity <= budget || !(s.free[capacity]?.isEmpty ?? true) ? () : nil
+            let overdrawn = await gate.wait { [budget] s -> Bool? in
+                if s.allocated + capacity <= budget || !(s.free[capacity]?.isEmpty ?? true) { return false }
+                return Self.overdraw(&s, bytes: capacity, budget: budget, since: started) ? true : nil
             }
+            if overdrawn { return NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
         }
     }
 
