@@ -45,102 +45,143 @@ let package = Package(
         .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
         .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
-        .target(name: "AWSCredentials", dependencies: [
-            "AWSSigning", "HTTPTransport",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "AWSCredentials",
+            dependencies: [
+                "AWSSigning", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "GlacierModel"),
         .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
         .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
-        .target(name: "ArchiveIndex", dependencies: [
-            "ArchiveNames", "VaultInventory", "GlacierModel", .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        .target(name: "GlacierClient", dependencies: [
-            "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "ArchiveIndex",
+            dependencies: [
+                "ArchiveNames", "VaultInventory", "GlacierModel", .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .target(
+            name: "GlacierClient",
+            dependencies: [
+                "GlacierModel", "GlacierIntegrity", "AWSSigning", "AWSCredentials", "HTTPTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .target(name: "LRUOrder", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
-        .target(name: "OutputCache", dependencies: [
-            "GlacierIntegrity", "GlacierModel", "LRUOrder", "CPlatformSupport",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "GlacierFileSystem", dependencies: [
-            "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "ArchiveIndex", "ArchiveNames",
-            "VaultInventory", "CPlatformSupport",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "DequeModule", package: "swift-collections"),
-        ]),
-        .target(name: "FUSEAdapter", dependencies: [
-            "CFuse3", "GlacierFileSystem",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "GlacierEmulator", dependencies: [
-            "GlacierModel", "GlacierIntegrity", "AWSSigning",
-            .product(name: "OrderedCollections", package: "swift-collections"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .target(name: "Migration", dependencies: [
-            "ArchiveNames", "VaultInventory", "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierModel",
-            "GlacierIntegrity", "CPlatformSupport",
-            .product(name: "GRDB", package: "GRDB.swift"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .executableTarget(name: "glacier-emulator", dependencies: [
-            "GlacierEmulator",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "glacierfs", dependencies: [
-            "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
-            "ArchiveNames", "VaultInventory", "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
-            "Migration",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "Logging", package: "swift-log"),
-        ]),
+        .target(
+            name: "OutputCache",
+            dependencies: [
+                "GlacierIntegrity", "GlacierModel", "LRUOrder", "CPlatformSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "GlacierFileSystem",
+            dependencies: [
+                "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "ArchiveIndex",
+                "ArchiveNames",
+                "VaultInventory", "CPlatformSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]),
+        .target(
+            name: "FUSEAdapter",
+            dependencies: [
+                "CFuse3", "GlacierFileSystem",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "GlacierEmulator",
+            dependencies: [
+                "GlacierModel", "GlacierIntegrity", "AWSSigning",
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Migration",
+            dependencies: [
+                "ArchiveNames", "VaultInventory", "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierModel",
+                "GlacierIntegrity", "CPlatformSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .executableTarget(
+            name: "glacier-emulator",
+            dependencies: [
+                "GlacierEmulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "glacierfs",
+            dependencies: [
+                "FUSEAdapter", "GlacierFileSystem", "GlacierClient", "OutputCache", "HTTPTransport", "AWSCredentials",
+                "ArchiveNames", "VaultInventory", "AWSSigning", "GlacierModel", "GlacierIntegrity", "CPlatformSupport",
+                "Migration",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )
 
 // Test targets mirror the modules they test; GlacierTestSupport holds the shared harnesses.
 package.targets += [
-    .target(name: "GlacierTestSupport", dependencies: [
-        "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport", "CPlatformSupport",
-    ], path: "Tests/GlacierTestSupport"),
+    .target(
+        name: "GlacierTestSupport",
+        dependencies: [
+            "GlacierClient", "GlacierEmulator", "AWSSigning", "GlacierModel", "HTTPTransport", "CPlatformSupport",
+        ], path: "Tests/GlacierTestSupport"),
     .testTarget(name: "GlacierIntegrityTests", dependencies: ["GlacierIntegrity", "GlacierTestSupport"]),
     .testTarget(name: "AWSSigningTests", dependencies: ["AWSSigning", "GlacierTestSupport"]),
-    .testTarget(name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "ArchiveIndex", "GlacierModel", "AWSSigning"]),
+    .testTarget(
+        name: "ArchiveNamesTests", dependencies: ["ArchiveNames", "ArchiveIndex", "GlacierModel", "AWSSigning"]),
     .testTarget(name: "VaultInventoryTests", dependencies: ["VaultInventory", "GlacierModel"]),
-    .testTarget(name: "GlacierClientTests", dependencies: [
-        "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
-        .product(name: "Logging", package: "swift-log"),
-    ], exclude: ["Scripts"]),
+    .testTarget(
+        name: "GlacierClientTests",
+        dependencies: [
+            "GlacierClient", "AWSCredentials", "HTTPTransport", "GlacierEmulator", "GlacierTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ], exclude: ["Scripts"]),
     .testTarget(name: "OutputCacheTests", dependencies: ["OutputCache", "GlacierIntegrity", "GlacierModel"]),
-    .testTarget(name: "ReadPathTests", dependencies: [
-        "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel", "GlacierTestSupport",
-        .product(name: "Logging", package: "swift-log"),
-    ]),
-    .testTarget(name: "FileSystemTests", dependencies: [
-        "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierTestSupport",
-    ]),
-    .testTarget(name: "ReliabilityTests", dependencies: [
-        "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
-    ]),
+    .testTarget(
+        name: "ReadPathTests",
+        dependencies: [
+            "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel",
+            "GlacierTestSupport",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+    .testTarget(
+        name: "FileSystemTests",
+        dependencies: [
+            "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierTestSupport",
+        ]),
+    .testTarget(
+        name: "ReliabilityTests",
+        dependencies: [
+            "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
+        ]),
     // A stand-in test process that LeftoverProcessTests kills, to show nothing it started survives.
-    .executableTarget(name: "glacierfs-leftover-probe", dependencies: ["GlacierTestSupport"], path: "Tests/LeftoverProbe"),
-    .testTarget(name: "GlacierEmulatorTests", dependencies: [
-        "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
-    ], exclude: ["Scripts"]),
-    .testTarget(name: "UserSurfaceTests", dependencies: ["GlacierTestSupport", "GlacierClient", "GlacierEmulator"],
-                exclude: ["README.md"]),
-    .testTarget(name: "ParserFuzzTests", dependencies: [
-        "GlacierIntegrity", "GlacierModel", "AWSSigning", "AWSCredentials", "HTTPTransport", "GlacierClient",
-        "LRUOrder", "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
-    ]),
+    .executableTarget(
+        name: "glacierfs-leftover-probe", dependencies: ["GlacierTestSupport"], path: "Tests/LeftoverProbe"),
+    .testTarget(
+        name: "GlacierEmulatorTests",
+        dependencies: [
+            "GlacierEmulator", "GlacierModel", "GlacierIntegrity", "AWSSigning", "GlacierTestSupport",
+        ], exclude: ["Scripts"]),
+    .testTarget(
+        name: "UserSurfaceTests", dependencies: ["GlacierTestSupport", "GlacierClient", "GlacierEmulator"],
+        exclude: ["README.md"]),
+    .testTarget(
+        name: "ParserFuzzTests",
+        dependencies: [
+            "GlacierIntegrity", "GlacierModel", "AWSSigning", "AWSCredentials", "HTTPTransport", "GlacierClient",
+            "LRUOrder", "OutputCache", "GlacierFileSystem", "GlacierEmulator", "GlacierTestSupport",
+        ]),
 ]
 package.targets += [
-    .testTarget(name: "MigrationTests", dependencies: [
-        "Migration", "GlacierTestSupport", "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierIntegrity",
-    ]),
+    .testTarget(
+        name: "MigrationTests",
+        dependencies: [
+            "Migration", "GlacierTestSupport", "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierIntegrity",
+        ])
 ]

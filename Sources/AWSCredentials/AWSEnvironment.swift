@@ -5,8 +5,10 @@ public struct AWSEnvironment: Sendable {
     public var variables: [String: String]
     public var homeDirectory: String
 
-    public init(variables: [String: String] = ProcessInfo.processInfo.environment,
-                homeDirectory: String? = nil) {
+    public init(
+        variables: [String: String] = ProcessInfo.processInfo.environment,
+        homeDirectory: String? = nil
+    ) {
         self.variables = variables
         self.homeDirectory = homeDirectory ?? variables["HOME"] ?? NSHomeDirectory()
     }

@@ -21,13 +21,17 @@ public final class CredentialChain: Sendable {
 
     /// - Parameter profile: a profile named explicitly (`--profile`); as in the AWS CLI, it
     ///   takes precedence over credentials in the environment.
-    public init(profile: String? = nil, environment: AWSEnvironment = AWSEnvironment(), http: HTTPClient,
-                clock: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        profile: String? = nil, environment: AWSEnvironment = AWSEnvironment(), http: HTTPClient,
+        clock: @escaping @Sendable () -> Date = Date.init
+    ) {
         var providers: [any CredentialProvider] = []
         if profile == nil { providers.append(EnvironmentCredentialProvider(environment: environment)) }
         let profileName = environment.profileName(explicit: profile)
-        providers.append(ProfileCredentialProvider(environment: environment, profile: profileName,
-                                                   explicit: profile != nil || environment["AWS_PROFILE"] != nil))
+        providers.append(
+            ProfileCredentialProvider(
+                environment: environment, profile: profileName,
+                explicit: profile != nil || environment["AWS_PROFILE"] != nil))
         providers.append(InstanceMetadataCredentialProvider(environment: environment, http: http))
         self.providers = providers
         self.clock = clock

@@ -24,28 +24,34 @@ struct CredentialProcess {
         guard status == 0 else {
             let firstLine = String(decoding: stderr, as: UTF8.self).split(whereSeparator: \.isNewline).first ?? ""
             let shown = SecretRedactor.shared.redact(String(firstLine), alsoHiding: command)
-            throw CredentialError.processFailed(command: shownCommand,
-                                                reason: "exit status \(status)" + (shown.isEmpty ? "" : ": \(shown)"))
+            throw CredentialError.processFailed(
+                command: shownCommand,
+                reason: "exit status \(status)" + (shown.isEmpty ? "" : ": \(shown)"))
         }
         let output: Output
         do {
             output = try JSONDecoder().decode(Output.self, from: Data(stdout))
         } catch {
-            throw CredentialError.processFailed(command: shownCommand, reason: "its output is not the expected JSON "
-                                                + "(Version, AccessKeyId, SecretAccessKey, SessionToken, Expiration)")
+            throw CredentialError.processFailed(
+                command: shownCommand,
+                reason: "its output is not the expected JSON "
+                    + "(Version, AccessKeyId, SecretAccessKey, SessionToken, Expiration)")
         }
         guard output.Version == 1 else {
-            throw CredentialError.processFailed(command: shownCommand, reason: "unsupported Version \(output.Version); expected 1")
+            throw CredentialError.processFailed(
+                command: shownCommand, reason: "unsupported Version \(output.Version); expected 1")
         }
         var expiration: Date?
         if let text = output.Expiration {
             guard let date = ExpirationDate.parse(text) else {
-                throw CredentialError.processFailed(command: shownCommand, reason: "Expiration '\(text)' is not an ISO 8601 time")
+                throw CredentialError.processFailed(
+                    command: shownCommand, reason: "Expiration '\(text)' is not an ISO 8601 time")
             }
             expiration = date
         }
-        return AWSCredentialSet(accessKeyId: output.AccessKeyId, secretAccessKey: output.SecretAccessKey,
-                                sessionToken: output.SessionToken, expiration: expiration)
+        return AWSCredentialSet(
+            accessKeyId: output.AccessKeyId, secretAccessKey: output.SecretAccessKey,
+            sessionToken: output.SessionToken, expiration: expiration)
     }
 
     /// Runs `/bin/sh -c command` off the cooperative thread pool, so a slow helper blocks nothing.
@@ -62,9 +68,10 @@ struct CredentialProcess {
                 do {
                     try process.run()
                 } catch {
-                    continuation.resume(throwing: CredentialError.processFailed(
-                        command: SecretRedactor.commandSummary(command),
-                        reason: SecretRedactor.shared.redact("\(error)", alsoHiding: command)))
+                    continuation.resume(
+                        throwing: CredentialError.processFailed(
+                            command: SecretRedactor.commandSummary(command),
+                            reason: SecretRedactor.shared.redact("\(error)", alsoHiding: command)))
                     return
                 }
                 // SIGKILL: the helper may have inherited a mask that blocks SIGTERM.
@@ -82,7 +89,8 @@ struct CredentialProcess {
                 process.waitUntilExit()
                 timer.cancel()
                 errDone.wait()
-                continuation.resume(returning: (process.terminationStatus, Array(outData), Array(errData.withLock { $0 })))
+                continuation.resume(
+                    returning: (process.terminationStatus, Array(outData), Array(errData.withLock { $0 })))
             }
         }
     }

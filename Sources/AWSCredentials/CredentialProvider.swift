@@ -17,8 +17,9 @@ struct EnvironmentCredentialProvider: CredentialProvider {
     func resolve() async throws -> AWSCredentialSet? {
         guard let id = environment["AWS_ACCESS_KEY_ID"] else { return nil }
         guard let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
-            throw CredentialError.incompleteProfile(profile: "(environment)", file: "the environment",
-                                                    missing: "AWS_SECRET_ACCESS_KEY to go with AWS_ACCESS_KEY_ID")
+            throw CredentialError.incompleteProfile(
+                profile: "(environment)", file: "the environment",
+                missing: "AWS_SECRET_ACCESS_KEY to go with AWS_ACCESS_KEY_ID")
         }
         let token = environment["AWS_SESSION_TOKEN"] ?? environment["AWS_SECURITY_TOKEN"]
         let expiration = environment["AWS_CREDENTIAL_EXPIRATION"].flatMap(ExpirationDate.parse)

@@ -32,8 +32,10 @@ struct InstanceMetadataCredentialProvider: CredentialProvider {
         do {
             var headers = HTTPHeaders()
             headers.add("X-aws-ec2-metadata-token-ttl-seconds", "21600")
-            let r = try await http.send(HTTPRequest(method: "PUT", url: endpoint + "/latest/api/token",
-                                                    headers: headers, timeoutSeconds: 2), into: .collect(limit: 4096))
+            let r = try await http.send(
+                HTTPRequest(
+                    method: "PUT", url: endpoint + "/latest/api/token",
+                    headers: headers, timeoutSeconds: 2), into: .collect(limit: 4096))
             guard r.status == 200 else { return nil }  // not an instance, or IMDS refuses tokens
             token = String(decoding: r.body, as: UTF8.self)
         } catch {
@@ -53,15 +55,17 @@ struct InstanceMetadataCredentialProvider: CredentialProvider {
         if let code = creds.Code, code != "Success" {
             throw CredentialError.instanceMetadata("the metadata service answered Code=\(code) for role '\(role)'")
         }
-        return AWSCredentialSet(accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey,
-                                sessionToken: creds.Token, expiration: creds.Expiration.flatMap(ExpirationDate.parse))
+        return AWSCredentialSet(
+            accessKeyId: creds.AccessKeyId, secretAccessKey: creds.SecretAccessKey,
+            sessionToken: creds.Token, expiration: creds.Expiration.flatMap(ExpirationDate.parse))
     }
 
     private func fetch(_ url: String, _ headers: HTTPHeaders) async throws -> [UInt8] {
         let r: HTTPResponse
         do {
-            r = try await http.send(HTTPRequest(method: "GET", url: url, headers: headers, timeoutSeconds: 2),
-                                    into: .collect(limit: 64 * 1024))
+            r = try await http.send(
+                HTTPRequest(method: "GET", url: url, headers: headers, timeoutSeconds: 2),
+                into: .collect(limit: 64 * 1024))
         } catch {
             throw CredentialError.instanceMetadata("\(error)")
         }

@@ -17,8 +17,12 @@ struct ProfileCredentialProvider: CredentialProvider {
         let fromConfig = configFile?.profiles[profile]
         guard fromCredentials != nil || fromConfig != nil else {
             if explicit {
-                throw CredentialError.profileNotFound(profile: profile, files: [environment.credentialsFilePath,
-                                                                                environment.configFilePath])
+                throw CredentialError.profileNotFound(
+                    profile: profile,
+                    files: [
+                        environment.credentialsFilePath,
+                        environment.configFilePath,
+                    ])
             }
             return nil
         }
@@ -26,18 +30,22 @@ struct ProfileCredentialProvider: CredentialProvider {
         let settings = (fromConfig ?? [:]).merging(fromCredentials ?? [:]) { _, credentialsValue in credentialsValue }
         if let id = settings["aws_access_key_id"] {
             guard let secret = settings["aws_secret_access_key"] else {
-                throw CredentialError.incompleteProfile(profile: profile, file: environment.credentialsFilePath,
-                                                        missing: "aws_secret_access_key")
+                throw CredentialError.incompleteProfile(
+                    profile: profile, file: environment.credentialsFilePath,
+                    missing: "aws_secret_access_key")
             }
-            return AWSCredentialSet(accessKeyId: id, secretAccessKey: secret,
-                                    sessionToken: settings["aws_session_token"] ?? settings["aws_security_token"])
+            return AWSCredentialSet(
+                accessKeyId: id, secretAccessKey: secret,
+                sessionToken: settings["aws_session_token"] ?? settings["aws_security_token"])
         }
         if let command = settings["credential_process"] {
             return try await CredentialProcess(command: command).run()
         }
-        for (key, feature) in [("role_arn", "role_arn (assume role)"), ("sso_session", "IAM Identity Center (SSO)"),
-                               ("sso_start_url", "IAM Identity Center (SSO)"),
-                               ("web_identity_token_file", "web identity tokens")]
+        for (key, feature) in [
+            ("role_arn", "role_arn (assume role)"), ("sso_session", "IAM Identity Center (SSO)"),
+            ("sso_start_url", "IAM Identity Center (SSO)"),
+            ("web_identity_token_file", "web identity tokens"),
+        ]
         where settings[key] != nil {
             throw CredentialError.unsupportedProfile(profile: profile, feature: feature)
         }

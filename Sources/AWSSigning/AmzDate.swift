@@ -6,8 +6,9 @@ public enum AmzDate {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d%02d%02dT%02d%02d%02dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        return String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
+            Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
     }
 
     public static func parse(_ s: String) -> Date? {
@@ -21,9 +22,10 @@ public enum AmzDate {
             }
             return v
         }
-        guard let y = num(0..<4), let mo = num(4..<6), let d = num(6..<8),
-              let h = num(9..<11), let mi = num(11..<13), let se = num(13..<15),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, se < 61 else { return nil }
+        guard let y = num(0 ..< 4), let mo = num(4 ..< 6), let d = num(6 ..< 8),
+            let h = num(9 ..< 11), let mi = num(11 ..< 13), let se = num(13 ..< 15),
+            (1 ... 12).contains(mo), (1 ... 31).contains(d), h < 24, mi < 60, se < 61
+        else { return nil }
         var tm = tm()
         tm.tm_year = y - 1900
         tm.tm_mon = mo - 1

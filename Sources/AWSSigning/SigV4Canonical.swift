@@ -31,7 +31,8 @@ public enum SigV4Canonical {
         var i = bytes.startIndex
         while i < bytes.endIndex {
             if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.endIndex,
-               let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2])
+            {
                 out.append(hi << 4 | lo)
                 i += 3
             } else {
@@ -107,8 +108,11 @@ public enum SigV4Canonical {
 
     /// The canonical headers block and the signed-headers list for the named headers.
     /// Returns nil when a header named in `names` is absent.
-    public static func canonicalHeaders(_ headers: [(name: String, value: String)], names: [String])
-        -> (block: String, signedHeaders: String)? {
+    public static func canonicalHeaders(
+        _ headers: [(name: String, value: String)], names: [String]
+    )
+        -> (block: String, signedHeaders: String)?
+    {
         var grouped: [String: [String]] = [:]
         for (name, value) in headers {
             grouped[name.lowercased(), default: []].append(canonicalHeaderValue(value))
@@ -129,9 +133,9 @@ public enum SigV4Canonical {
 
     private static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x41...0x46: c - 0x41 + 10
-        case 0x61...0x66: c - 0x61 + 10
+        case 0x30 ... 0x39: c - 0x30
+        case 0x41 ... 0x46: c - 0x41 + 10
+        case 0x61 ... 0x66: c - 0x61 + 10
         default: nil
         }
     }

@@ -21,16 +21,19 @@ public struct SigV4Signer: Sendable {
     ///
     /// - Parameter signSessionToken: whether the token is part of the signed headers (the common
     ///   case) or appended after signing, as some services want.
-    public func sign(_ request: inout SignableRequest, credentials: AWSCredentialSet, date: Date = Date(),
-                     signSessionToken: Bool = true) {
+    public func sign(
+        _ request: inout SignableRequest, credentials: AWSCredentialSet, date: Date = Date(),
+        signSessionToken: Bool = true
+    ) {
         let amzDate = AmzDate.format(date)
         request.setHeader("X-Amz-Date", amzDate)
         if let token = credentials.sessionToken, signSessionToken {
             request.setHeader("X-Amz-Security-Token", token)
         }
         let names = request.headers.map { $0.name.lowercased() }.filter { !Self.unsignedHeaders.contains($0) }
-        let parts = signature(for: request, signedHeaderNames: names, amzDate: amzDate,
-                              accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey)!
+        let parts = signature(
+            for: request, signedHeaderNames: names, amzDate: amzDate,
+            accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey)!
         request.setHeader("Authorization", parts.authorization)
         if let token = credentials.sessionToken, !signSessionToken {
             request.setHeader("X-Amz-Security-Token", token)
@@ -46,8 +49,10 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Computes the signature over the named headers. Returns nil if a named header is missing.
-    public func signature(for request: SignableRequest, signedHeaderNames: [String], amzDate: String,
-                          accessKeyId: String, secretAccessKey: String) -> Signature? {
+    public func signature(
+        for request: SignableRequest, signedHeaderNames: [String], amzDate: String,
+        accessKeyId: String, secretAccessKey: String
+    ) -> Signature? {
         guard let headers = SigV4Canonical.canonicalHeaders(request.headers, names: signedHeaderNames) else {
             return nil
         }
@@ -64,11 +69,15 @@ public struct SigV4Signer: Sendable {
         let stringToSign = "AWS4-HMAC-SHA256\n\(amzDate)\n\(scope)\n\(SHA256.hash(canonicalRequest).hex)"
         let key = Self.signingKey(secret: secretAccessKey, day: day, region: region, service: service)
         // An HMAC-SHA256 is 32 bytes, like a digest, so the digest's hex form serves.
-        let signature = SHA256.hmac(key: key, message: Array(stringToSign.utf8)).withUnsafeBytes { SHA256Digest(copying: $0) }.hex
-        let authorization = "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(scope), "
+        let signature = SHA256.hmac(key: key, message: Array(stringToSign.utf8)).withUnsafeBytes {
+            SHA256Digest(copying: $0)
+        }.hex
+        let authorization =
+            "AWS4-HMAC-SHA256 Credential=\(accessKeyId)/\(scope), "
             + "SignedHeaders=\(headers.signedHeaders), Signature=\(signature)"
-        return Signature(canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
-                         authorization: authorization)
+        return Signature(
+            canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature,
+            authorization: authorization)
     }
 
     static func signingKey(secret: String, day: String, region: String, service: String) -> [UInt8] {

@@ -30,8 +30,9 @@ public struct SigV4Verifier: Sendable {
     public func verify(_ request: SignableRequest, now: Date) throws(Failure) {
         guard let authorization = request.header("Authorization") else { throw .missingAuthentication }
         guard let parsed = Self.parseAuthorization(authorization) else {
-            throw .invalidSignature("Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
-                                    + "parameters for AWS4-HMAC-SHA256.")
+            throw .invalidSignature(
+                "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' "
+                    + "parameters for AWS4-HMAC-SHA256.")
         }
         guard let secret = secrets[parsed.accessKeyId] else {
             throw .unknownAccessKey("The security token included in the request is invalid.")
@@ -44,21 +45,26 @@ public struct SigV4Verifier: Sendable {
         }
         let scopeParts = parsed.scope.split(separator: "/").map(String.init)
         guard scopeParts.count == 4, scopeParts[0] == String(amzDate.prefix(8)), scopeParts[2] == service,
-              scopeParts[3] == "aws4_request" else {
+            scopeParts[3] == "aws4_request"
+        else {
             throw .invalidSignature("Credential should be scoped to a valid date, region and service '\(service)'.")
         }
         guard parsed.signedHeaders.contains("host") else {
             throw .invalidSignature("The 'Host' header must be signed.")
         }
         let signer = SigV4Signer(service: service, region: scopeParts[1])
-        guard let expected = signer.signature(for: request, signedHeaderNames: parsed.signedHeaders,
-                                              amzDate: amzDate, accessKeyId: parsed.accessKeyId,
-                                              secretAccessKey: secret) else {
+        guard
+            let expected = signer.signature(
+                for: request, signedHeaderNames: parsed.signedHeaders,
+                amzDate: amzDate, accessKeyId: parsed.accessKeyId,
+                secretAccessKey: secret)
+        else {
             throw .invalidSignature("A header named in SignedHeaders is missing from the request.")
         }
         guard Self.constantTimeEquals(expected.signature, parsed.signature) else {
-            throw .invalidSignature("The request signature we calculated does not match the signature you "
-                                    + "provided. Check your AWS Secret Access Key and signing method.")
+            throw .invalidSignature(
+                "The request signature we calculated does not match the signature you "
+                    + "provided. Check your AWS Secret Access Key and signing method.")
         }
     }
 
@@ -79,18 +85,20 @@ public struct SigV4Verifier: Sendable {
             fields[String(kv[0])] = String(kv[1])
         }
         guard let credential = fields["Credential"], let signed = fields["SignedHeaders"],
-              let signature = fields["Signature"], let slash = credential.firstIndex(of: "/") else { return nil }
-        return ParsedAuthorization(accessKeyId: String(credential[..<slash]),
-                                   scope: String(credential[credential.index(after: slash)...]),
-                                   signedHeaders: signed.split(separator: ";").map(String.init),
-                                   signature: signature)
+            let signature = fields["Signature"], let slash = credential.firstIndex(of: "/")
+        else { return nil }
+        return ParsedAuthorization(
+            accessKeyId: String(credential[..<slash]),
+            scope: String(credential[credential.index(after: slash)...]),
+            signedHeaders: signed.split(separator: ";").map(String.init),
+            signature: signature)
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        for i in 0 ..< x.count { diff |= x[i] ^ y[i] }
         return diff == 0
     }
 }

@@ -10,8 +10,10 @@ public struct SignableRequest: Sendable {
     /// Lower-case hex SHA-256 of the body.
     public var payloadHash: String
 
-    public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)],
-                payloadHash: String) {
+    public init(
+        method: String, path: String, query: String = "", headers: [(name: String, value: String)],
+        payloadHash: String
+    ) {
         self.method = method
         self.path = path
         self.query = query

@@ -1,7 +1,7 @@
 import ArchiveNames
 import Foundation
-import GlacierModel
 import GRDB
+import GlacierModel
 
 /// ArchiveIndex: a vault's archives under their decoded names, kept in SQLite beside the cache so
 /// that a remount does not parse the inventory again, and so a view of hundreds of thousands of
@@ -69,13 +69,16 @@ public final class ArchiveIndex: Sendable {
         var configuration = Configuration()
         configuration.readonly = true
         guard let database = try? DatabaseQueue(path: path, configuration: configuration),
-              let source = try? database.read({ try readSource($0) }),
-              source.inventoryJobId == inventoryJobId else { return nil }
+            let source = try? database.read({ try readSource($0) }),
+            source.inventoryJobId == inventoryJobId
+        else { return nil }
         return ArchiveIndex(database: database, source: source, path: path)
     }
 
     /// Builds the index of `tree` (built from `archives`) at `path`, replacing any index there.
-    public static func build(path: String, source: Source, archives: [InventoryArchive], tree: ArchiveTree) throws -> ArchiveIndex {
+    public static func build(
+        path: String, source: Source, archives: [InventoryArchive], tree: ArchiveTree
+    ) throws -> ArchiveIndex {
         let temporary = path + ".building-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         do {
@@ -104,38 +107,42 @@ public final class ArchiveIndex: Sendable {
     }
 
     static func createSchema(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-            CREATE TABLE entry (
-                id INTEGER PRIMARY KEY,
-                parent INTEGER NOT NULL,
-                name TEXT NOT NULL,
-                is_directory INTEGER NOT NULL,
-                modified INTEGER NOT NULL,
-                size INTEGER NOT NULL,
-                created INTEGER,
-                archive_id TEXT,
-                description TEXT,
-                tree_hash TEXT,
-                decoder TEXT,
-                flags INTEGER,
-                UNIQUE (parent, name)
-            );
-            CREATE INDEX entry_by_archive ON entry (archive_id);
-            """)
+        try db.execute(
+            sql: """
+                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                CREATE TABLE entry (
+                    id INTEGER PRIMARY KEY,
+                    parent INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    is_directory INTEGER NOT NULL,
+                    modified INTEGER NOT NULL,
+                    size INTEGER NOT NULL,
+                    created INTEGER,
+                    archive_id TEXT,
+                    description TEXT,
+                    tree_hash TEXT,
+                    decoder TEXT,
+                    flags INTEGER,
+                    UNIQUE (parent, name)
+                );
+                CREATE INDEX entry_by_archive ON entry (archive_id);
+                """)
     }
 
     static func insert(_ tree: ArchiveTree, archives: [InventoryArchive], source: Source, into db: Database) throws {
         let meta = try db.makeStatement(sql: "INSERT INTO meta (key, value) VALUES (?, ?)")
-        for (key, value) in [("schema", schemaVersion), ("inventory_job_id", source.inventoryJobId),
-                             ("inventory_date", source.inventoryDate ?? ""), ("format", source.format),
-                             ("archive_count", String(source.archiveCount))] {
+        for (key, value) in [
+            ("schema", schemaVersion), ("inventory_job_id", source.inventoryJobId),
+            ("inventory_date", source.inventoryDate ?? ""), ("format", source.format),
+            ("archive_count", String(source.archiveCount)),
+        ] {
             try meta.execute(arguments: [key, value])
         }
-        let row = try db.makeStatement(sql: """
-            INSERT INTO entry (id, parent, name, is_directory, modified, size, created, archive_id, description,
-                               tree_hash, decoder, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
+        let row = try db.makeStatement(
+            sql: """
+                INSERT INTO entry (id, parent, name, is_directory, modified, size, created, archive_id, description,
+                                   tree_hash, decoder, flags) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
         // Directories come sorted, so a parent always has its id before its children need it.
         var directoryIds: [Substring: Int64] = [:]
         var nextId = rootId
@@ -144,16 +151,20 @@ public final class ArchiveIndex: Sendable {
             let (parentPath, name) = split(path)
             let parent = path.isEmpty ? 0 : directoryIds[parentPath]!
             directoryIds[path] = nextId
-            try row.execute(arguments: [nextId, parent, String(name), 1, directory.modified, 0, nil, nil, nil, nil, nil, nil])
+            try row.execute(arguments: [
+                nextId, parent, String(name), 1, directory.modified, 0, nil, nil, nil, nil, nil, nil,
+            ])
             nextId += 1
         }
         for file in tree.files {
             let (parentPath, name) = split(Substring(file.path))
             let archive = archives[file.archive]
-            try row.execute(arguments: [nextId, directoryIds[parentPath]!, String(name), 0, file.modified, archive.size,
-                                        file.created, archive.archiveId, archive.archiveDescription,
-                                        archive.sha256TreeHash.lowercased(), file.decoded.decoder,
-                                        file.decoded.flags?.rawValue])
+            try row.execute(arguments: [
+                nextId, directoryIds[parentPath]!, String(name), 0, file.modified, archive.size,
+                file.created, archive.archiveId, archive.archiveDescription,
+                archive.sha256TreeHash.lowercased(), file.decoded.decoder,
+                file.decoded.flags?.rawValue,
+            ])
             nextId += 1
         }
     }
@@ -169,14 +180,16 @@ public final class ArchiveIndex: Sendable {
         var meta: [String: String] = [:]
         for pair in pairs { meta[pair["key"]] = pair["value"] }
         guard meta["schema"] == schemaVersion, let job = meta["inventory_job_id"], let format = meta["format"],
-              let count = meta["archive_count"].flatMap({ Int($0) }) else { return nil }
+            let count = meta["archive_count"].flatMap({ Int($0) })
+        else { return nil }
         let date = meta["inventory_date"].flatMap { $0.isEmpty ? nil : $0 }
         return Source(inventoryJobId: job, inventoryDate: date, format: format, archiveCount: count)
     }
 
     // MARK: - Queries
 
-    static let columns = "id, parent, name, is_directory, modified, size, created, archive_id, description, tree_hash, decoder, flags"
+    static let columns =
+        "id, parent, name, is_directory, modified, size, created, archive_id, description, tree_hash, decoder, flags"
 
     public func entry(_ id: Int64) throws -> Entry? {
         try database.read { db in
@@ -186,24 +199,30 @@ public final class ArchiveIndex: Sendable {
 
     public func child(of parent: Int64, named name: String) throws -> Entry? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.columns) FROM entry WHERE parent = ? AND name = ?",
-                             arguments: [parent, name]).map(Self.entry)
+            try Row.fetchOne(
+                db, sql: "SELECT \(Self.columns) FROM entry WHERE parent = ? AND name = ?",
+                arguments: [parent, name]
+            ).map(Self.entry)
         }
     }
 
     /// In name (byte) order.
     public func children(of parent: Int64) throws -> [Entry] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM entry WHERE parent = ? ORDER BY name",
-                             arguments: [parent]).map(Self.entry)
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM entry WHERE parent = ? ORDER BY name",
+                arguments: [parent]
+            ).map(Self.entry)
         }
     }
 
     /// The files that hold `archiveId` (one, unless the inventory lists an archive twice).
     public func files(archiveId: String) throws -> [Entry] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT \(Self.columns) FROM entry WHERE archive_id = ?",
-                             arguments: [archiveId]).map(Self.entry)
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.columns) FROM entry WHERE archive_id = ?",
+                arguments: [archiveId]
+            ).map(Self.entry)
         }
     }
 
@@ -219,9 +238,10 @@ public final class ArchiveIndex: Sendable {
     }
 
     static func entry(_ row: Row) -> Entry {
-        Entry(id: row["id"], parent: row["parent"], name: row["name"], isDirectory: row["is_directory"] as Int64 != 0,
-              modified: row["modified"], size: row["size"], created: row["created"], archiveId: row["archive_id"],
-              description: row["description"], treeHash: row["tree_hash"], decoder: row["decoder"],
-              flags: (row["flags"] as Int?).map(ArchiveFlags.init(rawValue:)))
+        Entry(
+            id: row["id"], parent: row["parent"], name: row["name"], isDirectory: row["is_directory"] as Int64 != 0,
+            modified: row["modified"], size: row["size"], created: row["created"], archiveId: row["archive_id"],
+            description: row["description"], treeHash: row["tree_hash"], decoder: row["decoder"],
+            flags: (row["flags"] as Int?).map(ArchiveFlags.init(rawValue:)))
     }
 }

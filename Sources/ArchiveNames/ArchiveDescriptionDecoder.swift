@@ -19,8 +19,9 @@ public enum ArchiveDescriptionDecoder {
                 named.flags = raw.flags
                 return named
             }
-            return DecodedDescription(components: components, modified: raw.modified, flags: raw.flags,
-                                      isDirectory: raw.isDirectory, decoder: raw.decoder)
+            return DecodedDescription(
+                components: components, modified: raw.modified, flags: raw.flags,
+                isDirectory: raw.isDirectory, decoder: raw.decoder)
         }
         return unnamed(archiveId: archiveId)
     }
@@ -28,7 +29,8 @@ public enum ArchiveDescriptionDecoder {
     /// `_unnamed/<archive id>`, with the id made safe too (ids come from the inventory).
     public static func unnamed(archiveId: String) -> DecodedDescription {
         let id = SafePath.components(of: Array(archiveId.utf8))?.joined(separator: "_") ?? "archive"
-        return DecodedDescription(components: [ArchiveNames.unnamedDirectory, id], modified: nil, flags: nil,
-                                  isDirectory: false, decoder: "unnamed")
+        return DecodedDescription(
+            components: [ArchiveNames.unnamedDirectory, id], modified: nil, flags: nil,
+            isDirectory: false, decoder: "unnamed")
     }
 }

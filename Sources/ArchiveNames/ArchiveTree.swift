@@ -46,7 +46,7 @@ public struct ArchiveTree: Sendable {
         let chunks = (archives.count + chunk - 1) / chunk
         let parts = Mutex([[DecodedDescription]](repeating: [], count: chunks))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let part = archives[(c * chunk)..<min(archives.count, (c + 1) * chunk)].map {
+            let part = archives[(c * chunk) ..< min(archives.count, (c + 1) * chunk)].map {
                 ArchiveDescriptionDecoder.decode($0.archiveDescription, archiveId: $0.archiveId, size: $0.size)
             }
             parts.withLock { $0[c] = part }
@@ -70,7 +70,7 @@ public struct ArchiveTree: Sendable {
             directories[""] = max(directories[""]!, modified)
             var prefix = ""
             let dirCount = d.isDirectory ? d.components.count : d.components.count - 1
-            for k in 0..<dirCount {
+            for k in 0 ..< dirCount {
                 prefix = k == 0 ? d.components[0] : prefix + "/" + d.components[k]
                 directories[prefix] = max(directories[prefix] ?? Int64.min, modified)
             }
@@ -95,11 +95,14 @@ public struct ArchiveTree: Sendable {
             for i in byPath[path]!.sorted(by: newestFirst) {
                 var name = path
                 if keeps[path] != i {
-                    name = suffixed(decoded[i].components, created: created[i], archiveId: archives[i].archiveId,
-                                    taken: &taken)
+                    name = suffixed(
+                        decoded[i].components, created: created[i], archiveId: archives[i].archiveId,
+                        taken: &taken)
                 }
-                files.append(File(path: name, archive: i, decoded: decoded[i],
-                                  modified: decoded[i].modified ?? created[i], created: created[i]))
+                files.append(
+                    File(
+                        path: name, archive: i, decoded: decoded[i],
+                        modified: decoded[i].modified ?? created[i], created: created[i]))
             }
         }
         files.sort { $0.path.utf8.lexicographicallyPrecedes($1.path.utf8) }
@@ -109,7 +112,8 @@ public struct ArchiveTree: Sendable {
     }
 
     /// `name~<created>~<id8>` in the same directory, made unique against `taken`, which it joins.
-    static func suffixed(_ components: [String], created: Int64, archiveId: String, taken: inout Set<String>) -> String {
+    static func suffixed(_ components: [String], created: Int64, archiveId: String, taken: inout Set<String>) -> String
+    {
         let parent = components.dropLast().joined(separator: "/")
         let id8 = SafePath.components(of: Array(archiveId.utf8.prefix(8)))?.joined(separator: "_") ?? ""
         let base = "~" + RecordedTime.text(created) + "~" + id8

@@ -20,7 +20,10 @@ enum Base64 {
         let t = alphabet == .standard ? standardTable : urlTable
         var body = Array(text)
         var padding = 0
-        while body.last == UInt8(ascii: "=") { body.removeLast(); padding += 1 }
+        while body.last == UInt8(ascii: "=") {
+            body.removeLast()
+            padding += 1
+        }
         guard padding <= 2, body.count % 4 != 1, padding == 0 || (body.count + padding) % 4 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(body.count * 3 / 4)

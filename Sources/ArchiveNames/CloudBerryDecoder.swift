@@ -6,7 +6,8 @@
 enum CloudBerryDecoder: DescriptionDecoder {
     static func decode(_ description: String, size: Int64) -> RawDecoding? {
         guard description.utf8.first(where: { $0 != 0x20 }) == UInt8(ascii: "{"), let object = FlatJSON(description),
-              case .string(let encoded)? = object["Path"] else { return nil }
+            case .string(let encoded)? = object["Path"]
+        else { return nil }
         // A Path that is not valid UTF-7 is kept as written: the tool wrote it, we cannot know better.
         let raw = String(decoding: encoded, as: UTF8.self)
         let path = UTF7.decode(raw).map { Array($0.utf8) } ?? encoded

@@ -19,5 +19,5 @@ func trimmingSpace(_ bytes: [UInt8]) -> [UInt8] {
     let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }
     guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
     else { return [] }
-    return Array(bytes[first...last])
+    return Array(bytes[first ... last])
 }

@@ -41,8 +41,9 @@ enum FastGlacierDecoder: DescriptionDecoder {
     /// The trimmed text between `<tag>` and `</tag>`, or nil when the element is absent.
     static func value(of tag: String, in text: Substring) -> Substring? {
         guard let open = text.range(of: "<\(tag)>"),
-              let close = text.range(of: "</\(tag)>", range: open.upperBound..<text.endIndex) else { return nil }
-        return text[open.upperBound..<close.lowerBound].trimmingSpaceAndQuotes()
+            let close = text.range(of: "</\(tag)>", range: open.upperBound ..< text.endIndex)
+        else { return nil }
+        return text[open.upperBound ..< close.lowerBound].trimmingSpaceAndQuotes()
     }
 }
 
@@ -53,6 +54,6 @@ extension Substring {
         guard let first = firstIndex(where: { !skip($0) }), let last = lastIndex(where: { !skip($0) }) else {
             return self[endIndex...]
         }
-        return self[first...last]
+        return self[first ... last]
     }
 }

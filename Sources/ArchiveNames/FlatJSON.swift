@@ -46,7 +46,8 @@ struct FlatJSON {
             repeat {
                 skipSpace()
                 guard let keyBytes = string(), let key = String(validating: keyBytes, as: UTF8.self),
-                      fields[key] == nil, expect(UInt8(ascii: ":")), let value = value() else { return nil }
+                    fields[key] == nil, expect(UInt8(ascii: ":")), let value = value()
+                else { return nil }
                 fields[key] = value
             } while expect(UInt8(ascii: ","))
             guard expect(UInt8(ascii: "}")) else { return nil }
@@ -63,7 +64,7 @@ struct FlatJSON {
             guard i < bytes.count else { return nil }
             switch bytes[i] {
             case UInt8(ascii: "\""): return string().map { .string($0) }
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return integer().map { .number($0) }
+            case UInt8(ascii: "-"), UInt8(ascii: "0") ... UInt8(ascii: "9"): return integer().map { .number($0) }
             default:
                 for word in ["true", "false", "null"] where bytes[i...].starts(with: word.utf8) {
                     i += word.utf8.count
@@ -75,7 +76,10 @@ struct FlatJSON {
 
         mutating func integer() -> Int64? {
             var negative = false
-            if bytes[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+            if bytes[i] == UInt8(ascii: "-") {
+                negative = true
+                i += 1
+            }
             var v: Int64 = 0
             let start = i
             while i < bytes.count, bytes[i] >= 0x30, bytes[i] <= 0x39 {
@@ -91,8 +95,9 @@ struct FlatJSON {
         /// A string's bytes after unescaping; starts at the opening quote.
         mutating func string() -> [UInt8]? {
             guard i < bytes.count, bytes[i] == UInt8(ascii: "\""),
-                  let close = JSONStringBody.closingQuote(in: bytes, from: i + 1),
-                  let body = try? JSONStringBody.unescape(bytes[(i + 1)..<close]) else { return nil }
+                let close = JSONStringBody.closingQuote(in: bytes, from: i + 1),
+                let body = try? JSONStringBody.unescape(bytes[(i + 1) ..< close])
+            else { return nil }
             i = close + 1
             return body
         }

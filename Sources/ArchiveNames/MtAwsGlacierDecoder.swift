@@ -7,14 +7,16 @@ enum MtAwsGlacierDecoder: DescriptionDecoder {
         // MetaData.pm splits on whitespace: the marker, then the base64 (at most 1,024 bytes).
         let words = description.split(whereSeparator: { $0 == " " || $0 == "\t" })
         guard words.count == 2, words[0] == "mt1" || words[0] == "mt2", words[1].utf8.count <= 1024,
-              var json = Base64.decode(words[1].utf8, alphabet: .url) else { return nil }
+            var json = Base64.decode(words[1].utf8, alphabet: .url)
+        else { return nil }
         if words[0] == "mt1" {
             guard let undone = undoLatin1ToUTF8(json) else { return nil }
             json = undone
         }
         guard let text = String(validating: json, as: UTF8.self), let object = FlatJSON(text),
-              case .string(let filename)? = object["filename"], case .string(let mtime)? = object["mtime"],
-              let modified = RecordedTime.seconds(String(decoding: mtime, as: UTF8.self)) else { return nil }
+            case .string(let filename)? = object["filename"], case .string(let mtime)? = object["mtime"],
+            let modified = RecordedTime.seconds(String(decoding: mtime, as: UTF8.self))
+        else { return nil }
         return RawDecoding(path: filename, modified: modified, decoder: String(words[0]))
     }
 

@@ -15,8 +15,8 @@ public enum SafePath {
     public static func components(of raw: [UInt8]) -> [String]? {
         var result: [String] = []
         var start = 0
-        for i in 0...raw.count where i == raw.count || raw[i] == UInt8(ascii: "/") || raw[i] == UInt8(ascii: "\\") {
-            if let c = component(raw[start..<i]) { result.append(c) }
+        for i in 0 ... raw.count where i == raw.count || raw[i] == UInt8(ascii: "/") || raw[i] == UInt8(ascii: "\\") {
+            if let c = component(raw[start ..< i]) { result.append(c) }
             start = i + 1
         }
         return result.isEmpty ? nil : result
@@ -71,7 +71,7 @@ public enum SafePath {
             if n == 1 && (bytes[i] < 0x20 || bytes[i] == 0x7F) {
                 atoms.append(escape(bytes[i]))
             } else {
-                atoms.append(String(decoding: bytes[i..<i + n], as: UTF8.self))
+                atoms.append(String(decoding: bytes[i ..< i + n], as: UTF8.self))
             }
             i += n
         }
@@ -85,17 +85,17 @@ public enum SafePath {
         let secondRange: ClosedRange<UInt8>
         let length: Int
         switch b0 {
-        case 0xC2...0xDF: (secondRange, length) = (0x80...0xBF, 2)
-        case 0xE0: (secondRange, length) = (0xA0...0xBF, 3)
-        case 0xE1...0xEC, 0xEE...0xEF: (secondRange, length) = (0x80...0xBF, 3)
-        case 0xED: (secondRange, length) = (0x80...0x9F, 3)
-        case 0xF0: (secondRange, length) = (0x90...0xBF, 4)
-        case 0xF1...0xF3: (secondRange, length) = (0x80...0xBF, 4)
-        case 0xF4: (secondRange, length) = (0x80...0x8F, 4)
+        case 0xC2 ... 0xDF: (secondRange, length) = (0x80 ... 0xBF, 2)
+        case 0xE0: (secondRange, length) = (0xA0 ... 0xBF, 3)
+        case 0xE1 ... 0xEC, 0xEE ... 0xEF: (secondRange, length) = (0x80 ... 0xBF, 3)
+        case 0xED: (secondRange, length) = (0x80 ... 0x9F, 3)
+        case 0xF0: (secondRange, length) = (0x90 ... 0xBF, 4)
+        case 0xF1 ... 0xF3: (secondRange, length) = (0x80 ... 0xBF, 4)
+        case 0xF4: (secondRange, length) = (0x80 ... 0x8F, 4)
         default: return nil
         }
         guard i + length <= b.endIndex, secondRange.contains(b[i + 1]) else { return nil }
-        for k in 2..<length where !(0x80...0xBF).contains(b[i + k]) { return nil }
+        for k in 2 ..< length where !(0x80 ... 0xBF).contains(b[i + k]) { return nil }
         return length
     }
 
@@ -105,7 +105,7 @@ public enum SafePath {
     }
 
     static func isLetter(_ b: UInt8) -> Bool {
-        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(b)
+        (UInt8(ascii: "A") ... UInt8(ascii: "Z")).contains(b) || (UInt8(ascii: "a") ... UInt8(ascii: "z")).contains(b)
     }
 
     /// FNV-1a, 32-bit: tiny, stable across runs and platforms (Swift's Hasher is seeded per process).

@@ -25,8 +25,10 @@ public final class FUSEMount {
     private var mounted = false
 
     /// Creates the session and mounts it. The filesystem is served once `run()` is called.
-    public init(filesystem: GlacierFileSystem, options: FUSEMountOptions,
-                logger: Logger = Logger(label: "glacierfs.fuse")) throws(FUSEMountError) {
+    public init(
+        filesystem: GlacierFileSystem, options: FUSEMountOptions,
+        logger: Logger = Logger(label: "glacierfs.fuse")
+    ) throws(FUSEMountError) {
         self.options = options
         self.logger = logger
         bridge = Unmanaged.passRetained(FUSEBridge(filesystem: filesystem, options: options))
@@ -37,8 +39,11 @@ public final class FUSEMount {
         var args = glfs_fuse_args_init(Int32(cStrings.count), &cStrings)
         defer { fuse_opt_free_args(&args) }
         var operations = LowLevelOperations.table()
-        guard let session = fuse_session_new(&args, &operations, MemoryLayout<fuse_lowlevel_ops>.size,
-                                             bridge.toOpaque()) else {
+        guard
+            let session = fuse_session_new(
+                &args, &operations, MemoryLayout<fuse_lowlevel_ops>.size,
+                bridge.toOpaque())
+        else {
             bridge.release()
             throw .invalidOptions(options.optionString)
         }

@@ -22,8 +22,10 @@ public struct FUSEMountOptions: Sendable {
 
     /// The `-o` list for libfuse.
     var optionString: String {
-        var options = ["ro", "default_permissions", "fsname=\(fsName.replacingOccurrences(of: ",", with: "_"))",
-                       "subtype=glacierfs", "max_read=\(Self.maxReadBytes)"]
+        var options = [
+            "ro", "default_permissions", "fsname=\(fsName.replacingOccurrences(of: ",", with: "_"))",
+            "subtype=glacierfs", "max_read=\(Self.maxReadBytes)",
+        ]
         if allowOther { options.append("allow_other") }
         options += extraOptions
         return options.joined(separator: ",")

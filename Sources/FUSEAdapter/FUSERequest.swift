@@ -38,7 +38,9 @@ struct FUSERequest: @unchecked Sendable {  // Wraps fuse_req_t; each request is 
     /// Sends read data straight from the verified buffers, without copying them first.
     func replySegments(_ segments: [ByteSegment]) {
         withExtendedLifetime(segments) {
-            var vectors = segments.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+            var vectors = segments.map {
+                iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+            }
             if vectors.isEmpty {
                 fuse_reply_buf(raw, nil, 0)
             } else {
@@ -60,10 +62,12 @@ enum FUSEAttributes {
         st.st_uid = a.uid
         st.st_gid = a.gid
         let seconds = a.modified.timeIntervalSince1970
-        let spec = timespec(tv_sec: time_t(seconds.rounded(.down)),
-                            tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
+        let spec = timespec(
+            tv_sec: time_t(seconds.rounded(.down)),
+            tv_nsec: Int((seconds - seconds.rounded(.down)) * 1e9))
         st.st_mtim = spec
-        st.st_ctim = a.changed.map { timespec(tv_sec: time_t($0.timeIntervalSince1970.rounded(.down)), tv_nsec: 0) } ?? spec
+        st.st_ctim =
+            a.changed.map { timespec(tv_sec: time_t($0.timeIntervalSince1970.rounded(.down)), tv_nsec: 0) } ?? spec
         st.st_atim = spec
         return st
     }

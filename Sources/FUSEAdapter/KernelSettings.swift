@@ -11,8 +11,10 @@ enum KernelSettings {
         conn.pointee.max_background = UInt32(options.maxBackground)
         conn.pointee.congestion_threshold = UInt32(options.maxBackground * 3 / 4)
         var want = conn.pointee.want
-        for capability in [FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_SPLICE_WRITE,
-                           FUSE_CAP_SPLICE_MOVE] where conn.pointee.capable & UInt32(capability) != 0 {
+        for capability in [
+            FUSE_CAP_ASYNC_READ, FUSE_CAP_READDIRPLUS, FUSE_CAP_PARALLEL_DIROPS, FUSE_CAP_SPLICE_WRITE,
+            FUSE_CAP_SPLICE_MOVE,
+        ] where conn.pointee.capable & UInt32(capability) != 0 {
             want |= UInt32(capability)
         }
         // Listings are small; always send attributes with names.
@@ -36,7 +38,8 @@ enum KernelSettings {
     /// "major:minor" of the mount at `mountpoint`, from the last matching mountinfo line.
     static func deviceNumber(of mountpoint: String) -> String? {
         guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return nil }
-        let escaped = mountpoint.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(of: " ", with: "\\040")
+        let escaped = mountpoint.replacingOccurrences(of: "\\", with: "\\134").replacingOccurrences(
+            of: " ", with: "\\040")
         var device: String?
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ")

@@ -55,7 +55,8 @@ enum LowLevelOperations {
             switch await bridge.filesystem.lookup(parent: UInt64(parent), name: name) {
             case .success(let a): request.replyEntry(a)
             case .failure(let e) where e == .notFound:
-                request.replyNegativeEntry(seconds: bridge.filesystem.negativeCacheSeconds(parent: UInt64(parent), name: name))
+                request.replyNegativeEntry(
+                    seconds: bridge.filesystem.negativeCacheSeconds(parent: UInt64(parent), name: name))
             case .failure(let e): request.fail(e.errno)
             }
         }
@@ -96,17 +97,18 @@ enum LowLevelOperations {
         }
     }
 
-    static let read: @convention(c) (fuse_req_t?, fuse_ino_t, Int, off_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
-        req, _, size, offset, fi in
-        let request = FUSERequest(raw: req!)
-        let bridge = FUSEBridge.from(req)
-        bridge.filesystem.read(handle: fi!.pointee.fh, offset: Int64(offset), size: size) { outcome in
-            switch outcome {
-            case .data(let segments): request.replySegments(segments)
-            case .failure: request.fail(EIO)
+    static let read:
+        @convention(c) (fuse_req_t?, fuse_ino_t, Int, off_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
+            req, _, size, offset, fi in
+            let request = FUSERequest(raw: req!)
+            let bridge = FUSEBridge.from(req)
+            bridge.filesystem.read(handle: fi!.pointee.fh, offset: Int64(offset), size: size) { outcome in
+                switch outcome {
+                case .data(let segments): request.replySegments(segments)
+                case .failure: request.fail(EIO)
+                }
             }
         }
-    }
 
     static let release: @convention(c) (fuse_req_t?, fuse_ino_t, UnsafeMutablePointer<fuse_file_info>?) -> Void = {
         req, _, fi in
@@ -132,8 +134,10 @@ enum LowLevelOperations {
     }
 
     /// Fills one reply buffer with entries from `offset` on; offsets are entry positions.
-    static func readdir(_ req: fuse_req_t?, _ size: Int, _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?,
-                        plus: Bool) {
+    static func readdir(
+        _ req: fuse_req_t?, _ size: Int, _ offset: off_t, _ fi: UnsafeMutablePointer<fuse_file_info>?,
+        plus: Bool
+    ) {
         let bridge = FUSEBridge.from(req)
         guard let entries = bridge.filesystem.directoryEntries(handle: fi!.pointee.fh) else {
             fuse_reply_err(req, EBADF)

@@ -24,8 +24,10 @@ public struct VerifiedOutputRange: Sendable {
     public let contentType: String?
     public let archiveDescription: String?
 
-    public init(range: Range<Int64>, totalSize: Int64?, leafDigests: [SHA256Digest], serviceTreeHash: SHA256Digest?,
-                contentType: String?, archiveDescription: String?) {
+    public init(
+        range: Range<Int64>, totalSize: Int64?, leafDigests: [SHA256Digest], serviceTreeHash: SHA256Digest?,
+        contentType: String?, archiveDescription: String?
+    ) {
         self.range = range
         self.totalSize = totalSize
         self.leafDigests = leafDigests
@@ -43,9 +45,11 @@ extension GlacierClient {
     /// - Parameters:
     ///   - outputSize: the output's size from DescribeJob, to check Content-Range against.
     ///   - verification: `.treeHash` requires `range` to be tree-hash aligned within the output.
-    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
-                             verification: OutputVerification, into buffer: UnsafeMutableRawBufferPointer,
-                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+    public func getJobOutput(
+        vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
+        verification: OutputVerification, into buffer: UnsafeMutableRawBufferPointer,
+        retry: RetryPolicy? = nil
+    ) async throws(GlacierError) -> VerifiedOutputRange {
         guard buffer.count == Int(range.upperBound - range.lowerBound) else {
             throw .invalidConfiguration("a buffer of \(buffer.count) bytes cannot hold the range \(range)")
         }
@@ -55,41 +59,50 @@ extension GlacierClient {
         var offset = leaves.isEmpty ? 0 : buffer.count
         while offset < buffer.count {
             let end = min(offset + TreeHash.leafSize, buffer.count)
-            leaves.append(UnsafeMutableRawBufferPointer(rebasing: buffer[offset..<end]))
+            leaves.append(UnsafeMutableRawBufferPointer(rebasing: buffer[offset ..< end]))
             offset = end
         }
-        return try await getJobOutput(vault: vault, jobId: jobId, range: range, outputSize: outputSize,
-                                      verification: verification, intoLeaves: leaves, retry: retry)
+        return try await getJobOutput(
+            vault: vault, jobId: jobId, range: range, outputSize: outputSize,
+            verification: verification, intoLeaves: leaves, retry: retry)
     }
 
     /// The same, with the body written into one buffer per 1 MiB leaf of `range` (the last may be
     /// shorter), so callers can keep leaves in separate, uniformly sized memory.
-    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
-                             verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
-        try await getJobOutput(vault: vault, jobId: jobId, range: range, geometry: TreeGeometry(size: outputSize),
-                               verification: verification, intoLeaves: leaves, retry: retry)
+    public func getJobOutput(
+        vault: String, jobId: String, range: Range<Int64>, outputSize: Int64,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy? = nil
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        try await getJobOutput(
+            vault: vault, jobId: jobId, range: range, geometry: TreeGeometry(size: outputSize),
+            verification: verification, intoLeaves: leaves, retry: retry)
     }
 
     /// The same, with the output's tree built once by the caller rather than on every request.
-    public func getJobOutput(vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
-                             verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-                             retry: RetryPolicy? = nil) async throws(GlacierError) -> VerifiedOutputRange {
+    public func getJobOutput(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy? = nil
+    ) async throws(GlacierError) -> VerifiedOutputRange {
         let outputSize = geometry.size
         let total = leaves.reduce(0) { $0 + $1.count }
         guard !range.isEmpty, range.lowerBound >= 0, range.upperBound <= outputSize,
-              range.lowerBound % Int64(TreeHash.leafSize) == 0 || leaves.count == 1,
-              total == Int(range.upperBound - range.lowerBound),
-              leaves.dropLast().allSatisfy({ $0.count == TreeHash.leafSize }) else {
-            throw .invalidConfiguration("job output range \(range) does not fit an output of \(outputSize) bytes "
-                                        + "and leaf buffers totalling \(total)")
+            range.lowerBound % Int64(TreeHash.leafSize) == 0 || leaves.count == 1,
+            total == Int(range.upperBound - range.lowerBound),
+            leaves.dropLast().allSatisfy({ $0.count == TreeHash.leafSize })
+        else {
+            throw .invalidConfiguration(
+                "job output range \(range) does not fit an output of \(outputSize) bytes "
+                    + "and leaf buffers totalling \(total)")
         }
         if verification == .treeHash && !geometry.isTreeHashAligned(range) {
             throw .invalidConfiguration("range \(range) is not a tree node of the output, so it cannot be verified")
         }
         let wanted = InclusiveByteRange(first: range.lowerBound, last: range.upperBound - 1)!
-        var request = GlacierRequest(operation: "GetJobOutput", method: "GET",
-                                     pathSegments: ["vaults", vault, "jobs", jobId, "output"])
+        var request = GlacierRequest(
+            operation: "GetJobOutput", method: "GET",
+            pathSegments: ["vaults", vault, "jobs", jobId, "output"])
         let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
         // The whole output is asked for without a Range, as the API's "whole output" form.
         if !coversAll { request.headers.add("Range", "bytes=\(wanted)") }
@@ -106,14 +119,17 @@ extension GlacierClient {
                 digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
                 let computed = TreeHash.root(of: digests)
                 guard computed == expected else {
-                    throw .integrity(.checksumMismatch(range: wanted.description, expected: expected.hex,
-                                                       computed: computed.hex))
+                    throw .integrity(
+                        .checksumMismatch(
+                            range: wanted.description, expected: expected.hex,
+                            computed: computed.hex))
                 }
             }
-            return VerifiedOutputRange(range: range, totalSize: total,
-                                       leafDigests: digests, serviceTreeHash: serviceHash,
-                                       contentType: response.headers["Content-Type"],
-                                       archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription])
+            return VerifiedOutputRange(
+                range: range, totalSize: total,
+                leafDigests: digests, serviceTreeHash: serviceHash,
+                contentType: response.headers["Content-Type"],
+                archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription])
         }
     }
 
@@ -121,8 +137,10 @@ extension GlacierClient {
     /// bytes asked for, or the body could be something else (an error page, a different range).
     /// Returns the output's total size when the Content-Range gives it.
     @discardableResult
-    static func checkRange(_ response: HTTPResponse, wanted: InclusiveByteRange, outputSize: Int64,
-                           acceptWhole: Bool) throws(GlacierError) -> Int64? {
+    static func checkRange(
+        _ response: HTTPResponse, wanted: InclusiveByteRange, outputSize: Int64,
+        acceptWhole: Bool
+    ) throws(GlacierError) -> Int64? {
         guard response.status == 206 || (response.status == 200 && acceptWhole) else {
             throw .integrity(.unexpectedStatus(response.status))
         }
@@ -132,15 +150,18 @@ extension GlacierClient {
         if response.status == 206 || header != nil {
             parsed = header.flatMap { ContentRange(header: $0) }
             guard let parsed, parsed.range == wanted, parsed.total == nil || parsed.total == outputSize else {
-                throw .integrity(.contentRangeMismatch(expected: ContentRange(range: wanted, total: outputSize).header,
-                                                       got: header))
+                throw .integrity(
+                    .contentRangeMismatch(
+                        expected: ContentRange(range: wanted, total: outputSize).header,
+                        got: header))
             }
         }
         guard Int64(response.bodyLength) == wanted.length else {
             throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(response.bodyLength)))
         }
         if let lengthHeader = response.headers["Content-Length"],
-           !lengthHeader.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) || Int64(lengthHeader) != wanted.length {
+            !lengthHeader.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) || Int64(lengthHeader) != wanted.length
+        {
             throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(lengthHeader) ?? -1))
         }
         return parsed?.total
@@ -148,19 +169,27 @@ extension GlacierClient {
 
     /// The whole output in memory, for small outputs such as inventories and job listings a CLI
     /// prints. Checked like a ranged read.
-    public func getWholeJobOutput(vault: String, jobId: String, outputSize: Int64, verification: OutputVerification,
-                                  limit: Int = 256 << 20) async throws(GlacierError) -> (bytes: [UInt8], checked: VerifiedOutputRange) {
+    public func getWholeJobOutput(
+        vault: String, jobId: String, outputSize: Int64, verification: OutputVerification,
+        limit: Int = 256 << 20
+    ) async throws(GlacierError) -> (bytes: [UInt8], checked: VerifiedOutputRange) {
         guard outputSize >= 0, outputSize <= limit else {
-            throw .invalidConfiguration("the output is \(outputSize) bytes, more than the \(limit) bytes this call reads into memory")
+            throw .invalidConfiguration(
+                "the output is \(outputSize) bytes, more than the \(limit) bytes this call reads into memory")
         }
         if outputSize == 0 {
-            return ([], VerifiedOutputRange(range: 0..<0, totalSize: 0, leafDigests: [], serviceTreeHash: nil,
-                                            contentType: nil, archiveDescription: nil))
+            return (
+                [],
+                VerifiedOutputRange(
+                    range: 0 ..< 0, totalSize: 0, leafDigests: [], serviceTreeHash: nil,
+                    contentType: nil, archiveDescription: nil)
+            )
         }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(outputSize), alignment: 16)
         defer { buffer.deallocate() }
-        let checked = try await getJobOutput(vault: vault, jobId: jobId, range: 0..<outputSize, outputSize: outputSize,
-                                             verification: verification, into: buffer)
+        let checked = try await getJobOutput(
+            vault: vault, jobId: jobId, range: 0 ..< outputSize, outputSize: outputSize,
+            verification: verification, into: buffer)
         return (Array(buffer), checked)
     }
 }

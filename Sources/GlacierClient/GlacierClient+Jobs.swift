@@ -18,8 +18,10 @@ public struct JobListing: Sendable {
 
 extension GlacierClient {
     /// Every job of a vault, following all pages, optionally filtered as ListJobs allows.
-    public func listJobs(vault: String, statusCode: String? = nil, completed: Bool? = nil,
-                         pageSize: Int = 1000) async throws(GlacierError) -> JobListing {
+    public func listJobs(
+        vault: String, statusCode: String? = nil, completed: Bool? = nil,
+        pageSize: Int = 1000
+    ) async throws(GlacierError) -> JobListing {
         var listing = JobListing(jobs: [], skipped: [])
         var marker: String?
         repeat {
@@ -28,7 +30,8 @@ extension GlacierClient {
             if let marker { request.query.append(("marker", marker)) }
             if let statusCode { request.query.append(("statuscode", statusCode)) }
             if let completed { request.query.append(("completed", completed ? "true" : "false")) }
-            let page = try await execute(request, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
+            let page = try await execute(request, timeout: configuration.operationTimeoutSeconds) {
+                r throws(GlacierError) in
                 try decode(TolerantJobPage.self, from: r, operation: "ListJobs")
             }
             for entry in page.entries {
@@ -46,8 +49,9 @@ extension GlacierClient {
     }
 
     public func describeJob(vault: String, jobId: String) async throws(GlacierError) -> GlacierJobDescription {
-        let request = GlacierRequest(operation: "DescribeJob", method: "GET",
-                                     pathSegments: ["vaults", vault, "jobs", jobId])
+        let request = GlacierRequest(
+            operation: "DescribeJob", method: "GET",
+            pathSegments: ["vaults", vault, "jobs", jobId])
         return try await execute(request, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
             try decode(GlacierJobDescription.self, from: r, operation: "DescribeJob")
         }
@@ -55,38 +59,50 @@ extension GlacierClient {
 
     /// Starts an archive retrieval, of the whole archive or of `range` (inclusive bytes).
     /// `snsTopic` is the ARN of an SNS topic the service notifies when the job completes.
-    public func initiateArchiveRetrieval(vault: String, archiveId: String, range: InclusiveByteRange? = nil,
-                                         tier: String? = nil, description: String? = nil, snsTopic: String? = nil,
-                                         retry: RetryPolicy? = nil)
-        async throws(GlacierError) -> InitiatedJob {
-        var parameters = JobParameters(type: JobParameters.JobType.archiveRetrieval, archiveId: archiveId,
-                                       description: description, retrievalByteRange: range?.description, tier: tier)
+    public func initiateArchiveRetrieval(
+        vault: String, archiveId: String, range: InclusiveByteRange? = nil,
+        tier: String? = nil, description: String? = nil, snsTopic: String? = nil,
+        retry: RetryPolicy? = nil
+    )
+        async throws(GlacierError) -> InitiatedJob
+    {
+        var parameters = JobParameters(
+            type: JobParameters.JobType.archiveRetrieval, archiveId: archiveId,
+            description: description, retrievalByteRange: range?.description, tier: tier)
         parameters.snsTopic = snsTopic
         return try await initiateJob(vault: vault, parameters: parameters, retry: retry)
     }
 
     /// Starts an inventory retrieval; `format` is `JSON` or `CSV`.
-    public func initiateInventoryRetrieval(vault: String, format: String = "JSON", description: String? = nil,
-                                           snsTopic: String? = nil, retry: RetryPolicy? = nil)
-        async throws(GlacierError) -> InitiatedJob {
-        var parameters = JobParameters(type: JobParameters.JobType.inventoryRetrieval, description: description,
-                                       format: format)
+    public func initiateInventoryRetrieval(
+        vault: String, format: String = "JSON", description: String? = nil,
+        snsTopic: String? = nil, retry: RetryPolicy? = nil
+    )
+        async throws(GlacierError) -> InitiatedJob
+    {
+        var parameters = JobParameters(
+            type: JobParameters.JobType.inventoryRetrieval, description: description,
+            format: format)
         parameters.snsTopic = snsTopic
         return try await initiateJob(vault: vault, parameters: parameters, retry: retry)
     }
 
     /// Starts a job. A retried InitiateJob whose first answer was lost may start a second job:
     /// callers that must not pay twice pass `RetryPolicy(maxAttempts: 1)` and reconcile with ListJobs.
-    public func initiateJob(vault: String, parameters: JobParameters,
-                            retry: RetryPolicy? = nil) async throws(GlacierError) -> InitiatedJob {
+    public func initiateJob(
+        vault: String, parameters: JobParameters,
+        retry: RetryPolicy? = nil
+    ) async throws(GlacierError) -> InitiatedJob {
         let body: [UInt8]
         do { body = Array(try JSONEncoder().encode(parameters)) } catch {
             throw .invalidConfiguration("could not encode the job parameters: \(error)")
         }
-        var request = GlacierRequest(operation: "InitiateJob", method: "POST", pathSegments: ["vaults", vault, "jobs"],
-                                     body: .bytes(body))
+        var request = GlacierRequest(
+            operation: "InitiateJob", method: "POST", pathSegments: ["vaults", vault, "jobs"],
+            body: .bytes(body))
         request.headers.add("Content-Type", "application/json")
-        return try await execute(request, timeout: configuration.operationTimeoutSeconds, retry: retry) { r throws(GlacierError) in
+        return try await execute(request, timeout: configuration.operationTimeoutSeconds, retry: retry) {
+            r throws(GlacierError) in
             guard let id = r.headers[GlacierProtocol.Header.jobId], !id.isEmpty else {
                 throw .malformedResponse("InitiateJob answered without an x-amz-job-id header")
             }
@@ -115,7 +131,8 @@ struct TolerantJobPage: Decodable {
                 entries.append(.success(job))
             } else {
                 _ = try list.decode(SkipAnything.self)  // step over the bad entry
-                entries.append(.failure(JobEntryError(reason: "entry \(index) of the page is not a valid job description")))
+                entries.append(
+                    .failure(JobEntryError(reason: "entry \(index) of the page is not a valid job description")))
             }
         }
     }

@@ -13,9 +13,11 @@ extension GlacierClient {
     /// Stores a file as an archive: in one request up to `singlePartLimit`, else as a multipart
     /// upload with `partSize` parts, `parallelParts` at a time. Glacier takes no new customers,
     /// so this exists to seed the emulator for demos, tests and benchmarks.
-    public func uploadArchive(vault: String, file path: String, description: String? = nil,
-                              singlePartLimit: Int64 = 64 << 20, partSize: Int64 = 64 << 20,
-                              parallelParts: Int = 4) async throws(GlacierError) -> UploadedArchive {
+    public func uploadArchive(
+        vault: String, file path: String, description: String? = nil,
+        singlePartLimit: Int64 = 64 << 20, partSize: Int64 = 64 << 20,
+        parallelParts: Int = 4
+    ) async throws(GlacierError) -> UploadedArchive {
         let size: Int64
         do {
             size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
@@ -23,12 +25,15 @@ extension GlacierClient {
             throw .invalidConfiguration("cannot read \(path): \(error.localizedDescription)")
         }
         if size <= singlePartLimit {
-            let hashes = try Self.hashFile(path, range: 0..<size)
-            var request = GlacierRequest(operation: "UploadArchive", method: "POST", pathSegments: ["vaults", vault, "archives"],
-                                         body: .fileRegion(path: path, offset: 0, length: size), bodySHA256: hashes.sha256)
+            let hashes = try Self.hashFile(path, range: 0 ..< size)
+            var request = GlacierRequest(
+                operation: "UploadArchive", method: "POST", pathSegments: ["vaults", vault, "archives"],
+                body: .fileRegion(path: path, offset: 0, length: size), bodySHA256: hashes.sha256)
             request.headers.add(GlacierProtocol.Header.treeHash, hashes.treeHash.hex)
             // An empty description is no header at all (libcurl drops an empty header the signature names).
-            if let description, !description.isEmpty { request.headers.add(GlacierProtocol.Header.archiveDescription, description) }
+            if let description, !description.isEmpty {
+                request.headers.add(GlacierProtocol.Header.archiveDescription, description)
+            }
             request.headers.add("Content-Type", "application/octet-stream")
             return try await execute(request, timeout: nil) { r throws(GlacierError) in
                 guard let id = r.headers[GlacierProtocol.Header.archiveId] else {
@@ -37,23 +42,31 @@ extension GlacierClient {
                 return UploadedArchive(archiveId: id, treeHash: hashes.treeHash.hex, size: size)
             }
         }
-        return try await uploadMultipart(vault: vault, file: path, size: size, description: description,
-                                         partSize: partSize, parallelParts: parallelParts)
+        return try await uploadMultipart(
+            vault: vault, file: path, size: size, description: description,
+            partSize: partSize, parallelParts: parallelParts)
     }
 
     public func deleteArchive(vault: String, archiveId: String) async throws(GlacierError) {
-        let request = GlacierRequest(operation: "DeleteArchive", method: "DELETE",
-                                     pathSegments: ["vaults", vault, "archives", archiveId])
+        let request = GlacierRequest(
+            operation: "DeleteArchive", method: "DELETE",
+            pathSegments: ["vaults", vault, "archives", archiveId])
         try await execute(request, timeout: configuration.operationTimeoutSeconds) { _ in () }
     }
 
-    private func uploadMultipart(vault: String, file path: String, size: Int64, description: String?,
-                                 partSize: Int64, parallelParts: Int) async throws(GlacierError) -> UploadedArchive {
-        var initiate = GlacierRequest(operation: "InitiateMultipartUpload", method: "POST",
-                                      pathSegments: ["vaults", vault, "multipart-uploads"])
+    private func uploadMultipart(
+        vault: String, file path: String, size: Int64, description: String?,
+        partSize: Int64, parallelParts: Int
+    ) async throws(GlacierError) -> UploadedArchive {
+        var initiate = GlacierRequest(
+            operation: "InitiateMultipartUpload", method: "POST",
+            pathSegments: ["vaults", vault, "multipart-uploads"])
         initiate.headers.add(GlacierProtocol.Header.partSize, String(partSize))
-        if let description, !description.isEmpty { initiate.headers.add(GlacierProtocol.Header.archiveDescription, description) }
-        let uploadId = try await execute(initiate, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
+        if let description, !description.isEmpty {
+            initiate.headers.add(GlacierProtocol.Header.archiveDescription, description)
+        }
+        let uploadId = try await execute(initiate, timeout: configuration.operationTimeoutSeconds) {
+            r throws(GlacierError) in
             guard let id = r.headers[GlacierProtocol.Header.uploadId] else {
                 throw .malformedResponse("InitiateMultipartUpload answered without x-amz-multipart-upload-id")
             }
@@ -61,7 +74,9 @@ extension GlacierClient {
         }
         let starts = Array(stride(from: Int64(0), to: size, by: Int(partSize)))
         var leafDigests = [[SHA256Digest]](repeating: [], count: starts.count)
-        let result: Result<Void, GlacierError> = await withTaskGroup(of: (Int, Result<[SHA256Digest], GlacierError>).self) { group in
+        let result: Result<Void, GlacierError> = await withTaskGroup(
+            of: (Int, Result<[SHA256Digest], GlacierError>).self
+        ) { group in
             var next = 0
             func addPart(_ index: Int) {
                 let start = starts[index]
@@ -71,8 +86,10 @@ extension GlacierClient {
                     // (Swift 6.3), trapping with a garbage index.
                     let outcome: Result<[SHA256Digest], GlacierError>
                     do {
-                        outcome = .success(try await self.uploadPart(vault: vault, uploadId: uploadId, file: path,
-                                                                     range: start..<end))
+                        outcome = .success(
+                            try await self.uploadPart(
+                                vault: vault, uploadId: uploadId, file: path,
+                                range: start ..< end))
                     } catch let error as GlacierError {
                         outcome = .failure(error)
                     } catch {
@@ -81,7 +98,10 @@ extension GlacierClient {
                     return (index, outcome)
                 }
             }
-            while next < min(parallelParts, starts.count) { addPart(next); next += 1 }
+            while next < min(parallelParts, starts.count) {
+                addPart(next)
+                next += 1
+            }
             for await (index, outcome) in group {
                 switch outcome {
                 case .success(let digests): leafDigests[index] = digests
@@ -89,19 +109,24 @@ extension GlacierClient {
                     group.cancelAll()
                     return .failure(error)
                 }
-                if next < starts.count { addPart(next); next += 1 }
+                if next < starts.count {
+                    addPart(next)
+                    next += 1
+                }
             }
             return .success(())
         }
         if case .failure(let error) = result {
-            let abort = GlacierRequest(operation: "AbortMultipartUpload", method: "DELETE",
-                                       pathSegments: ["vaults", vault, "multipart-uploads", uploadId])
+            let abort = GlacierRequest(
+                operation: "AbortMultipartUpload", method: "DELETE",
+                pathSegments: ["vaults", vault, "multipart-uploads", uploadId])
             _ = try? await execute(abort, timeout: configuration.operationTimeoutSeconds) { _ in () }
             throw error
         }
         let treeHash = TreeHash.root(of: leafDigests.flatMap { $0 })
-        var complete = GlacierRequest(operation: "CompleteMultipartUpload", method: "POST",
-                                      pathSegments: ["vaults", vault, "multipart-uploads", uploadId])
+        var complete = GlacierRequest(
+            operation: "CompleteMultipartUpload", method: "POST",
+            pathSegments: ["vaults", vault, "multipart-uploads", uploadId])
         complete.headers.add(GlacierProtocol.Header.archiveSize, String(size))
         complete.headers.add(GlacierProtocol.Header.treeHash, treeHash.hex)
         return try await execute(complete, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
@@ -112,13 +137,17 @@ extension GlacierClient {
         }
     }
 
-    private func uploadPart(vault: String, uploadId: String, file path: String, range: Range<Int64>)
-        async throws(GlacierError) -> [SHA256Digest] {
+    private func uploadPart(
+        vault: String, uploadId: String, file path: String, range: Range<Int64>
+    )
+        async throws(GlacierError) -> [SHA256Digest]
+    {
         let hashes = try Self.hashFile(path, range: range)
-        var request = GlacierRequest(operation: "UploadMultipartPart", method: "PUT",
-                                     pathSegments: ["vaults", vault, "multipart-uploads", uploadId],
-                                     body: .fileRegion(path: path, offset: range.lowerBound, length: Int64(range.count)),
-                                     bodySHA256: hashes.sha256)
+        var request = GlacierRequest(
+            operation: "UploadMultipartPart", method: "PUT",
+            pathSegments: ["vaults", vault, "multipart-uploads", uploadId],
+            body: .fileRegion(path: path, offset: range.lowerBound, length: Int64(range.count)),
+            bodySHA256: hashes.sha256)
         request.headers.add("Content-Range", "bytes \(range.lowerBound)-\(range.upperBound - 1)/*")
         request.headers.add(GlacierProtocol.Header.treeHash, hashes.treeHash.hex)
         request.headers.add("Content-Type", "application/octet-stream")
@@ -127,7 +156,9 @@ extension GlacierClient {
     }
 
     /// The linear SHA-256 and the tree hash of a file region, read once.
-    static func hashFile(_ path: String, range: Range<Int64>) throws(GlacierError) -> (sha256: String, treeHash: SHA256Digest, leaves: [SHA256Digest]) {
+    static func hashFile(
+        _ path: String, range: Range<Int64>
+    ) throws(GlacierError) -> (sha256: String, treeHash: SHA256Digest, leaves: [SHA256Digest]) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw .invalidConfiguration("cannot open \(path)")
         }

@@ -8,7 +8,8 @@ extension GlacierClient {
         repeat {
             var request = GlacierRequest(operation: "ListVaults", method: "GET", pathSegments: ["vaults"])
             if let marker { request.query.append(("marker", marker)) }
-            let page = try await execute(request, timeout: configuration.operationTimeoutSeconds) { r throws(GlacierError) in
+            let page = try await execute(request, timeout: configuration.operationTimeoutSeconds) {
+                r throws(GlacierError) in
                 try decode(ListVaultsOutput.self, from: r, operation: "ListVaults")
             }
             vaults += page.vaultList

@@ -20,8 +20,10 @@ public final class GlacierClient: Sendable {
     let clockCorrection = Mutex<TimeInterval>(0)
     let stats = ClientStatistics()
 
-    public init(configuration: GlacierClientConfiguration, credentials: any CredentialSource,
-                http: HTTPClient? = nil, logger: Logger = Logger(label: "glacierfs.client")) {
+    public init(
+        configuration: GlacierClientConfiguration, credentials: any CredentialSource,
+        http: HTTPClient? = nil, logger: Logger = Logger(label: "glacierfs.client")
+    ) {
         self.configuration = configuration
         signer = RequestSigner(configuration: configuration)
         self.http = http ?? HTTPClient(configuration: configuration.http)
@@ -40,9 +42,11 @@ public final class GlacierClient: Sendable {
 
     /// Sends one request with retries, returning the first acceptable response. `accept` turns
     /// a 2xx response into a result or throws (e.g. an integrity failure, which is retried).
-    func execute<T: Sendable>(_ request: GlacierRequest, into destination: ResponseDestination = .collect(limit: 64 << 20),
-                              timeout: Double? = nil, retry: RetryPolicy? = nil,
-                              accept: (HTTPResponse) throws(GlacierError) -> T) async throws(GlacierError) -> T {
+    func execute<T: Sendable>(
+        _ request: GlacierRequest, into destination: ResponseDestination = .collect(limit: 64 << 20),
+        timeout: Double? = nil, retry: RetryPolicy? = nil,
+        accept: (HTTPResponse) throws(GlacierError) -> T
+    ) async throws(GlacierError) -> T {
         let policy = retry ?? configuration.retry
         var attempt = 0
         var refreshedCredentials = false
@@ -63,8 +67,9 @@ public final class GlacierClient: Sendable {
                         // Keys may have rotated under us: look them up again once.
                         refreshedCredentials = true
                         credentialSource.invalidate()
-                        logger.notice("service refused the credentials; resolving them again",
-                                    metadata: ["operation": "\(request.operation)", "code": "\(details.code)"])
+                        logger.notice(
+                            "service refused the credentials; resolving them again",
+                            metadata: ["operation": "\(request.operation)", "code": "\(details.code)"])
                         continue
                     }
                 }
@@ -76,10 +81,12 @@ public final class GlacierClient: Sendable {
                 stats.recordRetry()
                 let throttled = error.serviceCode.map(GlacierErrorCodes.isThrottling) ?? false
                 let pause = policy.delay(afterAttempt: attempt, throttled: throttled)
-                logger.debug("retrying after a transient failure", metadata: [
-                    "operation": "\(request.operation)", "attempt": "\(attempt)", "error": "\(error)",
-                    "pause_ms": "\(Int(pause * 1000))",
-                ])
+                logger.debug(
+                    "retrying after a transient failure",
+                    metadata: [
+                        "operation": "\(request.operation)", "attempt": "\(attempt)", "error": "\(error)",
+                        "pause_ms": "\(Int(pause * 1000))",
+                    ])
                 do { try await Task.sleep(nanoseconds: UInt64(pause * 1e9)) } catch { throw .transport(.cancelled) }
             }
         }
@@ -92,7 +99,9 @@ public final class GlacierClient: Sendable {
         let offset = serviceDate.timeIntervalSince(Date())
         guard abs(offset) > 60 else { return false }
         clockCorrection.withLock { $0 = offset }
-        logger.warning("this machine's clock is \(Int(offset)) s off the service's; signing with the service's time. Fix the clock (NTP).")
+        logger.warning(
+            "this machine's clock is \(Int(offset)) s off the service's; signing with the service's time. Fix the clock (NTP)."
+        )
         return true
     }
 
@@ -104,8 +113,10 @@ public final class GlacierClient: Sendable {
     /// clock before any answer. Schedules that count the service's days (retrieval budgets) use it.
     public var serviceNow: Date { Date().addingTimeInterval(serviceOffset.withLock { $0 } ?? 0) }
 
-    private func sendOnce(_ request: GlacierRequest, into destination: ResponseDestination,
-                          timeout: Double?) async throws(GlacierError) -> HTTPResponse {
+    private func sendOnce(
+        _ request: GlacierRequest, into destination: ResponseDestination,
+        timeout: Double?
+    ) async throws(GlacierError) -> HTTPResponse {
         let credentials: AWSCredentialSet
         do {
             credentials = try await credentialSource.credentials()
@@ -122,10 +133,15 @@ public final class GlacierClient: Sendable {
         do {
             response = try await self.http.send(http, into: destination)
         } catch let partial as PartialResponse {
-            logger.debug("request broke part-way", metadata: ["operation": "\(request.operation)",
-                                                              "bytes": "\(partial.bodyBytesReceived)", "error": "\(partial.cause)"])
-            throw .interrupted(partial.cause, receivedBytes: partial.bodyBytesReceived,
-                               announcedTreeHash: partial.headers[GlacierProtocol.Header.treeHash])
+            logger.debug(
+                "request broke part-way",
+                metadata: [
+                    "operation": "\(request.operation)",
+                    "bytes": "\(partial.bodyBytesReceived)", "error": "\(partial.cause)",
+                ])
+            throw .interrupted(
+                partial.cause, receivedBytes: partial.bodyBytesReceived,
+                announcedTreeHash: partial.headers[GlacierProtocol.Header.treeHash])
         } catch let error as TransportError {
             logger.debug("request failed", metadata: ["operation": "\(request.operation)", "error": "\(error)"])
             // A body too long for its buffer is a wrong answer, not a broken link: retried like
@@ -141,13 +157,16 @@ public final class GlacierClient: Sendable {
             // The header has whole seconds: half a second is its expected truncation.
             serviceOffset.withLock { $0 = date.timeIntervalSinceNow + 0.5 }
         }
-        logger.debug("request", metadata: [
-            "operation": "\(request.operation)", "method": "\(request.method)",
-            "path": "\(request.pathSegments.joined(separator: "/"))", "status": "\(response.status)",
-            "bytes": "\(response.bodyLength)", "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
-            "request_id": "\(response.headers[GlacierProtocol.Header.requestId] ?? "-")",
-        ])
-        guard (200..<300).contains(response.status) else {
+        logger.debug(
+            "request",
+            metadata: [
+                "operation": "\(request.operation)", "method": "\(request.method)",
+                "path": "\(request.pathSegments.joined(separator: "/"))", "status": "\(response.status)",
+                "bytes": "\(response.bodyLength)",
+                "ms": "\(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)",
+                "request_id": "\(response.headers[GlacierProtocol.Header.requestId] ?? "-")",
+            ])
+        guard (200 ..< 300).contains(response.status) else {
             let error = Self.serviceError(from: response)
             if case .service(let d) = error, GlacierErrorCodes.isClockSkew(d) {
                 lastServiceDate.withLock { $0 = response.headers["Date"].flatMap(HTTPDate.parse) }
@@ -161,22 +180,29 @@ public final class GlacierClient: Sendable {
     static func serviceError(from response: HTTPResponse) -> GlacierError {
         let requestId = response.headers[GlacierProtocol.Header.requestId] ?? response.headers["x-amz-request-id"]
         if let body = try? JSONDecoder().decode(GlacierErrorBody.self, from: Data(response.body)) {
-            return .service(ServiceErrorDetails(code: body.code, message: body.message ?? "", httpStatus: response.status,
-                                                requestId: requestId))
+            return .service(
+                ServiceErrorDetails(
+                    code: body.code, message: body.message ?? "", httpStatus: response.status,
+                    requestId: requestId))
         }
         // Line breaks go at the byte level: as Characters, "\n" plus a combining mark is not "\n".
-        let snippet = String(decoding: response.body.prefix(200).map { $0 == 0x0a || $0 == 0x0d ? 0x20 : $0 }, as: UTF8.self)
+        let snippet = String(
+            decoding: response.body.prefix(200).map { $0 == 0x0a || $0 == 0x0d ? 0x20 : $0 }, as: UTF8.self)
         let code = response.status >= 500 ? GlacierErrorCode.serviceUnavailable : "HTTP\(response.status)"
-        return .service(ServiceErrorDetails(code: code, message: snippet.isEmpty ? "HTTP \(response.status)" : snippet,
-                                            httpStatus: response.status, requestId: requestId))
+        return .service(
+            ServiceErrorDetails(
+                code: code, message: snippet.isEmpty ? "HTTP \(response.status)" : snippet,
+                httpStatus: response.status, requestId: requestId))
     }
 
     /// Decodes a JSON body, reporting which operation sent something unexpected.
-    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, operation: String) throws(GlacierError) -> T {
+    func decode<T: Decodable>(_ type: T.Type, from response: HTTPResponse, operation: String) throws(GlacierError) -> T
+    {
         do {
             return try JSONDecoder().decode(T.self, from: Data(response.body))
         } catch {
-            throw .malformedResponse("\(operation) returned a body that is not the expected JSON (\(Self.describe(error)))")
+            throw .malformedResponse(
+                "\(operation) returned a body that is not the expected JSON (\(Self.describe(error)))")
         }
     }
 

@@ -14,8 +14,10 @@ public struct GlacierClientConfiguration: Sendable {
     /// Deadline for one JSON operation (not for data transfers, which use low-speed limits).
     public var operationTimeoutSeconds: Double = 60
 
-    public init(endpoint: String? = nil, region: String, accountId: String = "-",
-                retry: RetryPolicy = RetryPolicy(), http: HTTPClientConfiguration = HTTPClientConfiguration()) {
+    public init(
+        endpoint: String? = nil, region: String, accountId: String = "-",
+        retry: RetryPolicy = RetryPolicy(), http: HTTPClientConfiguration = HTTPClientConfiguration()
+    ) {
         self.region = region
         self.endpoint = Self.normalize(endpoint ?? Self.defaultEndpoint(region: region))
         self.accountId = accountId
@@ -25,7 +27,8 @@ public struct GlacierClientConfiguration: Sendable {
 
     /// The public endpoint of a region.
     public static func defaultEndpoint(region: String) -> String {
-        region.hasPrefix("cn-") ? "https://glacier.\(region).amazonaws.com.cn" : "https://glacier.\(region).amazonaws.com"
+        region.hasPrefix("cn-")
+            ? "https://glacier.\(region).amazonaws.com.cn" : "https://glacier.\(region).amazonaws.com"
     }
 
     static func normalize(_ endpoint: String) -> String {
@@ -37,9 +40,11 @@ public struct GlacierClientConfiguration: Sendable {
     /// Checks the endpoint before any request, so a typo gets a clear message.
     public func validateEndpoint() throws(GlacierError) {
         guard let url = URLComponents(string: endpoint), let scheme = url.scheme?.lowercased(),
-              scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty else {
-            throw .invalidConfiguration("the endpoint '\(endpoint)' is not an http:// or https:// URL, e.g. "
-                                        + "https://glacier.us-east-1.amazonaws.com or http://127.0.0.1:9090")
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty
+        else {
+            throw .invalidConfiguration(
+                "the endpoint '\(endpoint)' is not an http:// or https:// URL, e.g. "
+                    + "https://glacier.us-east-1.amazonaws.com or http://127.0.0.1:9090")
         }
     }
 

@@ -1,4 +1,5 @@
 import AWSCredentials
+import GlacierModel
 import HTTPTransport
 
 /// What the service said when it refused a request.
@@ -35,7 +36,8 @@ public enum IntegrityFailure: Sendable, Equatable, CustomStringConvertible {
         case .bodyTooLong(let limit): "body longer than the \(limit) bytes expected (was Range ignored on the way?)"
         case .checksumMissing(let r): "no x-amz-sha256-tree-hash for the tree-hash aligned range \(r)"
         case .checksumMalformed(let v): "malformed x-amz-sha256-tree-hash '\(v.prefix(80))'"
-        case .checksumMismatch(let r, let e, let c): "tree hash mismatch for \(r): service sent \(e), bytes hash to \(c)"
+        case .checksumMismatch(let r, let e, let c):
+            "tree hash mismatch for \(r): service sent \(e), bytes hash to \(c)"
         }
     }
 }
@@ -97,8 +99,6 @@ public enum GlacierError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 }
-
-import GlacierModel
 
 enum GlacierErrorCodes {
     static func isThrottling(_ code: String) -> Bool { GlacierErrorCode.throttlingCodes.contains(code) }

@@ -1,5 +1,5 @@
-import Foundation
 import AWSSigning
+import Foundation
 import GlacierIntegrity
 import GlacierModel
 import HTTPTransport
@@ -49,11 +49,15 @@ struct RequestSigner: Sendable {
         case .bytes(let b): payloadHash = request.bodySHA256 ?? SHA256.hash(b).hex
         case .fileRegion: payloadHash = request.bodySHA256!
         }
-        var signable = SignableRequest(method: request.method, path: path, query: query,
-                                       headers: [("Host", hostHeader),
-                                                 (GlacierProtocol.Header.apiVersion, GlacierProtocol.apiVersion)],
-                                       payloadHash: payloadHash)
-        if case .none = request.body {} else {
+        var signable = SignableRequest(
+            method: request.method, path: path, query: query,
+            headers: [
+                ("Host", hostHeader),
+                (GlacierProtocol.Header.apiVersion, GlacierProtocol.apiVersion),
+            ],
+            payloadHash: payloadHash)
+        if case .none = request.body {
+        } else {
             signable.setHeader(GlacierProtocol.Header.contentSHA256, payloadHash)
         }
         for (name, value) in request.headers { signable.setHeader(name, value) }
@@ -61,8 +65,9 @@ struct RequestSigner: Sendable {
             .sign(&signable, credentials: credentials, date: date)
         let base = configuration.endpoint.dropLast(pathPrefix.count)
         let url = base + path + (query.isEmpty ? "" : "?" + query)
-        return HTTPRequest(method: request.method, url: String(url),
-                           headers: HTTPHeaders(signable.headers),
-                           body: request.body)
+        return HTTPRequest(
+            method: request.method, url: String(url),
+            headers: HTTPHeaders(signable.headers),
+            body: request.body)
     }
 }

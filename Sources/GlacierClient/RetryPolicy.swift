@@ -17,6 +17,6 @@ public struct RetryPolicy: Sendable {
     public func delay(afterAttempt attempt: Int, throttled: Bool) -> Double {
         let base = throttled ? baseDelaySeconds * 4 : baseDelaySeconds
         let ceiling = min(maxDelaySeconds, base * pow(2, Double(attempt - 1)))
-        return Double.random(in: 0...ceiling)
+        return Double.random(in: 0 ... ceiling)
     }
 }

@@ -27,6 +27,7 @@ extension GlacierFileSystem {
             mountedAt: mountedAt.timeIntervalSince1970, sampledAt: Double(DispatchTime.now().uptimeNanoseconds) / 1e9,
             reads: readers.statistics, serviceBytesReceived: client.statistics.bytesReceived,
             serviceRetries: client.statistics.retryCount, memoryBytes: readers.services.pool.allocatedBytes,
-            memoryPeakBytes: readers.services.pool.peakBytes, openHandles: readers.openHandleCount, cache: cache.usage())
+            memoryPeakBytes: readers.services.pool.peakBytes, openHandles: readers.openHandleCount, cache: cache.usage()
+        )
     }
 }

@@ -41,7 +41,9 @@ extension GlacierFileSystem {
             let data = (try? Self.statusEncoder.encode(status())) ?? Data()
             return .success(Array(data))
         case .output(let v, let j):
-            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else {
+                return .failure(.notFound)
+            }
             let value: String?
             switch name {
             case OutputAttribute.jobId: value = j
@@ -50,13 +52,17 @@ extension GlacierFileSystem {
             case OutputAttribute.verified: value = verificationSummary(job: job, shape: shape)
             case OutputAttribute.mimeType: value = await mediaType(job: job, shape: shape)
             case OutputAttribute.archiveDescription:
-                value = shape.isInventory ? nil : await responseHeaderValue(job: job, shape: shape) { $0.archiveDescription }
+                value =
+                    shape.isInventory
+                    ? nil : await responseHeaderValue(job: job, shape: shape) { $0.archiveDescription }
             default: value = nil
             }
             guard let value else { return .failure(.noAttribute) }
             return .success(Array(value.utf8))
         case .archiveDirectory(let v, _), .archiveFile(let v, _):
-            guard let value = await archiveAttribute(vault: v, kind: kind, name: name) else { return .failure(.noAttribute) }
+            guard let value = await archiveAttribute(vault: v, kind: kind, name: name) else {
+                return .failure(.noAttribute)
+            }
             return .success(Array(value.utf8))
         default:
             return .failure(.noAttribute)
@@ -77,7 +83,8 @@ extension GlacierFileSystem {
         case .inventory, .treeHash:
             guard let usage else { return "none" }
             if shape.verification == .treeHash, usage.wholeOutputCheck == nil, usage.cachedLeaves == usage.leafCount,
-               usage.leafCount > 0, shape.expectedTreeHash == nil {
+                usage.leafCount > 0, shape.expectedTreeHash == nil
+            {
                 return "complete (\(usage.leafCount) leaves verified; the service gave no root to compare)"
             }
             return usage.verificationSummary
@@ -87,8 +94,9 @@ extension GlacierFileSystem {
     /// `user.mime_type`: told from an archive's first bytes, else what the service said.
     func mediaType(job: JobEntry, shape: JobOutputShape) async -> String {
         if !shape.isInventory, case .success(let reader) = reader(for: job, shape: shape), shape.size > 0,
-           case .success(let first) = await reader.leaf(0),
-           let sniffed = withExtendedLifetime(first.node, { ContentSniffer.mediaType(first.bytes) }) {
+            case .success(let first) = await reader.leaf(0),
+            let sniffed = withExtendedLifetime(first.node, { ContentSniffer.mediaType(first.bytes) })
+        {
             return sniffed
         }
         return await responseHeaderValue(job: job, shape: shape) { $0.contentType }
@@ -97,8 +105,10 @@ extension GlacierFileSystem {
 
     /// A value only GetJobOutput's headers carry: read from the cache entry, fetching the first
     /// leaf (which is verified and cached like any read) when it is not known yet.
-    private func responseHeaderValue(job: JobEntry, shape: JobOutputShape,
-                                     _ field: @Sendable (OutputDescriptor) -> String?) async -> String? {
+    private func responseHeaderValue(
+        job: JobEntry, shape: JobOutputShape,
+        _ field: @Sendable (OutputDescriptor) -> String?
+    ) async -> String? {
         guard case .success(let reader) = reader(for: job, shape: shape) else { return nil }
         let key = catalog.outputKey(vault: job.vault, jobId: job.job.jobId)
         func known() -> String? { cache.existingEntry(for: key).flatMap { field($0.descriptor) } }

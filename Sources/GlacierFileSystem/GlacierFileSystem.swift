@@ -38,14 +38,18 @@ public final class GlacierFileSystem: Sendable {
         case directory([DirectoryEntry])
     }
 
-    public convenience init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
-                            logger: Logger = Logger(label: "glacierfs.fs")) {
+    public convenience init(
+        client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
+        logger: Logger = Logger(label: "glacierfs.fs")
+    ) {
         self.init(client: client, source: client, cache: cache, configuration: configuration, logger: logger)
     }
 
     /// With the engine's nodes from `source` (the client, or a test's in-memory service).
-    init(client: GlacierClient, source: any JobOutputSource, cache: OutputCache, configuration: FileSystemConfiguration,
-         logger: Logger) {
+    init(
+        client: GlacierClient, source: any JobOutputSource, cache: OutputCache, configuration: FileSystemConfiguration,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.cache = cache
         self.logger = logger
@@ -93,7 +97,9 @@ public final class GlacierFileSystem: Sendable {
             guard NameRules.couldBeVault(name) else { return .failure(.notFound) }
             return await catalog.vaults()[name] != nil ? .success(.vault(name)) : .failure(.notFound)
         case .vault(let vault):
-            if name == Self.archivesDirectoryName { return .success(.archiveDirectory(vault: vault, entry: ArchiveIndex.rootId)) }
+            if name == Self.archivesDirectoryName {
+                return .success(.archiveDirectory(vault: vault, entry: ArchiveIndex.rootId))
+            }
             return name == NameRules.jobsDirectoryName ? .success(.jobsDirectory(vault: vault)) : .failure(.notFound)
         case .jobsDirectory(let vault):
             guard NameRules.couldBeJobId(name) else { return .failure(.notFound) }
@@ -115,12 +121,14 @@ public final class GlacierFileSystem: Sendable {
     private func attributes(of kind: InodeKind) async -> Result<InodeAttributes, FileSystemError> {
         let ino = inodes.inode(for: kind)
         func directory(_ modified: Date, _ seconds: Double) -> InodeAttributes {
-            InodeAttributes(inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
-                           uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
+            InodeAttributes(
+                inode: ino, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2, modified: modified,
+                uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
         func file(_ size: Int64, _ modified: Date, _ seconds: Double) -> InodeAttributes {
-            InodeAttributes(inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
-                           uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
+            InodeAttributes(
+                inode: ino, isDirectory: false, size: size, permissions: 0o444, linkCount: 1, modified: modified,
+                uid: configuration.uid, gid: configuration.gid, cacheSeconds: seconds)
         }
         switch kind {
         case .root:
@@ -130,14 +138,21 @@ public final class GlacierFileSystem: Sendable {
             return .success(directory(vault.creationDate, configuration.listingTTLSeconds))
         case .jobDirectory(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            return .success(directory(job.job.creationDate.flatMap(GlacierTimestamp.parse) ?? job.completionDate,
-                                      configuration.listingTTLSeconds))
+            return .success(
+                directory(
+                    job.job.creationDate.flatMap(GlacierTimestamp.parse) ?? job.completionDate,
+                    configuration.listingTTLSeconds))
         case .output(let v, let j):
-            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else {
+                return .failure(.notFound)
+            }
             return .success(file(shape.size, job.completionDate, Self.immutableSeconds))
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            return .success(file(Int64(JobDocument.render(job, verdict: verdict(of: job)).count), job.completionDate, Self.volatileSeconds))
+            return .success(
+                file(
+                    Int64(JobDocument.render(job, verdict: verdict(of: job)).count), job.completionDate,
+                    Self.volatileSeconds))
         case .archiveDirectory(let v, let e), .archiveFile(let v, let e):
             return await archiveAttributes(vault: v, entry: e, inode: ino)
         }
@@ -155,8 +170,10 @@ public final class GlacierFileSystem: Sendable {
         case .vault(let v):
             children = [.jobsDirectory(vault: v), .archiveDirectory(vault: v, entry: ArchiveIndex.rootId)]
         case .jobsDirectory(let v):
-            children = await catalog.jobs(vault: v).values.sorted { $0.job.creationDate ?? "" < $1.job.creationDate ?? "" }
-                .map { .jobDirectory(vault: v, job: $0.job.jobId) }
+            children = await catalog.jobs(vault: v).values.sorted {
+                $0.job.creationDate ?? "" < $1.job.creationDate ?? ""
+            }
+            .map { .jobDirectory(vault: v, job: $0.job.jobId) }
         case .jobDirectory(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
             children = [.jobDescription(vault: v, job: j)]
@@ -213,9 +230,14 @@ public final class GlacierFileSystem: Sendable {
         switch kind {
         case .jobDescription(let v, let j):
             guard let job = await catalog.jobs(vault: v)[j] else { return .failure(.notFound) }
-            return .success(OpenedFile(handle: register(.document(JobDocument.render(job, verdict: verdict(of: job)))), keepCache: false, directIO: true))
+            return .success(
+                OpenedFile(
+                    handle: register(.document(JobDocument.render(job, verdict: verdict(of: job)))), keepCache: false,
+                    directIO: true))
         case .output(let v, let j):
-            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else { return .failure(.notFound) }
+            guard let job = await catalog.jobs(vault: v)[j], let shape = job.outputShape else {
+                return .failure(.notFound)
+            }
             return openOutput(job, shape)
         case .archiveFile(let v, let e):
             // The same reader and cache entry as the job's output: read through either, fetched once.
@@ -249,9 +271,13 @@ public final class GlacierFileSystem: Sendable {
             let start = Int(min(Int64(bytes.count), max(0, offset)))
             let end = min(bytes.count, start + size)
             let buffer = NodeBuffer.unpooled(capacity: end - start)
-            bytes[start..<end].withUnsafeBytes { buffer.mutableBytes.copyMemory(from: $0) }
-            completion(.data([ByteSegment(view: LeafView(node: buffer, offset: 0, length: end - start),
-                                          range: 0 ..< end - start)]))
+            bytes[start ..< end].withUnsafeBytes { buffer.mutableBytes.copyMemory(from: $0) }
+            completion(
+                .data([
+                    ByteSegment(
+                        view: LeafView(node: buffer, offset: 0, length: end - start),
+                        range: 0 ..< end - start)
+                ]))
         default:
             completion(.failure(.fetchFailed("bad file handle \(handle)")))
         }
@@ -274,8 +300,9 @@ public final class GlacierFileSystem: Sendable {
 
     /// The shared reader of an output (for xattrs that need the response headers).
     func reader(for job: JobEntry, shape: JobOutputShape) -> Result<OutputReader, FileSystemError> {
-        readers.reader(vault: job.vault, job: job.job, shape: shape,
-                       key: catalog.outputKey(vault: job.vault, jobId: job.job.jobId))
+        readers.reader(
+            vault: job.vault, job: job.job, shape: shape,
+            key: catalog.outputKey(vault: job.vault, jobId: job.job.jobId))
     }
 
     /// Writes changed cache metadata every `interval` seconds, so a crash loses little of it.

@@ -7,8 +7,9 @@ public enum SHA256 {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &out) { o in
             var len: UInt32 = 0
-            let ok = EVP_Digest(bytes.baseAddress, bytes.count, o.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                                &len, OpenSSLDigest.sha256.md, nil)
+            let ok = EVP_Digest(
+                bytes.baseAddress, bytes.count, o.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                &len, OpenSSLDigest.sha256.md, nil)
             precondition(ok == 1 && len == 32, "OpenSSL SHA-256 failed")
         }
         return SHA256Digest(words: out)
@@ -27,8 +28,9 @@ public enum SHA256 {
         var len: UInt32 = 0
         key.withUnsafeBytes { k in
             message.withUnsafeBytes { m in
-                let r = HMAC(OpenSSLDigest.sha256.md, k.baseAddress, Int32(k.count),
-                             m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &len)
+                let r = HMAC(
+                    OpenSSLDigest.sha256.md, k.baseAddress, Int32(k.count),
+                    m.baseAddress?.assumingMemoryBound(to: UInt8.self), m.count, &out, &len)
                 precondition(r != nil && len == 32, "OpenSSL HMAC-SHA256 failed")
             }
         }
@@ -66,8 +68,9 @@ public final class SHA256Hasher {
         var out = (UInt64(0), UInt64(0), UInt64(0), UInt64(0))
         withUnsafeMutableBytes(of: &out) { o in
             var len: UInt32 = 0
-            precondition(EVP_DigestFinal_ex(ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &len) == 1,
-                         "OpenSSL SHA-256 final failed")
+            precondition(
+                EVP_DigestFinal_ex(ctx, o.baseAddress!.assumingMemoryBound(to: UInt8.self), &len) == 1,
+                "OpenSSL SHA-256 final failed")
         }
         reset()
         return SHA256Digest(words: out)

@@ -17,7 +17,7 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
         let utf8 = Array(hex.utf8)
         guard utf8.count == 64 else { return nil }
         var bytes = [UInt8](repeating: 0, count: 32)
-        for i in 0..<32 {
+        for i in 0 ..< 32 {
             guard let hi = Self.nibble(utf8[2 * i]), let lo = Self.nibble(utf8[2 * i + 1]) else { return nil }
             bytes[i] = hi << 4 | lo
         }
@@ -57,9 +57,9 @@ public struct SHA256Digest: Hashable, Sendable, CustomStringConvertible {
 
     private static func nibble(_ c: UInt8) -> UInt8? {
         switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
+        case UInt8(ascii: "0") ... UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a") ... UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A") ... UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
         }
     }

@@ -48,7 +48,8 @@ public struct TreeGeometry: Hashable, Sendable {
     /// Whether a byte range is exactly one node, and so comes with a checksum from Glacier.
     public func isTreeHashAligned(_ bytes: Range<Int64>) -> Bool {
         guard bytes.lowerBound >= 0, bytes.upperBound <= size, !bytes.isEmpty,
-              bytes.lowerBound % Self.leafSize == 0 else { return false }
+            bytes.lowerBound % Self.leafSize == 0
+        else { return false }
         let leaves = self.leaves(covering: bytes)
         guard self.bytes(ofLeaves: leaves).upperBound == bytes.upperBound else { return false }
         return isNode(leaves)

@@ -13,7 +13,7 @@ public enum TreeHash {
         var offset = 0
         while offset < bytes.count {
             let end = min(offset + leafSize, bytes.count)
-            digests.append(SHA256.hash(UnsafeRawBufferPointer(rebasing: bytes[offset..<end])))
+            digests.append(SHA256.hash(UnsafeRawBufferPointer(rebasing: bytes[offset ..< end])))
             offset = end
         }
         return digests

@@ -43,8 +43,10 @@ public struct InventoryArchive: Codable, Sendable, Equatable {
         case size = "Size", sha256TreeHash = "SHA256TreeHash"
     }
 
-    public init(archiveId: String, archiveDescription: String, creationDate: String, size: Int64,
-                sha256TreeHash: String) {
+    public init(
+        archiveId: String, archiveDescription: String, creationDate: String, size: Int64,
+        sha256TreeHash: String
+    ) {
         self.archiveId = archiveId
         self.archiveDescription = archiveDescription
         self.creationDate = creationDate

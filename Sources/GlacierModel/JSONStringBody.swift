@@ -30,14 +30,14 @@ public enum JSONStringBody {
         func hex4() throws(Problem) -> UInt32 {
             guard i + 4 <= body.endIndex else { throw fail("short \\u escape") }
             var v: UInt32 = 0
-            for _ in 0..<4 {
+            for _ in 0 ..< 4 {
                 let c = body[i]
                 i += 1
                 let d: UInt32
                 switch c {
-                case 0x30...0x39: d = UInt32(c - 0x30)
-                case 0x41...0x46: d = UInt32(c - 0x41 + 10)
-                case 0x61...0x66: d = UInt32(c - 0x61 + 10)
+                case 0x30 ... 0x39: d = UInt32(c - 0x30)
+                case 0x41 ... 0x46: d = UInt32(c - 0x41 + 10)
+                case 0x61 ... 0x66: d = UInt32(c - 0x61 + 10)
                 default: throw fail("invalid hex digit")
                 }
                 v = v << 4 | d
@@ -61,18 +61,19 @@ public enum JSONStringBody {
                 case UInt8(ascii: "t"): out.append(0x09)
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
-                    if (0xD800..<0xDC00).contains(scalar), i + 1 < body.endIndex, body[i] == UInt8(ascii: "\\"),
-                       body[i + 1] == UInt8(ascii: "u") {
+                    if (0xD800 ..< 0xDC00).contains(scalar), i + 1 < body.endIndex, body[i] == UInt8(ascii: "\\"),
+                        body[i + 1] == UInt8(ascii: "u")
+                    {
                         i += 2
                         let low = try hex4()
-                        guard (0xDC00..<0xE000).contains(low) else { throw fail("invalid surrogate pair") }
+                        guard (0xDC00 ..< 0xE000).contains(low) else { throw fail("invalid surrogate pair") }
                         scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                     }
                     guard let u = Unicode.Scalar(scalar) else { throw fail("invalid \\u escape") }
                     out.append(contentsOf: Array(String(Character(u)).utf8))
                 default: throw fail("invalid escape")
                 }
-            case 0..<0x20: throw fail("control character in a string")
+            case 0 ..< 0x20: throw fail("control character in a string")
             default: out.append(c)
             }
         }

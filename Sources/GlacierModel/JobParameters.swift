@@ -19,8 +19,10 @@ public struct JobParameters: Codable, Sendable, Equatable {
         case inventoryRetrievalParameters = "InventoryRetrievalParameters"
     }
 
-    public init(type: String, archiveId: String? = nil, description: String? = nil, format: String? = nil,
-                retrievalByteRange: String? = nil, tier: String? = nil) {
+    public init(
+        type: String, archiveId: String? = nil, description: String? = nil, format: String? = nil,
+        retrievalByteRange: String? = nil, tier: String? = nil
+    ) {
         self.type = type
         self.archiveId = archiveId
         self.description = description

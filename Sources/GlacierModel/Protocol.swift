@@ -19,7 +19,7 @@ public enum GlacierProtocol {
 
     /// Vault names: 1–255 of letters, digits, `_`, `-` and `.`.
     public static func isValidVaultName(_ name: some StringProtocol) -> Bool {
-        guard (1...255).contains(name.utf8.count) else { return false }
+        guard (1 ... 255).contains(name.utf8.count) else { return false }
         return name.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: "-") || c == UInt8(ascii: ".")
@@ -28,7 +28,7 @@ public enum GlacierProtocol {
 
     /// Job and archive ids: URL-safe base64-like tokens of 1–1024 characters.
     public static func isPlausibleId(_ id: some StringProtocol) -> Bool {
-        guard (1...1024).contains(id.utf8.count) else { return false }
+        guard (1 ... 1024).contains(id.utf8.count) else { return false }
         return id.utf8.allSatisfy { c in
             (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)
                 || c == UInt8(ascii: "_") || c == UInt8(ascii: "-")

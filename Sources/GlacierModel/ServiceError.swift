@@ -14,22 +14,22 @@ public struct GlacierErrorBody: Codable, Sendable, Equatable {
 
 /// The error codes Glacier returns, with the HTTP status each comes with.
 public enum GlacierErrorCode {
-    public static let resourceNotFound = "ResourceNotFoundException"              // 404
-    public static let invalidParameterValue = "InvalidParameterValueException"    // 400
-    public static let missingParameterValue = "MissingParameterValueException"    // 400
-    public static let limitExceeded = "LimitExceededException"                    // 400
-    public static let policyEnforced = "PolicyEnforcedException"                  // 400
-    public static let insufficientCapacity = "InsufficientCapacityException"      // 400
-    public static let noLongerSupported = "NoLongerSupportedException"            // 400
-    public static let requestTimeout = "RequestTimeoutException"                  // 408
-    public static let serviceUnavailable = "ServiceUnavailableException"          // 500
-    public static let throttling = "ThrottlingException"                          // 400
-    public static let invalidSignature = "InvalidSignatureException"              // 403
+    public static let resourceNotFound = "ResourceNotFoundException"  // 404
+    public static let invalidParameterValue = "InvalidParameterValueException"  // 400
+    public static let missingParameterValue = "MissingParameterValueException"  // 400
+    public static let limitExceeded = "LimitExceededException"  // 400
+    public static let policyEnforced = "PolicyEnforcedException"  // 400
+    public static let insufficientCapacity = "InsufficientCapacityException"  // 400
+    public static let noLongerSupported = "NoLongerSupportedException"  // 400
+    public static let requestTimeout = "RequestTimeoutException"  // 408
+    public static let serviceUnavailable = "ServiceUnavailableException"  // 500
+    public static let throttling = "ThrottlingException"  // 400
+    public static let invalidSignature = "InvalidSignatureException"  // 403
     public static let missingAuthenticationToken = "MissingAuthenticationTokenException"  // 403
-    public static let unrecognizedClient = "UnrecognizedClientException"          // 403
-    public static let requestTimeTooSkewed = "RequestTimeTooSkewed"               // 403
-    public static let accessDenied = "AccessDeniedException"                      // 403
-    public static let expiredToken = "ExpiredTokenException"                      // 403
+    public static let unrecognizedClient = "UnrecognizedClientException"  // 403
+    public static let requestTimeTooSkewed = "RequestTimeTooSkewed"  // 403
+    public static let accessDenied = "AccessDeniedException"  // 403
+    public static let expiredToken = "ExpiredTokenException"  // 403
 
     /// Codes that mean "slow down"; they are retried with backoff whatever their status.
     public static let throttlingCodes: Set<String> = [

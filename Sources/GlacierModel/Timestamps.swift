@@ -9,15 +9,17 @@ public enum GlacierTimestamp {
         var t = time_t(seconds)
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-                      Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms - seconds * 1000))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
+            Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), Int(ms - seconds * 1000))
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff]Z`; nil for anything else.
     public static func parse(_ s: String) -> Date? {
         let b = Array(s.utf8)
         guard b.count >= 20, b.last == UInt8(ascii: "Z"), b[4] == 0x2d, b[7] == 0x2d, b[10] == UInt8(ascii: "T"),
-              b[13] == 0x3a, b[16] == 0x3a else { return nil }
+            b[13] == 0x3a, b[16] == 0x3a
+        else { return nil }
         func num(_ r: Range<Int>) -> Int32? {
             var v: Int32 = 0
             for i in r {
@@ -26,14 +28,15 @@ public enum GlacierTimestamp {
             }
             return v
         }
-        guard let y = num(0..<4), let mo = num(5..<7), let d = num(8..<10), let h = num(11..<13),
-              let mi = num(14..<16), let se = num(17..<19), (1...12).contains(mo), (1...31).contains(d),
-              h < 24, mi < 60, se < 61 else { return nil }
+        guard let y = num(0 ..< 4), let mo = num(5 ..< 7), let d = num(8 ..< 10), let h = num(11 ..< 13),
+            let mi = num(14 ..< 16), let se = num(17 ..< 19), (1 ... 12).contains(mo), (1 ... 31).contains(d),
+            h < 24, mi < 60, se < 61
+        else { return nil }
         var fraction = 0.0
         if b.count > 20 {
             guard b[19] == UInt8(ascii: "."), b.count > 21 else { return nil }
             var scale = 0.1
-            for c in b[20..<(b.count - 1)] {
+            for c in b[20 ..< (b.count - 1)] {
                 guard c >= 0x30 && c <= 0x39 else { return nil }
                 fraction += Double(c - 0x30) * scale
                 scale /= 10

@@ -14,8 +14,10 @@ public struct ListPartsOutput: Codable, Sendable, Equatable {
         case creationDate = "CreationDate", parts = "Parts", marker = "Marker"
     }
 
-    public init(multipartUploadId: String, vaultARN: String, archiveDescription: String?, partSizeInBytes: Int64,
-                creationDate: String, parts: [PartListElement], marker: String?) {
+    public init(
+        multipartUploadId: String, vaultARN: String, archiveDescription: String?, partSizeInBytes: Int64,
+        creationDate: String, parts: [PartListElement], marker: String?
+    ) {
         self.multipartUploadId = multipartUploadId
         self.vaultARN = vaultARN
         self.archiveDescription = archiveDescription
@@ -64,8 +66,10 @@ public struct UploadListElement: Codable, Sendable, Equatable {
         case creationDate = "CreationDate"
     }
 
-    public init(multipartUploadId: String, vaultARN: String, archiveDescription: String?, partSizeInBytes: Int64,
-                creationDate: String) {
+    public init(
+        multipartUploadId: String, vaultARN: String, archiveDescription: String?, partSizeInBytes: Int64,
+        creationDate: String
+    ) {
         self.multipartUploadId = multipartUploadId
         self.vaultARN = vaultARN
         self.archiveDescription = archiveDescription

@@ -13,8 +13,10 @@ public struct DescribeVaultOutput: Codable, Sendable, Equatable {
         case sizeInBytes = "SizeInBytes"
     }
 
-    public init(vaultARN: String?, vaultName: String, creationDate: String?, lastInventoryDate: String?,
-                numberOfArchives: Int64?, sizeInBytes: Int64?) {
+    public init(
+        vaultARN: String?, vaultName: String, creationDate: String?, lastInventoryDate: String?,
+        numberOfArchives: Int64?, sizeInBytes: Int64?
+    ) {
         self.vaultARN = vaultARN
         self.vaultName = vaultName
         self.creationDate = creationDate

@@ -76,16 +76,20 @@ final class CurlMultiEngine: Sendable {
             connectionsOpened.add(newConnections, ordering: .relaxed)
             if let result {
                 if let error = Self.transportError(result, transfer) {
-                    let partial = error.isTransient && (200..<300).contains(transfer.status) && transfer.received > 0
+                    let partial =
+                        error.isTransient && (200 ..< 300).contains(transfer.status) && transfer.received > 0
                         && !transfer.divertedToErrorBody
-                    transfer.continuation.resume(throwing: partial
-                        ? PartialResponse(cause: error, status: transfer.status, headers: transfer.headers,
-                                          bodyBytesReceived: transfer.received)
-                        : error)
+                    transfer.continuation.resume(
+                        throwing: partial
+                            ? PartialResponse(
+                                cause: error, status: transfer.status, headers: transfer.headers,
+                                bodyBytesReceived: transfer.received)
+                            : error)
                 } else {
-                    transfer.continuation.resume(returning: HTTPResponse(
-                        status: transfer.status, headers: transfer.headers, body: transfer.collected,
-                        bodyLength: transfer.received))
+                    transfer.continuation.resume(
+                        returning: HTTPResponse(
+                            status: transfer.status, headers: transfer.headers, body: transfer.collected,
+                            bodyLength: transfer.received))
                 }
             } else {
                 transfer.continuation.resume(throwing: TransportError.cancelled)
@@ -96,7 +100,10 @@ final class CurlMultiEngine: Sendable {
 
         while true {
             let (pending, cancellations, stopping) = inbox.withLock { inbox in
-                defer { inbox.pending = []; inbox.cancellations = [] }
+                defer {
+                    inbox.pending = []
+                    inbox.cancellations = []
+                }
                 return (inbox.pending, inbox.cancellations, inbox.stopping)
             }
             if stopping {
@@ -110,7 +117,8 @@ final class CurlMultiEngine: Sendable {
                     continue
                 }
                 guard let easy = idleHandles.popLast() ?? curl_easy_init() else {
-                    submission.continuation.resume(throwing: TransportError.other(code: -1, message: "curl_easy_init failed"))
+                    submission.continuation.resume(
+                        throwing: TransportError.other(code: -1, message: "curl_easy_init failed"))
                     continue
                 }
                 let transfer = CurlTransfer(submission: submission, easy: easy)
@@ -188,7 +196,8 @@ final class CurlMultiEngine: Sendable {
         var list: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "Expect:")
         for (name, value) in request.headers {
             guard !name.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }),
-                  !value.contains(where: { $0 == "\r" || $0 == "\n" }) else {
+                !value.contains(where: { $0 == "\r" || $0 == "\n" })
+            else {
                 curl_slist_free_all(list)
                 return .other(code: -1, message: "header \(name) contains a line break")
             }
@@ -207,17 +216,18 @@ final class CurlMultiEngine: Sendable {
             if case .collect(let limit) = t.sink { return .bodyTooLarge(limit: limit) }
             if case .scatter(let list) = t.sink { return .bodyTooLarge(limit: list.reduce(0) { $0 + $1.count }) }
             return .bodyTooLarge(limit: 0)
-        case CURLE_ABORTED_BY_CALLBACK where t.requestBodyError != nil, CURLE_READ_ERROR where t.requestBodyError != nil:
+        case CURLE_ABORTED_BY_CALLBACK where t.requestBodyError != nil,
+            CURLE_READ_ERROR where t.requestBodyError != nil:
             return .requestBodyUnreadable(t.requestBodyError ?? detail)
         case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: return .invalidURL(detail)
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: return .couldNotResolveHost(detail)
         case CURLE_COULDNT_CONNECT: return .couldNotConnect(detail)
         case CURLE_OPERATION_TIMEDOUT: return .timedOut(detail)
         case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE, CURLE_GOT_NOTHING, CURLE_HTTP2,
-             CURLE_HTTP2_STREAM, CURLE_WEIRD_SERVER_REPLY:
+            CURLE_HTTP2_STREAM, CURLE_WEIRD_SERVER_REPLY:
             return .connectionLost(detail)
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND:
+            CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ENGINE_NOTFOUND:
             return .tls(detail)
         default:
             return .other(code: Int(code.rawValue), message: detail)

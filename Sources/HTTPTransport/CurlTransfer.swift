@@ -63,7 +63,7 @@ final class CurlTransfer {
 
     /// Called for each piece of the response body.
     func receive(_ bytes: UnsafeRawBufferPointer) -> Int {
-        if received == 0 && !(200..<300).contains(status) { divertedToErrorBody = true }
+        if received == 0 && !(200 ..< 300).contains(status) { divertedToErrorBody = true }
         defer { received += bytes.count }
         if divertedToErrorBody {
             if collected.count + bytes.count > Self.errorBodyLimit { return bytes.count }
@@ -107,7 +107,9 @@ final class CurlTransfer {
     func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         // Work on bytes: as a String, "\r\n" is one Character and defeats suffix checks.
         var bytes = line[...]
-        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") { bytes = bytes.dropLast() }
+        while let last = bytes.last, last == UInt8(ascii: "\n") || last == UInt8(ascii: "\r") {
+            bytes = bytes.dropLast()
+        }
         if bytes.starts(with: "HTTP/".utf8) {
             headers = HTTPHeaders()
             let parts = bytes.split(separator: UInt8(ascii: " "), maxSplits: 2)

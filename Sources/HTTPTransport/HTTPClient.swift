@@ -13,13 +13,17 @@ public final class HTTPClient: Sendable {
     /// Sends a request and waits for the whole response. Cancelling the calling task aborts the
     /// transfer; by the time this returns or throws, nothing writes into `destination` any more.
     /// Throws `TransportError`, or `PartialResponse` when a successful answer broke part-way.
-    public func send(_ request: HTTPRequest, into destination: ResponseDestination = .collect(limit: 16 << 20))
-        async throws -> HTTPResponse {
-        let sink: TransferSink = switch destination {
-        case .collect(let limit): .collect(limit: limit)
-        case .buffer(let b): .scatter([SendableBuffer(base: b.baseAddress, count: b.count)])
-        case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
-        }
+    public func send(
+        _ request: HTTPRequest, into destination: ResponseDestination = .collect(limit: 16 << 20)
+    )
+        async throws -> HTTPResponse
+    {
+        let sink: TransferSink =
+            switch destination {
+            case .collect(let limit): .collect(limit: limit)
+            case .buffer(let b): .scatter([SendableBuffer(base: b.baseAddress, count: b.count)])
+            case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
+            }
         let id = engine.makeId()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in

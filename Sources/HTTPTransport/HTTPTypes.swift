@@ -39,8 +39,10 @@ public struct HTTPRequest: Sendable {
     /// A deadline for the whole exchange, on top of the client's connect and low-speed limits.
     public var timeoutSeconds: Double?
 
-    public init(method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: RequestBody = .none,
-                timeoutSeconds: Double? = nil) {
+    public init(
+        method: String, url: String, headers: HTTPHeaders = HTTPHeaders(), body: RequestBody = .none,
+        timeoutSeconds: Double? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers

@@ -4,6 +4,7 @@ import GlacierFileSystem
 import GlacierIntegrity
 import GlacierModel
 import OutputCache
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -73,8 +74,9 @@ struct ArchiveCopier: Sendable {
                 }
                 let refusal: String?
                 do {
-                    refusal = try await download(handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath,
-                                                 hasher: hasher)
+                    refusal = try await download(
+                        handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath,
+                        hasher: hasher)
                 } catch {
                     handle.close()
                     throw error
@@ -90,10 +92,14 @@ struct ArchiveCopier: Sendable {
                 unlink(tempPath)
                 return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
             }
-            var times = [timespec(tv_sec: Int(archive.mtime.rounded(.down)),
-                                  tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
-                         timespec(tv_sec: Int(archive.mtime.rounded(.down)),
-                                  tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9))]
+            var times = [
+                timespec(
+                    tv_sec: Int(archive.mtime.rounded(.down)),
+                    tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
+                timespec(
+                    tv_sec: Int(archive.mtime.rounded(.down)),
+                    tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
+            ]
             guard futimens(fd, &times) == 0, fsync(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
             closed = true
             guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
@@ -109,8 +115,10 @@ struct ArchiveCopier: Sendable {
     /// Reads the whole output in order, hashing and writing each chunk; returns why the engine
     /// refused the bytes, if it did. The next chunk is asked for before this one is hashed and
     /// written, so the engine's fetches and the disk's writes overlap.
-    func download(_ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String,
-                  hasher: TreeHashBuilder) async throws -> String? {
+    func download(
+        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String,
+        hasher: TreeHashBuilder
+    ) async throws -> String? {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
         var offset: Int64 = 0
@@ -161,7 +169,8 @@ struct ArchiveCopier: Sendable {
         let finalPath = root + "/" + archive.path!
         var st = stat()
         guard stat(finalPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int64(st.st_size) == archive.size,
-              let computed = try? DestinationFiles.treeHash(ofFile: finalPath), computed == archive.treeHash else {
+            let computed = try? DestinationFiles.treeHash(ofFile: finalPath), computed == archive.treeHash
+        else {
             return nil
         }
         return computed

@@ -1,5 +1,6 @@
 import Foundation
 import GlacierIntegrity
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,8 @@ enum DestinationFiles {
     static func error(_ code: Int32, _ path: String) -> any Error {
         switch code {
         case ENOSPC, EDQUOT: return MigrationError.destinationFull(path: path)
-        case EROFS, EACCES, EPERM: return MigrationError.destinationNotWritable(path: path, reason: String(cString: strerror(code)))
+        case EROFS, EACCES, EPERM:
+            return MigrationError.destinationNotWritable(path: path, reason: String(cString: strerror(code)))
         default: return POSIXFileError(path: path, code: code)
         }
     }
@@ -60,7 +62,7 @@ enum DestinationFiles {
                 throw error(errno, path)
             }
             if n == 0 { break }
-            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            hasher.update(UnsafeRawBufferPointer(rebasing: buffer[0 ..< n]))
         }
         return hasher.finalize().hex
     }

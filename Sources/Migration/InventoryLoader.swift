@@ -35,7 +35,8 @@ struct InventoryLoader: Sendable {
         if !settings.freshInventory {
             let listing = try await client.listJobs(vault: vault, statusCode: GlacierJobDescription.Status.succeeded)
             let candidates = listing.jobs.filter { job in
-                job.isInventoryRetrieval && job.inventoryRetrievalParameters?.startDate == nil && job.inventoryRetrievalParameters?.endDate == nil
+                job.isInventoryRetrieval && job.inventoryRetrievalParameters?.startDate == nil
+                    && job.inventoryRetrievalParameters?.endDate == nil
             }.sorted { ($0.completionDate ?? "") > ($1.completionDate ?? "") }
             for job in candidates {
                 do {
@@ -46,17 +47,20 @@ struct InventoryLoader: Sendable {
             }
         }
         guard mayStart else {
-            throw MigrationError.noInventory("no readable inventory of vault '\(vault)' is available, and --dry-run starts "
-                                             + "nothing: run `glacierfs inventory \(vault) --wait` first, or run without --dry-run")
+            throw MigrationError.noInventory(
+                "no readable inventory of vault '\(vault)' is available, and --dry-run starts "
+                    + "nothing: run `glacierfs inventory \(vault) --wait` first, or run without --dry-run")
         }
         try store?.setSettings(["inventory.intent": String(client.serviceNow.timeIntervalSince1970)])
-        let started = try await client.initiateInventoryRetrieval(vault: vault, format: "JSON",
-                                                                 description: "glacierfs migrate inventory",
-                                                                 snsTopic: settings.snsTopic)
+        let started = try await client.initiateInventoryRetrieval(
+            vault: vault, format: "JSON",
+            description: "glacierfs migrate inventory",
+            snsTopic: settings.snsTopic)
         try store?.setSettings(["inventory.job": started.jobId])
         report(.note("started inventory job \(started.jobId); inventories take hours (a restart resumes this wait)"))
         guard let loaded = try await waitAndRead(started.jobId) else {
-            throw MigrationError.noInventory("inventory job \(started.jobId) failed or vanished; run the same command again")
+            throw MigrationError.noInventory(
+                "inventory job \(started.jobId) failed or vanished; run the same command again")
         }
         return loaded
     }
@@ -95,7 +99,10 @@ struct InventoryLoader: Sendable {
                 return nil
             }
             let waited = Int(Date().timeIntervalSince(started))
-            report(.waiting("waiting for inventory job \(jobId) (\(waited / 60)m\(waited % 60)s so far; inventories take hours)"))
+            report(
+                .waiting(
+                    "waiting for inventory job \(jobId) (\(waited / 60)m\(waited % 60)s so far; inventories take hours)"
+                ))
             try await Task.sleep(nanoseconds: UInt64(settings.pollInterval * 1e9))
         }
     }
@@ -128,11 +135,16 @@ struct InventoryLoader: Sendable {
         let date = summary.inventoryDate ?? job.completionDate ?? job.creationDate ?? ""
         if let taken = GlacierTimestamp.parse(date) {
             let age = client.serviceNow.timeIntervalSince(taken)
-            let text = age < 7200 ? "\(Int(age / 60)) minutes" : age < 2 * 86_400 ? "\(Int(age / 3600)) hours" : "\(Int(age / 86_400)) days"
+            let text =
+                age < 7200
+                ? "\(Int(age / 60)) minutes"
+                : age < 2 * 86_400 ? "\(Int(age / 3600)) hours" : "\(Int(age / 86_400)) days"
             report(.note("using inventory job \(job.jobId): \(archives.count) archives, taken \(date) (\(text) ago)"))
             if age > Self.staleAfter {
-                report(.warning("the inventory is \(text) old: archives uploaded since are missing from it. "
-                                + "Run with --fresh-inventory to request a new one (it takes hours)."))
+                report(
+                    .warning(
+                        "the inventory is \(text) old: archives uploaded since are missing from it. "
+                            + "Run with --fresh-inventory to request a new one (it takes hours)."))
             }
         }
         return Loaded(archives: archives, inventoryDate: date, jobId: job.jobId)
@@ -155,8 +167,9 @@ struct InventoryLoader: Sendable {
             let end = min(size, offset + piece)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(end - offset), alignment: 16)
             defer { buffer.deallocate() }
-            _ = try await client.getJobOutput(vault: settings.vault, jobId: job.jobId, range: offset..<end, outputSize: size,
-                                              verification: .sizeOnly, into: buffer)
+            _ = try await client.getJobOutput(
+                vault: settings.vault, jobId: job.jobId, range: offset ..< end, outputSize: size,
+                verification: .sizeOnly, into: buffer)
             try out.write(contentsOf: Data(buffer))
             offset = end
         }

@@ -36,7 +36,8 @@ public struct ManifestVerifier: Sendable {
             }
             let computed = try DestinationFiles.treeHash(ofFile: file)
             if computed != line.computedTreeHash || computed != line.inventoryTreeHash {
-                result.problems.append("differs: \(line.path) hashes to \(computed), the manifest says \(line.inventoryTreeHash)")
+                result.problems.append(
+                    "differs: \(line.path) hashes to \(computed), the manifest says \(line.inventoryTreeHash)")
             } else {
                 result.verified += 1
                 result.verifiedBytes += line.size

@@ -55,29 +55,35 @@ struct ManifestWriter: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         var text = Data()
-        var summary = Summary(vault: vault, archives: Int64(archives.count), copied: 0, copiedBytes: 0, skipped: 0, failed: 0,
-                              pending: 0, complete: false, notCopied: [],
-                              writtenAt: GlacierTimestamp.format(Date()))
+        var summary = Summary(
+            vault: vault, archives: Int64(archives.count), copied: 0, copiedBytes: 0, skipped: 0, failed: 0,
+            pending: 0, complete: false, notCopied: [],
+            writtenAt: GlacierTimestamp.format(Date()))
         for a in archives {
             switch a.phase {
             case .copied:
                 let job = try a.jobId.flatMap { try store.job($0) }
-                let line = Line(archiveId: a.archiveId, description: a.description, path: a.path ?? "", decoder: a.decoder,
-                                flags: a.flags, size: a.size, creationDate: a.creationDate, inventoryTreeHash: a.treeHash,
-                                computedTreeHash: a.computedTreeHash ?? "", jobId: a.jobId, tier: job?.tier,
-                                copiedAt: GlacierTimestamp.format(Date(timeIntervalSince1970: a.copiedAt ?? 0)))
+                let line = Line(
+                    archiveId: a.archiveId, description: a.description, path: a.path ?? "", decoder: a.decoder,
+                    flags: a.flags, size: a.size, creationDate: a.creationDate, inventoryTreeHash: a.treeHash,
+                    computedTreeHash: a.computedTreeHash ?? "", jobId: a.jobId, tier: job?.tier,
+                    copiedAt: GlacierTimestamp.format(Date(timeIntervalSince1970: a.copiedAt ?? 0)))
                 text.append(try encoder.encode(line))
                 text.append(0x0a)
                 summary.copied += 1
                 summary.copiedBytes += a.size
             case .skipped:
                 summary.skipped += 1
-                summary.notCopied.append(Exception(archiveId: a.archiveId, path: a.path, phase: a.phase.rawValue,
-                                                   reason: a.reason ?? ""))
+                summary.notCopied.append(
+                    Exception(
+                        archiveId: a.archiveId, path: a.path, phase: a.phase.rawValue,
+                        reason: a.reason ?? ""))
             case .failed:
                 summary.failed += 1
-                summary.notCopied.append(Exception(archiveId: a.archiveId, path: a.path, phase: a.phase.rawValue,
-                                                   reason: a.reason ?? ""))
+                summary.notCopied.append(
+                    Exception(
+                        archiveId: a.archiveId, path: a.path, phase: a.phase.rawValue,
+                        reason: a.reason ?? ""))
             default:
                 summary.pending += 1
             }

@@ -37,51 +37,52 @@ public struct MigrationDatabase: Sendable {
     static var schema: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE settings (
-                    name TEXT PRIMARY KEY,
-                    value TEXT NOT NULL
-                );
-                CREATE TABLE archives (
-                    archive_id TEXT PRIMARY KEY,
-                    ordinal BIGINT NOT NULL,
-                    description TEXT NOT NULL,
-                    path TEXT,
-                    decoder TEXT NOT NULL,
-                    flags TEXT,
-                    size BIGINT NOT NULL,
-                    creation_date TEXT NOT NULL,
-                    mtime DOUBLE PRECISION NOT NULL,
-                    tree_hash TEXT NOT NULL,
-                    phase TEXT NOT NULL,
-                    reason TEXT,
-                    job_id TEXT,
-                    intent_at DOUBLE PRECISION,
-                    computed_tree_hash TEXT,
-                    copied_at DOUBLE PRECISION,
-                    retrievals BIGINT NOT NULL DEFAULT 0
-                );
-                CREATE INDEX archives_by_phase ON archives (phase, ordinal);
-                CREATE TABLE jobs (
-                    job_id TEXT PRIMARY KEY,
-                    archive_id TEXT NOT NULL,
-                    tier TEXT,
-                    initiated_at DOUBLE PRECISION,
-                    completed_at DOUBLE PRECISION,
-                    expired_at DOUBLE PRECISION,
-                    status TEXT NOT NULL,
-                    reused BIGINT NOT NULL DEFAULT 0
-                );
-                CREATE INDEX jobs_by_archive ON jobs (archive_id);
-                CREATE TABLE ledger (
-                    entry_id TEXT PRIMARY KEY,
-                    archive_id TEXT NOT NULL,
-                    job_id TEXT,
-                    bytes BIGINT NOT NULL,
-                    started_at DOUBLE PRECISION NOT NULL
-                );
-                CREATE INDEX ledger_by_time ON ledger (started_at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE settings (
+                        name TEXT PRIMARY KEY,
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE archives (
+                        archive_id TEXT PRIMARY KEY,
+                        ordinal BIGINT NOT NULL,
+                        description TEXT NOT NULL,
+                        path TEXT,
+                        decoder TEXT NOT NULL,
+                        flags TEXT,
+                        size BIGINT NOT NULL,
+                        creation_date TEXT NOT NULL,
+                        mtime DOUBLE PRECISION NOT NULL,
+                        tree_hash TEXT NOT NULL,
+                        phase TEXT NOT NULL,
+                        reason TEXT,
+                        job_id TEXT,
+                        intent_at DOUBLE PRECISION,
+                        computed_tree_hash TEXT,
+                        copied_at DOUBLE PRECISION,
+                        retrievals BIGINT NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX archives_by_phase ON archives (phase, ordinal);
+                    CREATE TABLE jobs (
+                        job_id TEXT PRIMARY KEY,
+                        archive_id TEXT NOT NULL,
+                        tier TEXT,
+                        initiated_at DOUBLE PRECISION,
+                        completed_at DOUBLE PRECISION,
+                        expired_at DOUBLE PRECISION,
+                        status TEXT NOT NULL,
+                        reused BIGINT NOT NULL DEFAULT 0
+                    );
+                    CREATE INDEX jobs_by_archive ON jobs (archive_id);
+                    CREATE TABLE ledger (
+                        entry_id TEXT PRIMARY KEY,
+                        archive_id TEXT NOT NULL,
+                        job_id TEXT,
+                        bytes BIGINT NOT NULL,
+                        started_at DOUBLE PRECISION NOT NULL
+                    );
+                    CREATE INDEX ledger_by_time ON ledger (started_at);
+                    """)
         }
         return migrator
     }

@@ -41,26 +41,30 @@ public struct MigrationEstimate: Sendable {
     public var budgetDays: Double? { bytesPerDay.map { Double(bytes) / Double(max(1, $0)) } }
 
     public var lines: [String] {
-        let hours = MigrationRunner.tierHours[tier] ?? 3...5
+        let hours = MigrationRunner.tierHours[tier] ?? 3 ... 5
         var out = [
             "archives to copy:   \(archives) (\(skipped) skipped by filters or not copyable)",
             "bytes to retrieve:  \(bytes) (\(String(format: "%.3f", gigabytes)) GiB)",
             "retrieval requests: \(retrievalRequests) InitiateJob calls, tier \(tier)",
         ]
         if let days = budgetDays {
-            out.append("time:               at least \(String(format: "%.1f", days)) days at --max-bytes-per-day "
-                       + "\(bytesPerDay!), plus \(Self.hours(hours)) for the last jobs to complete")
+            out.append(
+                "time:               at least \(String(format: "%.1f", days)) days at --max-bytes-per-day "
+                    + "\(bytesPerDay!), plus \(Self.hours(hours)) for the last jobs to complete")
         } else {
             out.append("time:               \(Self.hours(hours)) for the jobs to complete (\(tier)), plus the download")
         }
-        out.append(String(format: "estimated cost:     $%.2f retrieval + $%.2f requests + $%.2f transfer out = $%.2f (estimate; "
-                          + "us-east-1 list prices taken %@, check the current ones)",
-                          retrievalCost, requestCost, transferCost, retrievalCost + requestCost + transferCost, Prices.takenOn))
+        out.append(
+            String(
+                format: "estimated cost:     $%.2f retrieval + $%.2f requests + $%.2f transfer out = $%.2f (estimate; "
+                    + "us-east-1 list prices taken %@, check the current ones)",
+                retrievalCost, requestCost, transferCost, retrievalCost + requestCost + transferCost, Prices.takenOn))
         return out
     }
 
     static func hours(_ r: ClosedRange<Double>) -> String {
-        r.upperBound < 1 ? "\(Int(r.lowerBound * 60))–\(Int(r.upperBound * 60)) minutes"
+        r.upperBound < 1
+            ? "\(Int(r.lowerBound * 60))–\(Int(r.upperBound * 60)) minutes"
             : "\(Int(r.lowerBound))–\(Int(r.upperBound)) hours"
     }
 }

@@ -18,10 +18,11 @@ public struct MigrationPlanner: Sendable {
         var entries: [PlannedArchive?] = Array(repeating: nil, count: inventory.count)
         for file in tree.files {
             let a = inventory[file.archive]
-            var entry = PlannedArchive(archiveId: a.archiveId, ordinal: Int64(file.archive), description: a.archiveDescription,
-                                       path: file.path, decoder: file.decoded.decoder, size: a.size,
-                                       creationDate: a.creationDate, mtime: Double(file.modified),
-                                       treeHash: a.sha256TreeHash.lowercased(), phase: .planned)
+            var entry = PlannedArchive(
+                archiveId: a.archiveId, ordinal: Int64(file.archive), description: a.archiveDescription,
+                path: file.path, decoder: file.decoded.decoder, size: a.size,
+                creationDate: a.creationDate, mtime: Double(file.modified),
+                treeHash: a.sha256TreeHash.lowercased(), phase: .planned)
             entry.flags = file.decoded.flags?.label
             if SHA256Digest(hex: entry.treeHash) == nil {
                 entry.phase = .failed
@@ -38,10 +39,11 @@ public struct MigrationPlanner: Sendable {
         // Archives the tree shows as directories only (FastGlacier's 1-byte "…/" markers).
         for (index, a) in inventory.enumerated() where entries[index] == nil {
             let decoded = ArchiveDescriptionDecoder.decode(a.archiveDescription, archiveId: a.archiveId, size: a.size)
-            var entry = PlannedArchive(archiveId: a.archiveId, ordinal: Int64(index), description: a.archiveDescription,
-                                       path: nil, decoder: decoded.decoder, size: a.size, creationDate: a.creationDate,
-                                       mtime: Double(decoded.modified ?? 0), treeHash: a.sha256TreeHash.lowercased(),
-                                       phase: .skipped)
+            var entry = PlannedArchive(
+                archiveId: a.archiveId, ordinal: Int64(index), description: a.archiveDescription,
+                path: nil, decoder: decoded.decoder, size: a.size, creationDate: a.creationDate,
+                mtime: Double(decoded.modified ?? 0), treeHash: a.sha256TreeHash.lowercased(),
+                phase: .skipped)
             entry.reason = "a directory marker (\(decoded.path)/), not a file"
             entries[index] = entry
         }

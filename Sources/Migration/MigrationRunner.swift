@@ -41,12 +41,16 @@ public final class MigrationRunner: Sendable {
     static let syncDelay = 1.0
 
     /// Typical hours before a job of each tier completes (from the service's documentation).
-    static let tierHours: [String: ClosedRange<Double>] = ["Expedited": 0.02...0.09, "Standard": 3...5, "Bulk": 5...12]
+    static let tierHours: [String: ClosedRange<Double>] = [
+        "Expedited": 0.02 ... 0.09, "Standard": 3 ... 5, "Bulk": 5 ... 12,
+    ]
     /// Expedited retrievals are refused above this size.
     static let expeditedLimit: Int64 = 250 << 20
 
-    public init(client: GlacierClient, settings: MigrationSettings, root: String, readers: OutputReaders?,
-                report: @escaping @Sendable (MigrationEvent) -> Void) {
+    public init(
+        client: GlacierClient, settings: MigrationSettings, root: String, readers: OutputReaders?,
+        report: @escaping @Sendable (MigrationEvent) -> Void
+    ) {
         self.client = client
         self.settings = settings
         self.root = root
@@ -62,7 +66,9 @@ public final class MigrationRunner: Sendable {
             return try await runSteps()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_FULL {
             throw MigrationError.destinationFull(path: Self.databasePath(root))
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN {
+        } catch let error as DatabaseError
+            where error.resultCode == .SQLITE_READONLY || error.resultCode == .SQLITE_CANTOPEN
+        {
             throw MigrationError.destinationNotWritable(path: Self.databasePath(root), reason: "\(error)")
         }
     }
@@ -73,8 +79,10 @@ public final class MigrationRunner: Sendable {
         if let saved = try store.setting("vault"), saved != settings.vault {
             throw MigrationError.differentVault(saved: saved, asked: settings.vault)
         }
-        try store.setSettings(["vault": settings.vault, "tier": settings.tier, "max_jobs": String(settings.maxJobs),
-                               "max_bytes_per_day": settings.maxBytesPerDay.map(String.init) ?? ""])
+        try store.setSettings([
+            "vault": settings.vault, "tier": settings.tier, "max_jobs": String(settings.maxJobs),
+            "max_bytes_per_day": settings.maxBytesPerDay.map(String.init) ?? "",
+        ])
         try await ensurePlan(store)
         let manifest = ManifestWriter(store: store, root: root)
         defer { readers?.shutdown() }  // the cache writes under way finish, so a rerun finds them
@@ -93,24 +101,33 @@ public final class MigrationRunner: Sendable {
         let filters = "include=\(settings.include) exclude=\(settings.exclude)"
         if try store.setting("plan.complete") == "1" {
             if let planned = try store.setting("plan.filters"), planned != filters {
-                report(.warning("the plan was made with \(planned); the filters given now (\(filters)) are ignored. "
-                                + "Migrate into a new directory to choose again."))
+                report(
+                    .warning(
+                        "the plan was made with \(planned); the filters given now (\(filters)) are ignored. "
+                            + "Migrate into a new directory to choose again."))
             }
             let tally = try store.tally()
             let copied = tally[.copied]?.count ?? 0
             let total = tally.values.reduce(0) { $0 + $1.count }
-            report(.note("resuming the migration of '\(settings.vault)': \(copied) of \(total) archives already copied"))
+            report(
+                .note("resuming the migration of '\(settings.vault)': \(copied) of \(total) archives already copied"))
             return
         }
-        let loader = InventoryLoader(client: client, store: store, settings: settings,
-                                     workDirectory: root + "/.glacierfs", report: report)
+        let loader = InventoryLoader(
+            client: client, store: store, settings: settings,
+            workDirectory: root + "/.glacierfs", report: report)
         let loaded = try await loader.load(mayStart: true)
         let planner = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
         let plan = planner.plan(loaded.archives)
-        try store.savePlan(plan, settings: ["plan.complete": "1", "inventory.date": loaded.inventoryDate,
-                                            "inventory.used": loaded.jobId, "plan.filters": filters])
+        try store.savePlan(
+            plan,
+            settings: [
+                "plan.complete": "1", "inventory.date": loaded.inventoryDate,
+                "inventory.used": loaded.jobId, "plan.filters": filters,
+            ])
         let selected = plan.filter { $0.phase == .planned }
-        report(.note("planned \(selected.count) of \(plan.count) archives (\(selected.reduce(0) { $0 + $1.size }) bytes)"))
+        report(
+            .note("planned \(selected.count) of \(plan.count) archives (\(selected.reduce(0) { $0 + $1.size }) bytes)"))
     }
 
     // MARK: - Jobs
@@ -124,8 +141,10 @@ public final class MigrationRunner: Sendable {
         for job in listing.jobs where job.isArchiveRetrieval && job.statusCode != GlacierJobDescription.Status.failed {
             guard let id = job.archiveId, Self.coversWholeArchive(job) else { continue }
             if let current = best[id] {
-                let better = (job.hasSucceeded && !current.hasSucceeded)
-                    || (job.hasSucceeded == current.hasSucceeded && (job.creationDate ?? "") > (current.creationDate ?? ""))
+                let better =
+                    (job.hasSucceeded && !current.hasSucceeded)
+                    || (job.hasSucceeded == current.hasSucceeded
+                        && (job.creationDate ?? "") > (current.creationDate ?? ""))
                 if !better { continue }
             }
             best[id] = job
@@ -139,8 +158,9 @@ public final class MigrationRunner: Sendable {
     }
 
     func makeCopier() -> ArchiveCopier {
-        ArchiveCopier(root: root, readers: readers, vault: settings.vault, endpoint: client.configuration.endpoint,
-                      accountId: client.configuration.accountId)
+        ArchiveCopier(
+            root: root, readers: readers, vault: settings.vault, endpoint: client.configuration.endpoint,
+            accountId: client.configuration.accountId)
     }
 
     static func coversWholeArchive(_ job: GlacierJobDescription) -> Bool {
@@ -162,15 +182,17 @@ public final class MigrationRunner: Sendable {
             switch a.phase {
             case .retrieving where a.jobId == nil:
                 if let job {
-                    try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
-                                        initiatedAt: Self.seconds(job.creationDate), reused: false,
-                                        completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
+                    try store.attachJob(
+                        archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
+                        initiatedAt: Self.seconds(job.creationDate), reused: false,
+                        completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
                 } else if intentLapsed(a) {
                     try store.dropIntent(archiveId: a.archiveId)
                 }  // else: the next poll looks again
             case .copying:
                 if let computed = copier.alreadyComplete(a) {
-                    try store.markCopied(archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
+                    try store.markCopied(
+                        archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
                     continue
                 }
                 fallthrough
@@ -181,11 +203,16 @@ public final class MigrationRunner: Sendable {
                     try store.setPhase(a.archiveId, job.hasSucceeded ? .ready : .retrieving)
                 } else if let id = a.jobId {
                     if let job {
-                        try store.jobLost(archiveId: a.archiveId, jobId: id, status: "Replaced", at: Date().timeIntervalSince1970)
+                        try store.jobLost(
+                            archiveId: a.archiveId, jobId: id, status: "Replaced", at: Date().timeIntervalSince1970)
                         try adopt(job, for: a.archiveId, store: store)
                     } else {
-                        report(.note("the output of job \(id) (\(a.path ?? a.archiveId)) expired before it was copied; retrieving it again"))
-                        try store.jobLost(archiveId: a.archiveId, jobId: id, status: "Expired", at: Date().timeIntervalSince1970)
+                        report(
+                            .note(
+                                "the output of job \(id) (\(a.path ?? a.archiveId)) expired before it was copied; retrieving it again"
+                            ))
+                        try store.jobLost(
+                            archiveId: a.archiveId, jobId: id, status: "Expired", at: Date().timeIntervalSince1970)
                     }
                 }
             case .planned:
@@ -210,9 +237,10 @@ public final class MigrationRunner: Sendable {
     }
 
     func adopt(_ job: GlacierJobDescription, for archiveId: String, store: MigrationStore) throws {
-        try store.attachJob(archiveId: archiveId, jobId: job.jobId, tier: job.tier,
-                            initiatedAt: Self.seconds(job.creationDate), reused: true,
-                            completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
+        try store.attachJob(
+            archiveId: archiveId, jobId: job.jobId, tier: job.tier,
+            initiatedAt: Self.seconds(job.creationDate), reused: true,
+            completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
     }
 
     /// Follows the jobs in flight: completed ones make their archives ready; failed or vanished
@@ -228,12 +256,15 @@ public final class MigrationRunner: Sendable {
             guard let id = a.jobId else {
                 if a.phase == .retrieving {
                     // An InitiateJob that got no answer: ListJobs says whether it started a job.
-                    if let job = listing.jobs.filter({ $0.archiveId == a.archiveId && $0.isArchiveRetrieval
-                                                       && $0.statusCode != GlacierJobDescription.Status.failed
-                                                       && Self.coversWholeArchive($0) }).max(by: { ($0.creationDate ?? "") < ($1.creationDate ?? "") }) {
-                        try store.attachJob(archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
-                                            initiatedAt: Self.seconds(job.creationDate), reused: false,
-                                            completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
+                    if let job = listing.jobs.filter({
+                        $0.archiveId == a.archiveId && $0.isArchiveRetrieval
+                            && $0.statusCode != GlacierJobDescription.Status.failed
+                            && Self.coversWholeArchive($0)
+                    }).max(by: { ($0.creationDate ?? "") < ($1.creationDate ?? "") }) {
+                        try store.attachJob(
+                            archiveId: a.archiveId, jobId: job.jobId, tier: job.tier,
+                            initiatedAt: Self.seconds(job.creationDate), reused: false,
+                            completedAt: job.hasSucceeded ? Self.seconds(job.completionDate) : nil)
                     } else if intentLapsed(a) {
                         try store.dropIntent(archiveId: a.archiveId)
                     }
@@ -241,8 +272,10 @@ public final class MigrationRunner: Sendable {
                 continue
             }
             guard let job = byId[id] else {
-                report(.note("job \(id) for \(a.path ?? a.archiveId) is gone (its output expired); retrieving it again"))
-                try store.jobLost(archiveId: a.archiveId, jobId: id, status: "Expired", at: Date().timeIntervalSince1970)
+                report(
+                    .note("job \(id) for \(a.path ?? a.archiveId) is gone (its output expired); retrieving it again"))
+                try store.jobLost(
+                    archiveId: a.archiveId, jobId: id, status: "Expired", at: Date().timeIntervalSince1970)
                 continue
             }
             if job.hasSucceeded && a.phase == .retrieving {
@@ -250,7 +283,9 @@ public final class MigrationRunner: Sendable {
             } else if job.statusCode == GlacierJobDescription.Status.failed {
                 try store.jobLost(archiveId: a.archiveId, jobId: id, status: "Failed", at: Date().timeIntervalSince1970)
                 if a.retrievals >= 3 {
-                    try store.setPhase(a.archiveId, .failed, reason: "3 retrieval jobs failed; the last said: \(job.statusMessage ?? "no message")")
+                    try store.setPhase(
+                        a.archiveId, .failed,
+                        reason: "3 retrieval jobs failed; the last said: \(job.statusMessage ?? "no message")")
                 }
             }
         }
@@ -267,7 +302,9 @@ public final class MigrationRunner: Sendable {
         let slots = settings.maxJobs - inFlight
         guard slots > 0 else { return }
         let budget = RetrievalBudget(bytesPerDay: settings.maxBytesPerDay)
-        var charges = try store.ledger().filter { $0.at > client.serviceNow.timeIntervalSince1970 - RetrievalBudget.day }
+        var charges = try store.ledger().filter {
+            $0.at > client.serviceNow.timeIntervalSince1970 - RetrievalBudget.day
+        }
         state.withLock { $0.nextBudgetStart = nil }
         // The archives that may start now, in plan order: a later, smaller archive never jumps
         // the queue when the budget holds the next one back.
@@ -288,7 +325,8 @@ public final class MigrationRunner: Sendable {
                 break
             }
             charges.append((a.size, now))
-            batch.append((a, settings.tier == "Expedited" && a.size > Self.expeditedLimit ? "Standard" : settings.tier, now))
+            batch.append(
+                (a, settings.tier == "Expedited" && a.size > Self.expeditedLimit ? "Standard" : settings.tier, now))
         }
         var start = 0
         while start < batch.count {
@@ -304,17 +342,26 @@ public final class MigrationRunner: Sendable {
     /// Records each intent, sends the InitiateJobs at once, and records what each answer says.
     /// Returns false when the service asked to slow down (or may not have answered), so the
     /// rest wait for a later tick; a policy refusal is thrown after every answer is recorded.
-    func initiate(_ group: [(archive: PlannedArchive, tier: String, at: Double)], store: MigrationStore) async throws -> Bool {
-        for item in group { try store.recordIntent(archiveId: item.archive.archiveId, bytes: item.archive.size, at: item.at) }
+    func initiate(
+        _ group: [(archive: PlannedArchive, tier: String, at: Double)], store: MigrationStore
+    ) async throws -> Bool {
+        for item in group {
+            try store.recordIntent(archiveId: item.archive.archiveId, bytes: item.archive.size, at: item.at)
+        }
         let client = self.client
         let settings = self.settings
         let answers = await withTaskGroup(of: (Int, Result<InitiatedJob, GlacierError>).self) { tasks in
             for (index, item) in group.enumerated() {
                 tasks.addTask {
                     do {
-                        return (index, .success(try await client.initiateArchiveRetrieval(
-                            vault: settings.vault, archiveId: item.archive.archiveId, tier: item.tier,
-                            description: "glacierfs migrate", snsTopic: settings.snsTopic, retry: RetryPolicy(maxAttempts: 1))))
+                        return (
+                            index,
+                            .success(
+                                try await client.initiateArchiveRetrieval(
+                                    vault: settings.vault, archiveId: item.archive.archiveId, tier: item.tier,
+                                    description: "glacierfs migrate", snsTopic: settings.snsTopic,
+                                    retry: RetryPolicy(maxAttempts: 1)))
+                        )
                     } catch {
                         return (index, .failure(error as? GlacierError ?? .invalidConfiguration("\(error)")))
                     }
@@ -330,11 +377,14 @@ public final class MigrationRunner: Sendable {
             let item = group[index]
             switch answer {
             case .success(let job):
-                try store.attachJob(archiveId: item.archive.archiveId, jobId: job.jobId, tier: item.tier, initiatedAt: item.at,
-                                    reused: false, completedAt: nil)
+                try store.attachJob(
+                    archiveId: item.archive.archiveId, jobId: job.jobId, tier: item.tier, initiatedAt: item.at,
+                    reused: false, completedAt: nil)
                 state.withLock { $0.backoff = 0 }
             case .failure(let error):
-                do { try handleInitiateFailure(error, archive: item.archive, store: store) } catch { stop = stop ?? error }
+                do { try handleInitiateFailure(error, archive: item.archive, store: store) } catch {
+                    stop = stop ?? error
+                }
                 if isSlowDown(error) { carryOn = false }
             }
         }
@@ -353,8 +403,14 @@ public final class MigrationRunner: Sendable {
         guard case .service(let details) = error else {
             // The request may or may not have reached the service: the intent stays, and the next
             // reconciliation finds the job in ListJobs or drops the intent.
-            report(.warning("InitiateJob for \(a.path ?? a.archiveId) got no answer (\(error)); checking ListJobs before retrying"))
-            state.withLock { $0.backoff = max(1, $0.backoff * 2); $0.throttledUntil = Date().addingTimeInterval(min(60, $0.backoff)) }
+            report(
+                .warning(
+                    "InitiateJob for \(a.path ?? a.archiveId) got no answer (\(error)); checking ListJobs before retrying"
+                ))
+            state.withLock {
+                $0.backoff = max(1, $0.backoff * 2)
+                $0.throttledUntil = Date().addingTimeInterval(min(60, $0.backoff))
+            }
             return
         }
         try store.dropIntent(archiveId: a.archiveId)
@@ -363,7 +419,8 @@ public final class MigrationRunner: Sendable {
             throw MigrationError.policyEnforced(message: details.message, tier: settings.tier)
         }
         if code == GlacierErrorCode.insufficientCapacity || GlacierErrorCode.throttlingCodes.contains(code)
-            || details.httpStatus >= 500 {
+            || details.httpStatus >= 500
+        {
             let pause = state.withLock { s -> Double in
                 s.backoff = min(300, max(settings.pollInterval / 4, 0.2, s.backoff * 2))
                 s.throttledUntil = Date().addingTimeInterval(s.backoff)
@@ -371,7 +428,8 @@ public final class MigrationRunner: Sendable {
             }
             report(.note("the service said \(code); starting jobs again in \(Int(pause.rounded(.up))) s"))
         } else if code == GlacierErrorCode.resourceNotFound {
-            try store.setPhase(a.archiveId, .failed, reason: "the service no longer has this archive (\(details.message))")
+            try store.setPhase(
+                a.archiveId, .failed, reason: "the service no longer has this archive (\(details.message))")
         } else {
             try store.setPhase(a.archiveId, .failed, reason: "InitiateJob refused: \(error)")
         }
@@ -414,16 +472,23 @@ public final class MigrationRunner: Sendable {
                 report(.warning("\(a.path ?? a.archiveId): \(why); not written"))
             }
         } catch ArchiveCopier.Interruption.outputGone(let why) {
-            report(.note("the output of job \(a.jobId ?? "-") (\(a.path ?? a.archiveId)) expired before the copy finished "
-                         + "(\(why)); retrieving it again"))
-            try store.jobLost(archiveId: a.archiveId, jobId: a.jobId ?? "", status: "Expired", at: Date().timeIntervalSince1970)
+            report(
+                .note(
+                    "the output of job \(a.jobId ?? "-") (\(a.path ?? a.archiveId)) expired before the copy finished "
+                        + "(\(why)); retrieving it again"))
+            try store.jobLost(
+                archiveId: a.archiveId, jobId: a.jobId ?? "", status: "Expired", at: Date().timeIntervalSince1970)
         } catch let error as GlacierError {
             guard error.isNotFound else {
                 try store.setPhase(a.archiveId, .ready)
                 throw error
             }
-            report(.note("the output of job \(a.jobId ?? "-") (\(a.path ?? a.archiveId)) expired before the copy finished; retrieving it again"))
-            try store.jobLost(archiveId: a.archiveId, jobId: a.jobId ?? "", status: "Expired", at: Date().timeIntervalSince1970)
+            report(
+                .note(
+                    "the output of job \(a.jobId ?? "-") (\(a.path ?? a.archiveId)) expired before the copy finished; retrieving it again"
+                ))
+            try store.jobLost(
+                archiveId: a.archiveId, jobId: a.jobId ?? "", status: "Expired", at: Date().timeIntervalSince1970)
         } catch {
             try store.setPhase(a.archiveId, .ready)
             throw error
@@ -456,7 +521,10 @@ public final class MigrationRunner: Sendable {
                 }
                 for a in try startableCopies(store) {
                     copiesRunning += 1
-                    group.addTask { try await self.copy(a, store: store); return .copied }
+                    group.addTask {
+                        try await self.copy(a, store: store)
+                        return .copied
+                    }
                 }
                 try recordSynced(store, all: copiesRunning == 0)
                 let open = try store.archives(in: ArchivePhase.open, limit: 1)
@@ -487,9 +555,14 @@ public final class MigrationRunner: Sendable {
     func recordSynced(_ store: MigrationStore, all: Bool) throws {
         let batch = state.withLock { s -> [(archiveId: String, computed: String, directory: String)] in
             guard !s.unsynced.isEmpty else { return [] }
-            guard all || s.unsynced.count >= Self.syncBatch
-                    || Date().timeIntervalSince(s.unsyncedSince ?? Date()) >= Self.syncDelay else { return [] }
-            defer { s.unsynced = []; s.unsyncedSince = nil }
+            guard
+                all || s.unsynced.count >= Self.syncBatch
+                    || Date().timeIntervalSince(s.unsyncedSince ?? Date()) >= Self.syncDelay
+            else { return [] }
+            defer {
+                s.unsynced = []
+                s.unsyncedSince = nil
+            }
             return s.unsynced
         }
         guard !batch.isEmpty else { return }
@@ -515,15 +588,17 @@ public final class MigrationRunner: Sendable {
             next = "budget allows the next job in \(wait / 3600)h\(wait % 3600 / 60)m"
         } else if (tally[.retrieving]?.count ?? 0) > 0, let oldest = try store.oldestJobInProgress() {
             // The service says nothing of when a job will finish: the tier's typical hours do.
-            let hours = Self.tierHours[settings.tier] ?? 3...5
+            let hours = Self.tierHours[settings.tier] ?? 3 ... 5
             let due = Date(timeIntervalSince1970: oldest + hours.lowerBound * 3600)
             let waited = Int(client.serviceNow.timeIntervalSince1970 - oldest)
-            next = "next completion: the oldest job started \(waited / 3600)h\(waited % 3600 / 60)m ago, "
+            next =
+                "next completion: the oldest job started \(waited / 3600)h\(waited % 3600 / 60)m ago, "
                 + "due from \(GlacierTimestamp.format(due)) (\(settings.tier) takes \(MigrationEstimate.hours(hours)))"
         }
-        return MigrationProgress(archivesDone: copied.count, archivesTotal: selected.reduce(0) { $0 + $1.count },
-                                 bytesDone: copied.bytes, bytesTotal: selected.reduce(0) { $0 + $1.bytes }, rate: rate,
-                                 jobsInFlight: inFlight, copying: copyingNow, next: next)
+        return MigrationProgress(
+            archivesDone: copied.count, archivesTotal: selected.reduce(0) { $0 + $1.count },
+            bytesDone: copied.bytes, bytesTotal: selected.reduce(0) { $0 + $1.bytes }, rate: rate,
+            jobsInFlight: inFlight, copying: copyingNow, next: next)
     }
 }
 
@@ -559,15 +634,19 @@ extension MigrationRunner {
         if FileManager.default.fileExists(atPath: databasePath) {
             let store = MigrationStore(database: try MigrationDatabase.open(path: databasePath))
             if try store.setting("plan.complete") == "1" {
-                return MigrationEstimate(plan: try store.archives(in: [.planned]) + (try store.archives(in: [.skipped, .failed])),
-                                         tier: settings.tier, bytesPerDay: settings.maxBytesPerDay)
+                return MigrationEstimate(
+                    plan: try store.archives(in: [.planned]) + (try store.archives(in: [.skipped, .failed])),
+                    tier: settings.tier, bytesPerDay: settings.maxBytesPerDay)
             }
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("glacierfs-dry-run-\(UUID().uuidString)").path
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "glacierfs-dry-run-\(UUID().uuidString)"
+        ).path
         try DestinationFiles.makeDirectories(scratch)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let loader = InventoryLoader(client: client, store: nil, settings: settings,
-                                     workDirectory: scratch, report: report)
+        let loader = InventoryLoader(
+            client: client, store: nil, settings: settings,
+            workDirectory: scratch, report: report)
         let loaded = try await loader.load(mayStart: false)
         let plan = MigrationPlanner(filter: PathFilter(include: settings.include, exclude: settings.exclude))
             .plan(loaded.archives)

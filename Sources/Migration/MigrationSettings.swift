@@ -17,9 +17,11 @@ public struct MigrationSettings: Sendable, Equatable {
     /// Seconds between checks of the jobs' status.
     public var pollInterval: Double
 
-    public init(vault: String, tier: String = "Bulk", maxBytesPerDay: Int64? = nil, maxJobs: Int = 100,
-                include: [String] = [], exclude: [String] = [], snsTopic: String? = nil, freshInventory: Bool = false,
-                parallelCopies: Int = 4, pollInterval: Double = 60) {
+    public init(
+        vault: String, tier: String = "Bulk", maxBytesPerDay: Int64? = nil, maxJobs: Int = 100,
+        include: [String] = [], exclude: [String] = [], snsTopic: String? = nil, freshInventory: Bool = false,
+        parallelCopies: Int = 4, pollInterval: Double = 60
+    ) {
         self.vault = vault
         self.tier = tier
         self.maxBytesPerDay = maxBytesPerDay

@@ -25,8 +25,10 @@ public struct PlannedArchive: Sendable, Equatable {
     /// Retrieval jobs started for it (more than one after an expiry).
     public var retrievals: Int64
 
-    public init(archiveId: String, ordinal: Int64, description: String, path: String?, decoder: String, size: Int64,
-                creationDate: String, mtime: Double, treeHash: String, phase: ArchivePhase, reason: String? = nil) {
+    public init(
+        archiveId: String, ordinal: Int64, description: String, path: String?, decoder: String, size: Int64,
+        creationDate: String, mtime: Double, treeHash: String, phase: ArchivePhase, reason: String? = nil
+    ) {
         self.archiveId = archiveId
         self.ordinal = ordinal
         self.description = description

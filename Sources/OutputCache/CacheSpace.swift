@@ -86,8 +86,9 @@ final class CacheSpace: Sendable {
 
     func reportCorruption(leaf: Int, directory: String) {
         corruptions.add(1, ordering: .relaxed)
-        logger.warning("a cached leaf failed its check and was dropped; it will be fetched again",
-                       metadata: ["entry": "\(directory)", "leaf": "\(leaf)"])
+        logger.warning(
+            "a cached leaf failed its check and was dropped; it will be fetched again",
+            metadata: ["entry": "\(directory)", "leaf": "\(leaf)"])
     }
 
     func reportWriteFailure(_ error: any Error, directory: String) {
@@ -98,8 +99,9 @@ final class CacheSpace: Sendable {
             return true
         }
         if shouldLog {
-            logger.warning("could not write to the cache; reads are served from memory meanwhile",
-                           metadata: ["entry": "\(directory)", "error": "\(error)"])
+            logger.warning(
+                "could not write to the cache; reads are served from memory meanwhile",
+                metadata: ["entry": "\(directory)", "error": "\(error)"])
         }
     }
 }

@@ -35,7 +35,8 @@ public struct OutputUsage: Sendable, Codable {
         case .inventory:
             // Glacier sends no checksum for inventories; they are downloaded whole and parsed.
             if cachedLeaves == 0 { return "none" }
-            return cachedLeaves == leafCount ? "complete (inventory: size checked and every entry parsed)"
+            return cachedLeaves == leafCount
+                ? "complete (inventory: size checked and every entry parsed)"
                 : "\(cachedLeaves) of \(leafCount) leaves (inventory, incomplete)"
         case .archive:
             return cachedLeaves == 0 ? "none" : "\(cachedLeaves) of \(leafCount) leaves"
@@ -46,8 +47,9 @@ public struct OutputUsage: Sendable, Codable {
 extension CachedOutput {
     public var usage: OutputUsage {
         let d = descriptor
-        return OutputUsage(key: d.key, size: d.size, kind: d.kind, cachedLeaves: cachedLeafCount,
-                           leafCount: geometry.leafCount, cachedBytes: cachedBytes,
-                           wholeOutputCheck: d.wholeOutputCheck, lastAccess: d.lastAccess.timeIntervalSince1970)
+        return OutputUsage(
+            key: d.key, size: d.size, kind: d.kind, cachedLeaves: cachedLeafCount,
+            leafCount: geometry.leafCount, cachedBytes: cachedBytes,
+            wholeOutputCheck: d.wholeOutputCheck, lastAccess: d.lastAccess.timeIntervalSince1970)
     }
 }

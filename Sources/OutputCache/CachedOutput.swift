@@ -26,15 +26,18 @@ public final class CachedOutput: Sendable {
         var descriptorDirty = false
     }
 
-    init(id: Int, directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?], space: CacheSpace,
-         makeRoom: @escaping @Sendable (Int64) -> Bool) {
+    init(
+        id: Int, directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?], space: CacheSpace,
+        makeRoom: @escaping @Sendable (Int64) -> Bool
+    ) {
         self.id = id
         self.directory = directory
         self.geometry = TreeGeometry(size: descriptor.size)
         self.space = space
         self.makeRoom = makeRoom
-        var s = EntryState(descriptor: descriptor, leaves: Array(repeating: nil, count: slots.count),
-                           digests: Array(repeating: nil, count: slots.count))
+        var s = EntryState(
+            descriptor: descriptor, leaves: Array(repeating: nil, count: slots.count),
+            digests: Array(repeating: nil, count: slots.count))
         for (leaf, slot) in slots.enumerated() {
             switch slot {
             case .cached(let record)?:
@@ -85,12 +88,14 @@ public final class CachedOutput: Sendable {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
         let wholeBlocks = (record.length + 4095) / 4096 * 4096
-        let ok = withFiles { f in
-            guard let capacity, capacity >= wholeBlocks else { return FileIO.preadAll(f.data, buffer, at: offset) }
-            // O_DIRECT moves whole blocks: ask for the rounded-up length, need the real one.
-            let rounded = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: wholeBlocks)
-            return FileIO.preadAtLeast(f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
-        } ?? false
+        let ok =
+            withFiles { f in
+                guard let capacity, capacity >= wholeBlocks else { return FileIO.preadAll(f.data, buffer, at: offset) }
+                // O_DIRECT moves whole blocks: ask for the rounded-up length, need the real one.
+                let rounded = UnsafeMutableRawBufferPointer(start: buffer.baseAddress, count: wholeBlocks)
+                return FileIO.preadAtLeast(
+                    f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
+            } ?? false
         guard ok, record.hashMatches(UnsafeRawBufferPointer(buffer)) else {
             dropCorrupt(leaf, expected: record)
             return false
@@ -104,21 +109,23 @@ public final class CachedOutput: Sendable {
     /// inside `scratch`, or nil on a miss or a failed check.
     public func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int? {
         guard let record = record(leaf), record.hasBlockChecksums, range.upperBound <= record.length,
-              !range.isEmpty else { return nil }
+            !range.isEmpty
+        else { return nil }
         let firstBlock = range.lowerBound / LeafRecord.blockSize
         let lastBlock = (range.upperBound - 1) / LeafRecord.blockSize
         let start = firstBlock * LeafRecord.blockSize
         let end = min((lastBlock + 1) * LeafRecord.blockSize, record.length)
         guard scratch.count >= end - start else { return nil }
-        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<(end - start)])
-        let ok = withFiles { f in
-            FileIO.preadAll(f.data, target, at: off_t(Int64(leaf) * TreeGeometry.leafSize + Int64(start)))
-        } ?? false
+        let target = UnsafeMutableRawBufferPointer(rebasing: scratch[0 ..< (end - start)])
+        let ok =
+            withFiles { f in
+                FileIO.preadAll(f.data, target, at: off_t(Int64(leaf) * TreeGeometry.leafSize + Int64(start)))
+            } ?? false
         guard ok else { return nil }
-        for block in firstBlock...lastBlock {
+        for block in firstBlock ... lastBlock {
             let from = block * LeafRecord.blockSize - start
             let to = min(from + LeafRecord.blockSize, end - start)
-            if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: target[from..<to])) != record.blockCRCs[block] {
+            if CRC32C.checksum(UnsafeRawBufferPointer(rebasing: target[from ..< to])) != record.blockCRCs[block] {
                 dropCorrupt(leaf, expected: record)
                 return nil
             }
@@ -132,8 +139,9 @@ public final class CachedOutput: Sendable {
     /// hold a leaf.
     public func auditLeaf(_ leaf: Int, scratch: UnsafeMutableRawBufferPointer) -> Bool {
         guard let record = record(leaf), scratch.count >= record.length else { return false }
-        let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch[0..<record.length])
-        let ok = withFiles { f in FileIO.preadAll(f.data, buffer, at: off_t(Int64(leaf) * TreeGeometry.leafSize)) } ?? false
+        let buffer = UnsafeMutableRawBufferPointer(rebasing: scratch[0 ..< record.length])
+        let ok =
+            withFiles { f in FileIO.preadAll(f.data, buffer, at: off_t(Int64(leaf) * TreeGeometry.leafSize)) } ?? false
         let bytes = UnsafeRawBufferPointer(buffer)
         guard ok, record.hashMatches(bytes), record.blocksMatch(bytes) else {
             dropCorrupt(leaf, expected: record)
@@ -168,7 +176,8 @@ public final class CachedOutput: Sendable {
     /// faster than many 1 MiB ones. Returns how many were stored.
     @discardableResult
     public func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
-        let fits = first >= 0 && first + leaves.count <= geometry.leafCount
+        let fits =
+            first >= 0 && first + leaves.count <= geometry.leafCount
             && leaves.enumerated().allSatisfy { $1.bytes.count == geometry.leafLength(first + $0) }
         guard fits else { return 0 }
         let fresh = state.withLock { s in (first ..< first + leaves.count).allSatisfy { s.leaves[$0] == nil } }
@@ -189,8 +198,9 @@ public final class CachedOutput: Sendable {
         do {
             try withFilesThrowing { f in
                 let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }
-                try FileIO.pwritevAll(direct ? f.directData : f.data, leaves.map(\.bytes),
-                                      at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
+                try FileIO.pwritevAll(
+                    direct ? f.directData : f.data, leaves.map(\.bytes),
+                    at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
                 try slots.withUnsafeBytes {
                     try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(first), path: directory + "/index")
                 }
@@ -212,7 +222,9 @@ public final class CachedOutput: Sendable {
                     releasable += Int64(record.length)
                 }
                 if s.digests[leaf] == nil { s.knownDigestCount += 1 }
-                if let known = s.digests[leaf], known != record.digest, s.descriptor.wholeOutputCheck?.result == .matched {
+                if let known = s.digests[leaf], known != record.digest,
+                    s.descriptor.wholeOutputCheck?.result == .matched
+                {
                     // The service now vouches for other bytes: the old verdict no longer covers them.
                     s.descriptor.wholeOutputCheck = nil
                 }
@@ -244,7 +256,8 @@ public final class CachedOutput: Sendable {
             slot.withUnsafeBytes {
                 try? FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
             }
-            FileIO.punchHole(f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+            FileIO.punchHole(
+                f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
         }
         space.untrack(output: id, leaf: leaf, bytes: Int64(removed.length))
         return Int64(removed.length)
@@ -274,15 +287,18 @@ public final class CachedOutput: Sendable {
     /// digest is known, else empty.
     private func restoreSlot(_ leaf: Int) {
         let digest = state.withLock { $0.digests[leaf] }
-        let slot = digest.map {
-            LeafIndexFile.encode(LeafRecord(digest: $0, length: geometry.leafLength(leaf), blockCRCs: []), leaf: leaf,
-                                 dataEvicted: true)
-        } ?? LeafIndexFile.emptySlot
+        let slot =
+            digest.map {
+                LeafIndexFile.encode(
+                    LeafRecord(digest: $0, length: geometry.leafLength(leaf), blockCRCs: []), leaf: leaf,
+                    dataEvicted: true)
+            } ?? LeafIndexFile.emptySlot
         _ = withFiles { f in
             slot.withUnsafeBytes {
                 try? FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(leaf), path: directory + "/index")
             }
-            FileIO.punchHole(f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+            FileIO.punchHole(
+                f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
         }
     }
 
@@ -299,8 +315,9 @@ public final class CachedOutput: Sendable {
         }
         guard let digests, let expected, let expectedDigest = SHA256Digest(hex: expected) else { return nil }
         let root = TreeHash.root(of: digests)
-        return WholeOutputCheck(result: root == expectedDigest ? .matched : .mismatched, computedRoot: root.hex,
-                                checkedAt: Date())
+        return WholeOutputCheck(
+            result: root == expectedDigest ? .matched : .mismatched, computedRoot: root.hex,
+            checkedAt: Date())
     }
 
     /// Records a matched root in `meta.json`.

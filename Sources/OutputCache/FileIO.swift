@@ -32,12 +32,16 @@ enum FileIO {
 
     /// Writes `pieces` one after another from `offset` with pwritev, retrying short writes.
     static func pwritevAll(_ fd: Int32, _ pieces: [UnsafeRawBufferPointer], at offset: off_t, path: String) throws {
-        var vectors = pieces.map { iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count) }
+        var vectors = pieces.map {
+            iovec(iov_base: UnsafeMutableRawPointer(mutating: $0.baseAddress), iov_len: $0.count)
+        }
         var position = offset
         var next = 0
         while next < vectors.count {
             let batch = min(vectors.count - next, 1024)  // Linux's IOV_MAX
-            let n = vectors[next ..< next + batch].withUnsafeBufferPointer { pwritev(fd, $0.baseAddress, Int32(batch), position) }
+            let n = vectors[next ..< next + batch].withUnsafeBufferPointer {
+                pwritev(fd, $0.baseAddress, Int32(batch), position)
+            }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 { throw Failure(operation: "write", path: path, code: n < 0 ? errno : EIO) }
             position += off_t(n)
@@ -68,7 +72,9 @@ enum FileIO {
 
     /// Reads into `buffer` until at least `minimum` bytes arrived (O_DIRECT reads of a file's
     /// last block come back short).
-    static func preadAtLeast(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ minimum: Int, at offset: off_t) -> Bool {
+    static func preadAtLeast(
+        _ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, _ minimum: Int, at offset: off_t
+    ) -> Bool {
         var done = 0
         while done < minimum {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, offset + off_t(done))
@@ -100,7 +106,10 @@ enum FileIO {
             throw Failure(operation: "rename", path: path, code: code)
         }
         let dfd = Glibc.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dfd >= 0 { fsync(dfd); close(dfd) }
+        if dfd >= 0 {
+            fsync(dfd)
+            close(dfd)
+        }
     }
 
     static func isTemporaryName(_ name: String) -> Bool { name.hasPrefix(".tmp-") }

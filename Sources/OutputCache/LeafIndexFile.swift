@@ -20,14 +20,14 @@ enum LeafIndexFile {
 
     static func header(outputSize: Int64, leafCount: Int) -> [UInt8] {
         var b = [UInt8](repeating: 0, count: headerSize)
-        b.replaceSubrange(0..<8, with: magic)
+        b.replaceSubrange(0 ..< 8, with: magic)
         put32(&b, 8, version)
         put32(&b, 12, UInt32(TreeHash.leafSize))
         put64(&b, 16, UInt64(outputSize))
         put64(&b, 24, UInt64(leafCount))
         put32(&b, 32, UInt32(LeafRecord.blockSize))
         put32(&b, 36, UInt32(slotSize))
-        put32(&b, headerSize - 4, CRC32C.checksum(Array(b[0..<(headerSize - 4)])))
+        put32(&b, headerSize - 4, CRC32C.checksum(Array(b[0 ..< (headerSize - 4)])))
         return b
     }
 
@@ -49,12 +49,12 @@ enum LeafIndexFile {
         var b = [UInt8](repeating: 0, count: slotSize)
         put32(&b, 0, slotMagic)
         put32(&b, 4, UInt32(leaf))
-        record.digest.withBytes { d in b.replaceSubrange(8..<40, with: d) }
+        record.digest.withBytes { d in b.replaceSubrange(8 ..< 40, with: d) }
         for (i, crc) in record.blockCRCs.enumerated() { put32(&b, 40 + 4 * i, crc) }
         put32(&b, 104, UInt32(record.length))
         b[108] = record.hasBlockChecksums ? 1 : 0
         b[109] = dataEvicted ? 1 : 0
-        put32(&b, slotSize - 4, CRC32C.checksum(Array(b[0..<(slotSize - 4)])))
+        put32(&b, slotSize - 4, CRC32C.checksum(Array(b[0 ..< (slotSize - 4)])))
         return b
     }
 
@@ -62,26 +62,27 @@ enum LeafIndexFile {
     static func decode(_ slot: ArraySlice<UInt8>, leaf: Int, expectedLength: Int) -> Slot? {
         let b = Array(slot)
         guard b.count == slotSize, get32(b, 0) == slotMagic, get32(b, 4) == UInt32(leaf),
-              get32(b, slotSize - 4) == CRC32C.checksum(Array(b[0..<(slotSize - 4)])),
-              Int(get32(b, 104)) == expectedLength else { return nil }
-        let digest = b[8..<40].withUnsafeBytes { SHA256Digest(copying: $0) }
+            get32(b, slotSize - 4) == CRC32C.checksum(Array(b[0 ..< (slotSize - 4)])),
+            Int(get32(b, 104)) == expectedLength
+        else { return nil }
+        let digest = b[8 ..< 40].withUnsafeBytes { SHA256Digest(copying: $0) }
         let count = b[108] == 1 ? LeafRecord.blockCount(forLength: expectedLength) : 0
         if b[109] == 1 { return .digestOnly(digest) }
-        let crcs = (0..<count).map { get32(b, 40 + 4 * $0) }
+        let crcs = (0 ..< count).map { get32(b, 40 + 4 * $0) }
         return .cached(LeafRecord(digest: digest, length: expectedLength, blockCRCs: crcs))
     }
 
     static let emptySlot = [UInt8](repeating: 0, count: slotSize)
 
     private static func put32(_ b: inout [UInt8], _ at: Int, _ v: UInt32) {
-        for i in 0..<4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
+        for i in 0 ..< 4 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt32(i))) }
     }
 
     private static func put64(_ b: inout [UInt8], _ at: Int, _ v: UInt64) {
-        for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
+        for i in 0 ..< 8 { b[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
     }
 
     private static func get32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        (0..<4).reduce(UInt32(0)) { $0 | UInt32(b[at + $1]) << (8 * UInt32($1)) }
+        (0 ..< 4).reduce(UInt32(0)) { $0 | UInt32(b[at + $1]) << (8 * UInt32($1)) }
     }
 }

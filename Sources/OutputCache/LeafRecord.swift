@@ -22,7 +22,8 @@ public struct LeafRecord: Sendable, Equatable {
 
     /// Computes the block checksums of a verified leaf.
     public init(digest: SHA256Digest, verifiedBytes bytes: UnsafeRawBufferPointer) {
-        self.init(digest: digest, length: bytes.count, blockCRCs: CRC32C.blockChecksums(bytes, blockSize: Self.blockSize))
+        self.init(
+            digest: digest, length: bytes.count, blockCRCs: CRC32C.blockChecksums(bytes, blockSize: Self.blockSize))
     }
 
     /// Whether `bytes` still hash to the leaf's SHA-256.
@@ -32,7 +33,8 @@ public struct LeafRecord: Sendable, Equatable {
 
     /// Whether `bytes` still match every block CRC (true for a record without them).
     public func blocksMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        bytes.count == length && (!hasBlockChecksums || CRC32C.blockChecksums(bytes, blockSize: Self.blockSize) == blockCRCs)
+        bytes.count == length
+            && (!hasBlockChecksums || CRC32C.blockChecksums(bytes, blockSize: Self.blockSize) == blockCRCs)
     }
 
     static func blockCount(forLength length: Int) -> Int { (length + blockSize - 1) / blockSize }

@@ -26,15 +26,18 @@ extension OutputCache {
                 if case .cached(let record)? = slot { return record }
                 return nil
             }
-            outputs.append(OutputUsage(key: descriptor.key, size: descriptor.size, kind: descriptor.kind,
-                                       cachedLeaves: held.count, leafCount: TreeGeometry(size: descriptor.size).leafCount,
-                                       cachedBytes: held.reduce(0) { $0 + Int64($1.length) },
-                                       wholeOutputCheck: descriptor.wholeOutputCheck,
-                                       lastAccess: descriptor.lastAccess.timeIntervalSince1970))
+            outputs.append(
+                OutputUsage(
+                    key: descriptor.key, size: descriptor.size, kind: descriptor.kind,
+                    cachedLeaves: held.count, leafCount: TreeGeometry(size: descriptor.size).leafCount,
+                    cachedBytes: held.reduce(0) { $0 + Int64($1.length) },
+                    wholeOutputCheck: descriptor.wholeOutputCheck,
+                    lastAccess: descriptor.lastAccess.timeIntervalSince1970))
         }
         var st = statvfs()
         let free = statvfs(directory, &st) == 0 ? Int64(st.f_bavail) * Int64(st.f_frsize) : 0
-        return CacheUsage(directory: directory, usedBytes: outputs.reduce(0) { $0 + $1.cachedBytes }, maxBytes: 0,
-                          freeDiskBytes: free, outputs: outputs, corruptLeavesDropped: 0, writeFailures: 0, evictions: 0)
+        return CacheUsage(
+            directory: directory, usedBytes: outputs.reduce(0) { $0 + $1.cachedBytes }, maxBytes: 0,
+            freeDiskBytes: free, outputs: outputs, corruptLeavesDropped: 0, writeFailures: 0, evictions: 0)
     }
 }

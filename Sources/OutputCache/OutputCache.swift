@@ -35,8 +35,10 @@ public final class OutputCache: Sendable {
     ///   - maxBytes: the most output bytes to keep.
     ///   - minFreeBytes: the free space to leave on the filesystem; nil picks 5 % of its size,
     ///     capped at 1 GiB.
-    public init(directory: String, maxBytes: Int64, minFreeBytes: Int64? = nil,
-                logger: Logger = Logger(label: "glacierfs.cache")) throws(CacheError) {
+    public init(
+        directory: String, maxBytes: Int64, minFreeBytes: Int64? = nil,
+        logger: Logger = Logger(label: "glacierfs.cache")
+    ) throws(CacheError) {
         self.directory = directory
         self.logger = logger
         try Self.prepareDirectory(directory)
@@ -73,8 +75,9 @@ public final class OutputCache: Sendable {
                 }
                 return existing
             }
-            logger.warning("the service describes a cached output differently now; discarding the old entry",
-                           metadata: ["output": "\(descriptor.key)"])
+            logger.warning(
+                "the service describes a cached output differently now; discarding the old entry",
+                metadata: ["output": "\(descriptor.key)"])
             remove(existing)
         }
         let created = try createEntry(descriptor)
@@ -108,16 +111,20 @@ public final class OutputCache: Sendable {
         }
         // meta.json last: an entry without it is an unfinished creation, removed at startup.
         try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(descriptor), to: dir + "/meta.json")
-        let output = makeOutput(directory: dir, descriptor: descriptor,
-                                slots: Array(repeating: nil, count: geometry.leafCount))
+        let output = makeOutput(
+            directory: dir, descriptor: descriptor,
+            slots: Array(repeating: nil, count: geometry.leafCount))
         entriesById.withLock { $0[output.id] = output }
         return output
     }
 
-    private func makeOutput(directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?]) -> CachedOutput {
-        CachedOutput(id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: directory,
-                     descriptor: descriptor, slots: slots, space: space,
-                     makeRoom: { [weak self] bytes in self?.makeRoom(bytes) ?? false })
+    private func makeOutput(
+        directory: String, descriptor: OutputDescriptor, slots: [LeafIndexFile.Slot?]
+    ) -> CachedOutput {
+        CachedOutput(
+            id: nextId.wrappingAdd(1, ordering: .relaxed).oldValue, directory: directory,
+            descriptor: descriptor, slots: slots, space: space,
+            makeRoom: { [weak self] bytes in self?.makeRoom(bytes) ?? false })
     }
 
     /// Claims room for `bytes`, evicting least-recently-used leaves of any entry while over the
@@ -162,10 +169,11 @@ public final class OutputCache: Sendable {
     // MARK: - Reporting and maintenance
 
     public func usage() -> CacheUsage {
-        CacheUsage(directory: directory, usedBytes: space.usedBytes, maxBytes: space.maxBytes,
-                   freeDiskBytes: space.freeDiskBytes(), outputs: allEntries.map(\.usage),
-                   corruptLeavesDropped: space.corruptionCount, writeFailures: space.writeFailureCount,
-                   evictions: space.evictionCount)
+        CacheUsage(
+            directory: directory, usedBytes: space.usedBytes, maxBytes: space.maxBytes,
+            freeDiskBytes: space.freeDiskBytes(), outputs: allEntries.map(\.usage),
+            corruptLeavesDropped: space.corruptionCount, writeFailures: space.writeFailureCount,
+            evictions: space.evictionCount)
     }
 
     /// Evicts least-recently-used leaves until at most `bytes` remain.
@@ -189,7 +197,10 @@ public final class OutputCache: Sendable {
         var loaded: [CachedOutput] = []
         for name in names {
             let dir = outputsDirectory + "/" + name
-            if FileIO.isTemporaryName(name) { Self.removeTree(dir); continue }
+            if FileIO.isTemporaryName(name) {
+                Self.removeTree(dir)
+                continue
+            }
             removeTemporaryFiles(in: dir)
             guard let (descriptor, slots) = Self.readEntry(dir), descriptor.key.directoryName == name else {
                 logger.info("removing an unreadable cache entry", metadata: ["entry": "\(dir)"])
@@ -208,7 +219,8 @@ public final class OutputCache: Sendable {
     }
 
     private func removeTemporaryFiles(in dir: String) {
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where FileIO.isTemporaryName(name) {
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where FileIO.isTemporaryName(name)
+        {
             unlink(dir + "/" + name)
         }
     }
@@ -216,20 +228,26 @@ public final class OutputCache: Sendable {
     /// Reads an entry's descriptor and valid leaf slots; nil if the entry is unusable.
     static func readEntry(_ dir: String) -> (OutputDescriptor, [LeafIndexFile.Slot?])? {
         guard let meta = FileManager.default.contents(atPath: dir + "/meta.json"),
-              let descriptor = try? OutputCacheCoding.decoder.decode(OutputDescriptor.self, from: meta),
-              descriptor.size >= 0 else { return nil }
+            let descriptor = try? OutputCacheCoding.decoder.decode(OutputDescriptor.self, from: meta),
+            descriptor.size >= 0
+        else { return nil }
         let geometry = TreeGeometry(size: descriptor.size)
         guard let index = FileManager.default.contents(atPath: dir + "/index"),
-              index.count == LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize else { return nil }
+            index.count == LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize
+        else { return nil }
         let bytes = [UInt8](index)
-        guard LeafIndexFile.headerIsValid(bytes[0..<LeafIndexFile.headerSize], outputSize: descriptor.size,
-                                          leafCount: geometry.leafCount) else { return nil }
+        guard
+            LeafIndexFile.headerIsValid(
+                bytes[0 ..< LeafIndexFile.headerSize], outputSize: descriptor.size,
+                leafCount: geometry.leafCount)
+        else { return nil }
         var st = stat()
         guard stat(dir + "/data", &st) == 0, Int64(st.st_size) == descriptor.size else { return nil }
-        let slots: [LeafIndexFile.Slot?] = (0..<geometry.leafCount).map { leaf in
+        let slots: [LeafIndexFile.Slot?] = (0 ..< geometry.leafCount).map { leaf in
             let at = LeafIndexFile.headerSize + leaf * LeafIndexFile.slotSize
-            return LeafIndexFile.decode(bytes[at..<(at + LeafIndexFile.slotSize)], leaf: leaf,
-                                        expectedLength: geometry.leafLength(leaf))
+            return LeafIndexFile.decode(
+                bytes[at ..< (at + LeafIndexFile.slotSize)], leaf: leaf,
+                expectedLength: geometry.leafLength(leaf))
         }
         return (descriptor, slots)
     }
@@ -240,8 +258,9 @@ public final class OutputCache: Sendable {
         var st = stat()
         if stat(path, &st) != 0 {
             do {
-                try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
+                try FileManager.default.createDirectory(
+                    atPath: path, withIntermediateDirectories: true,
+                    attributes: [.posixPermissions: 0o700])
             } catch {
                 throw .cannotCreate(path: path, reason: error.localizedDescription)
             }
@@ -260,7 +279,11 @@ public final class OutputCache: Sendable {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, 32, 0)
             close(fd)
-            let pid = n > 0 ? Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) : nil
+            let pid =
+                n > 0
+                ? Int32(
+                    String(decoding: buffer[0 ..< n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+                : nil
             throw .inUse(directory: directory, pid: pid)
         }
         ftruncate(fd, 0)
@@ -272,7 +295,8 @@ public final class OutputCache: Sendable {
     static func writeCacheDirTag(_ directory: String) {
         let path = directory + "/CACHEDIR.TAG"
         guard !FileManager.default.fileExists(atPath: path) else { return }
-        let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a glacierfs cache; backups may skip it.\n"
+        let text =
+            "Signature: 8a477f597d28d172789f06886806bc55\n# This directory is a glacierfs cache; backups may skip it.\n"
         try? FileIO.writeAtomically(Data(text.utf8), to: path)
     }
 

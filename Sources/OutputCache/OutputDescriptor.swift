@@ -30,8 +30,10 @@ public struct OutputDescriptor: Codable, Sendable, Equatable {
     /// The result of comparing the root of all cached leaves with `expectedTreeHash`.
     public var wholeOutputCheck: WholeOutputCheck?
 
-    public init(key: OutputKey, size: Int64, kind: Kind, expectedTreeHash: String?, contentType: String?,
-                archiveDescription: String?, archiveId: String?, jobDescriptionJSON: String?) {
+    public init(
+        key: OutputKey, size: Int64, kind: Kind, expectedTreeHash: String?, contentType: String?,
+        archiveDescription: String?, archiveId: String?, jobDescriptionJSON: String?
+    ) {
         self.key = key
         self.size = size
         self.kind = kind
@@ -44,15 +46,19 @@ public struct OutputDescriptor: Codable, Sendable, Equatable {
     }
 
     /// The descriptor of a job's output. `kind` and `expectedTreeHash` say how it is verified.
-    public static func forJob(_ job: GlacierJobDescription, key: OutputKey, size: Int64, kind: Kind,
-                              expectedTreeHash: String?) -> OutputDescriptor {
-        let contentType: String? = switch kind {
-        case .inventory: job.inventoryRetrievalParameters?.format == "CSV" ? "text/csv" : "application/json"
-        case .archive, .unverified: nil  // known from GetJobOutput's headers
-        }
-        return OutputDescriptor(key: key, size: size, kind: kind, expectedTreeHash: expectedTreeHash,
-                                contentType: contentType, archiveDescription: nil, archiveId: job.archiveId,
-                                jobDescriptionJSON: (try? JSONEncoder().encode(job)).map { String(decoding: $0, as: UTF8.self) })
+    public static func forJob(
+        _ job: GlacierJobDescription, key: OutputKey, size: Int64, kind: Kind,
+        expectedTreeHash: String?
+    ) -> OutputDescriptor {
+        let contentType: String? =
+            switch kind {
+            case .inventory: job.inventoryRetrievalParameters?.format == "CSV" ? "text/csv" : "application/json"
+            case .archive, .unverified: nil  // known from GetJobOutput's headers
+            }
+        return OutputDescriptor(
+            key: key, size: size, kind: kind, expectedTreeHash: expectedTreeHash,
+            contentType: contentType, archiveDescription: nil, archiveId: job.archiveId,
+            jobDescriptionJSON: (try? JSONEncoder().encode(job)).map { String(decoding: $0, as: UTF8.self) })
     }
 
     /// Whether two descriptors describe the same bytes (so cached leaves stay valid).

@@ -16,9 +16,11 @@ enum ArchiveFields {
     }
 
     static func treeHashProblem(_ hash: String) -> String? {
-        let ok = hash.utf8.count == 64 && hash.utf8.allSatisfy {
-            ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46)
-        }
+        let ok =
+            hash.utf8.count == 64
+            && hash.utf8.allSatisfy {
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) || ($0 >= 0x41 && $0 <= 0x46)
+            }
         return ok ? nil : "SHA256TreeHash \(quoted(hash)) is not 64 hex digits"
     }
 

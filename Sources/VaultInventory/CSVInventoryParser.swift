@@ -26,11 +26,12 @@ struct CSVInventoryParser {
         while i < bytes.count {
             var j = i
             while j < bytes.count, bytes[j] != 0x0a { j += 1 }
-            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+            line.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< j]))
             if line.count > Self.maxLineBytes {
-                throw InventoryError(offset: lineStart, entry: lineNumber + 1,
-                                     reason: "a line longer than \(Self.maxLineBytes) bytes, which no inventory has",
-                                     format: .csv)
+                throw InventoryError(
+                    offset: lineStart, entry: lineNumber + 1,
+                    reason: "a line longer than \(Self.maxLineBytes) bytes, which no inventory has",
+                    format: .csv)
             }
             position += Int64(j - i)
             if j == bytes.count { break }
@@ -43,8 +44,9 @@ struct CSVInventoryParser {
     mutating func finish(emit: (InventoryArchive) throws -> Void) throws -> InventorySummary {
         if !line.isEmpty { try endLine(emit: emit) }
         guard order != nil else {
-            throw InventoryError(offset: position, entry: nil, reason: "the inventory is empty: it has no header row",
-                                 format: .csv)
+            throw InventoryError(
+                offset: position, entry: nil, reason: "the inventory is empty: it has no header row",
+                format: .csv)
         }
         return InventorySummary(vaultARN: nil, inventoryDate: nil, archiveCount: rows)
     }
@@ -75,8 +77,9 @@ struct CSVInventoryParser {
             .map { String(decoding: Self.unquoted(Self.trimmed($0)), as: UTF8.self) }
         let order = names.compactMap { Self.columns.firstIndex(of: $0) }
         guard names.count == Self.columns.count, Set(order).count == Self.columns.count else {
-            throw fail("the header row is \(ArchiveFields.quoted(String(decoding: line, as: UTF8.self))); it must name "
-                       + Self.columns.joined(separator: ",") + " (in any order)")
+            throw fail(
+                "the header row is \(ArchiveFields.quoted(String(decoding: line, as: UTF8.self))); it must name "
+                    + Self.columns.joined(separator: ",") + " (in any order)")
         }
         return order
     }
@@ -92,15 +95,15 @@ struct CSVInventoryParser {
         // Field k spans from just after comma k-1 to comma k; the description spans the middle.
         var bounds: [Range<Int>] = []
         var start = 0
-        for k in 0..<d {
-            bounds.append(start..<commas[k])
+        for k in 0 ..< d {
+            bounds.append(start ..< commas[k])
             start = commas[k] + 1
         }
         let descriptionEnd = after == 0 ? line.count : commas[commas.count - after]
-        bounds.append(start..<descriptionEnd)
-        for k in 0..<after {
+        bounds.append(start ..< descriptionEnd)
+        for k in 0 ..< after {
             let c = commas[commas.count - after + k]
-            bounds.append((c + 1)..<(k == after - 1 ? line.count : commas[commas.count - after + k + 1]))
+            bounds.append((c + 1) ..< (k == after - 1 ? line.count : commas[commas.count - after + k + 1]))
         }
         var fields = [String](repeating: "", count: Self.columns.count)
         for (k, range) in bounds.enumerated() {
@@ -111,21 +114,24 @@ struct CSVInventoryParser {
             } else {
                 let value = Self.unquoted(raw)
                 if value.contains(UInt8(ascii: "\"")) || value.contains(UInt8(ascii: ",")) {
-                    throw fail("\(Self.columns[column]) \(ArchiveFields.quoted(String(decoding: raw, as: UTF8.self))) "
-                               + "holds a quote or comma (or the row has too many columns)")
+                    throw fail(
+                        "\(Self.columns[column]) \(ArchiveFields.quoted(String(decoding: raw, as: UTF8.self))) "
+                            + "holds a quote or comma (or the row has too many columns)")
                 }
                 fields[column] = String(decoding: value, as: UTF8.self)
             }
         }
         if let problem = ArchiveFields.idProblem(fields[0]) ?? ArchiveFields.dateProblem("CreationDate", fields[2])
-            ?? ArchiveFields.treeHashProblem(fields[4]) {
+            ?? ArchiveFields.treeHashProblem(fields[4])
+        {
             throw fail(problem)
         }
         guard let size = ArchiveFields.size(fields[3].utf8) else {
             throw fail("Size \(ArchiveFields.quoted(fields[3])) is not a non-negative integer")
         }
-        return InventoryArchive(archiveId: fields[0], archiveDescription: fields[1], creationDate: fields[2],
-                                size: size, sha256TreeHash: fields[4])
+        return InventoryArchive(
+            archiveId: fields[0], archiveDescription: fields[1], creationDate: fields[2],
+            size: size, sha256TreeHash: fields[4])
     }
 
     /// A quoted description loses its quotes and has `\"` turned into `"`; an unquoted one is taken as it is.

@@ -18,11 +18,12 @@ public struct InventoryError: Error, Sendable, Equatable, CustomStringConvertibl
 
     /// `at <entry or line>, byte <offset>: <reason>`, for messages that already name the inventory.
     public var located: String {
-        let place = switch (format, entry) {
-        case (.json, let n?): "archive entry \(n), byte \(offset)"
-        case (.csv, let n?): "line \(n), byte \(offset)"
-        case (_, nil): "byte \(offset)"
-        }
+        let place =
+            switch (format, entry) {
+            case (.json, let n?): "archive entry \(n), byte \(offset)"
+            case (.csv, let n?): "line \(n), byte \(offset)"
+            case (_, nil): "byte \(offset)"
+            }
         return "at \(place): \(reason)"
     }
 }

@@ -74,8 +74,10 @@ public struct InventoryParser {
     }
 
     /// Parses the inventory in the file at `path`, reading 1 MiB at a time.
-    public static func parseFile(atPath path: String, format: Format? = nil,
-                                 emit: (InventoryArchive) throws -> Void) throws -> InventorySummary {
+    public static func parseFile(
+        atPath path: String, format: Format? = nil,
+        emit: (InventoryArchive) throws -> Void
+    ) throws -> InventorySummary {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
         }

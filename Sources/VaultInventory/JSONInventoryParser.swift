@@ -10,7 +10,9 @@ struct JSONInventoryParser {
     static let maxDepth = 64
 
     private enum Lexeme { case none, string, bare }
-    private enum Token { case beginObject, endObject, beginArray, endArray, colon, comma, string([UInt8]), bare([UInt8]) }
+    private enum Token {
+        case beginObject, endObject, beginArray, endArray, colon, comma, string([UInt8]), bare([UInt8])
+    }
     private enum Kind { case root, archiveList, archive, other }
     private enum State { case keyOrEnd, key, colon, value, commaOrEnd, itemOrEnd, item, itemCommaOrEnd }
 
@@ -46,9 +48,13 @@ struct JSONInventoryParser {
                 var j = i
                 if !escapePending {
                     while j < n, bytes[j] != UInt8(ascii: "\""), bytes[j] != UInt8(ascii: "\\") { j += 1 }
-                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i..<j]))
+                    buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[i ..< j]))
                     try checkLength()
-                    if j == n { position += Int64(j - i); i = j; continue }
+                    if j == n {
+                        position += Int64(j - i)
+                        i = j
+                        continue
+                    }
                 }
                 let d = bytes[j]
                 position += Int64(j - i) + 1
@@ -83,7 +89,7 @@ struct JSONInventoryParser {
                 let word = buffer
                 buffer.removeAll(keepingCapacity: true)
                 try token(.bare(word), emit: emit)
-                // The delimiter is read below as the start of the next token.
+            // The delimiter is read below as the start of the next token.
             case .none:
                 break
             }
@@ -114,7 +120,8 @@ struct JSONInventoryParser {
             try token(.bare(buffer), emit: emit)
         }
         guard rootClosed else {
-            throw fail(position, stack.isEmpty ? "the inventory is empty" : "the inventory ends before its closing brace")
+            throw fail(
+                position, stack.isEmpty ? "the inventory is empty" : "the inventory ends before its closing brace")
         }
         return InventorySummary(vaultARN: vaultARN, inventoryDate: inventoryDate, archiveCount: entries)
     }
@@ -138,7 +145,9 @@ struct JSONInventoryParser {
     private mutating func token(_ t: Token, emit: (InventoryArchive) throws -> Void) throws {
         guard let top = stack.last else {
             if rootClosed { throw fail(tokenStart, "more data after the inventory's closing brace") }
-            guard case .beginObject = t else { throw fail(tokenStart, "an inventory is a JSON object, starting with '{'") }
+            guard case .beginObject = t else {
+                throw fail(tokenStart, "an inventory is a JSON object, starting with '{'")
+            }
             stack.append(Frame(kind: .root, state: .keyOrEnd))
             return
         }
@@ -146,7 +155,9 @@ struct JSONInventoryParser {
         case (.keyOrEnd, .endObject), (.commaOrEnd, .endObject):
             try closeObject(emit: emit)
         case (.keyOrEnd, .string(let name)), (.key, .string(let name)):
-            guard let key = String(validating: name, as: UTF8.self) else { throw fail(tokenStart, "a member name is not UTF-8") }
+            guard let key = String(validating: name, as: UTF8.self) else {
+                throw fail(tokenStart, "a member name is not UTF-8")
+            }
             // Names are remembered only where the format defines them, so skipped objects cost no memory.
             if top.kind != .other, !stack[stack.count - 1].seen.insert(key).inserted {
                 throw fail(tokenStart, "\(key) appears twice")
@@ -194,7 +205,9 @@ struct JSONInventoryParser {
                 try skip(t)
             }
         case .archiveList:
-            guard case .beginObject = t else { throw fail(tokenStart, "ArchiveList entry \(entries + 1) is not an object") }
+            guard case .beginObject = t else {
+                throw fail(tokenStart, "ArchiveList entry \(entries + 1) is not an object")
+            }
             try push(.archive, .keyOrEnd)
         case .archive:
             switch parent.key {
@@ -238,7 +251,9 @@ struct JSONInventoryParser {
 
     private func string(_ t: Token, _ field: String) throws -> String {
         guard case .string(let bytes) = t else { throw fail(tokenStart, "\(field) is \(describe(t)), not a string") }
-        guard let s = String(validating: bytes, as: UTF8.self) else { throw fail(tokenStart, "\(field) is not valid UTF-8") }
+        guard let s = String(validating: bytes, as: UTF8.self) else {
+            throw fail(tokenStart, "\(field) is not valid UTF-8")
+        }
         return s
     }
 
@@ -252,8 +267,10 @@ struct JSONInventoryParser {
                 throw fail(tokenStart, "the entry has no \(missing)")
             }
             entries += 1
-            try emit(InventoryArchive(archiveId: id, archiveDescription: description, creationDate: created,
-                                      size: size, sha256TreeHash: hash))
+            try emit(
+                InventoryArchive(
+                    archiveId: id, archiveDescription: description, creationDate: created,
+                    size: size, sha256TreeHash: hash))
         case .root:
             for required in ["VaultARN", "InventoryDate", "ArchiveList"] where !frame.seen.contains(required) {
                 throw fail(tokenStart, "the inventory has no \(required)")
@@ -276,7 +293,10 @@ struct JSONInventoryParser {
         if i < w.count, w[i] == UInt8(ascii: "-") { i += 1 }
         guard i < w.count else { return false }
         if w[i] == UInt8(ascii: "0") { i += 1 } else if digits() == 0 { return false }
-        if i < w.count, w[i] == UInt8(ascii: ".") { i += 1; if digits() == 0 { return false } }
+        if i < w.count, w[i] == UInt8(ascii: ".") {
+            i += 1
+            if digits() == 0 { return false }
+        }
         if i < w.count, w[i] == UInt8(ascii: "e") || w[i] == UInt8(ascii: "E") {
             i += 1
             if i < w.count, w[i] == UInt8(ascii: "+") || w[i] == UInt8(ascii: "-") { i += 1 }

@@ -29,8 +29,9 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on, HOST:PORT; port 0 picks a free port. IPv6: [::1]:PORT.")
     var listen = "127.0.0.1:0"
 
-    @Option(name: .customLong("data-dir"),
-            help: "Directory for vaults, archives, uploads and jobs (created if missing).")
+    @Option(
+        name: .customLong("data-dir"),
+        help: "Directory for vaults, archives, uploads and jobs (created if missing).")
     var dataDir: String
 
     @Option(help: "Region used in ARNs and expected in signature scopes.")
@@ -39,46 +40,58 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("account-id"), help: "The account that '-' in request paths stands for.")
     var accountId = "123456789012"
 
-    @Option(name: .customLong("access-key"),
-            help: ArgumentHelp("Access key id to require (or env GLACIER_EMULATOR_ACCESS_KEY). "
+    @Option(
+        name: .customLong("access-key"),
+        help: ArgumentHelp(
+            "Access key id to require (or env GLACIER_EMULATOR_ACCESS_KEY). "
                 + "Without keys, requests need no signature."))
     var accessKey: String?
 
     @Option(name: .customLong("secret-key"), help: "Secret key (prefer env GLACIER_EMULATOR_SECRET_KEY).")
     var secretKey: String?
 
-    @Option(name: .customLong("job-delay"),
-            help: "Seconds from InitiateJob until the job completes (decimals allowed).")
+    @Option(
+        name: .customLong("job-delay"),
+        help: "Seconds from InitiateJob until the job completes (decimals allowed).")
     var jobDelay: Double = 0
 
     @Option(name: .customLong("output-lifetime"), help: "Seconds a completed job's output stays available.")
     var outputLifetime: Double = 86_400
 
-    @Option(name: .customLong("clock-skew"),
-            help: "Seconds added to the clock used for signature time checks and the Date header.")
+    @Option(
+        name: .customLong("clock-skew"),
+        help: "Seconds added to the clock used for signature time checks and the Date header.")
     var clockSkew: Double = 0
 
     @Option(name: .customLong("latency-ms"), help: "Extra milliseconds before the first byte of each API response.")
     var latencyMs = 0
 
-    @Option(help: ArgumentHelp("Per-connection response bandwidth cap in bytes per second; "
+    @Option(
+        help: ArgumentHelp(
+            "Per-connection response bandwidth cap in bytes per second; "
                 + "suffixes K, M, G (1000s) and KiB, MiB, GiB."))
     var bandwidth: String?
 
-    @Option(name: .customLong("link-bandwidth"),
-            help: ArgumentHelp("Bandwidth cap of the one link all connections share, in bytes per second; "
+    @Option(
+        name: .customLong("link-bandwidth"),
+        help: ArgumentHelp(
+            "Bandwidth cap of the one link all connections share, in bytes per second; "
                 + "same suffixes as --bandwidth."))
     var linkBandwidth: String?
 
     @Option(help: "Fault rates, e.g. flip=0.05,truncate=0.02,reset=0.01.")
     var faults: String?
 
-    @Option(name: .customLong("damage-per-64k"),
-            help: "Probability that each 64 KiB of a GetJobOutput body gets a flipped byte (damage that grows with the bytes sent).")
+    @Option(
+        name: .customLong("damage-per-64k"),
+        help:
+            "Probability that each 64 KiB of a GetJobOutput body gets a flipped byte (damage that grows with the bytes sent)."
+    )
     var damagePer64KiB = 0.0
 
-    @Option(name: .customLong("reset-per-mib"),
-            help: "Probability that each MiB of a GetJobOutput body ends in a connection reset.")
+    @Option(
+        name: .customLong("reset-per-mib"),
+        help: "Probability that each MiB of a GetJobOutput body ends in a connection reset.")
     var resetPerMiB = 0.0
 
     @Option(name: .customLong("fault-seed"), help: "Seed of the fault generator, so a run can be repeated.")
@@ -87,13 +100,16 @@ struct EmulatorCommand: AsyncParsableCommand {
     @Option(name: .customLong("fault-operations"), help: "Comma-separated operations that faults apply to.")
     var faultOperations = "GetJobOutput"
 
-    @Option(name: .customLong("idle-timeout"),
-            help: ArgumentHelp("Seconds of silence before a connection is closed "
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "Seconds of silence before a connection is closed "
                 + "(a stalled upload gets 408 RequestTimeoutException)."))
     var idleTimeout: Double = 300
 
-    @Flag(name: .customLong("stop-on-stdin-eof"),
-          help: "Also stop when standard input closes (ties the emulator's life to a parent holding a pipe).")
+    @Flag(
+        name: .customLong("stop-on-stdin-eof"),
+        help: "Also stop when standard input closes (ties the emulator's life to a parent holding a pipe).")
     var stopOnStdinEOF = false
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
@@ -146,13 +162,15 @@ struct EmulatorCommand: AsyncParsableCommand {
             }
             shaping.linkBytesPerSecond = rate
         }
-        let operations = Set(faultOperations.split(separator: ",").map {
-            String($0).trimmingCharacters(in: .whitespaces)
-        })
+        let operations = Set(
+            faultOperations.split(separator: ",").map {
+                String($0).trimmingCharacters(in: .whitespaces)
+            })
         let faultSettings: FaultSettings
         do {
-            faultSettings = FaultSettings(rates: try faults.map(FaultSettings.parseRates) ?? [:], seed: faultSeed,
-                                          operations: operations, damagePer64KiB: damagePer64KiB, resetPerMiB: resetPerMiB)
+            faultSettings = FaultSettings(
+                rates: try faults.map(FaultSettings.parseRates) ?? [:], seed: faultSeed,
+                operations: operations, damagePer64KiB: damagePer64KiB, resetPerMiB: resetPerMiB)
         } catch {
             throw ValidationError("--faults: \(error)")
         }

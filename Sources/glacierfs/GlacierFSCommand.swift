@@ -17,9 +17,11 @@ struct GlacierFSCommand: AsyncParsableCommand {
             \(GlacierExit.summary)
             """,
         version: "0.1.0",
-        subcommands: [MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self,
-                      RetrieveCommand.self, InventoryCommand.self, CacheCommand.self, DemoCommand.self,
-                      MigrateCommand.self, BenchCommand.self])
+        subcommands: [
+            MountCommand.self, UnmountCommand.self, StatusCommand.self, JobsCommand.self,
+            RetrieveCommand.self, InventoryCommand.self, CacheCommand.self, DemoCommand.self,
+            MigrateCommand.self, BenchCommand.self,
+        ])
 
     /// ArgumentParser's own entry point, except that a `UserFacingError` exits with its own code
     /// (the table above) and a plain message, not with 1.

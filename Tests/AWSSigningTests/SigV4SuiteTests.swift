@@ -35,11 +35,13 @@ struct SuiteCase {
             }
         }
         let payloadHash = SHA256.hash(Array(body.utf8)).hex
-        let request = SignableRequest(method: String(method), path: String(path[0]),
-                                      query: path.count > 1 ? String(path[1]) : "", headers: headers,
-                                      payloadHash: payloadHash)
-        return SuiteCase(name: reqFile.deletingPathExtension().lastPathComponent,
-                         directory: reqFile.deletingLastPathComponent(), request: request)
+        let request = SignableRequest(
+            method: String(method), path: String(path[0]),
+            query: path.count > 1 ? String(path[1]) : "", headers: headers,
+            payloadHash: payloadHash)
+        return SuiteCase(
+            name: reqFile.deletingPathExtension().lastPathComponent,
+            directory: reqFile.deletingLastPathComponent(), request: request)
     }
 }
 
@@ -84,9 +86,11 @@ func allSuiteCases() throws -> [SuiteCase] {
                 c.request.headers.append(("X-Amz-Security-Token", Self.shortSessionToken))
             }
             let names = c.request.headers.map { $0.name }
-            let sig = try #require(signer.signature(for: c.request, signedHeaderNames: names,
-                                                    amzDate: "20150830T123600Z", accessKeyId: Self.accessKey,
-                                                    secretAccessKey: Self.secretKey))
+            let sig = try #require(
+                signer.signature(
+                    for: c.request, signedHeaderNames: names,
+                    amzDate: "20150830T123600Z", accessKeyId: Self.accessKey,
+                    secretAccessKey: Self.secretKey))
             #expect(sig.canonicalRequest == (try c.expected("creq")), "canonical request of \(c.name)")
             #expect(sig.stringToSign == (try c.expected("sts")), "string to sign of \(c.name)")
             #expect(sig.authorization == (try c.expected("authz")), "Authorization of \(c.name)")
@@ -99,9 +103,12 @@ func allSuiteCases() throws -> [SuiteCase] {
         for (name, tokenIsSigned) in [("post-sts-header-before", true), ("post-sts-header-after", false)] {
             let c = try #require(cases.first { $0.name == name })
             var request = c.request
-            request.headers.removeAll { $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "x-amz-security-token" }
-            let credentials = AWSCredentialSet(accessKeyId: Self.accessKey, secretAccessKey: Self.secretKey,
-                                               sessionToken: Self.sessionToken)
+            request.headers.removeAll {
+                $0.name.lowercased() == "x-amz-date" || $0.name.lowercased() == "x-amz-security-token"
+            }
+            let credentials = AWSCredentialSet(
+                accessKeyId: Self.accessKey, secretAccessKey: Self.secretKey,
+                sessionToken: Self.sessionToken)
             signer.sign(&request, credentials: credentials, date: date, signSessionToken: tokenIsSigned)
             #expect(request.header("Authorization") == (try c.expected("authz")), "\(name)")
             #expect(request.header("X-Amz-Security-Token") == Self.sessionToken, "\(name)")
@@ -133,38 +140,51 @@ func allSuiteCases() throws -> [SuiteCase] {
         let verifier = SigV4Verifier(service: "glacier", secrets: ["AKID": "secret"])
         let signer = SigV4Signer(service: "glacier", region: "us-east-1")
         let now = Date()
-        var request = SignableRequest(method: "GET", path: "/-/vaults", headers: [("Host", "localhost")],
-                                      payloadHash: SignableRequest.emptyPayloadHash)
+        var request = SignableRequest(
+            method: "GET", path: "/-/vaults", headers: [("Host", "localhost")],
+            payloadHash: SignableRequest.emptyPayloadHash)
         #expect(throws: SigV4Verifier.Failure.missingAuthentication) { try verifier.verify(request, now: now) }
 
         var wrongKey = request
-        signer.sign(&wrongKey, credentials: AWSCredentialSet(accessKeyId: "OTHER", secretAccessKey: "secret"), date: now)
-        #expect(throws: SigV4Verifier.Failure.unknownAccessKey("The security token included in the request is invalid.")) {
+        signer.sign(
+            &wrongKey, credentials: AWSCredentialSet(accessKeyId: "OTHER", secretAccessKey: "secret"), date: now)
+        #expect(
+            throws: SigV4Verifier.Failure.unknownAccessKey("The security token included in the request is invalid.")
+        ) {
             try verifier.verify(wrongKey, now: now)
         }
 
         var wrongSecret = request
-        signer.sign(&wrongSecret, credentials: AWSCredentialSet(accessKeyId: "AKID", secretAccessKey: "nope"), date: now)
+        signer.sign(
+            &wrongSecret, credentials: AWSCredentialSet(accessKeyId: "AKID", secretAccessKey: "nope"), date: now)
         do {
             try verifier.verify(wrongSecret, now: now)
             Issue.record("a wrong secret must not verify")
         } catch {
-            guard case .invalidSignature = error else { Issue.record("got \(error)"); return }
+            guard case .invalidSignature = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
 
-        signer.sign(&request, credentials: AWSCredentialSet(accessKeyId: "AKID", secretAccessKey: "secret"),
-                    date: now.addingTimeInterval(-3600))
+        signer.sign(
+            &request, credentials: AWSCredentialSet(accessKeyId: "AKID", secretAccessKey: "secret"),
+            date: now.addingTimeInterval(-3600))
         do {
             try verifier.verify(request, now: now)
             Issue.record("an hour of skew must be refused")
         } catch {
-            guard case .requestTimeTooSkewed = error else { Issue.record("got \(error)"); return }
+            guard case .requestTimeTooSkewed = error else {
+                Issue.record("got \(error)")
+                return
+            }
         }
     }
 
     @Test func credentialDescriptionsNeverShowSecrets() {
-        let c = AWSCredentialSet(accessKeyId: "AKIAEXAMPLEKEY1234", secretAccessKey: "s3cr3t/KEY+value",
-                                 sessionToken: "TOKENVALUE")
+        let c = AWSCredentialSet(
+            accessKeyId: "AKIAEXAMPLEKEY1234", secretAccessKey: "s3cr3t/KEY+value",
+            sessionToken: "TOKENVALUE")
         for text in [c.description, c.debugDescription, "\(c)", String(reflecting: c)] {
             #expect(!text.contains("s3cr3t"))
             #expect(!text.contains("TOKENVALUE"))

@@ -6,30 +6,38 @@ import Testing
 
 @Suite struct ArchiveIndexTests {
     func withDirectory<T>(_ body: (String) throws -> T) throws -> T {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("archive-index-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("archive-index-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         return try body(dir)
     }
 
     func source(_ job: String, _ count: Int) -> ArchiveIndex.Source {
-        ArchiveIndex.Source(inventoryJobId: job, inventoryDate: "2015-02-04T00:00:00Z", format: "JSON", archiveCount: count)
+        ArchiveIndex.Source(
+            inventoryJobId: job, inventoryDate: "2015-02-04T00:00:00Z", format: "JSON", archiveCount: count)
     }
 
     @Test func theIndexHoldsTheTreeAndIsReusedOnlyForItsInventory() throws {
         try withDirectory { dir in
             let hash = String(repeating: "AB", count: 32)
             let archives = [
-                InventoryArchive(archiveId: "ID1", archiveDescription: "mt2 " + base64url(Array(#"{"filename":"a/b/c.txt","mtime":"20200101T000000Z"}"#.utf8)),
-                                 creationDate: "2021-01-01T00:00:00Z", size: 5, sha256TreeHash: hash),
-                InventoryArchive(archiveId: "ID2", archiveDescription: #"{"Path":"a\\d.bin","Flags":2}"#,
-                                 creationDate: "2021-01-02T00:00:00Z", size: 7, sha256TreeHash: hash),
-                InventoryArchive(archiveId: "ID3", archiveDescription: "", creationDate: "2021-01-03T00:00:00Z", size: 0,
-                                 sha256TreeHash: hash),
+                InventoryArchive(
+                    archiveId: "ID1",
+                    archiveDescription: "mt2 "
+                        + base64url(Array(#"{"filename":"a/b/c.txt","mtime":"20200101T000000Z"}"#.utf8)),
+                    creationDate: "2021-01-01T00:00:00Z", size: 5, sha256TreeHash: hash),
+                InventoryArchive(
+                    archiveId: "ID2", archiveDescription: #"{"Path":"a\\d.bin","Flags":2}"#,
+                    creationDate: "2021-01-02T00:00:00Z", size: 7, sha256TreeHash: hash),
+                InventoryArchive(
+                    archiveId: "ID3", archiveDescription: "", creationDate: "2021-01-03T00:00:00Z", size: 0,
+                    sha256TreeHash: hash),
             ]
             let path = dir + "/v.sqlite"
-            let index = try ArchiveIndex.build(path: path, source: source("JOB1", 3), archives: archives,
-                                               tree: ArchiveTree.build(archives))
+            let index = try ArchiveIndex.build(
+                path: path, source: source("JOB1", 3), archives: archives,
+                tree: ArchiveTree.build(archives))
             #expect(index.source == source("JOB1", 3))
             let root = try index.children(of: ArchiveIndex.rootId)
             #expect(root.map(\.name) == ["_unnamed", "a"])
@@ -58,11 +66,13 @@ import Testing
             try Data("not sqlite".utf8).write(to: URL(fileURLWithPath: dir + "/junk.sqlite"))
             #expect(ArchiveIndex.open(path: dir + "/junk.sqlite", inventoryJobId: "JOB1") == nil)
 
-            let rebuilt = try ArchiveIndex.build(path: path, source: source("JOB2", 1), archives: [archives[0]],
-                                                 tree: ArchiveTree.build([archives[0]]))
+            let rebuilt = try ArchiveIndex.build(
+                path: path, source: source("JOB2", 1), archives: [archives[0]],
+                tree: ArchiveTree.build([archives[0]]))
             #expect(try rebuilt.children(of: ArchiveIndex.rootId).map(\.name) == ["a"])
-            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["junk.sqlite", "v.sqlite"],
-                    "no temporary file is left behind")
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: dir).sorted() == ["junk.sqlite", "v.sqlite"],
+                "no temporary file is left behind")
         }
     }
 
@@ -73,8 +83,9 @@ import Testing
             let clock = ContinuousClock()
             var index: ArchiveIndex?
             let elapsed = try clock.measure {
-                index = try ArchiveIndex.build(path: dir + "/big.sqlite", source: source("J", archives.count),
-                                               archives: archives, tree: ArchiveTree.build(archives))
+                index = try ArchiveIndex.build(
+                    path: dir + "/big.sqlite", source: source("J", archives.count),
+                    archives: archives, tree: ArchiveTree.build(archives))
             }
             print("ArchiveIndex.build (decode, tree, SQLite) of 200,000 archives: \(elapsed)")
             let big = try #require(index)

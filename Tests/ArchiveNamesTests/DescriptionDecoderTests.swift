@@ -1,5 +1,5 @@
-import ArchiveNames
 import AWSSigning
+import ArchiveNames
 import Testing
 
 /// Each format is tested on the examples its authors (or the peers' test suites) published; the
@@ -45,9 +45,11 @@ import Testing
     }
 
     @Test func malformedMtFallsBackToPlainText() {
-        for bad in ["mt2 !!!notbase64", "mt2 " + base64url(Array(#"{"filename":"a"}"#.utf8)),
-                    "mt2 " + base64url(Array(#"{"filename":"a","mtime":"2020-01-01"}"#.utf8)),
-                    "mt2 " + base64url(Array(#"{"filename":"a","mtime":"20200101T000000Z","x":{"y":1}}"#.utf8))] {
+        for bad in [
+            "mt2 !!!notbase64", "mt2 " + base64url(Array(#"{"filename":"a"}"#.utf8)),
+            "mt2 " + base64url(Array(#"{"filename":"a","mtime":"2020-01-01"}"#.utf8)),
+            "mt2 " + base64url(Array(#"{"filename":"a","mtime":"20200101T000000Z","x":{"y":1}}"#.utf8)),
+        ] {
             let d = decode(bad)
             #expect(d.decoder == "plain-text", "\(bad)")
         }
@@ -55,7 +57,8 @@ import Testing
 
     // fastglacier.com fastglacier-metadata-format.aspx, the v4 and v3 examples.
     @Test func fastGlacierV4AndV3PublishedExamples() {
-        let v4 = decode("""
+        let v4 = decode(
+            """
             <m>
               <v>4</v>
               <p>Z2xhY2llci1kZy5wZGY=</p>
@@ -69,8 +72,9 @@ import Testing
         #expect(v4.flags == [.compressed, .encrypted])
         #expect(!v4.isDirectory)
 
-        let v3 = decode("<m><v>3</v><p>Z2xhY2llci1kZy5wZGY=</p><lm>20120821T170824Z</lm>"
-                        + "<ce>0:0:4340ebcf79712dc5e3ef7d50bab98ba5</ce></m>")
+        let v3 = decode(
+            "<m><v>3</v><p>Z2xhY2llci1kZy5wZGY=</p><lm>20120821T170824Z</lm>"
+                + "<ce>0:0:4340ebcf79712dc5e3ef7d50bab98ba5</ce></m>")
         #expect(v3.decoder == "fastglacier-v3")
         #expect(v3.components == ["glacier-dg.pdf"])
         #expect(v3.flags == [])
@@ -78,14 +82,20 @@ import Testing
 
     // aws-solutions/amazon-s3-glacier-refreezer source/lambda/requestArchives/tests/filenameparser.test.js
     @Test func fastGlacierQuotedAndPaddedFromRefreezerTests() {
-        let v1 = decode(#""<ArchiveMetadata>           <Path>       UkVOREVSRkFSTTUvQjovb25lL3R3by90aHJlZS9jaDAxX3NlcTAwNF9zaDAwMTAuMjA0NC5kcHg=   </Path></ArchiveMetadata>""#)
+        let v1 = decode(
+            #""<ArchiveMetadata>           <Path>       UkVOREVSRkFSTTUvQjovb25lL3R3by90aHJlZS9jaDAxX3NlcTAwNF9zaDAwMTAuMjA0NC5kcHg=   </Path></ArchiveMetadata>""#
+        )
         #expect(v1.decoder == "fastglacier-v1")
         // "RENDERFARM5/B:/one/two/three/ch01_seq004_sh0010.2044.dpx": the drive letter becomes a directory.
         #expect(v1.path == "RENDERFARM5/B/one/two/three/ch01_seq004_sh0010.2044.dpx")
-        let unquoted = decode(#"<ArchiveMetadata>           <Path>       UkVOREVSRkFSTTUvQjovb25lL3R3by90aHJlZS9jaDAxX3NlcTAwNF9zaDAwMTAuMjA0NC5kcHg=   </Path></ArchiveMetadata>"#)
+        let unquoted = decode(
+            #"<ArchiveMetadata>           <Path>       UkVOREVSRkFSTTUvQjovb25lL3R3by90aHJlZS9jaDAxX3NlcTAwNF9zaDAwMTAuMjA0NC5kcHg=   </Path></ArchiveMetadata>"#
+        )
         #expect(unquoted == v1)
 
-        let v4 = decode(#""       <m><v>4</v><p>RlgxNTAvQ0JCX2ZpZ3VyZS9lZTRjM2MxOS00OTBkLTQwN2UtOGJlNy04ODliZTQxYjQ4YmIuY2Ji </p><lm>20190121T085242Z       </lm>        </m>""#)
+        let v4 = decode(
+            #""       <m><v>4</v><p>RlgxNTAvQ0JCX2ZpZ3VyZS9lZTRjM2MxOS00OTBkLTQwN2UtOGJlNy04ODliZTQxYjQ4YmIuY2Ji </p><lm>20190121T085242Z       </lm>        </m>""#
+        )
         #expect(v4.decoder == "fastglacier-v4")
         #expect(v4.path == "FX150/CBB_figure/ee4c3c19-490d-407e-8be7-889be41b48bb.cbb")
         #expect(v4.modified == seconds("20190121T085242Z"))
@@ -116,8 +126,10 @@ import Testing
     }
 
     @Test func malformedFastGlacierFallsBack() {
-        for bad in ["<m><v>4</v><p>***</p></m>", "<m><v>4</v><lm>20140101T000000Z</lm></m>",
-                    "<ArchiveMetadata><Path>a=b=</Path></ArchiveMetadata>"] {
+        for bad in [
+            "<m><v>4</v><p>***</p></m>", "<m><v>4</v><lm>20140101T000000Z</lm></m>",
+            "<ArchiveMetadata><Path>a=b=</Path></ArchiveMetadata>",
+        ] {
             #expect(decode(bad).decoder == "plain-text", "\(bad)")
         }
     }
@@ -145,7 +157,9 @@ import Testing
     // aws-solutions/amazon-s3-glacier-refreezer filenameparser.test.js: its fixture's "+F8-" and "+A8-"
     // are not valid UTF-7 (12 bits each), so the path is kept exactly as written.
     @Test func cloudBerryInvalidUTF7IsKeptAsWritten() {
-        let d = decode(#"{"Path":"CB+F8-M5/B:/c01/q004/s0010/c01+AF8-s00+A8-s0010+F8/h01.1094.dpx","UTCDateModified":"20100310T110623Z"}"#)
+        let d = decode(
+            #"{"Path":"CB+F8-M5/B:/c01/q004/s0010/c01+AF8-s00+A8-s0010+F8/h01.1094.dpx","UTCDateModified":"20100310T110623Z"}"#
+        )
         #expect(d.decoder == "cloudberry")
         #expect(d.path == "CB+F8-M5/B/c01/q004/s0010/c01+AF8-s00+A8-s0010+F8/h01.1094.dpx")
         #expect(d.modified == seconds("20100310T110623Z"))
@@ -206,7 +220,7 @@ func base64(_ bytes: [UInt8]) -> String {
         var v = UInt32(bytes[i]) << 16
         if n > 1 { v |= UInt32(bytes[i + 1]) << 8 }
         if n > 2 { v |= UInt32(bytes[i + 2]) }
-        for k in 0..<4 { out.append(k <= n ? alphabet[Int((v >> UInt32(18 - 6 * k)) & 63)] : "=") }
+        for k in 0 ..< 4 { out.append(k <= n ? alphabet[Int((v >> UInt32(18 - 6 * k)) & 63)] : "=") }
         i += 3
     }
     return out

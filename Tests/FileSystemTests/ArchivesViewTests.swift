@@ -33,7 +33,10 @@ import Testing
         try await client.createVault("v")
         var vault = Vault()
         let uploads: [(String, String, Int)] = [
-            ("wedding", "mt2 " + base64url(#"{"filename":"photos/2014/wedding.tar","mtime":"20140607T120000Z"}"#), 3 << 20),
+            (
+                "wedding", "mt2 " + base64url(#"{"filename":"photos/2014/wedding.tar","mtime":"20140607T120000Z"}"#),
+                3 << 20
+            ),
             ("report", fastGlacier(Array("docs/report.pdf".utf8)), 5000),
             ("cafe", #"{"Path":"C:\\Users\\me\\caf+AOk-.txt","UTCDateModified":"20100310T110623Z","Flags":3}"#, 100),
             ("qnap", #"{"path": "/sample/1234.pdf", "type": "file"}"#, 200),
@@ -54,19 +57,24 @@ import Testing
             }
             vault.files[label] = file
             // An empty description is sent as none: the client's signed empty header does not survive libcurl.
-            vault.ids[label] = try await client.uploadArchive(vault: "v", file: file.path,
-                                                              description: description.isEmpty ? nil : description).archiveId
+            vault.ids[label] = try await client.uploadArchive(
+                vault: "v", file: file.path,
+                description: description.isEmpty ? nil : description
+            ).archiveId
             // CreationDate has millisecond precision: keep re-uploads apart.
             try await Task.sleep(nanoseconds: 20_000_000)
         }
         vault.jobs["inventory"] = try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId
         // Uploaded after the inventory was taken: only its retrieval job names it.
         vault.files["late"] = try Seed.randomFile(size: 60, in: dir)
-        vault.ids["late"] = try await client.uploadArchive(vault: "v", file: vault.files["late"]!.path,
-                                                           description: "late.txt").archiveId
+        vault.ids["late"] = try await client.uploadArchive(
+            vault: "v", file: vault.files["late"]!.path,
+            description: "late.txt"
+        ).archiveId
         vault.jobs["late"] = try await client.initiateArchiveRetrieval(vault: "v", archiveId: vault.ids["late"]!).jobId
         for label in ["wedding", "report", "notesNew"] {
-            vault.jobs[label] = try await client.initiateArchiveRetrieval(vault: "v", archiveId: vault.ids[label]!).jobId
+            vault.jobs[label] = try await client.initiateArchiveRetrieval(vault: "v", archiveId: vault.ids[label]!)
+                .jobId
         }
         try await emulator.advanceJobClock(by: 3601)
         for job in vault.jobs.values { try await Seed.waitForJob(client, vault: "v", jobId: job) }
@@ -78,9 +86,10 @@ import Testing
     static func tree(_ root: String) async throws -> Set<String> {
         let r = try await Command.run("/usr/bin/find", [root, "-mindepth", "1", "-printf", "%P%y\\n"])
         #expect(r.status == 0, "find: \(r.output.prefix(300))")
-        return Set(r.output.split(separator: "\n").map { line in
-            line.hasSuffix("d") ? String(line.dropLast()) + "/" : String(line.dropLast())
-        })
+        return Set(
+            r.output.split(separator: "\n").map { line in
+                line.hasSuffix("d") ? String(line.dropLast()) + "/" : String(line.dropLast())
+            })
     }
 
     @Test func namesDatesCollisionsReadsAndFailures() async throws {
@@ -88,8 +97,10 @@ import Testing
             try await TempDirectory.with("archives") { dir in
                 let v = try await Self.seed(emulator, in: dir)
                 let cache = dir.appendingPathComponent("cache").path
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: cache) { m in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: cache
+                ) { m in
                     let root = m.path("v/archives")
                     let paths = try await Self.tree(root)
                     let id8 = { (label: String) in String(v.ids[label]!.prefix(8)) }
@@ -97,22 +108,32 @@ import Testing
                     let expected: Set<String> = [
                         "photos/", "photos/2014/", "photos/2014/wedding.tar", "docs/", "docs/report.pdf",
                         "C/", "C/Users/", "C/Users/me/", "C/Users/me/café.txt", "sample/", "sample/1234.pdf",
-                        "notes.txt", "_unnamed/", "_unnamed/\(v.ids["unnamed"]!)", "_unnamed/\(v.ids["late"]!)", "emptydir/",
-                        "%2E%2E/", "%2E%2E/%2E%2E/", "%2E%2E/%2E%2E/etc/", "%2E%2E/%2E%2E/etc/passwd", "bad%00name%FF.bin",
+                        "notes.txt", "_unnamed/", "_unnamed/\(v.ids["unnamed"]!)", "_unnamed/\(v.ids["late"]!)",
+                        "emptydir/",
+                        "%2E%2E/", "%2E%2E/%2E%2E/", "%2E%2E/%2E%2E/etc/", "%2E%2E/%2E%2E/etc/passwd",
+                        "bad%00name%FF.bin",
                     ]
                     #expect(expected.isSubset(of: paths), "missing: \(expected.subtracting(paths).sorted())")
                     let suffixed = paths.subtracting(expected).subtracting([longName ?? ""])
                     #expect(suffixed.count == 2, "\(suffixed.sorted())")
-                    #expect(suffixed.contains { $0.hasPrefix("notes.txt~") && $0.hasSuffix("~" + id8("notesOld")) },
-                            "the older re-upload is renamed: \(suffixed.sorted())")
-                    #expect(suffixed.contains { $0.hasPrefix("photos~") && $0.hasSuffix("~" + id8("fileIsDir")) },
-                            "a file named like a directory is renamed: \(suffixed.sorted())")
-                    #expect(longName.map { $0.utf8.count == 255 && $0.hasPrefix(String(repeating: "L", count: 200)) } == true)
+                    #expect(
+                        suffixed.contains { $0.hasPrefix("notes.txt~") && $0.hasSuffix("~" + id8("notesOld")) },
+                        "the older re-upload is renamed: \(suffixed.sorted())")
+                    #expect(
+                        suffixed.contains { $0.hasPrefix("photos~") && $0.hasSuffix("~" + id8("fileIsDir")) },
+                        "a file named like a directory is renamed: \(suffixed.sorted())")
+                    #expect(
+                        longName.map { $0.utf8.count == 255 && $0.hasPrefix(String(repeating: "L", count: 200)) }
+                            == true)
 
                     // Dates: the recorded mtime, CreationDate as ctime, directories the newest below.
                     let wedding = root + "/photos/2014/wedding.tar"
-                    let stat = try await Command.run("/usr/bin/stat", ["-c", "%Y %Z %s", wedding, root + "/photos/2014",
-                                                                       root + "/emptydir"])
+                    let stat = try await Command.run(
+                        "/usr/bin/stat",
+                        [
+                            "-c", "%Y %Z %s", wedding, root + "/photos/2014",
+                            root + "/emptydir",
+                        ])
                     let fields = stat.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
                     #expect(fields.count == 3, "\(stat.output)")
                     #expect(fields.first?[0] == "1402142400", "wedding.tar's mtime is mt2's 20140607T120000Z")
@@ -124,14 +145,20 @@ import Testing
 
                     // Reading through archives/ and then jobs/ fetches once and caches once.
                     let before = try await emulator.requests("GetJobOutput")
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: wedding)) == Data(contentsOf: v.files["wedding"]!))
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: wedding)) == Data(contentsOf: v.files["wedding"]!))
                     var fetched = try await emulator.requests("GetJobOutput")
                     #expect(fetched > before)
                     let jobOutput = m.path("v/jobs/\(v.jobs["wedding"]!)/output")
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: jobOutput)) == Data(contentsOf: v.files["wedding"]!))
-                    #expect(try await emulator.requests("GetJobOutput") == fetched, "the job's output is the same cache entry")
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: root + "/_unnamed/\(v.ids["late"]!)"))
-                        == Data(contentsOf: v.files["late"]!), "an archive only its retrieval job names is readable")
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: jobOutput)) == Data(contentsOf: v.files["wedding"]!))
+                    #expect(
+                        try await emulator.requests("GetJobOutput") == fetched,
+                        "the job's output is the same cache entry")
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: root + "/_unnamed/\(v.ids["late"]!)"))
+                            == Data(contentsOf: v.files["late"]!), "an archive only its retrieval job names is readable"
+                    )
                     fetched = try await emulator.requests("GetJobOutput")
 
                     // An archive with no output fails at once, without a request, and says why.
@@ -139,9 +166,12 @@ import Testing
                     let never = try await Command.run("/bin/cat", [root + "/C/Users/me/café.txt"])
                     #expect(never.status != 0 && never.output.contains("No data available"), "\(never.output)")
                     let running = try await Command.run("/bin/cat", [root + "/sample/1234.pdf"])
-                    #expect(running.status != 0 && running.output.contains("Resource temporarily unavailable"), "\(running.output)")
+                    #expect(
+                        running.status != 0 && running.output.contains("Resource temporarily unavailable"),
+                        "\(running.output)")
                     #expect(Date().timeIntervalSince(started) < 5)
-                    #expect(try await emulator.requests("GetJobOutput") == fetched, "no request for what cannot be read")
+                    #expect(
+                        try await emulator.requests("GetJobOutput") == fetched, "no request for what cannot be read")
                     #expect(m.log.contains("glacierfs retrieve v \(v.ids["cafe"]!)"), "the log gives the command")
 
                     // Extended attributes.
@@ -150,35 +180,45 @@ import Testing
                     #expect(try await Self.xattr("user.glacier.archive-description", wedding).hasPrefix("mt2 eyJ"))
                     #expect(try await Self.xattr("user.glacier.sha256-tree-hash", wedding).count == 64)
                     #expect(try await Self.xattr("user.glacier.availability", wedding).hasPrefix("cached"))
-                    #expect(try await Self.xattr("user.glacier.name-source", root + "/docs/report.pdf") == "fastglacier-v4")
+                    #expect(
+                        try await Self.xattr("user.glacier.name-source", root + "/docs/report.pdf") == "fastglacier-v4")
                     #expect(try await Self.xattr("user.glacier.flags", root + "/docs/report.pdf") == "none")
                     #expect(try await Self.xattr("user.mime_type", root + "/docs/report.pdf") == "application/pdf")
                     let cafe = root + "/C/Users/me/café.txt"
                     #expect(try await Self.xattr("user.glacier.flags", cafe) == "compressed,encrypted")
                     #expect(try await Self.xattr("user.glacier.availability", cafe) == "not retrieved")
                     #expect(try await Self.xattr("user.mime_type", cafe) == "application/octet-stream")
-                    #expect(try await Self.xattr("user.glacier.availability", root + "/sample/1234.pdf")
-                        == "retrieval in progress (job \(v.jobs["qnap"]!))")
-                    #expect(try await Self.xattr("user.glacier.archives", root).contains(
-                        "archives from inventory job \(v.jobs["inventory"]!)"))
+                    #expect(
+                        try await Self.xattr("user.glacier.availability", root + "/sample/1234.pdf")
+                            == "retrieval in progress (job \(v.jobs["qnap"]!))")
+                    #expect(
+                        try await Self.xattr("user.glacier.archives", root).contains(
+                            "archives from inventory job \(v.jobs["inventory"]!)"))
 
                     // rsync copies what can be read, with names and mtimes, and reports the rest.
                     let dest = dir.appendingPathComponent("copy").path
                     let rsync = try await Command.run("/usr/bin/rsync", ["-a", root + "/", dest + "/"])
                     #expect(rsync.status == 23, "rsync reports a partial transfer: \(rsync.output.prefix(600))")
                     #expect(rsync.output.contains("café.txt") && rsync.output.contains("No data available"))
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: dest + "/photos/2014/wedding.tar"))
-                        == Data(contentsOf: v.files["wedding"]!))
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: dest + "/notes.txt")) == Data(contentsOf: v.files["notesNew"]!))
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: dest + "/photos/2014/wedding.tar"))
+                            == Data(contentsOf: v.files["wedding"]!))
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: dest + "/notes.txt"))
+                            == Data(contentsOf: v.files["notesNew"]!))
                     let copied = try FileManager.default.attributesOfItem(atPath: dest + "/photos/2014/wedding.tar")
                     #expect((copied[.modificationDate] as? Date)?.timeIntervalSince1970 == 1_402_142_400)
                     #expect(!FileManager.default.fileExists(atPath: dest + "/C/Users/me/café.txt"))
                 }
                 // A remount uses the index on disk: the inventory is parsed once.
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: cache) { m in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: cache
+                ) { m in
                     #expect(FileManager.default.fileExists(atPath: m.path("v/archives/photos/2014/wedding.tar")))
-                    #expect(m.log.components(separatedBy: "indexed vault v:").count == 2, "indexed once, by the first mount")
+                    #expect(
+                        m.log.components(separatedBy: "indexed vault v:").count == 2, "indexed once, by the first mount"
+                    )
                 }
             }
         }
@@ -191,13 +231,19 @@ import Testing
                 try await client.createVault("v")
                 let file = try Seed.randomFile(size: 100, in: dir)
                 _ = try await client.uploadArchive(vault: "v", file: file.path, description: "a.txt")
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: dir.appendingPathComponent("cache").path) { m in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: dir.appendingPathComponent("cache").path
+                ) { m in
                     let listing = try FileManager.default.contentsOfDirectory(atPath: m.path("v/archives"))
                     #expect(listing.isEmpty)
-                    #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v")).sorted() == ["archives", "jobs"])
+                    #expect(
+                        try FileManager.default.contentsOfDirectory(atPath: m.path("v")).sorted() == [
+                            "archives", "jobs",
+                        ])
                     let why = try await Self.xattr("user.glacier.archives", m.path("v/archives"))
-                    #expect(why.contains("no readable inventory") && why.contains("glacierfs inventory v --wait"), "\(why)")
+                    #expect(
+                        why.contains("no readable inventory") && why.contains("glacierfs inventory v --wait"), "\(why)")
                     #expect(m.log.contains("glacierfs inventory v --wait"))
                 }
             }
@@ -210,8 +256,10 @@ import Testing
                 let client = emulator.client()
                 try await client.createVault("v")
                 func glacierfs(_ arguments: [String]) async throws -> Command.Result {
-                    try await Command.run(TestPaths.binary("glacierfs"), ["retrieve", "v"] + arguments
-                                          + ["--endpoint", emulator.endpoint], environment: emulator.environment)
+                    try await Command.run(
+                        TestPaths.binary("glacierfs"),
+                        ["retrieve", "v"] + arguments
+                            + ["--endpoint", emulator.endpoint], environment: emulator.environment)
                 }
                 let none = try await glacierfs(["--name", "photos/*"])
                 #expect(none.status == 1 && none.output.contains("glacierfs inventory v --wait"), "\(none.output)")
@@ -219,7 +267,8 @@ import Testing
                 for name in ["photos/2014/a.jpg", "photos/b.jpg", "docs/c.txt"] {
                     let file = try Seed.randomFile(size: 1000, in: dir)
                     let description = "mt2 " + Self.base64url(#"{"filename":"\#(name)","mtime":"20200101T000000Z"}"#)
-                    ids[name] = try await client.uploadArchive(vault: "v", file: file.path, description: description).archiveId
+                    ids[name] = try await client.uploadArchive(vault: "v", file: file.path, description: description)
+                        .archiveId
                 }
                 let inventory = try await client.initiateInventoryRetrieval(vault: "v", format: "CSV").jobId
                 try await Seed.waitForJob(client, vault: "v", jobId: inventory)
@@ -256,24 +305,31 @@ import Testing
                 let size = try #require(try await client.describeJob(vault: "v", jobId: inventory).inventorySizeInBytes)
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(size), alignment: 16)
                 defer { buffer.deallocate() }
-                _ = try await client.getJobOutput(vault: "v", jobId: inventory, range: 0..<size, outputSize: size,
-                                                  verification: .sizeOnly, into: buffer)
+                _ = try await client.getJobOutput(
+                    vault: "v", jobId: inventory, range: 0 ..< size, outputSize: size,
+                    verification: .sizeOnly, into: buffer)
                 // The same length, one field wrong: the first entry's Size becomes negative.
                 let text = String(decoding: UnsafeRawBufferPointer(buffer), as: UTF8.self)
-                let corrupted = text.replacingOccurrences(of: #"("Size"\s*:\s*)100\b"#, with: "$1-10", options: .regularExpression)
+                let corrupted = text.replacingOccurrences(
+                    of: #"("Size"\s*:\s*)100\b"#, with: "$1-10", options: .regularExpression)
                 #expect(corrupted != text && corrupted.utf8.count == text.utf8.count)
-                try await emulator.overrideResponses("GetJobOutput", status: 200,
-                                                     headers: ["Content-Type": "application/json"], body: corrupted,
-                                                     count: 50)
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: dir.appendingPathComponent("cache").path) { m in
+                try await emulator.overrideResponses(
+                    "GetJobOutput", status: 200,
+                    headers: ["Content-Type": "application/json"], body: corrupted,
+                    count: 50)
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: dir.appendingPathComponent("cache").path
+                ) { m in
                     let read = try await Command.run("/bin/cat", [m.path("v/jobs/\(inventory)/output")])
-                    #expect(read.status != 0 && read.output.contains("Input/output error"), "\(read.output.prefix(300))")
+                    #expect(
+                        read.status != 0 && read.output.contains("Input/output error"), "\(read.output.prefix(300))")
                     #expect(m.log.contains("is not valid: at archive entry 1, byte"), "\(m.log.suffix(2000))")
                     #expect(m.log.contains("Size is -10, not a non-negative integer"))
                     #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v/archives")).isEmpty)
                     let why = try await Self.xattr("user.glacier.archives", m.path("v/archives"))
-                    #expect(why.contains("no inventory of vault v can be used") && why.contains("Size is -10"), "\(why)")
+                    #expect(
+                        why.contains("no inventory of vault v can be used") && why.contains("Size is -10"), "\(why)")
                 }
             }
         }

@@ -7,16 +7,20 @@ import Testing
     @Test func aRemountWithTheServiceDownIsServedFromTheCache() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
-                #expect(try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
+                #expect(
+                    try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
                 _ = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(f.inventoryJob))))
             }
             let endpoint = f.emulator.endpoint
             f.emulator.stop()
             // Same endpoint, nothing listening: the mount comes up offline from what the cache knows.
-            try await MountedFileSystem.with(endpoint: endpoint, environment: f.emulator.environment,
-                                             cacheDirectory: f.cacheDirectory) { (m: MountedFileSystem) async throws in
+            try await MountedFileSystem.with(
+                endpoint: endpoint, environment: f.emulator.environment,
+                cacheDirectory: f.cacheDirectory
+            ) { (m: MountedFileSystem) async throws in
                 #expect(try FileManager.default.contentsOfDirectory(atPath: m.mountpoint) == ["v"])
-                #expect(try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
+                #expect(
+                    try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
                 let inventory = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(f.inventoryJob))))
                 #expect(try JSONSerialization.jsonObject(with: inventory) is [String: Any])
                 let uncached = m.path(f.jobPath(f.tarJob))
@@ -33,7 +37,8 @@ import Testing
             try await f.mount { m in _ = try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) }
             let fetchesBefore = try await f.requests("GetJobOutput")
             try await f.mount { (m: MountedFileSystem) async throws in
-                #expect(try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
+                #expect(
+                    try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
             }
             #expect(try await f.requests("GetJobOutput") == fetchesBefore, "no output fetched again")
         }
@@ -46,7 +51,8 @@ import Testing
             #expect(try await f.client.listJobs(vault: "v").jobs.isEmpty)
             try await f.mount { (m: MountedFileSystem) async throws in
                 #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs")) == [f.binaryJob])
-                #expect(try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
+                #expect(
+                    try await VaultFixture.sha256(m.path(f.jobPath(f.binaryJob))) == VaultFixture.sha256(f.binary.path))
                 let note = try String(contentsOfFile: m.path(f.jobPath(f.binaryJob, "job.json")), encoding: .utf8)
                 #expect(note.contains("the service no longer lists this job"))
             }

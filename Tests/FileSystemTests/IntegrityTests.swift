@@ -41,8 +41,9 @@ import Testing
             let glacierfs = TestPaths.binary("glacierfs")
             let status = try await Command.run(glacierfs, ["cache", "status", "--cache-dir", f.cacheDirectory])
             #expect(status.output.contains("unverified"), "cache status labels the entry: \(status.output)")
-            #expect(!status.output.contains("(inventory)") && !status.output.contains("3 of 3 leaves\n"),
-                    "and does not call it an inventory or verified leaves: \(status.output)")
+            #expect(
+                !status.output.contains("(inventory)") && !status.output.contains("3 of 3 leaves\n"),
+                "and does not call it an inventory or verified leaves: \(status.output)")
 
             let fetchesBefore = try await f.requests("GetJobOutput")
             try await f.mount { (m: MountedFileSystem) async throws in
@@ -83,8 +84,12 @@ import Testing
                 #expect(log.contains("does not match the job's SHA256TreeHash"))
             }
             // The cache holds nothing of it, and a remount refuses it without fetching.
-            let status = try await Command.run(TestPaths.binary("glacierfs"), ["cache", "status", "--json",
-                                                                                "--cache-dir", f.cacheDirectory])
+            let status = try await Command.run(
+                TestPaths.binary("glacierfs"),
+                [
+                    "cache", "status", "--json",
+                    "--cache-dir", f.cacheDirectory,
+                ])
             let usage = try JSONSerialization.jsonObject(with: Data(status.output.utf8)) as? [String: Any]
             let outputs = usage?["outputs"] as? [[String: Any]] ?? []
             let entry = outputs.first { (($0["key"] as? [String: Any])?["jobId"] as? String) == f.binaryJob }
@@ -102,12 +107,14 @@ import Testing
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
                 _ = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(f.binaryJob))))
-                _ = try await VerificationTests.xattr("user.glacier.verified", m.path(f.jobPath(f.binaryJob)),
-                                                      settlingOn: "complete (root matched)")
+                _ = try await VerificationTests.xattr(
+                    "user.glacier.verified", m.path(f.jobPath(f.binaryJob)),
+                    settlingOn: "complete (root matched)")
             }
             // The root recorded for the job no longer agrees with the cached digests.
             let meta = try Self.metaFile(cache: f.cacheDirectory, job: f.binaryJob)
-            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: meta))) as! [String: Any]
+            var object =
+                try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: meta))) as! [String: Any]
             object["expectedTreeHash"] = String(repeating: "cd", count: 32)
             object["wholeOutputCheck"] = nil
             try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: meta))
@@ -130,28 +137,35 @@ import Testing
                 let file = try Seed.randomFile(size: 96 * Self.mib, in: dir)
                 let (_, good) = try await Seed.archiveJob(client, vault: "v", file: file)
                 let (_, bad) = try await Seed.archiveJob(client, vault: "v", file: file)
-                try await emulator.overrideJob(vault: "v", jobId: bad,
-                                               json: "{\"SHA256TreeHash\":\"\(String(repeating: "0f", count: 32))\"}")
+                try await emulator.overrideJob(
+                    vault: "v", jobId: bad,
+                    json: "{\"SHA256TreeHash\":\"\(String(repeating: "0f", count: 32))\"}")
                 let cache = dir.appendingPathComponent("cache").path
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: cache, extraArguments: ["--cache-size", "16M"]) { m in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: cache, extraArguments: ["--cache-size", "16M"]
+                ) { m in
                     let goodPath = m.path("v/jobs/\(good)/output")
                     let copy = dir.appendingPathComponent("copy").path
                     #expect(try await Command.run("/bin/cp", [goodPath, copy], timeout: 300).status == 0)
                     #expect(try await VaultFixture.sha256(copy) == VaultFixture.sha256(file.path))
-                    let verified = try await VerificationTests.xattr("user.glacier.verified", goodPath,
-                                                                     settlingOn: "complete (root matched)")
-                    #expect(verified == "complete (root matched)", "checked through a cache a sixth its size: \(verified)")
+                    let verified = try await VerificationTests.xattr(
+                        "user.glacier.verified", goodPath,
+                        settlingOn: "complete (root matched)")
+                    #expect(
+                        verified == "complete (root matched)", "checked through a cache a sixth its size: \(verified)")
                     let status = try await VerificationTests.xattr("user.glacierfs.status", m.mountpoint)
-                    let cacheUsage = (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["cache"]
+                    let cacheUsage =
+                        (try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["cache"]
                         as? [String: Any]
                     #expect((cacheUsage?["usedBytes"] as? Int ?? .max) <= 16 * Self.mib, "\(status)")
                     #expect((cacheUsage?["evictions"] as? Int ?? 0) > 0, "leaves were evicted on the way")
 
                     let badCopy = dir.appendingPathComponent("bad").path
                     let r = try await Command.run("/bin/cp", [m.path("v/jobs/\(bad)/output"), badCopy], timeout: 300)
-                    #expect(r.status != 0 && r.output.contains("Input/output error"),
-                            "a mismatch is caught through the small cache too: \(r.output)")
+                    #expect(
+                        r.status != 0 && r.output.contains("Input/output error"),
+                        "a mismatch is caught through the small cache too: \(r.output)")
                 }
             }
         }
@@ -162,12 +176,18 @@ import Testing
             var expected: [String: Data] = [:]
             for job in [f.inventoryJob, f.csvInventoryJob] {
                 let size = try await f.client.describeJob(vault: "v", jobId: job).inventorySizeInBytes ?? 0
-                expected[job] = Data(try await f.client.getWholeJobOutput(vault: "v", jobId: job, outputSize: size,
-                                                                          verification: .sizeOnly).bytes)
+                expected[job] = Data(
+                    try await f.client.getWholeJobOutput(
+                        vault: "v", jobId: job, outputSize: size,
+                        verification: .sizeOnly
+                    ).bytes)
             }
             // Every fault the wire can show that size checks and the parser catch: served exactly.
-            try await f.emulator.setFaults(["truncate": 0.1, "reset": 0.1, "bad-content-range": 0.1, "unavailable": 0.1,
-                                            "throttle": 0.1], seed: 3)
+            try await f.emulator.setFaults(
+                [
+                    "truncate": 0.1, "reset": 0.1, "bad-content-range": 0.1, "unavailable": 0.1,
+                    "throttle": 0.1,
+                ], seed: 3)
             try await f.mount { (m: MountedFileSystem) async throws in
                 for job in [f.inventoryJob, f.csvInventoryJob] {
                     let served = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(job))))
@@ -188,17 +208,22 @@ import Testing
             let secondRow = csv.index(after: csv.firstIndex(of: "\n")!)
             let comma = csv[secondRow...].lastIndex(of: ",")!
             csv.replaceSubrange(comma ... comma, with: ";")
-            for (job, body, type) in [(f.inventoryJob, json, "application/json"), (f.csvInventoryJob, csv, "text/csv")] {
+            for (job, body, type) in [(f.inventoryJob, json, "application/json"), (f.csvInventoryJob, csv, "text/csv")]
+            {
                 try await TempDirectory.with("bad") { (dir: URL) async throws in
                     // Every attempt gets the bad bytes (a reader's retry would otherwise get good ones).
-                    try await f.emulator.overrideResponses("GetJobOutput", status: 200, headers: ["Content-Type": type],
-                                                           body: body, count: 100)
-                    try await MountedFileSystem.with(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
-                                                     cacheDirectory: dir.appendingPathComponent("cache").path) { m in
+                    try await f.emulator.overrideResponses(
+                        "GetJobOutput", status: 200, headers: ["Content-Type": type],
+                        body: body, count: 100)
+                    try await MountedFileSystem.with(
+                        endpoint: f.emulator.endpoint, environment: f.emulator.environment,
+                        cacheDirectory: dir.appendingPathComponent("cache").path
+                    ) { m in
                         let r = try await Command.shell("head -c 100 '\(m.path(f.jobPath(job)))' > /dev/null")
                         let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
                         #expect(r.status != 0 && r.output.contains("Input/output error"), "\(job): \(r.output) \(log)")
-                        #expect(log.contains("inventory of vault v job \(job) is not valid"), "the log says why: \(log)")
+                        #expect(
+                            log.contains("inventory of vault v job \(job) is not valid"), "the log says why: \(log)")
                         #expect(!log.contains("inventory parsed whole"))
                     }
                     try await f.emulator.clearResponseOverrides()
@@ -217,13 +242,18 @@ import Testing
                 try await Seed.waitForJob(client, vault: "v", jobId: job, timeout: 120)
                 let size = try await client.describeJob(vault: "v", jobId: job).inventorySizeInBytes ?? 0
                 #expect(size > 48 << 20, "the inventory (\(size) bytes) is larger than the memory budget")
-                let expected = Data(try await client.getWholeJobOutput(vault: "v", jobId: job, outputSize: size,
-                                                                       verification: .sizeOnly).bytes)
+                let expected = Data(
+                    try await client.getWholeJobOutput(
+                        vault: "v", jobId: job, outputSize: size,
+                        verification: .sizeOnly
+                    ).bytes)
                 let reference = dir.appendingPathComponent("reference.json")
                 try expected.write(to: reference)
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: dir.appendingPathComponent("cache").path,
-                                                 extraArguments: ["--memory-limit", "48M"]) { m in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: dir.appendingPathComponent("cache").path,
+                    extraArguments: ["--memory-limit", "48M"]
+                ) { m in
                     let served = try await VaultFixture.sha256(m.path("v/jobs/\(job)/output"))
                     #expect(served == (try await VaultFixture.sha256(reference.path)), "served exactly")
                     let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)

@@ -11,16 +11,23 @@ import Testing
                 #expect(try FileManager.default.contentsOfDirectory(atPath: m.mountpoint) == ["v"])
                 #expect(Set(try FileManager.default.contentsOfDirectory(atPath: m.path("v"))) == ["jobs", "archives"])
                 let jobs = try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs"))
-                #expect(Set(jobs) == Set([f.binaryJob, f.tarJob, f.alignedRangeJob, f.unalignedRangeJob, f.inventoryJob,
-                                          f.csvInventoryJob]))
+                #expect(
+                    Set(jobs)
+                        == Set([
+                            f.binaryJob, f.tarJob, f.alignedRangeJob, f.unalignedRangeJob, f.inventoryJob,
+                            f.csvInventoryJob,
+                        ]))
                 for job in jobs {
-                    #expect(Set(try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs/\(job)")))
+                    #expect(
+                        Set(try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs/\(job)")))
                             == ["job.json", "output"])
                 }
                 func size(_ job: String) throws -> Int64 {
-                    (try FileManager.default.attributesOfItem(atPath: m.path(f.jobPath(job)))[.size] as! NSNumber).int64Value
+                    (try FileManager.default.attributesOfItem(atPath: m.path(f.jobPath(job)))[.size] as! NSNumber)
+                        .int64Value
                 }
-                #expect(try size(f.binaryJob) == Int64(20 * VaultFixture.mib + VaultFixture.mib / 2), "ArchiveSizeInBytes")
+                #expect(
+                    try size(f.binaryJob) == Int64(20 * VaultFixture.mib + VaultFixture.mib / 2), "ArchiveSizeInBytes")
                 #expect(try size(f.alignedRangeJob) == Int64(8 * VaultFixture.mib), "the length of the retrieved range")
                 let inventory = try await f.client.describeJob(vault: "v", jobId: f.inventoryJob)
                 #expect(try size(f.inventoryJob) == inventory.inventorySizeInBytes, "InventorySizeInBytes")
@@ -63,8 +70,10 @@ import Testing
             try await f.mount { (m: MountedFileSystem) async throws in
                 _ = try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs"))  // listings now in hand
                 let before = try await f.emulator.statistics().requests
-                let probes = [".hidden", ".Trash", ".Trash-0", "desktop.ini", "autorun.inf", ".xdg-volume-info",
-                              "folder.jpg", ".directory", "Thumbs.db", "..weird", String(repeating: "x", count: 300)]
+                let probes = [
+                    ".hidden", ".Trash", ".Trash-0", "desktop.ini", "autorun.inf", ".xdg-volume-info",
+                    "folder.jpg", ".directory", "Thumbs.db", "..weird", String(repeating: "x", count: 300),
+                ]
                 for dir in ["", "v", "v/jobs", "v/jobs/\(f.binaryJob)"] {
                     for name in probes {
                         var st = stat()
@@ -73,8 +82,9 @@ import Testing
                     }
                 }
                 let after = try await f.emulator.statistics().requests
-                #expect(after.filter { $0.key != "Admin" } == before.filter { $0.key != "Admin" },
-                        "probes made requests: \(before) -> \(after)")
+                #expect(
+                    after.filter { $0.key != "Admin" } == before.filter { $0.key != "Admin" },
+                    "probes made requests: \(before) -> \(after)")
             }
         }
     }
@@ -83,15 +93,19 @@ import Testing
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
                 let output = m.path(f.jobPath(f.binaryJob))
-                for script in ["echo x > '\(output)'", "echo x >> '\(output)'", "touch '\(m.path("v/new"))'",
-                               "mkdir '\(m.path("v/jobs/new"))'", "rm -f '\(output)'", "mv '\(output)' '\(output).moved'",
-                               "ln -s '\(output)' '\(m.path("v/link"))'", "truncate -s 0 '\(output)'",
-                               "setfattr -n user.x -v y '\(output)'"] {
+                for script in [
+                    "echo x > '\(output)'", "echo x >> '\(output)'", "touch '\(m.path("v/new"))'",
+                    "mkdir '\(m.path("v/jobs/new"))'", "rm -f '\(output)'", "mv '\(output)' '\(output).moved'",
+                    "ln -s '\(output)' '\(m.path("v/link"))'", "truncate -s 0 '\(output)'",
+                    "setfattr -n user.x -v y '\(output)'",
+                ] {
                     let r = try await Command.shell(script)
                     #expect(r.status != 0, "\(script) must fail")
                     #expect(r.output.contains("Read-only file system"), "\(script): \(r.output)")
                 }
-                #expect(try await VaultFixture.sha256(output) == VaultFixture.sha256(f.binary.path), "the file is unchanged")
+                #expect(
+                    try await VaultFixture.sha256(output) == VaultFixture.sha256(f.binary.path), "the file is unchanged"
+                )
             }
         }
     }
@@ -121,10 +135,16 @@ import Testing
                 try await client.deleteArchive(vault: "v", archiveId: doomed.archiveId)
                 try await emulator.advanceJobClock(by: 3601)
                 let pending = try await client.initiateArchiveRetrieval(vault: "v", archiveId: kept.archiveId).jobId
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                                 cacheDirectory: dir.appendingPathComponent("cache").path) { (m: MountedFileSystem) async throws in
-                    for (job, status, words) in [(pending, "InProgress", "still InProgress"), (failing, "Failed", "Failed")] {
-                        #expect(try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs/\(job)")) == ["job.json"])
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: dir.appendingPathComponent("cache").path
+                ) { (m: MountedFileSystem) async throws in
+                    for (job, status, words) in [
+                        (pending, "InProgress", "still InProgress"), (failing, "Failed", "Failed"),
+                    ] {
+                        #expect(
+                            try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs/\(job)")) == ["job.json"]
+                        )
                         var st = stat()
                         #expect(stat(m.path("v/jobs/\(job)/output"), &st) == -1 && errno == ENOENT)
                         let text = try String(contentsOfFile: m.path("v/jobs/\(job)/job.json"), encoding: .utf8)

@@ -18,10 +18,15 @@ import Testing
                 #expect(r.status == 0, "\(r.output)")
                 #expect(try await VaultFixture.sha256(target + "/output") == VaultFixture.sha256(f.binary.path))
                 // --checksum reads both sides in full and must find nothing to change.
-                let again = try await Command.run("/usr/bin/rsync", ["-a", "--checksum", "--itemize-changes",
-                                                               m.path("v/jobs/\(f.binaryJob)/"), target + "/"])
-                #expect(again.status == 0 && again.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-                        "rsync --checksum found differences: \(again.output)")
+                let again = try await Command.run(
+                    "/usr/bin/rsync",
+                    [
+                        "-a", "--checksum", "--itemize-changes",
+                        m.path("v/jobs/\(f.binaryJob)/"), target + "/",
+                    ])
+                #expect(
+                    again.status == 0 && again.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                    "rsync --checksum found differences: \(again.output)")
             }
         }
     }
@@ -36,7 +41,8 @@ import Testing
                 let into = f.directory.appendingPathComponent("extracted")
                 try FileManager.default.createDirectory(at: into, withIntermediateDirectories: true)
                 #expect(try await Command.run("/bin/tar", ["-xf", output, "-C", into.path]).status == 0)
-                let diff = try await Command.run("/usr/bin/diff", ["-r", into.path, f.directory.appendingPathComponent("tree").path])
+                let diff = try await Command.run(
+                    "/usr/bin/diff", ["-r", into.path, f.directory.appendingPathComponent("tree").path])
                 #expect(diff.status == 0, "extracted tree differs: \(diff.output)")
             }
         }
@@ -48,15 +54,23 @@ import Testing
                 let output = m.path(f.jobPath(f.binaryJob))
                 let source = try FileHandle(forReadingFrom: f.binary)
                 defer { try? source.close() }
-                for (skip, count, bs) in [(0, 1, 1), (1_048_575, 3, 1), (4097, 1000, 3), (3_145_727, 2, 1_048_576),
-                                          (21_495_807, 10, 1), (21_495_800, 100, 1)] {
+                for (skip, count, bs) in [
+                    (0, 1, 1), (1_048_575, 3, 1), (4097, 1000, 3), (3_145_727, 2, 1_048_576),
+                    (21_495_807, 10, 1), (21_495_800, 100, 1),
+                ] {
                     let out = f.directory.appendingPathComponent("dd-\(skip)").path
-                    let r = try await Command.run("/bin/dd", ["if=\(output)", "of=\(out)", "bs=\(bs)", "skip=\(skip)",
-                                                        "count=\(count)", "iflag=skip_bytes", "status=none"])
+                    let r = try await Command.run(
+                        "/bin/dd",
+                        [
+                            "if=\(output)", "of=\(out)", "bs=\(bs)", "skip=\(skip)",
+                            "count=\(count)", "iflag=skip_bytes", "status=none",
+                        ])
                     #expect(r.status == 0, "\(r.output)")
                     try source.seek(toOffset: UInt64(skip))
                     let expected = source.readData(ofLength: bs * count)
-                    #expect(try Data(contentsOf: URL(fileURLWithPath: out)) == expected, "dd skip=\(skip) count=\(count) bs=\(bs)")
+                    #expect(
+                        try Data(contentsOf: URL(fileURLWithPath: out)) == expected,
+                        "dd skip=\(skip) count=\(count) bs=\(bs)")
                 }
             }
         }
@@ -68,10 +82,14 @@ import Testing
                 let expected = try await VaultFixture.sha256(f.binary.path)
                 let binary = m.path(f.jobPath(f.binaryJob))
                 let tar = m.path(f.jobPath(f.tarJob))
-                let run = try await Command.allAtOnce((0..<8).map { "sha256sum '\(binary)' > \(f.directory.path)/sum\($0) 2>&1" }
-                    + ["sha256sum '\(tar)' > \(f.directory.path)/tarsum", "cat '\(m.path(f.jobPath(f.inventoryJob)))' > /dev/null"])
+                let run = try await Command.allAtOnce(
+                    (0 ..< 8).map { "sha256sum '\(binary)' > \(f.directory.path)/sum\($0) 2>&1" }
+                        + [
+                            "sha256sum '\(tar)' > \(f.directory.path)/tarsum",
+                            "cat '\(m.path(f.jobPath(f.inventoryJob)))' > /dev/null",
+                        ])
                 #expect(run.status == 0, "a reader failed: \(run.output)\n\(m.log.suffix(3000))")
-                for i in 0..<8 {
+                for i in 0 ..< 8 {
                     let sum = try String(contentsOfFile: "\(f.directory.path)/sum\(i)", encoding: .utf8)
                     #expect(sum.hasPrefix(expected), "reader \(i): \(sum)")
                 }
@@ -86,9 +104,10 @@ import Testing
             try await f.mount { (m: MountedFileSystem) async throws in
                 let output = m.path(f.jobPath(f.binaryJob))
                 // Eight readers, each at a different place inside leaf 5, all bypassing the page cache.
-                let run = try await Command.allAtOnce((0..<8).map {
-                    "dd if='\(output)' of=/dev/null bs=4096 count=1 skip=\(5 * 256 + $0 * 32) iflag=direct status=none"
-                })
+                let run = try await Command.allAtOnce(
+                    (0 ..< 8).map {
+                        "dd if='\(output)' of=/dev/null bs=4096 count=1 skip=\(5 * 256 + $0 * 32) iflag=direct status=none"
+                    })
                 #expect(run.status == 0, "a reader failed: \(run.output)")
                 let fetches = try await f.requests("GetJobOutput")
                 #expect(fetches == 1, "one fetch for the one leaf")
@@ -103,8 +122,9 @@ import Testing
                 #expect(r.status == 0)
                 try await Task.sleep(nanoseconds: 300_000_000)  // anything prefetched would have started by now
                 #expect(try await f.requests("GetJobOutput") == 1)
-                #expect(try await f.emulator.statistics().bytesServed <= Int64(VaultFixture.mib) + 65536,
-                        "sniffing the head of a file must not pull megabytes")
+                #expect(
+                    try await f.emulator.statistics().bytesServed <= Int64(VaultFixture.mib) + 65536,
+                    "sniffing the head of a file must not pull megabytes")
             }
         }
     }
@@ -129,7 +149,7 @@ import Testing
             try await f.mount { (m: MountedFileSystem) async throws in
                 let data = try Data(contentsOf: URL(fileURLWithPath: m.path(f.jobPath(f.alignedRangeJob))))
                 let source = try Data(contentsOf: f.binary)
-                #expect(data == source[(8 * VaultFixture.mib)..<(16 * VaultFixture.mib)])
+                #expect(data == source[(8 * VaultFixture.mib) ..< (16 * VaultFixture.mib)])
             }
         }
     }

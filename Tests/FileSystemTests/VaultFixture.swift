@@ -46,33 +46,40 @@ struct VaultFixture {
         let binaryArchive = try await client.uploadArchive(vault: "v", file: binary.path, description: "random binary")
         let tarArchive = try await client.uploadArchive(vault: "v", file: tarball.path, description: "a tar of files")
         var jobs: [String] = []
-        for range in [nil, InclusiveByteRange(first: Int64(8 * mib), last: Int64(16 * mib) - 1),
-                      InclusiveByteRange(first: Int64(mib), last: Int64(4 * mib) - 1)] {
-            jobs.append(try await client.initiateArchiveRetrieval(vault: "v", archiveId: binaryArchive.archiveId,
-                                                                  range: range).jobId)
+        for range in [
+            nil, InclusiveByteRange(first: Int64(8 * mib), last: Int64(16 * mib) - 1),
+            InclusiveByteRange(first: Int64(mib), last: Int64(4 * mib) - 1),
+        ] {
+            jobs.append(
+                try await client.initiateArchiveRetrieval(
+                    vault: "v", archiveId: binaryArchive.archiveId,
+                    range: range
+                ).jobId)
         }
         jobs.append(try await client.initiateArchiveRetrieval(vault: "v", archiveId: tarArchive.archiveId).jobId)
         jobs.append(try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId)
         jobs.append(try await client.initiateInventoryRetrieval(vault: "v", format: "CSV").jobId)
         for job in jobs { try await Seed.waitForJob(client, vault: "v", jobId: job) }
-        return VaultFixture(emulator: emulator, client: client, directory: directory, binary: binary,
-                            binaryJob: jobs[0], tarball: tarball, tarJob: jobs[3], alignedRangeJob: jobs[1],
-                            unalignedRangeJob: jobs[2], inventoryJob: jobs[4], csvInventoryJob: jobs[5],
-                            binaryArchiveId: binaryArchive.archiveId)
+        return VaultFixture(
+            emulator: emulator, client: client, directory: directory, binary: binary,
+            binaryJob: jobs[0], tarball: tarball, tarJob: jobs[3], alignedRangeJob: jobs[1],
+            unalignedRangeJob: jobs[2], inventoryJob: jobs[4], csvInventoryJob: jobs[5],
+            binaryArchiveId: binaryArchive.archiveId)
     }
 
     /// A tar of a few directories of text and binary files, made with /bin/tar.
     static func makeTarball(in directory: URL) async throws -> URL {
         let tree = directory.appendingPathComponent("tree")
         for d in ["docs", "photos/2019", "photos/2020"] {
-            try FileManager.default.createDirectory(at: tree.appendingPathComponent(d), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: tree.appendingPathComponent(d), withIntermediateDirectories: true)
         }
-        for i in 0..<12 {
-            let text = (0..<(200 * (i + 1))).map { "line \($0) of file \(i)" }.joined(separator: "\n")
+        for i in 0 ..< 12 {
+            let text = (0 ..< (200 * (i + 1))).map { "line \($0) of file \(i)" }.joined(separator: "\n")
             try text.write(to: tree.appendingPathComponent("docs/note-\(i).txt"), atomically: true, encoding: .utf8)
         }
         for year in ["2019", "2020"] {
-            for i in 0..<3 {
+            for i in 0 ..< 3 {
                 _ = try Seed.randomFile(size: 300_000 + i * 77_777, in: tree.appendingPathComponent("photos/\(year)"))
             }
         }
@@ -83,8 +90,9 @@ struct VaultFixture {
     }
 
     func mount(extraArguments: [String] = [], _ body: (MountedFileSystem) async throws -> Void) async throws {
-        try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                         cacheDirectory: cacheDirectory, extraArguments: extraArguments, body)
+        try await MountedFileSystem.with(
+            endpoint: emulator.endpoint, environment: emulator.environment,
+            cacheDirectory: cacheDirectory, extraArguments: extraArguments, body)
     }
 
     /// The SHA-256 of a file, via sha256sum (a real reader of the mount).

@@ -12,7 +12,9 @@ import Testing
 
     /// The attribute once it reads `expected`, or its value after `timeout` seconds: verified
     /// leaves reach the cache (which the attribute reports) shortly after the reader has them.
-    static func xattr(_ name: String, _ path: String, settlingOn expected: String, timeout: Double = 10) async throws -> String {
+    static func xattr(
+        _ name: String, _ path: String, settlingOn expected: String, timeout: Double = 10
+    ) async throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let value = try await xattr(name, path)
@@ -23,7 +25,7 @@ import Testing
 
     @Test func unverifiableOutputsAreRefusedUnlessTheUserOptsIn() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
-            let source = try Data(contentsOf: f.binary)[(1 * VaultFixture.mib)..<(4 * VaultFixture.mib)]
+            let source = try Data(contentsOf: f.binary)[(1 * VaultFixture.mib) ..< (4 * VaultFixture.mib)]
             try await f.mount { (m: MountedFileSystem) async throws in
                 let output = m.path(f.jobPath(f.unalignedRangeJob))
                 let r = try await Command.shell("cat '\(output)' > /dev/null")
@@ -36,7 +38,8 @@ import Testing
             try await f.mount(extraArguments: ["--allow-unverified"]) { (m: MountedFileSystem) async throws in
                 let output = m.path(f.jobPath(f.unalignedRangeJob))
                 #expect(try Data(contentsOf: URL(fileURLWithPath: output)) == source)
-                #expect(try await Self.xattr("user.glacier.verified", output).hasPrefix("unverified (--allow-unverified)"))
+                #expect(
+                    try await Self.xattr("user.glacier.verified", output).hasPrefix("unverified (--allow-unverified)"))
                 let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
                 #expect(log.contains("WITHOUT checksum verification"))
             }
@@ -45,8 +48,11 @@ import Testing
 
     @Test func corruptedResponsesAreRetriedAndNeverReachTheReader() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
-            try await f.emulator.setFaults(["flip": 0.06, "wrong-checksum": 0.05, "truncate": 0.04, "reset": 0.03,
-                                            "bad-content-range": 0.03, "unavailable": 0.03, "throttle": 0.02], seed: 42)
+            try await f.emulator.setFaults(
+                [
+                    "flip": 0.06, "wrong-checksum": 0.05, "truncate": 0.04, "reset": 0.03,
+                    "bad-content-range": 0.03, "unavailable": 0.03, "throttle": 0.02,
+                ], seed: 42)
             try await f.mount { (m: MountedFileSystem) async throws in
                 let copy = f.directory.appendingPathComponent("copy").path
                 #expect(try await Command.run("/bin/cp", [m.path(f.jobPath(f.binaryJob)), copy]).status == 0)
@@ -70,7 +76,9 @@ import Testing
                 let written = (try? Data(contentsOf: URL(fileURLWithPath: copy))) ?? Data()
                 #expect(written == (try Data(contentsOf: f.binary)).prefix(written.count))
                 let log = try String(contentsOfFile: m.cacheDirectory + "/glacierfs.log", encoding: .utf8)
-                #expect(log.contains("GetJobOutput for vault v job \(f.binaryJob) bytes "), "the log names vault, job and range")
+                #expect(
+                    log.contains("GetJobOutput for vault v job \(f.binaryJob) bytes "),
+                    "the log names vault, job and range")
             }
         }
     }
@@ -82,16 +90,21 @@ import Testing
                 #expect(try await Self.xattr("user.glacier.verified", output) == "none")
                 #expect(try await Self.xattr("user.glacier.job-id", output) == f.binaryJob)
                 #expect(try await Self.xattr("user.glacier.archive-id", output) == f.binaryArchiveId)
-                #expect(try await Self.xattr("user.glacier.sha256-tree-hash", output)
+                #expect(
+                    try await Self.xattr("user.glacier.sha256-tree-hash", output)
                         == (try await f.client.describeJob(vault: "v", jobId: f.binaryJob)).sha256TreeHash)
                 #expect(try await Self.xattr("user.glacier.archive-description", output) == "random binary")
                 #expect(try await Self.xattr("user.mime_type", output) == "application/octet-stream")
-                #expect(try await Self.xattr("user.mime_type", m.path(f.jobPath(f.tarJob))) == "application/x-tar",
-                        "sniffed from the ustar magic at offset 257")
-                #expect(try await Self.xattr("user.glacier.verified", output, settlingOn: "1 of 21 leaves") == "1 of 21 leaves",
-                        "reading the description fetched and verified leaf 0")
+                #expect(
+                    try await Self.xattr("user.mime_type", m.path(f.jobPath(f.tarJob))) == "application/x-tar",
+                    "sniffed from the ustar magic at offset 257")
+                #expect(
+                    try await Self.xattr("user.glacier.verified", output, settlingOn: "1 of 21 leaves")
+                        == "1 of 21 leaves",
+                    "reading the description fetched and verified leaf 0")
                 _ = try Data(contentsOf: URL(fileURLWithPath: output))
-                #expect(try await Self.xattr("user.glacier.verified", output, settlingOn: "complete (root matched)")
+                #expect(
+                    try await Self.xattr("user.glacier.verified", output, settlingOn: "complete (root matched)")
                         == "complete (root matched)")
                 #expect(try await Self.xattr("user.mime_type", m.path(f.jobPath(f.csvInventoryJob))) == "text/csv")
                 let names = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "-d", output]).output

@@ -18,29 +18,33 @@ import Testing
             // One-request upload of 6.5 MiB.
             let single = testBytes(count: 6 * Self.mib + Self.mib / 2, seed: 1)
             let singleFile = try write(single, to: dir, name: "single.bin")
-            let uploaded = try await aws.glacier("upload-archive", "--vault-name", "cli-vault", "--body", singleFile,
-                                                 "--archive-description", "from the cli")
+            let uploaded = try await aws.glacier(
+                "upload-archive", "--vault-name", "cli-vault", "--body", singleFile,
+                "--archive-description", "from the cli")
             #expect(uploaded["checksum"] as? String == TreeHash.hash(single).hex)
             let singleId = try #require(uploaded["archiveId"] as? String)
 
             // Multipart: three 1 MiB parts, the last one short.
             let multi = testBytes(count: 2 * Self.mib + 777, seed: 2)
-            let started = try await aws.glacier("initiate-multipart-upload", "--vault-name", "cli-vault",
-                                                "--part-size", String(Self.mib))
+            let started = try await aws.glacier(
+                "initiate-multipart-upload", "--vault-name", "cli-vault",
+                "--part-size", String(Self.mib))
             let uploadId = try #require(started["uploadId"] as? String)
             for start in stride(from: 0, to: multi.count, by: Self.mib) {
-                let part = Array(multi[start..<min(start + Self.mib, multi.count)])
+                let part = Array(multi[start ..< min(start + Self.mib, multi.count)])
                 let file = try write(part, to: dir, name: "part-\(start)")
-                let answer = try await aws.glacier("upload-multipart-part", "--vault-name", "cli-vault",
-                                                   "--upload-id", uploadId, "--body", file,
-                                                   "--range", "bytes \(start)-\(start + part.count - 1)/*")
+                let answer = try await aws.glacier(
+                    "upload-multipart-part", "--vault-name", "cli-vault",
+                    "--upload-id", uploadId, "--body", file,
+                    "--range", "bytes \(start)-\(start + part.count - 1)/*")
                 #expect(answer["checksum"] as? String == TreeHash.hash(part).hex)
             }
             let parts = try await aws.glacier("list-parts", "--vault-name", "cli-vault", "--upload-id", uploadId)
             #expect((parts["Parts"] as? [Any])?.count == 3)
-            let completed = try await aws.glacier("complete-multipart-upload", "--vault-name", "cli-vault",
-                                                  "--upload-id", uploadId, "--archive-size", String(multi.count),
-                                                  "--checksum", TreeHash.hash(multi).hex)
+            let completed = try await aws.glacier(
+                "complete-multipart-upload", "--vault-name", "cli-vault",
+                "--upload-id", uploadId, "--archive-size", String(multi.count),
+                "--checksum", TreeHash.hash(multi).hex)
             let multiId = try #require(completed["archiveId"] as? String)
             let vault = try await aws.glacier("describe-vault", "--vault-name", "cli-vault")
             #expect(vault["NumberOfArchives"] as? Int == 2)
@@ -48,8 +52,12 @@ import Testing
 
             // Jobs: whole, ranged and inventory.
             let whole = try await initiate(aws, ["Type": "archive-retrieval", "ArchiveId": singleId])
-            let ranged = try await initiate(aws, ["Type": "archive-retrieval", "ArchiveId": singleId,
-                                                  "RetrievalByteRange": "2097152-4194303"])
+            let ranged = try await initiate(
+                aws,
+                [
+                    "Type": "archive-retrieval", "ArchiveId": singleId,
+                    "RetrievalByteRange": "2097152-4194303",
+                ])
             let multiJob = try await initiate(aws, ["Type": "archive-retrieval", "ArchiveId": multiId])
             let inventory = try await initiate(aws, ["Type": "inventory-retrieval", "Format": "CSV"])
             let pending = try await aws.glacier("describe-job", "--vault-name", "cli-vault", "--job-id", whole)
@@ -60,16 +68,16 @@ import Testing
             let described = try await aws.glacier("describe-job", "--vault-name", "cli-vault", "--job-id", ranged)
             #expect(described["ArchiveSizeInBytes"] as? Int == single.count)
             #expect(described["RetrievalByteRange"] as? String == "2097152-4194303")
-            let node = Array(single[2 * Self.mib..<4 * Self.mib])
+            let node = Array(single[2 * Self.mib ..< 4 * Self.mib])
             #expect(described["SHA256TreeHash"] as? String == TreeHash.hash(node).hex)
 
             // Downloads: the checksum is present exactly for tree nodes and matches the bytes.
             let cases: [(job: String, range: String?, expected: ArraySlice<UInt8>, checksum: Bool)] = [
                 (whole, nil, single[...], true),
-                (whole, "bytes=2097152-4194303", single[2 * Self.mib..<4 * Self.mib], true),
-                (whole, "bytes=3145728-5242879", single[3 * Self.mib..<5 * Self.mib], false),
+                (whole, "bytes=2097152-4194303", single[2 * Self.mib ..< 4 * Self.mib], true),
+                (whole, "bytes=3145728-5242879", single[3 * Self.mib ..< 5 * Self.mib], false),
                 (whole, "bytes=4194304-6815743", single[(4 * Self.mib)...], true),
-                (ranged, "bytes=0-1048575", single[2 * Self.mib..<3 * Self.mib], true),
+                (ranged, "bytes=0-1048575", single[2 * Self.mib ..< 3 * Self.mib], true),
                 (multiJob, nil, multi[...], true),
             ]
             for (i, c) in cases.enumerated() {
@@ -83,8 +91,9 @@ import Testing
                 #expect(answer["status"] as? Int == (c.range == nil ? 200 : 206), "case \(i)")
             }
             let csvFile = dir.path + "/inventory.csv"
-            let csvAnswer = try await aws.glacier("get-job-output", "--vault-name", "cli-vault", "--job-id", inventory,
-                                                  csvFile)
+            let csvAnswer = try await aws.glacier(
+                "get-job-output", "--vault-name", "cli-vault", "--job-id", inventory,
+                csvFile)
             #expect(csvAnswer["contentType"] as? String == "text/csv")
             #expect(csvAnswer["checksum"] == nil)
             let csv = try String(contentsOfFile: csvFile, encoding: .utf8)
@@ -119,7 +128,7 @@ import Testing
     }
 
     private func waitForJob(_ aws: AWSCLI, _ job: String) async throws {
-        for _ in 0..<100 {
+        for _ in 0 ..< 100 {
             let d = try await aws.glacier("describe-job", "--vault-name", "cli-vault", "--job-id", job)
             if d["Completed"] as? Bool == true {
                 #expect(d["StatusCode"] as? String == "Succeeded")

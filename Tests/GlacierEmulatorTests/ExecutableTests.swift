@@ -25,9 +25,11 @@ import Testing
         env["GLACIER_EMULATOR_SECRET_KEY"] = TestKeys.secretKey
         // --stop-on-stdin-eof: should this test process die, the emulator follows it.
         let child = try Subprocess.launch(
-            [try Self.binary(), "--listen", "127.0.0.1:0", "--data-dir", dir.path + "/data", "--job-delay", "0.5",
-             "--latency-ms", "1", "--bandwidth", "40MB", "--faults", "flip=0", "--log-level", "debug",
-             "--stop-on-stdin-eof"],
+            [
+                try Self.binary(), "--listen", "127.0.0.1:0", "--data-dir", dir.path + "/data", "--job-delay", "0.5",
+                "--latency-ms", "1", "--bandwidth", "40MB", "--faults", "flip=0", "--log-level", "debug",
+                "--stop-on-stdin-eof",
+            ],
             environment: env, stderrPath: dir.path + "/stderr")
         let pid = child.pid
         var reaped = false
@@ -60,9 +62,10 @@ import Testing
     @Test func closingStdinStopsTheBinary() async throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }
-        let child = try Subprocess.launch([try Self.binary(), "--data-dir", dir.path + "/data", "--stop-on-stdin-eof"],
-                                          environment: ProcessInfo.processInfo.environment,
-                                          stderrPath: dir.path + "/stderr")
+        let child = try Subprocess.launch(
+            [try Self.binary(), "--data-dir", dir.path + "/data", "--stop-on-stdin-eof"],
+            environment: ProcessInfo.processInfo.environment,
+            stderrPath: dir.path + "/stderr")
         defer { close(child.stdout) }
         let line = try await Subprocess.readLine(fd: child.stdout, timeout: 30)
         #expect(line.hasPrefix("listening on "))
@@ -74,10 +77,13 @@ import Testing
     }
 
     @Test func badOptionsAreRefusedWithAMessage() async throws {
-        for args in [["--listen", "nowhere"], ["--bandwidth", "fast"], ["--faults", "melt=1"],
-                     ["--access-key", "only-the-key"], ["--fault-operations", "Nope"]] {
-            let result = try await Subprocess.run([try Self.binary(), "--data-dir", "/tmp/unused"] + args,
-                                                  environment: ProcessInfo.processInfo.environment, timeout: 30)
+        for args in [
+            ["--listen", "nowhere"], ["--bandwidth", "fast"], ["--faults", "melt=1"],
+            ["--access-key", "only-the-key"], ["--fault-operations", "Nope"],
+        ] {
+            let result = try await Subprocess.run(
+                [try Self.binary(), "--data-dir", "/tmp/unused"] + args,
+                environment: ProcessInfo.processInfo.environment, timeout: 30)
             #expect(result.status != 0, "\(args)")
             #expect(result.stderr.contains("Error"), "\(args): \(result.stderr)")
         }

@@ -8,8 +8,11 @@ import Testing
     static let mib = 1 << 20
 
     /// An emulator with one 3 MiB archive and a completed whole-archive job.
-    private func withJob(_ body: (GlacierEmulatorServer, RawGlacier, String, [UInt8]) async throws -> Void)
-        async throws {
+    private func withJob(
+        _ body: (GlacierEmulatorServer, RawGlacier, String, [UInt8]) async throws -> Void
+    )
+        async throws
+    {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)
             try await g.createVault()
@@ -22,7 +25,7 @@ import Testing
     @Test(arguments: FaultKind.allCases) func eachKindIsInjectedAndCounted(kind: FaultKind) async throws {
         try await withJob { server, g, job, data in
             try server.setFaults(FaultSettings(rates: [kind: 1], seed: 3))
-            let expected = Array(data[Self.mib..<2 * Self.mib])
+            let expected = Array(data[Self.mib ..< 2 * Self.mib])
             let realHash = TreeHash.hash(expected).hex
             let r = try await g.output(job, range: "bytes=1048576-2097151")
             switch kind {
@@ -73,14 +76,16 @@ import Testing
 
     @Test func faultsFollowTheConfiguredOperations() async throws {
         try await withJob { server, g, job, _ in
-            let set = try await RawHTTP.admin(port: server.port, method: "PUT", path: "faults",
-                                              json: #"{"rates":{"unavailable":1},"operations":["DescribeJob"]}"#)
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "faults",
+                json: #"{"rates":{"unavailable":1},"operations":["DescribeJob"]}"#)
             #expect(set.status == 200)
             #expect(try await g.get("/jobs/\(job)").status == 503)
             #expect(try await g.output(job).status == 200)
             #expect(server.faultCounters()[.unavailable] == 1)
-            let refused = try await RawHTTP.admin(port: server.port, method: "PUT", path: "faults",
-                                                  json: #"{"rates":{"flip":0.7,"reset":0.7}}"#)
+            let refused = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "faults",
+                json: #"{"rates":{"flip":0.7,"reset":0.7}}"#)
             #expect(refused.status == 400, "rates adding up to more than 1 are refused")
         }
     }
@@ -88,24 +93,29 @@ import Testing
     /// A seeded mix: what the client observes matches the counters kind by kind.
     @Test func mixedFaultsMatchTheCounters() async throws {
         try await withJob { server, g, job, data in
-            try server.setFaults(FaultSettings(rates: [.flip: 0.12, .truncate: 0.12, .reset: 0.12, .unavailable: 0.12,
-                                                       .throttle: 0.12, .wrongChecksum: 0.12, .badContentRange: 0.12],
-                                               seed: 2024))
-            let expected = Array(data[Self.mib..<2 * Self.mib])
+            try server.setFaults(
+                FaultSettings(
+                    rates: [
+                        .flip: 0.12, .truncate: 0.12, .reset: 0.12, .unavailable: 0.12,
+                        .throttle: 0.12, .wrongChecksum: 0.12, .badContentRange: 0.12,
+                    ],
+                    seed: 2024))
+            let expected = Array(data[Self.mib ..< 2 * Self.mib])
             let realHash = TreeHash.hash(expected).hex
             var observed: [FaultKind: Int] = [:]
-            for _ in 0..<60 {
+            for _ in 0 ..< 60 {
                 let r = try await g.output(job, range: "bytes=1048576-2097151")
-                let kind: FaultKind? = switch true {
-                case r.ending == .reset: .reset
-                case r.ending == .closedEarly: .truncate
-                case r.status == 503: .unavailable
-                case r.status == 400: .throttle
-                case r.body != expected: .flip
-                case r.header("x-amz-sha256-tree-hash") != realHash: .wrongChecksum
-                case r.header("Content-Range") != "bytes 1048576-2097151/\(data.count)": .badContentRange
-                default: nil
-                }
+                let kind: FaultKind? =
+                    switch true {
+                    case r.ending == .reset: .reset
+                    case r.ending == .closedEarly: .truncate
+                    case r.status == 503: .unavailable
+                    case r.status == 400: .throttle
+                    case r.body != expected: .flip
+                    case r.header("x-amz-sha256-tree-hash") != realHash: .wrongChecksum
+                    case r.header("Content-Range") != "bytes 1048576-2097151/\(data.count)": .badContentRange
+                    default: nil
+                    }
                 if let kind { observed[kind, default: 0] += 1 }
             }
             #expect(observed == server.faultCounters().counts.filter { $0.value > 0 })

@@ -6,7 +6,10 @@ import Testing
 /// clock that tests move forward instead of waiting.
 @Suite struct JobClockTests {
     @Test func jobsCompleteAndExpireOnTheJobClock() async throws {
-        try await withEmulator(configure: { $0.jobDelay = 3600; $0.outputLifetime = 86_400 }) { server, _ in
+        try await withEmulator(configure: {
+            $0.jobDelay = 3600
+            $0.outputLifetime = 86_400
+        }) { server, _ in
             let g = RawGlacier(port: server.port)
             try await g.createVault()
             let data = testBytes(count: 3000, seed: 9)
@@ -24,8 +27,9 @@ import Testing
             #expect(try await listedIds(g, query: "?statuscode=InProgress") == [job])
             #expect(try await listedIds(g, query: "?completed=true") == [])
 
-            let advanced = try await RawHTTP.admin(port: server.port, method: "POST", path: "job-clock",
-                                                   json: #"{"advanceSeconds": 3600}"#)
+            let advanced = try await RawHTTP.admin(
+                port: server.port, method: "POST", path: "job-clock",
+                json: #"{"advanceSeconds": 3600}"#)
             #expect(advanced.status == 200)
             described = try #require(try await g.get("/jobs/\(job)").json as? [String: Any])
             #expect(described["StatusCode"] as? String == "Succeeded")
@@ -50,8 +54,9 @@ import Testing
             try await g.createVault()
             let archive = try await g.upload(testBytes(count: 100, seed: 1))
             let job = try await g.retrieve(archive)
-            let deleted = try await RawHTTP.request(port: server.port, method: "DELETE",
-                                                 path: "/-/vaults/raw-vault/archives/\(archive)")
+            let deleted = try await RawHTTP.request(
+                port: server.port, method: "DELETE",
+                path: "/-/vaults/raw-vault/archives/\(archive)")
             #expect(deleted.status == 204)
             try await server.advanceJobClock(by: 60)
             let described = try #require(try await g.get("/jobs/\(job)").json as? [String: Any])
@@ -68,9 +73,10 @@ import Testing
             let g = RawGlacier(port: server.port)
             try await g.createVault()
             let archive = try await g.upload(testBytes(count: 2 << 20, seed: 4))
-            let created = try await RawHTTP.admin(port: server.port, method: "POST",
-                                                  path: "vaults/raw-vault/synthetic-jobs",
-                                                  json: #"{"count": 10000, "archiveId": "\#(archive)"}"#)
+            let created = try await RawHTTP.admin(
+                port: server.port, method: "POST",
+                path: "vaults/raw-vault/synthetic-jobs",
+                json: #"{"count": 10000, "archiveId": "\#(archive)"}"#)
             #expect(created.status == 200)
             let ids = try #require((created.json as? [String: Any])?["jobIds"] as? [String])
             #expect(ids.count == 10_000)

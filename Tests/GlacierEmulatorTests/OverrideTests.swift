@@ -10,8 +10,9 @@ import Testing
             try await g.createVault()
             let job = try await g.retrieve(try await g.upload(testBytes(count: 10, seed: 1)))
             let hostile = #"{"ArchiveSizeInBytes":99999999999999999999,"InventorySizeInBytes":-5,"Completed":"yes"}"#
-            let set = try await RawHTTP.admin(port: server.port, method: "PUT",
-                                              path: "vaults/raw-vault/jobs/\(job)/override", json: hostile)
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "PUT",
+                path: "vaults/raw-vault/jobs/\(job)/override", json: hostile)
             #expect(set.status == 204)
             let described = try await g.get("/jobs/\(job)")
             #expect(described.text.contains(#""ArchiveSizeInBytes":99999999999999999999"#))
@@ -21,8 +22,9 @@ import Testing
             let listed = try await g.get("/jobs")
             #expect(listed.text.contains("99999999999999999999"))
             #expect(try await g.output(job).status == 200, "the output itself is unaffected")
-            _ = try await RawHTTP.admin(port: server.port, method: "PUT", path: "vaults/raw-vault/jobs/\(job)/override",
-                                        json: "{}")
+            _ = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "vaults/raw-vault/jobs/\(job)/override",
+                json: "{}")
             #expect(!(try await g.get("/jobs/\(job)")).text.contains("99999999999999999999"))
         }
     }
@@ -30,12 +32,14 @@ import Testing
     @Test func responseOverridesReplaceTheNextAnswers() async throws {
         try await withEmulator { server, _ in
             let body = #"{"VaultList": [ {"VaultName": "#
-            let set = try await RawHTTP.admin(port: server.port, method: "POST", path: "response-overrides", json: """
-                {"operation":"ListVaults","status":200,"headers":{"Content-Type":"application/json","X-Test":"1"},
-                 "body":"\(body.replacingOccurrences(of: "\"", with: "\\\""))","count":2}
-                """)
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "POST", path: "response-overrides",
+                json: """
+                    {"operation":"ListVaults","status":200,"headers":{"Content-Type":"application/json","X-Test":"1"},
+                     "body":"\(body.replacingOccurrences(of: "\"", with: "\\\""))","count":2}
+                    """)
             #expect(set.status == 204)
-            for _ in 0..<2 {
+            for _ in 0 ..< 2 {
                 let r = try await RawHTTP.request(port: server.port, method: "GET", path: "/-/vaults")
                 #expect(r.status == 200 && r.text == body && r.header("X-Test") == "1")
                 #expect(r.header("x-amzn-RequestId") == nil, "verbatim: nothing added but Content-Length")
@@ -58,8 +62,9 @@ import Testing
             _ = try await g.get("/jobs/\(job)")
             #expect(ContinuousClock.now - start >= .milliseconds(300))
 
-            let set = try await RawHTTP.admin(port: server.port, method: "PUT", path: "shaping",
-                                              json: #"{"firstByteLatencyMs":0,"bytesPerSecondPerConnection":1000000}"#)
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "shaping",
+                json: #"{"firstByteLatencyMs":0,"bytesPerSecondPerConnection":1000000}"#)
             #expect(set.status == 200)
             start = ContinuousClock.now
             let r = try await g.output(job)
@@ -77,8 +82,9 @@ import Testing
             try await g.createVault()
             let data = testBytes(count: 600_000, seed: 9)
             let job = try await g.retrieve(try await g.upload(data))
-            let set = try await RawHTTP.admin(port: server.port, method: "PUT", path: "shaping",
-                                              json: #"{"linkBytesPerSecond":1000000}"#)
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "shaping",
+                json: #"{"linkBytesPerSecond":1000000}"#)
             #expect(set.status == 200)
             let shown = try await RawHTTP.admin(port: server.port, method: "GET", path: "shaping")
             #expect(shown.text.contains(#""linkBytesPerSecond":1000000"#))

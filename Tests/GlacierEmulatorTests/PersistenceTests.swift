@@ -26,16 +26,18 @@ import Testing
             archiveId = try await g.upload(archive, description: "kept")
             jobId = try await g.retrieve(archiveId, range: "0-2097151")
             inventoryId = try await g.initiateJob(#"{"Type":"inventory-retrieval"}"#)
-            let started = try await RawHTTP.request(port: server.port, method: "POST",
-                                                 path: "/-/vaults/raw-vault/multipart-uploads",
-                                                 headers: RawHTTP.glacierHeaders + [("x-amz-part-size", "1048576")])
+            let started = try await RawHTTP.request(
+                port: server.port, method: "POST",
+                path: "/-/vaults/raw-vault/multipart-uploads",
+                headers: RawHTTP.glacierHeaders + [("x-amz-part-size", "1048576")])
             uploadId = try #require(started.header("x-amz-multipart-upload-id"))
-            let sent = try await RawHTTP.request(port: server.port, method: "PUT",
-                                              path: "/-/vaults/raw-vault/multipart-uploads/\(uploadId)",
-                                              headers: RawHTTP.glacierHeaders + [
-                                                  ("Content-Range", "bytes 0-1048575/*"),
-                                                  ("x-amz-sha256-tree-hash", TreeHash.hash(part).hex),
-                                              ], body: part)
+            let sent = try await RawHTTP.request(
+                port: server.port, method: "PUT",
+                path: "/-/vaults/raw-vault/multipart-uploads/\(uploadId)",
+                headers: RawHTTP.glacierHeaders + [
+                    ("Content-Range", "bytes 0-1048575/*"),
+                    ("x-amz-sha256-tree-hash", TreeHash.hash(part).hex),
+                ], body: part)
             #expect(sent.status == 204)
             try await server.overrideJob(vault: "raw-vault", jobId: jobId, json: #"{"JobDescription":"overridden"}"#)
             try await server.advanceJobClock(by: 100)
@@ -49,11 +51,13 @@ import Testing
         let root = data.path
         let fm = FileManager.default
         _ = fm.createFile(atPath: root + "/tmp/tmp-interrupted", contents: Data([1, 2, 3]))
-        try fm.createDirectory(atPath: root + "/vaults/raw-vault/archives/half-written",
-                               withIntermediateDirectories: true)
+        try fm.createDirectory(
+            atPath: root + "/vaults/raw-vault/archives/half-written",
+            withIntermediateDirectories: true)
         _ = fm.createFile(atPath: root + "/vaults/raw-vault/archives/half-written/data", contents: Data([1]))
-        _ = fm.createFile(atPath: root + "/vaults/raw-vault/uploads/\(uploadId)/parts/1048576.data",
-                          contents: Data([1]))
+        _ = fm.createFile(
+            atPath: root + "/vaults/raw-vault/uploads/\(uploadId)/parts/1048576.data",
+            contents: Data([1]))
 
         // Second run: everything is back.
         server = try await GlacierEmulatorServer.start(configuration)
@@ -66,10 +70,10 @@ import Testing
             #expect(job["StatusCode"] as? String == "Succeeded", "the advanced job clock persisted")
             #expect(job["JobDescription"] as? String == "overridden")
             let output = try await g.output(jobId)
-            #expect(output.body == Array(archive[0..<(2 << 20)]))
-            #expect(output.header("x-amz-sha256-tree-hash") == TreeHash.hash(Array(archive[0..<(2 << 20)])).hex)
+            #expect(output.body == Array(archive[0 ..< (2 << 20)]))
+            #expect(output.header("x-amz-sha256-tree-hash") == TreeHash.hash(Array(archive[0 ..< (2 << 20)])).hex)
             let tail = try await g.output(jobId, range: "bytes=1048576-2097151")
-            #expect(tail.header("x-amz-sha256-tree-hash") == TreeHash.hash(Array(archive[(1 << 20)..<(2 << 20)])).hex)
+            #expect(tail.header("x-amz-sha256-tree-hash") == TreeHash.hash(Array(archive[(1 << 20) ..< (2 << 20)])).hex)
             let inventory = try await g.output(inventoryId)
             #expect(inventory.text.contains(archiveId) && inventory.text.contains("kept"))
             let parts = try #require(try await g.get("/multipart-uploads/\(uploadId)").json as? [String: Any])

@@ -42,10 +42,17 @@ import Testing
             #expect(r.errorCode == "MissingAuthenticationTokenException")
             #expect(r.header("Content-Type") == "application/json")
             #expect(r.header("x-amzn-RequestId") != nil && r.header("Date") != nil)
-            let forged = try await RawHTTP.request(port: server.port, method: "GET", path: "/-/vaults", headers:
-                RawHTTP.glacierHeaders + [("X-Amz-Date", "20240101T000000Z"), ("Authorization",
-                "AWS4-HMAC-SHA256 Credential=\(TestKeys.accessKey)/20240101/us-east-1/glacier/aws4_request, "
-                + "SignedHeaders=host;x-amz-date, Signature=00")])
+            let forged = try await RawHTTP.request(
+                port: server.port, method: "GET", path: "/-/vaults",
+                headers:
+                    RawHTTP.glacierHeaders + [
+                        ("X-Amz-Date", "20240101T000000Z"),
+                        (
+                            "Authorization",
+                            "AWS4-HMAC-SHA256 Credential=\(TestKeys.accessKey)/20240101/us-east-1/glacier/aws4_request, "
+                                + "SignedHeaders=host;x-amz-date, Signature=00"
+                        ),
+                    ])
             #expect(forged.status == 403)
             #expect(forged.errorCode == "RequestTimeTooSkewed")
             #expect(forged.text.contains("server time"))

@@ -20,7 +20,7 @@ import Testing
 
     @Test func everySingleLeafIsANode() {
         let g = TreeGeometry(size: 37 * mib + 5)
-        for leaf in 0..<g.leafCount {
+        for leaf in 0 ..< g.leafCount {
             #expect(g.isTreeHashAligned(g.bytes(ofLeaves: leaf ..< leaf + 1)))
         }
     }

@@ -25,7 +25,7 @@ func vectorInput(_ c: TreeHashVectorFile.Case) throws -> [UInt8] {
     // "byte i = (i*31+7) mod 251, for i in 0..<N": the `length` field is authoritative (the
     // description's N disagrees with it in one vector, and only `length` reproduces both hashes).
     if text.contains("(i*31+7) mod 251") {
-        return (0..<c.length).map { UInt8(($0 * 31 + 7) % 251) }
+        return (0 ..< c.length).map { UInt8(($0 * 31 + 7) % 251) }
     }
     throw VectorError.unknownInput(text)
 }
@@ -54,7 +54,7 @@ enum VectorError: Error { case unknownInput(String) }
                 var offset = 0
                 while offset < input.count {
                     let end = min(offset + piece, input.count)
-                    input[offset..<end].withUnsafeBytes { builder.update($0) }
+                    input[offset ..< end].withUnsafeBytes { builder.update($0) }
                     offset = end
                 }
                 #expect(builder.finalize().hex == c.sha256_tree_hash, "streamed \(c.name) in \(piece)-byte pieces")
@@ -66,15 +66,15 @@ enum VectorError: Error { case unknownInput(String) }
         // 6.5 MiB of patterned data; every tree node's root computed from the whole output's
         // leaves must equal the tree hash of just that node's bytes.
         let size = 6 * TreeHash.leafSize + TreeHash.leafSize / 2
-        let data = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let data = (0 ..< size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
         let leaves = data.withUnsafeBytes { TreeHash.leafDigests(of: $0) }
         let geometry = TreeGeometry(size: Int64(size))
         var checked = 0
-        for start in 0..<geometry.leafCount {
-            for end in (start + 1)...geometry.leafCount where geometry.isNode(start..<end) {
-                let bytes = geometry.bytes(ofLeaves: start..<end)
-                let direct = TreeHash.hash(Array(data[Int(bytes.lowerBound)..<Int(bytes.upperBound)]))
-                #expect(TreeHash.root(of: leaves[start..<end]) == direct, "node \(start)..<\(end)")
+        for start in 0 ..< geometry.leafCount {
+            for end in (start + 1) ... geometry.leafCount where geometry.isNode(start ..< end) {
+                let bytes = geometry.bytes(ofLeaves: start ..< end)
+                let direct = TreeHash.hash(Array(data[Int(bytes.lowerBound) ..< Int(bytes.upperBound)]))
+                #expect(TreeHash.root(of: leaves[start ..< end]) == direct, "node \(start)..<\(end)")
                 checked += 1
             }
         }

@@ -13,14 +13,18 @@ public final class ChildProcess: Sendable {
     public let logFile: String
 
     /// Starts `executable` with `arguments` and `environment`, output to a new log file.
-    public static func start(_ executable: String, _ arguments: [String],
-                             environment: [String: String] = ProcessInfo.processInfo.environment,
-                             logFile: String? = nil) throws -> ChildProcess {
+    public static func start(
+        _ executable: String, _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        logFile: String? = nil
+    ) throws -> ChildProcess {
         let log = logFile ?? "/tmp/glacierfs-tests/child-\(UUID().uuidString.prefix(8)).log"
-        try? FileManager.default.createDirectory(atPath: (log as NSString).deletingLastPathComponent,
-                                                 withIntermediateDirectories: true)
-        return ChildProcess(pid: try spawn([executable] + arguments, environment: environment, stdout: .file(log)),
-                            logFile: log)
+        try? FileManager.default.createDirectory(
+            atPath: (log as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
+        return ChildProcess(
+            pid: try spawn([executable] + arguments, environment: environment, stdout: .file(log)),
+            logFile: log)
     }
 
     /// Where a child's stdout or stderr goes.
@@ -37,8 +41,10 @@ public final class ChildProcess: Sendable {
     /// its pid. `stdin` nil reads /dev/null; descriptors passed in should be close-on-exec here.
     /// Untied children (`tied: false`) outlive this process: only a watcher that must act after
     /// this process died, such as `LeftoverReaper`, should be one.
-    public static func spawn(_ argv: [String], environment: [String: String], stdin: Int32? = nil,
-                             stdout: Output, stderr: Output = .sameAsStdout, tied: Bool = true) throws -> pid_t {
+    public static func spawn(
+        _ argv: [String], environment: [String: String], stdin: Int32? = nil,
+        stdout: Output, stderr: Output = .sameAsStdout, tied: Bool = true
+    ) throws -> pid_t {
         let path = try resolve(argv[0])
         let cArgv = argv.map { strdup($0) } + [nil]
         defer { cArgv.forEach { free($0) } }
@@ -52,7 +58,10 @@ public final class ChildProcess: Sendable {
             }
         }
         let stdoutPath = pathOf(stdout).map { strdup($0) }, stderrPath = pathOf(stderr).map { strdup($0) }
-        defer { free(stdoutPath ?? nil); free(stderrPath ?? nil) }
+        defer {
+            free(stdoutPath ?? nil)
+            free(stderrPath ?? nil)
+        }
         let pid: pid_t = path.withCString { cPath in
             cArgv.withUnsafeBufferPointer { argvBuffer in
                 envp.withUnsafeBufferPointer { envBuffer in
@@ -78,8 +87,10 @@ public final class ChildProcess: Sendable {
     static func resolve(_ name: String) throws -> String {
         if name.contains("/") { return name }
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
-        guard let found = path.split(separator: ":").map({ "\($0)/\(name)" })
-            .first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard
+            let found = path.split(separator: ":").map({ "\($0)/\(name)" })
+                .first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else {
             throw SeedError("cannot start \(name): not found on PATH (\(path))")
         }
         return found

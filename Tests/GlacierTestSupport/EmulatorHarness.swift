@@ -13,30 +13,38 @@ public final class EmulatorHarness: Sendable {
 
     public static let accessKey = "AKIDTESTHARNESS0001"
 
-    public static func start(jobDelay: TimeInterval = 0, faults: FaultSettings = .none,
-                             shaping: ShapingSettings = .none, clockSkew: TimeInterval = 0,
-                             outputLifetime: TimeInterval = 86_400, dataDirectory: URL? = nil) async throws -> EmulatorHarness {
+    public static func start(
+        jobDelay: TimeInterval = 0, faults: FaultSettings = .none,
+        shaping: ShapingSettings = .none, clockSkew: TimeInterval = 0,
+        outputLifetime: TimeInterval = 86_400, dataDirectory: URL? = nil
+    ) async throws -> EmulatorHarness {
         let dir = dataDirectory ?? TempDirectory.make("emulator")
         let secret = "test-secret-" + UUID().uuidString
-        var configuration = EmulatorConfiguration(dataDirectory: dir, credentials: EmulatorCredentials(
-            accessKeyId: accessKey, secretAccessKey: secret))
+        var configuration = EmulatorConfiguration(
+            dataDirectory: dir,
+            credentials: EmulatorCredentials(
+                accessKeyId: accessKey, secretAccessKey: secret))
         configuration.jobDelay = jobDelay
         configuration.faults = faults
         configuration.shaping = shaping
         configuration.clockSkew = clockSkew
         configuration.outputLifetime = outputLifetime
         let server = try await GlacierEmulatorServer.start(configuration)
-        return EmulatorHarness(server: server, dataDirectory: dir,
-                               credentials: AWSCredentialSet(accessKeyId: accessKey, secretAccessKey: secret))
+        return EmulatorHarness(
+            server: server, dataDirectory: dir,
+            credentials: AWSCredentialSet(accessKeyId: accessKey, secretAccessKey: secret))
     }
 
     /// Runs `body` with a fresh emulator, and stops and removes it afterwards however `body` ends.
-    public static func with<T>(jobDelay: TimeInterval = 0, faults: FaultSettings = .none,
-                               shaping: ShapingSettings = .none, clockSkew: TimeInterval = 0,
-                               outputLifetime: TimeInterval = 86_400,
-                               _ body: (EmulatorHarness) async throws -> T) async throws -> T {
-        let emulator = try await start(jobDelay: jobDelay, faults: faults, shaping: shaping, clockSkew: clockSkew,
-                                       outputLifetime: outputLifetime)
+    public static func with<T>(
+        jobDelay: TimeInterval = 0, faults: FaultSettings = .none,
+        shaping: ShapingSettings = .none, clockSkew: TimeInterval = 0,
+        outputLifetime: TimeInterval = 86_400,
+        _ body: (EmulatorHarness) async throws -> T
+    ) async throws -> T {
+        let emulator = try await start(
+            jobDelay: jobDelay, faults: faults, shaping: shaping, clockSkew: clockSkew,
+            outputLifetime: outputLifetime)
         do {
             let result = try await body(emulator)
             await emulator.stopAndRemove()
@@ -72,10 +80,14 @@ public final class EmulatorHarness: Sendable {
         return env
     }
 
-    public func client(retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2))
-        -> GlacierClient {
-        GlacierClient(configuration: GlacierClientConfiguration(endpoint: endpoint, region: "us-east-1", retry: retry),
-                      credentials: StaticCredentials(credentials))
+    public func client(
+        retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2)
+    )
+        -> GlacierClient
+    {
+        GlacierClient(
+            configuration: GlacierClientConfiguration(endpoint: endpoint, region: "us-east-1", retry: retry),
+            credentials: StaticCredentials(credentials))
     }
 
     public func stop() async {
@@ -110,8 +122,10 @@ public enum Seed {
 
     /// Uploads a file and starts a retrieval of it (the whole archive, or `range`); returns
     /// once the job has Succeeded.
-    public static func archiveJob(_ client: GlacierClient, vault: String, file: URL, range: InclusiveByteRange? = nil,
-                                  description: String = "test archive") async throws -> (archive: UploadedArchive, jobId: String) {
+    public static func archiveJob(
+        _ client: GlacierClient, vault: String, file: URL, range: InclusiveByteRange? = nil,
+        description: String = "test archive"
+    ) async throws -> (archive: UploadedArchive, jobId: String) {
         try await client.createVault(vault)
         let archive = try await client.uploadArchive(vault: vault, file: file.path, description: description)
         let job = try await client.initiateArchiveRetrieval(vault: vault, archiveId: archive.archiveId, range: range)
@@ -119,7 +133,9 @@ public enum Seed {
         return (archive, job.jobId)
     }
 
-    public static func waitForJob(_ client: GlacierClient, vault: String, jobId: String, timeout: Double = 30) async throws {
+    public static func waitForJob(
+        _ client: GlacierClient, vault: String, jobId: String, timeout: Double = 30
+    ) async throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             let d = try await client.describeJob(vault: vault, jobId: jobId)

@@ -48,8 +48,11 @@ public enum LeftoverReaper {
         guard pipe(&fds) == 0 else { return -1 }
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(fds[0]) }
-        guard (try? ChildProcess.spawn(["/bin/sh", "-c", script], environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"],
-                                       stdin: fds[0], stdout: .null, tied: false)) != nil else {
+        guard
+            (try? ChildProcess.spawn(
+                ["/bin/sh", "-c", script], environment: ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin"],
+                stdin: fds[0], stdout: .null, tied: false)) != nil
+        else {
             close(fds[1])
             return -1
         }

@@ -11,21 +11,27 @@ public final class MountedFileSystem: Sendable {
 
     /// Mounts with `glacierfs mount MOUNTPOINT --endpoint ... --cache-dir ... EXTRA`, returning once
     /// the command reports the mount ready. Throws with the command's output if it fails.
-    public static func mount(endpoint: String, environment: [String: String], cacheDirectory: String,
-                             mountpoint: String? = nil, extraArguments: [String] = []) async throws -> MountedFileSystem {
+    public static func mount(
+        endpoint: String, environment: [String: String], cacheDirectory: String,
+        mountpoint: String? = nil, extraArguments: [String] = []
+    ) async throws -> MountedFileSystem {
         let target = mountpoint ?? TempDirectory.make("mnt").path
         try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         LeftoverReaper.watch(target)  // a mountpoint given by the caller may lie outside TempDirectory
         let arguments = ["mount", target, "--endpoint", endpoint, "--cache-dir", cacheDirectory] + extraArguments
-        let result = try await Command.run(TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
+        let result = try await Command.run(
+            TestPaths.binary("glacierfs"), arguments, environment: environment, timeout: 120)
         guard result.status == 0 else {
             throw SeedError("glacierfs mount failed (\(result.status)): \(result.output)")
         }
-        return MountedFileSystem(mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
-                                 environment: environment, arguments: arguments)
+        return MountedFileSystem(
+            mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
+            environment: environment, arguments: arguments)
     }
 
-    init(mountpoint: String, cacheDirectory: String, endpoint: String, environment: [String: String], arguments: [String]) {
+    init(
+        mountpoint: String, cacheDirectory: String, endpoint: String, environment: [String: String], arguments: [String]
+    ) {
         self.mountpoint = mountpoint
         self.cacheDirectory = cacheDirectory
         self.endpoint = endpoint
@@ -34,10 +40,13 @@ public final class MountedFileSystem: Sendable {
     }
 
     /// Mounts, runs `body`, and unmounts however `body` ends.
-    public static func with<T>(endpoint: String, environment: [String: String], cacheDirectory: String,
-                               extraArguments: [String] = [], _ body: (MountedFileSystem) async throws -> T) async throws -> T {
-        let mounted = try await mount(endpoint: endpoint, environment: environment, cacheDirectory: cacheDirectory,
-                                      extraArguments: extraArguments)
+    public static func with<T>(
+        endpoint: String, environment: [String: String], cacheDirectory: String,
+        extraArguments: [String] = [], _ body: (MountedFileSystem) async throws -> T
+    ) async throws -> T {
+        let mounted = try await mount(
+            endpoint: endpoint, environment: environment, cacheDirectory: cacheDirectory,
+            extraArguments: extraArguments)
         do {
             let result = try await body(mounted)
             await mounted.unmount()
@@ -55,8 +64,9 @@ public final class MountedFileSystem: Sendable {
 
     /// The daemon's pid, from its status attribute.
     public func daemonPid() async -> pid_t? {
-        let out = try? await Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
-                                         timeout: 30)
+        let out = try? await Command.run(
+            "/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
+            timeout: 30)
         return out.flatMap { Self.pid(in: $0.output) }
     }
 
@@ -66,8 +76,9 @@ public final class MountedFileSystem: Sendable {
     /// so a failed test never leaves a mount or a process behind.
     public func unmount() async {
         let pid = await daemonPid()
-        _ = try? await Command.run(TestPaths.binary("glacierfs"), ["unmount", mountpoint], environment: environment,
-                                   timeout: 60)
+        _ = try? await Command.run(
+            TestPaths.binary("glacierfs"), ["unmount", mountpoint], environment: environment,
+            timeout: 60)
         if Self.isMountpoint(mountpoint) {
             _ = try? await Command.run("/bin/fusermount3", ["-uz", mountpoint], timeout: 30)
         }
@@ -84,7 +95,9 @@ public final class MountedFileSystem: Sendable {
 
     public static func isMountpoint(_ path: String) -> Bool {
         guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return false }
-        return text.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+        return text.split(separator: "\n").contains {
+            $0.split(separator: " ").dropFirst(4).first.map(String.init) == path
+        }
     }
 }
 
@@ -96,35 +109,43 @@ public enum Command {
     }
 
     /// Runs to completion, waiting on a thread of its own (never on a concurrency thread).
-    public static func run(_ executable: String, _ arguments: [String],
-                           environment: [String: String] = ProcessInfo.processInfo.environment,
-                           timeout: Double = 300) async throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Double = 300
+    ) async throws -> Result {
         let child = try ChildProcess.start(executable, arguments, environment: environment)
         defer { try? FileManager.default.removeItem(atPath: child.logFile) }
         guard let status = await child.waitAsync(timeout: timeout) else {
             child.kill9()
-            throw SeedError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
+            throw SeedError(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
         }
         return Result(status: status, output: child.output)
     }
 
     /// The blocking form, for synchronous code. In async code the async overload is chosen, which
     /// keeps concurrency threads free (an in-process emulator needs them).
-    public static func run(_ executable: String, _ arguments: [String],
-                           environment: [String: String] = ProcessInfo.processInfo.environment,
-                           timeout: Double = 300) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String],
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Double = 300
+    ) throws -> Result {
         let child = try ChildProcess.start(executable, arguments, environment: environment)
         defer { try? FileManager.default.removeItem(atPath: child.logFile) }
         guard let status = child.wait(timeout: timeout) else {
             child.kill9()
-            throw SeedError("\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
+            throw SeedError(
+                "\(executable) \(arguments.joined(separator: " ")) did not finish within \(timeout) s: \(child.output)")
         }
         return Result(status: status, output: child.output)
     }
 
     /// Runs `/bin/sh -c script`.
-    public static func shell(_ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-                             timeout: Double = 300) async throws -> Result {
+    public static func shell(
+        _ script: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        timeout: Double = 300
+    ) async throws -> Result {
         try await run("/bin/sh", ["-c", script], environment: environment, timeout: timeout)
     }
 
@@ -133,7 +154,8 @@ public enum Command {
     public static func allAtOnce(_ commands: [String], timeout: Double = 300) async throws -> Result {
         let start = commands.enumerated().map { "\($1) & p\($0)=$!" }
         let pids = commands.indices.map { "$p\($0)" }.joined(separator: " ")
-        return try await shell((start + ["s=0", "for p in \(pids); do wait $p || s=1; done", "exit $s"]).joined(separator: "\n"),
-                               timeout: timeout)
+        return try await shell(
+            (start + ["s=0", "for p in \(pids); do wait $p || s=1; done", "exit $s"]).joined(separator: "\n"),
+            timeout: timeout)
     }
 }

@@ -3,9 +3,12 @@ import Foundation
 /// A small tmpfs (for a cache or a destination that must fill up or be read-only), unmounted in
 /// every exit path.
 public enum SmallFilesystem {
-    public static func with(megabytes: Int, options: String = "mode=0700", _ body: (String) async throws -> Void) async throws {
+    public static func with(
+        megabytes: Int, options: String = "mode=0700", _ body: (String) async throws -> Void
+    ) async throws {
         let dir = TempDirectory.make("tmpfs").path
-        let r = try await Command.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,\(options)", "tmpfs", dir])
+        let r = try await Command.run(
+            "/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m,\(options)", "tmpfs", dir])
         guard r.status == 0 else { throw SeedError("cannot mount a tmpfs: \(r.output)") }
         do {
             try await body(dir)

@@ -10,7 +10,8 @@ public enum TestPaths {
 
     /// The directory holding the built executables: the test bundle's own directory.
     public static let buildDirectory: URL = {
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let exe =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent()
     }()
 
@@ -32,8 +33,9 @@ public enum TestPaths {
     public static func fixture(_ name: String) throws -> URL {
         let url = fixtures.appendingPathComponent(name)
         guard FileManager.default.fileExists(atPath: url.path) else {
-            throw SeedError("missing test fixture \(url.path): restore it from git (Tests/Fixtures/README.md says "
-                            + "where it comes from), or point GLACIERFS_TESTDATA at a folder holding it")
+            throw SeedError(
+                "missing test fixture \(url.path): restore it from git (Tests/Fixtures/README.md says "
+                    + "where it comes from), or point GLACIERFS_TESTDATA at a folder holding it")
         }
         return url
     }

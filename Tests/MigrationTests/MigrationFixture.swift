@@ -3,6 +3,7 @@ import GlacierClient
 import GlacierIntegrity
 import GlacierModel
 import GlacierTestSupport
+import Migration
 
 /// A vault of known archives on a real emulator process, a destination directory, and the
 /// `glacierfs migrate` executable run against them as a user would.
@@ -35,8 +36,10 @@ final class MigrationFixture: Sendable {
     }
 
     /// Uploads `specs` (description, size) with deterministic contents; the destination is new and empty.
-    static func with(jobDelay: Double = 0.5, outputLifetime: Double? = nil, archives specs: [(String, Int)],
-                     _ body: (MigrationFixture) async throws -> Void) async throws {
+    static func with(
+        jobDelay: Double = 0.5, outputLifetime: Double? = nil, archives specs: [(String, Int)],
+        _ body: (MigrationFixture) async throws -> Void
+    ) async throws {
         try await EmulatorProcess.with(jobDelay: jobDelay, outputLifetime: outputLifetime) { emulator in
             try await TempDirectory.with("migrate") { dir in
                 let client = emulator.client()
@@ -60,7 +63,7 @@ final class MigrationFixture: Sendable {
         while i < size {
             state = state &* 6364136223846793005 &+ 1442695040888963407
             var word = state
-            for _ in 0..<8 where i < size {
+            for _ in 0 ..< 8 where i < size {
                 bytes[i] = UInt8(truncatingIfNeeded: word >> 56)
                 word <<= 8
                 i += 1
@@ -83,10 +86,15 @@ final class MigrationFixture: Sendable {
                     let bytes = contents(index: index, size: size)
                     let path = scratch + "/\(index)"
                     try Data(bytes).write(to: URL(fileURLWithPath: path))
-                    let uploaded = try await client.uploadArchive(vault: "vault-m", file: path, description: description)
+                    let uploaded = try await client.uploadArchive(
+                        vault: "vault-m", file: path, description: description)
                     try? FileManager.default.removeItem(atPath: path)
-                    return (index, Source(archiveId: uploaded.archiveId, description: description, size: size,
-                                          sha256: SHA256.hash(bytes).hex, treeHash: TreeHash.hash(bytes).hex))
+                    return (
+                        index,
+                        Source(
+                            archiveId: uploaded.archiveId, description: description, size: size,
+                            sha256: SHA256.hash(bytes).hex, treeHash: TreeHash.hash(bytes).hex)
+                    )
                 }
             }
             while next < min(8, specs.count) { add() }
@@ -103,26 +111,31 @@ final class MigrationFixture: Sendable {
         let job = try await client.initiateInventoryRetrieval(vault: vault)
         try await Seed.waitForJob(client, vault: vault, jobId: job.jobId, timeout: 60)
         let described = try await client.describeJob(vault: vault, jobId: job.jobId)
-        let (bytes, _) = try await client.getWholeJobOutput(vault: vault, jobId: job.jobId,
-                                                            outputSize: described.inventorySizeInBytes ?? 0,
-                                                            verification: .sizeOnly)
+        let (bytes, _) = try await client.getWholeJobOutput(
+            vault: vault, jobId: job.jobId,
+            outputSize: described.inventorySizeInBytes ?? 0,
+            verification: .sizeOnly)
         let document = try JSONDecoder().decode(InventoryDocument.self, from: Data(bytes))
         return Dictionary(uniqueKeysWithValues: document.archiveList.map { ($0.archiveId, $0) })
     }
 
     var baseArguments: [String] {
-        ["migrate", vault, "--to", destination, "--endpoint", emulator.endpoint, "--poll-interval", "0.2",
-         "--cache-dir", cacheDirectory]
+        [
+            "migrate", vault, "--to", destination, "--endpoint", emulator.endpoint, "--poll-interval", "0.2",
+            "--cache-dir", cacheDirectory,
+        ]
     }
 
     /// Starts `glacierfs migrate` with the base arguments and `extra`.
     func start(_ extra: [String] = [], arguments: [String]? = nil) throws -> ChildProcess {
-        try ChildProcess.start(TestPaths.binary("glacierfs"), (arguments ?? baseArguments) + extra,
-                               environment: emulator.environment)
+        try ChildProcess.start(
+            TestPaths.binary("glacierfs"), (arguments ?? baseArguments) + extra,
+            environment: emulator.environment)
     }
 
     /// Runs it to the end; returns its exit status and output.
-    func run(_ extra: [String] = [], arguments: [String]? = nil, timeout: Double = 120) async throws -> (Int32, String) {
+    func run(_ extra: [String] = [], arguments: [String]? = nil, timeout: Double = 120) async throws -> (Int32, String)
+    {
         let child = try start(extra, arguments: arguments)
         guard let status = await child.waitAsync(timeout: timeout) else {
             child.kill9()
@@ -181,7 +194,9 @@ final class MigrationFixture: Sendable {
         while let path = enumerator?.nextObject() as? String {
             if path == ".glacierfs" || path.hasPrefix(".glacierfs/") { continue }
             var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: destination + "/" + path, isDirectory: &isDirectory), !isDirectory.boolValue {
+            if FileManager.default.fileExists(atPath: destination + "/" + path, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            {
                 files.insert(path)
             }
         }
@@ -198,8 +213,6 @@ final class MigrationFixture: Sendable {
 
     func statistics() async throws -> EmulatorProcess.Statistics { try await emulator.statistics() }
 }
-
-import Migration
 
 extension MigrationFixture {
     /// The migration's database as another process (the running command) keeps it, opened

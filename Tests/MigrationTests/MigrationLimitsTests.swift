@@ -11,7 +11,7 @@ import Testing
 
     @Test func outputsThatExpireBeforeTheirCopyAreRetrievedAgain() async throws {
         // One copy at a time takes longer than an output lives, so the outputs waiting their turn expire.
-        let specs = (0..<3).map { ("slow/part-\($0).bin", 6 * Self.mib / 5 + $0) }
+        let specs = (0 ..< 3).map { ("slow/part-\($0).bin", 6 * Self.mib / 5 + $0) }
         try await MigrationFixture.with(jobDelay: 0.3, outputLifetime: 2, archives: specs) { f in
             _ = try await f.takeInventory()
             try await f.emulator.setShaping(bytesPerSecondPerConnection: 400_000)
@@ -21,22 +21,26 @@ import Testing
             #expect(output.contains("expired"), "the expiry is reported: \(output.suffix(2000))")
             let after = try await f.statistics()
             let initiated = (after.requests["InitiateJob"] ?? 0) - (before.requests["InitiateJob"] ?? 0)
-            #expect(initiated > specs.count, "expired outputs were retrieved again (\(initiated) jobs for \(specs.count))")
+            #expect(
+                initiated > specs.count, "expired outputs were retrieved again (\(initiated) jobs for \(specs.count))")
             let (lines, summary) = try f.manifest()
             #expect(summary?.complete == true && summary?.copied == Int64(specs.count))
             for line in lines {
                 let source = try #require(f.archives.first { $0.archiveId == line.archiveId })
                 #expect(try f.fileFacts(line.path).sha256 == source.sha256)
             }
-            print("FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 2 s")
+            print(
+                "FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 2 s"
+            )
         }
     }
 
     @Test func damagedDownloadsAreFetchedAgainAndTheCopiesStayExact() async throws {
-        let specs = (0..<12).map { ("damaged/\($0).bin", $0 % 3 == 0 ? 5 * Self.mib + $0 : 300_000 + $0) }
+        let specs = (0 ..< 12).map { ("damaged/\($0).bin", $0 % 3 == 0 ? 5 * Self.mib + $0 : 300_000 + $0) }
         try await MigrationFixture.with(archives: specs) { f in
             _ = try await f.takeInventory()
-            try await f.emulator.setFaults(["flip": 0.1, "truncate": 0.05, "reset": 0.05, "wrong-checksum": 0.05], seed: 9)
+            try await f.emulator.setFaults(
+                ["flip": 0.1, "truncate": 0.05, "reset": 0.05, "wrong-checksum": 0.05], seed: 9)
             let (status, output) = try await f.run(["--parallel-copies", "3"], timeout: 120)
             #expect(status == 0, "\(output.suffix(3000))")
             let stats = try await f.statistics()
@@ -52,7 +56,7 @@ import Testing
     }
 
     @Test func downloadsThatKeepFailingStopTheRunAndTheNextRunCarriesOn() async throws {
-        let specs = (0..<4).map { ("broken/\($0).bin", 2 * Self.mib + $0) }
+        let specs = (0 ..< 4).map { ("broken/\($0).bin", 2 * Self.mib + $0) }
         try await MigrationFixture.with(jobDelay: 2, archives: specs) { f in
             _ = try await f.takeInventory()
             let child = try f.start()
@@ -61,7 +65,8 @@ import Testing
             var planned = false
             let deadline = Date().addingTimeInterval(60)
             while !planned && Date() < deadline && child.isRunning {
-                planned = (try? f.store()?.setting("plan.complete")) == "1"
+                planned =
+                    (try? f.store()?.setting("plan.complete")) == "1"
                     && ((try? f.store()?.archives(in: [.planned]).count) ?? 1) == 0
                 if !planned { try await Task.sleep(nanoseconds: 5_000_000) }
             }
@@ -70,15 +75,17 @@ import Testing
             let status = await child.waitAsync(timeout: 180)
             let output = child.output
             #expect(status == 1, "\(output.suffix(2000))")
-            #expect(output.contains("downloading an output failed") && output.contains("run the same command again"),
-                    "\(output.suffix(2000))")
+            #expect(
+                output.contains("downloading an output failed") && output.contains("run the same command again"),
+                "\(output.suffix(2000))")
             #expect(f.destinationFiles().isEmpty && f.partialFiles().isEmpty, "no damaged byte reaches DIR")
             try await f.emulator.setFaults([:])
             let before = try await f.statistics()
             let (again, againOutput) = try await f.run()
             #expect(again == 0, "\(againOutput.suffix(2000))")
             let after = try await f.statistics()
-            #expect(after.requests["InitiateJob"] == before.requests["InitiateJob"], "the jobs of the first run are used")
+            #expect(
+                after.requests["InitiateJob"] == before.requests["InitiateJob"], "the jobs of the first run are used")
             #expect(try f.manifest().summary?.copied == Int64(specs.count))
         }
     }
@@ -87,10 +94,12 @@ import Testing
         try await MigrationFixture.with(archives: [("inv/a.txt", 100), ("inv/b.txt", 200)]) { f in
             _ = try await f.takeInventory()
             // The first inventory download arrives whole in length but garbled (it carries no checksum).
-            let inventoryJob = try #require(try await f.client.listJobs(vault: f.vault).jobs.first(where: \.isInventoryRetrieval))
+            let inventoryJob = try #require(
+                try await f.client.listJobs(vault: f.vault).jobs.first(where: \.isInventoryRetrieval))
             let size = Int(inventoryJob.inventorySizeInBytes ?? 0)
-            try await f.emulator.overrideResponses("GetJobOutput", status: 200, headers: ["Content-Type": "application/json"],
-                                                   body: String(repeating: "#", count: size), count: 1)
+            try await f.emulator.overrideResponses(
+                "GetJobOutput", status: 200, headers: ["Content-Type": "application/json"],
+                body: String(repeating: "#", count: size), count: 1)
             let child = try f.start()
             defer { child.kill9() }
             let warned = await child.waitForLineAsync(timeout: 30) { $0.contains("downloading it again") }
@@ -104,7 +113,7 @@ import Testing
 
     @Test func theDailyBudgetIsSpreadOverTheServiceDay() async throws {
         // 2400 KiB a day: at most 100 KiB in any hour, so one 60 KB archive an hour.
-        var specs = (0..<8).map { ("budget/\($0).dat", 60_000 + $0) }
+        var specs = (0 ..< 8).map { ("budget/\($0).dat", 60_000 + $0) }
         specs.append(("budget/large.dat", 150_000))  // above the hourly share: starts alone
         specs.append(("budget/too-big.dat", 2_500_000))  // above the daily cap: skipped
         try await MigrationFixture.with(jobDelay: 3600, archives: specs) { f in
@@ -124,7 +133,9 @@ import Testing
             #expect(status == 0, "\(child.output.suffix(3000))")
             let jobs = try await f.client.listJobs(vault: f.vault).jobs.filter(\.isArchiveRetrieval)
             let starts = jobs.compactMap { j -> (Double, Int64)? in
-                guard let c = j.creationDate.flatMap(GlacierTimestamp.parse), let s = j.archiveSizeInBytes else { return nil }
+                guard let c = j.creationDate.flatMap(GlacierTimestamp.parse), let s = j.archiveSizeInBytes else {
+                    return nil
+                }
                 return (c.timeIntervalSince1970, s)
             }.sorted { $0.0 < $1.0 }
             #expect(starts.count == specs.count - 1, "one job per archive within the cap")
@@ -140,38 +151,44 @@ import Testing
             let (_, summary) = try f.manifest()
             #expect(summary?.copied == Int64(specs.count - 1) && summary?.skipped == 1)
             #expect(child.output.contains("larger than --max-bytes-per-day"))
-            print("FIGURE migrate-budget: \(starts.count) archives started over \(Int(span / 3600)) service hours at 2400 KiB/day")
+            print(
+                "FIGURE migrate-budget: \(starts.count) archives started over \(Int(span / 3600)) service hours at 2400 KiB/day"
+            )
         }
     }
 
     @Test func throttlingAndMissingCapacityAreWaitedOut() async throws {
-        let specs = (0..<20).map { ("t/\($0).txt", 5_000 + $0 * 10) }
+        let specs = (0 ..< 20).map { ("t/\($0).txt", 5_000 + $0 * 10) }
         try await MigrationFixture.with(archives: specs) { f in
             _ = try await f.takeInventory()
-            try await f.emulator.setFaults(["throttle": 0.3, "insufficient-capacity": 0.2], seed: 5, operations: ["InitiateJob"])
+            try await f.emulator.setFaults(
+                ["throttle": 0.3, "insufficient-capacity": 0.2], seed: 5, operations: ["InitiateJob"])
             let (status, output) = try await f.run(["--tier", "Expedited"], timeout: 120)
             #expect(status == 0, "\(output.suffix(3000))")
             let stats = try await f.statistics()
             #expect((stats.faults["throttle"] ?? 0) > 0 && (stats.faults["insufficient-capacity"] ?? 0) > 0)
             let jobs = try await f.client.listJobs(vault: f.vault).jobs.filter(\.isArchiveRetrieval)
-            #expect(jobs.count == specs.count && Set(jobs.compactMap(\.archiveId)).count == specs.count,
-                    "one job per archive despite the refusals")
+            #expect(
+                jobs.count == specs.count && Set(jobs.compactMap(\.archiveId)).count == specs.count,
+                "one job per archive despite the refusals")
             #expect(jobs.allSatisfy { $0.tier == "Expedited" })
             let (_, summary) = try f.manifest()
             #expect(summary?.complete == true && summary?.copied == Int64(specs.count))
-            print("FIGURE migrate-throttle: \(stats.faults["throttle"] ?? 0) ThrottlingException and "
-                  + "\(stats.faults["insufficient-capacity"] ?? 0) InsufficientCapacityException survived")
+            print(
+                "FIGURE migrate-throttle: \(stats.faults["throttle"] ?? 0) ThrottlingException and "
+                    + "\(stats.faults["insufficient-capacity"] ?? 0) InsufficientCapacityException survived")
         }
     }
 
     @Test func aRetrievalPolicyStopsWithWhatToChangeAndLosesNothing() async throws {
-        let specs = (0..<5).map { ("p/\($0).txt", 3_000 + $0) }
+        let specs = (0 ..< 5).map { ("p/\($0).txt", 3_000 + $0) }
         try await MigrationFixture.with(archives: specs) { f in
             _ = try await f.takeInventory()
             try await f.emulator.setFaults(["policy-enforced": 1], operations: ["InitiateJob"])
             let (status, output) = try await f.run(["--tier", "Standard"])
             #expect(status == 8, "exit code 8: refused by the service; \(output)")
-            #expect(output.contains("PolicyEnforcedException") && output.contains("data retrieval policy")
+            #expect(
+                output.contains("PolicyEnforcedException") && output.contains("data retrieval policy")
                     && output.contains("--tier Bulk") && output.contains("--max-bytes-per-day"), "\(output)")
             let store = try #require(try f.store())
             #expect(try store.archives(in: [.retrieving]).isEmpty, "no intent is left behind")
@@ -187,7 +204,8 @@ import Testing
         try await MigrationFixture.with(archives: [("r/a.txt", 100)]) { f in
             _ = try await f.takeInventory()
             try await SmallFilesystem.with(megabytes: 4, options: "ro") { dir in
-                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
+                let g = MigrationFixture(
+                    emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
                 let before = try await f.statistics()
                 let (status, output) = try await g.run()
                 #expect(status == 1, "\(output)")
@@ -199,14 +217,17 @@ import Testing
     }
 
     @Test func aFullDestinationStopsCleanlyAndTheNextRunCarriesOn() async throws {
-        let specs = (0..<8).map { ("full/\($0).bin", Self.mib + $0 * 1000) }
+        let specs = (0 ..< 8).map { ("full/\($0).bin", Self.mib + $0 * 1000) }
         try await MigrationFixture.with(archives: specs) { f in
             _ = try await f.takeInventory()
             try await SmallFilesystem.with(megabytes: 4) { dir in
-                let g = MigrationFixture(emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
+                let g = MigrationFixture(
+                    emulator: f.emulator, destination: dir, archives: f.archives, cacheDirectory: f.cacheDirectory)
                 let (status, output) = try await g.run(["--parallel-copies", "2"])
                 #expect(status == 1, "\(output)")
-                #expect(output.contains("destination is full") && output.contains("run the same command again"), "\(output)")
+                #expect(
+                    output.contains("destination is full") && output.contains("run the same command again"), "\(output)"
+                )
                 #expect(g.partialFiles().isEmpty, "no temporary file is left: \(g.partialFiles())")
                 let bySha = Dictionary(f.archives.map { ($0.sha256, $0) }, uniquingKeysWith: { a, _ in a })
                 let early = g.destinationFiles()

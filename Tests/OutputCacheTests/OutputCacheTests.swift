@@ -1,8 +1,9 @@
 import Foundation
 import GlacierIntegrity
 import GlacierModel
-@testable import OutputCache
 import Testing
+
+@testable import OutputCache
 
 /// The disk cache on its own: eviction within a budget, digests that outlive evicted bytes,
 /// verdicts that survive a reopen, and slots that a crash can only lose.
@@ -16,11 +17,14 @@ import Testing
         try body(dir)
     }
 
-    static func descriptor(job: String, size: Int, kind: OutputDescriptor.Kind = .archive,
-                           treeHash: SHA256Digest?) -> OutputDescriptor {
-        OutputDescriptor(key: OutputKey(endpoint: "test", accountId: "-", vault: "v", jobId: job), size: Int64(size),
-                         kind: kind, expectedTreeHash: treeHash?.hex, contentType: nil, archiveDescription: nil,
-                         archiveId: nil, jobDescriptionJSON: nil)
+    static func descriptor(
+        job: String, size: Int, kind: OutputDescriptor.Kind = .archive,
+        treeHash: SHA256Digest?
+    ) -> OutputDescriptor {
+        OutputDescriptor(
+            key: OutputKey(endpoint: "test", accountId: "-", vault: "v", jobId: job), size: Int64(size),
+            kind: kind, expectedTreeHash: treeHash?.hex, contentType: nil, archiveDescription: nil,
+            archiveId: nil, jobDescriptionJSON: nil)
     }
 
     static func leaves(_ count: Int, seed: UInt8) -> [[UInt8]] {
@@ -48,7 +52,8 @@ import Testing
                 #expect(entry.cachedLeafCount == 4 && cache.usage().evictions == 8)
                 #expect(entry.cachedLeaves == [8, 9, 10, 11], "the least recently stored went first")
                 #expect(entry.knownDigestCount == 12, "evicted leaves keep their digests")
-                #expect(entry.computeWholeOutputCheck()?.result == .matched, "so the root is checked through a small cache")
+                #expect(
+                    entry.computeWholeOutputCheck()?.result == .matched, "so the root is checked through a small cache")
                 cache.flush()
             }
             // The digests survive a reopen, as digest-only slots.
@@ -64,14 +69,17 @@ import Testing
             let key: OutputKey
             do {
                 let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
-                let entry = try cache.entry(for: Self.descriptor(job: "b", size: 3 * Self.mib, treeHash: SHA256.hash([0])))
+                let entry = try cache.entry(
+                    for: Self.descriptor(job: "b", size: 3 * Self.mib, treeHash: SHA256.hash([0])))
                 key = entry.descriptor.key
                 Self.storeAll(entry, data)
                 let check = try #require(entry.computeWholeOutputCheck())
                 #expect(check.result == .mismatched)
                 cache.record(check, for: entry)
                 #expect(entry.cachedLeafCount == 0 && entry.knownDigestCount == 0)
-                data[0].withUnsafeBytes { #expect(!entry.store(leaf: 0, bytes: $0, digest: SHA256.hash($0)), "nothing is kept") }
+                data[0].withUnsafeBytes {
+                    #expect(!entry.store(leaf: 0, bytes: $0, digest: SHA256.hash($0)), "nothing is kept")
+                }
                 cache.flush()
             }
             let reopened = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
@@ -117,7 +125,8 @@ import Testing
     @Test func unverifiedEntriesSaySo() throws {
         try Self.withDirectory { dir in
             let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
-            let entry = try cache.entry(for: Self.descriptor(job: "d", size: Self.mib, kind: .unverified, treeHash: nil))
+            let entry = try cache.entry(
+                for: Self.descriptor(job: "d", size: Self.mib, kind: .unverified, treeHash: nil))
             Self.storeAll(entry, Self.leaves(1, seed: 3))
             #expect(entry.usage.verificationSummary.hasPrefix("unverified"))
             #expect(OutputCache.inspect(directory: dir).outputs.first?.kind == .unverified)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GlacierModel
 
 /// The byte-range grammars of GlacierModel against the byte-level reference parsers of
@@ -22,12 +23,15 @@ import Testing
                 run.expect(expected == nil, "\(show(text)) rejected, reference \(String(describing: expected))")
                 return
             }
-            run.expect(expected.map { $0 == (got.first, got.last) } ?? false,
-                       "\(show(text)) parsed as \(got.first)-\(got.last), reference \(String(describing: expected))")
-            run.expect(got.description == "\(got.first)-\(got.last)" && InclusiveByteRange(got.description) == got,
-                       "\(show(text)): \(got.description) does not round-trip")
-            run.expect(got.length == got.last - got.first + 1 && got.halfOpen.count == Int(got.length),
-                       "\(show(text)): length \(got.length)")
+            run.expect(
+                expected.map { $0 == (got.first, got.last) } ?? false,
+                "\(show(text)) parsed as \(got.first)-\(got.last), reference \(String(describing: expected))")
+            run.expect(
+                got.description == "\(got.first)-\(got.last)" && InclusiveByteRange(got.description) == got,
+                "\(show(text)): \(got.description) does not round-trip")
+            run.expect(
+                got.length == got.last - got.first + 1 && got.halfOpen.count == Int(got.length),
+                "\(show(text)): length \(got.length)")
         }
     }
 
@@ -55,8 +59,10 @@ import Testing
                 run.expect(expected == nil, "\(show(text)) rejected, reference \(String(describing: expected))")
                 return
             }
-            run.expect(expected.map { $0.first == got.range.first && $0.last == got.range.last && $0.total == got.total } ?? false,
-                       "\(show(text)) parsed as \(got.header), reference \(String(describing: expected))")
+            run.expect(
+                expected.map { $0.first == got.range.first && $0.last == got.range.last && $0.total == got.total }
+                    ?? false,
+                "\(show(text)) parsed as \(got.header), reference \(String(describing: expected))")
             run.expect(ContentRange(header: got.header) == got, "\(show(text)): \(got.header) does not round-trip")
         }
     }
@@ -82,8 +88,10 @@ import Testing
             // design.md §1: S a multiple of 1 MiB; E+1 a multiple of 1 MiB or the archive size.
             let valid = last < size && first % Self.mib == 0 && ((last + 1) % Self.mib == 0 || last + 1 == size)
             if violation != nil { run.reject() }
-            run.expect((violation == nil) == valid,
-                       "range \(first)-\(last) of a \(size)-byte archive: \(violation ?? "accepted"), reference valid=\(valid)")
+            run.expect(
+                (violation == nil) == valid,
+                "range \(first)-\(last) of a \(size)-byte archive: \(violation ?? "accepted"), reference valid=\(valid)"
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import Testing
 import GlacierIntegrity
+import Testing
 
 /// The four-streams-at-once block checksums against one block at a time, and the hardware CRC
 /// against the bitwise definition, so a fast path can never drift from the slow one.
@@ -30,7 +30,9 @@ import GlacierIntegrity
     @Test func blockChecksumsMatchOneBlockAtATime() {
         fuzz("CRC32C blocks", iterations: FuzzConfig.iterations(cost: 20)) { r, run in
             let block = r.pick([8, 16, 64, 4096, 65536, r.int(1 ... 300)])
-            let length = r.pick([0, 1, block - 1, block, block + 1, 4 * block, 4 * block + 7, 9 * block - 1, r.int(0 ... 20 * block)])
+            let length = r.pick([
+                0, 1, block - 1, block, block + 1, 4 * block, 4 * block + 7, 9 * block - 1, r.int(0 ... 20 * block),
+            ])
             guard length >= 0, length <= 1 << 20 else { return run.reject() }
             let bytes = r.bytes(length)
             let got = bytes.withUnsafeBytes { CRC32C.blockChecksums($0, blockSize: block) }

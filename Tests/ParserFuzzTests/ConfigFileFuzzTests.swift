@@ -1,17 +1,22 @@
 import Foundation
 import Testing
+
 @testable import AWSCredentials
 
 /// `~/.aws/credentials` and `~/.aws/config` parsing: random INI-ish text never traps, and known
 /// profiles come through comment, blank-line, indentation and line-ending noise unchanged.
 @Suite struct ConfigFileFuzzTests {
-    static let keys = ["aws_access_key_id", "aws_secret_access_key", "aws_session_token", "region", "output",
-                       "role_arn", "source_profile", "credential_process", "Region", "AWS_ACCESS_KEY_ID"]
+    static let keys = [
+        "aws_access_key_id", "aws_secret_access_key", "aws_session_token", "region", "output",
+        "role_arn", "source_profile", "credential_process", "Region", "AWS_ACCESS_KEY_ID",
+    ]
 
     static func value(_ r: inout FuzzRandom) -> String {
-        r.pick(["AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "json",
-                "arn:aws:iam::123456789012:role/x", "aws-vault exec a --json", "a=b", "x#y", "x;y", "é",
-                "IQoJb3JpZ2luX2VjEJr//////////wEaCXVz", String(r.int(0 ... 1_000_000))])
+        r.pick([
+            "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "us-east-1", "json",
+            "arn:aws:iam::123456789012:role/x", "aws-vault exec a --json", "a=b", "x#y", "x;y", "é",
+            "IQoJb3JpZ2luX2VjEJr//////////wEaCXVz", String(r.int(0 ... 1_000_000)),
+        ])
     }
 
     static func profileName(_ r: inout FuzzRandom) -> String {
@@ -20,7 +25,10 @@ import Testing
 
     /// Noise lines that must change nothing: blank, white space only, and comments.
     static func noise(_ r: inout FuzzRandom) -> String {
-        r.pick(["", " ", "\t", "# comment", "; comment", "   # indented comment", "#[profile fake]", ";key = value", "\t;x=y"])
+        r.pick([
+            "", " ", "\t", "# comment", "; comment", "   # indented comment", "#[profile fake]", ";key = value",
+            "\t;x=y",
+        ])
     }
 
     @Test func knownProfilesSurviveNoise() {
@@ -35,7 +43,9 @@ import Testing
             addNoise(&r)
             for _ in 0 ..< r.int(0 ... 4) {
                 let name = Self.profileName(&r)
-                let header = kind == .credentials || name == "default" && r.bool() ? "[\(name)]"
+                let header =
+                    kind == .credentials || name == "default" && r.bool()
+                    ? "[\(name)]"
                     : "[profile\(r.pick([" ", "  "]))\(name)]"
                 lines.append(r.pick(["", " ", "\t"]) + header + r.pick(["", " "]))
                 nestedOpen = false
@@ -65,14 +75,18 @@ import Testing
             }
             let text = lines.joined(separator: r.pick(["\n", "\r\n"])) + r.pick(["", "\n"])
             let parsed = AWSConfigFile(contents: text, kind: kind)
-            run.expect(parsed.profiles == expected, "\(kind) file \(show(text)): \(parsed.profiles), reference \(expected)")
+            run.expect(
+                parsed.profiles == expected, "\(kind) file \(show(text)): \(parsed.profiles), reference \(expected)")
         }
     }
 
     @Test func randomTextNeverTraps() {
         fuzz("AWSConfigFile random text") { r, run in
             var text = TextMutator.text(&r, maxLength: 80)
-            if r.bool() { text = TextMutator.mutate("[default]\nregion = us-east-1\n[profile x]\ns3 =\n  a = b\nkey=v ;c\n", &r, rounds: 6) }
+            if r.bool() {
+                text = TextMutator.mutate(
+                    "[default]\nregion = us-east-1\n[profile x]\ns3 =\n  a = b\nkey=v ;c\n", &r, rounds: 6)
+            }
             let kind: AWSConfigFile.Kind = r.bool() ? .credentials : .config
             let parsed = AWSConfigFile(contents: text, kind: kind)
             if parsed.profiles.isEmpty { run.reject() }
@@ -80,7 +94,8 @@ import Testing
             for (name, settings) in parsed.profiles {
                 run.expect(name == name.trimmingCharacters(in: .whitespaces), "\(show(text)): profile \(show(name))")
                 for (key, value) in settings {
-                    run.expect(key == key.lowercased() && !value.isEmpty, "\(show(text)): \(show(key)) = \(show(value))")
+                    run.expect(
+                        key == key.lowercased() && !value.isEmpty, "\(show(text)): \(show(key)) = \(show(value))")
                 }
             }
         }

@@ -7,7 +7,7 @@ import Testing
 
     @Test func eachSignature() {
         var tar = [UInt8](repeating: 0, count: 512)
-        tar.replaceSubrange(257..<263, with: Array("ustar\0".utf8))
+        tar.replaceSubrange(257 ..< 263, with: Array("ustar\0".utf8))
         #expect(sniff(tar) == "application/x-tar")
         #expect(sniff([0x1F, 0x8B, 0x08, 0x00]) == "application/gzip")
         #expect(sniff(Array("PK\u{3}\u{4}rest".utf8)) == "application/zip")
@@ -40,8 +40,8 @@ import Testing
         #expect(sniff(Array("plain text".utf8)) == nil)
         #expect(sniff([UInt8](repeating: 0, count: 300)) == nil)
         var generator = SystemRandomNumberGenerator()
-        for n in 0..<2000 {
-            let bytes = (0..<(n % 300)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        for n in 0 ..< 2000 {
+            let bytes = (0 ..< (n % 300)).map { _ in UInt8.random(in: 0 ... 255, using: &generator) }
             _ = sniff(bytes)  // never traps, whatever the length
         }
     }

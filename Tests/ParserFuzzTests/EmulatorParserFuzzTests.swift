@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GlacierEmulator
 @testable import GlacierModel
 
@@ -54,8 +55,9 @@ import Testing
                 }
             } catch {
                 got = .invalid
-                run.expect(error.code == GlacierErrorCode.invalidParameterValue && error.status.code == 400,
-                           "\(show(text)): threw \(error.code)")
+                run.expect(
+                    error.code == GlacierErrorCode.invalidParameterValue && error.status.code == 400,
+                    "\(show(text)): threw \(error.code)")
             }
             if got != expected { run.expect(false, "\(show(text)) for size \(size): \(got), reference \(expected)") }
             if case .range = got {} else { run.reject() }
@@ -67,12 +69,17 @@ import Testing
         switch r.int(0 ..< (depth > 4 ? 5 : 8)) {
         case 0: return .null
         case 1: return .bool(r.bool())
-        case 2: return .number(r.pick(["0", "-0", "1", "-1", "0.5", "1e400", "-2.5E-3", "99999999999999999999",
-                                       "9223372036854775807", "1E+2", String(r.magnitude(maxBits: 63))]))
+        case 2:
+            return .number(
+                r.pick([
+                    "0", "-0", "1", "-1", "0.5", "1e400", "-2.5E-3", "99999999999999999999",
+                    "9223372036854775807", "1E+2", String(r.magnitude(maxBits: 63)),
+                ]))
         case 3, 4: return .string(TextMutator.text(&r, maxLength: 12))
         case 5: return .array((0 ..< r.int(0 ... 4)).map { _ in value(&r, depth: depth + 1) })
         default:
-            return .object((0 ..< r.int(0 ... 4)).map { _ in (TextMutator.text(&r, maxLength: 6), value(&r, depth: depth + 1)) })
+            return .object(
+                (0 ..< r.int(0 ... 4)).map { _ in (TextMutator.text(&r, maxLength: 6), value(&r, depth: depth + 1)) })
         }
     }
 
@@ -98,12 +105,19 @@ import Testing
             let at = r.int(0 ... b.count)
             switch r.int(0 ..< 7) {
             case 0: if at < b.count { b[at] ^= UInt8(1) << UInt8(r.int(0 ... 7)) }
-            case 1: b.insert(contentsOf: Array(r.pick(["{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "\\uD800",
-                                                     "\\uDC00", "-", "0", "e", ".", " ", "null", "tru"]).utf8), at: at)
+            case 1:
+                b.insert(
+                    contentsOf: Array(
+                        r.pick([
+                            "{", "}", "[", "]", ",", ":", "\"", "\\", "\\u", "\\uD800",
+                            "\\uDC00", "-", "0", "e", ".", " ", "null", "tru",
+                        ]).utf8), at: at)
             case 2: b.insert(r.pick([0x00, 0x1F, 0x7F, 0x80, 0xBF, 0xC0, 0xC1, 0xE0, 0xED, 0xF4, 0xF5, 0xFF]), at: at)
             case 3: if at < b.count { b.remove(at: at) }
             case 4: b.removeSubrange(at...)
-            case 5: b.insert(contentsOf: [UInt8](repeating: UInt8(ascii: r.bool() ? "[" : "{"), count: r.int(1 ... 220)), at: at)
+            case 5:
+                b.insert(
+                    contentsOf: [UInt8](repeating: UInt8(ascii: r.bool() ? "[" : "{"), count: r.int(1 ... 220)), at: at)
             default: b.insert(contentsOf: r.bytes(r.int(1 ... 3)), at: at)
             }
         }
@@ -116,9 +130,14 @@ import Testing
             let expected = ReferenceJSON.parse(input)
             do {
                 let parsed = try JSONParser.parse(input)
-                run.expect(expected == parsed, "\(show(input)) accepted as \(parsed.serialized()), reference \(expected.map { $0.serialized() } ?? "rejects it")")
+                run.expect(
+                    expected == parsed,
+                    "\(show(input)) accepted as \(parsed.serialized()), reference \(expected.map { $0.serialized() } ?? "rejects it")"
+                )
                 // Whatever it accepts must print back to text it reads the same.
-                run.expect((try? JSONParser.parse(Array(parsed.serialized().utf8))) == parsed, "\(show(input)): does not re-parse")
+                run.expect(
+                    (try? JSONParser.parse(Array(parsed.serialized().utf8))) == parsed,
+                    "\(show(input)): does not re-parse")
             } catch {
                 run.reject()
                 run.expect(expected == nil, "\(show(input)) rejected (\(error)), reference \(expected!.serialized())")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import HTTPTransport
 
 /// libcurl's header callback fed hostile header blocks. CurlTransfer has no pure parsing function,
@@ -18,7 +19,8 @@ import Testing
                 headers = []
                 let words = b.split(separator: 0x20, maxSplits: 2, omittingEmptySubsequences: true)
                 let code = words.count >= 2 ? words[1] : []
-                status = !code.isEmpty && code.count <= 18 && code.allSatisfy({ (0x30 ... 0x39).contains($0) })
+                status =
+                    !code.isEmpty && code.count <= 18 && code.allSatisfy({ (0x30 ... 0x39).contains($0) })
                     ? Int(String(decoding: code, as: UTF8.self))! : 0
                 return
             }
@@ -36,14 +38,20 @@ import Testing
         switch r.int(0 ..< 10) {
         case 0:
             let code = r.pick(["200", "206", "100", "404", "2000", "99999999999999999999", "abc", "", "20x", "0"])
-            text = Array("HTTP/\(r.pick(["1.1", "1.0", "2"]))\(r.pick([" ", "  "]))\(code)\(r.pick(["", " OK", " Partial Content"]))".utf8)
+            text = Array(
+                "HTTP/\(r.pick(["1.1", "1.0", "2"]))\(r.pick([" ", "  "]))\(code)\(r.pick(["", " OK", " Partial Content"]))"
+                    .utf8)
         case 1: text = []
         case 2: text = r.bytes(r.int(0 ... 40))
         case 3: text = Array(TextMutator.mutate("Content-Range: bytes 0-1/2", &r).utf8)
         default:
-            let name = r.pick(["Content-Range", "content-length", "X-Amz-Sha256-Tree-Hash", "Date", "X", "", "Bad Name", "HTTP/1.1"])
+            let name = r.pick([
+                "Content-Range", "content-length", "X-Amz-Sha256-Tree-Hash", "Date", "X", "", "Bad Name", "HTTP/1.1",
+            ])
             let pad = ["", " ", "\t", "  \t "]
-            let value = r.pick(["bytes 0-1048575/5242880", "1048576", "a: b", "", "é", "v\u{0}w"]) + (r.oneIn(16) ? r.pick(["\u{A0}", "\u{3000}"]) : "")
+            let value =
+                r.pick(["bytes 0-1048575/5242880", "1048576", "a: b", "", "é", "v\u{0}w"])
+                + (r.oneIn(16) ? r.pick(["\u{A0}", "\u{3000}"]) : "")
             text = Array("\(name):\(r.pick(pad))\(value)\(r.pick(pad))".utf8)
             if r.oneIn(8) { text += r.bytes(r.int(1 ... 4)) }
         }
@@ -54,8 +62,9 @@ import Testing
         let dummyHandle = UnsafeMutableRawPointer.allocate(byteCount: 16, alignment: 16)
         defer { dummyHandle.deallocate() }
         _ = try? await withCheckedThrowingContinuation { (continuation: CheckedContinuation<HTTPResponse, any Error>) in
-            let submission = TransferSubmission(id: 0, request: HTTPRequest(method: "GET", url: "http://127.0.0.1/"),
-                                                sink: .collect(limit: 0), continuation: continuation)
+            let submission = TransferSubmission(
+                id: 0, request: HTTPRequest(method: "GET", url: "http://127.0.0.1/"),
+                sink: .collect(limit: 0), continuation: continuation)
             let transfer = CurlTransfer(submission: submission, easy: dummyHandle)
             fuzz("CurlTransfer.receiveHeaderLine") { r, run in
                 transfer.status = 0
@@ -71,9 +80,10 @@ import Testing
                 run.executions += lines.count - 1
                 let got = transfer.headers.fields.map { ($0.name, $0.value) }
                 if transfer.status == 0 { run.reject() }
-                run.expect(transfer.status == model.status && got.elementsEqual(model.headers, by: ==),
-                           "lines \(lines.map { show($0) }): status \(transfer.status) headers \(got.map { "\(show($0.0))=\(show($0.1))" }), "
-                           + "reference \(model.status) \(model.headers.map { "\(show($0.0))=\(show($0.1))" })")
+                run.expect(
+                    transfer.status == model.status && got.elementsEqual(model.headers, by: ==),
+                    "lines \(lines.map { show($0) }): status \(transfer.status) headers \(got.map { "\(show($0.0))=\(show($0.1))" }), "
+                        + "reference \(model.status) \(model.headers.map { "\(show($0.0))=\(show($0.1))" })")
             }
             continuation.resume(throwing: CancellationError())
         }

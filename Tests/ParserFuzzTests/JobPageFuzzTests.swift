@@ -1,9 +1,10 @@
 import Foundation
+import GlacierModel
 import Testing
+
 @testable import GlacierClient
 @testable import GlacierEmulator
 @testable import GlacierFileSystem
-import GlacierModel
 
 /// The lenient ListJobs page decoder on pages mixing valid, damaged and hostile entries: it must
 /// keep every entry that is a valid job description, skip every other one with a reason naming
@@ -22,8 +23,10 @@ import GlacierModel
     static func entry(_ r: inout FuzzRandom) -> Entry {
         switch r.int(0 ..< 10) {
         case 0:  // not a job object at all
-            let json = r.pick([JSONValue.null, .number("99999999999999999999"), .string("job"), .array([.object([])]),
-                               .bool(false), .object([("JobId", .object([("JobId", .null)]))])])
+            let json = r.pick([
+                JSONValue.null, .number("99999999999999999999"), .string("job"), .array([.object([])]),
+                .bool(false), .object([("JobId", .object([("JobId", .null)]))]),
+            ])
             return Entry(json: json, expected: nil)
         case 1, 2:  // type-valid, but hostile for a filesystem
             var (json, _, decoded) = HostileJSON.object(GlacierSchemas.job, &r, hostility: 0)
@@ -38,9 +41,13 @@ import GlacierModel
             } else {
                 let size = -Int64(r.magnitude(maxBits: 62)) - 1
                 members.removeAll { $0.0 == "ArchiveSizeInBytes" || $0.0 == "InventorySizeInBytes" || $0.0 == "Action" }
-                let action = r.bool() ? GlacierJobDescription.Action.archiveRetrieval : GlacierJobDescription.Action.inventoryRetrieval
-                members += [("Action", .string(action)), ("ArchiveSizeInBytes", .number(String(size))),
-                            ("InventorySizeInBytes", .number(String(size)))]
+                let action =
+                    r.bool()
+                    ? GlacierJobDescription.Action.archiveRetrieval : GlacierJobDescription.Action.inventoryRetrieval
+                members += [
+                    ("Action", .string(action)), ("ArchiveSizeInBytes", .number(String(size))),
+                    ("InventorySizeInBytes", .number(String(size))),
+                ]
                 d["Action"] = .string(action)
                 d["ArchiveSizeInBytes"] = .int64(size)
                 d["InventorySizeInBytes"] = .int64(size)
@@ -64,7 +71,8 @@ import GlacierModel
         fuzz("TolerantJobPage", iterations: FuzzConfig.iterations(cost: 3)) { r, run in
             let entries = (0 ..< r.int(0 ... 8)).map { _ in Self.entry(&r) }
             run.executions += entries.count  // the page, and each entry on it
-            let marker = HostileJSON.member(HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
+            let marker = HostileJSON.member(
+                HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
             var members: [(String, JSONValue)] = []
             let listShape = r.int(0 ..< 20)
             switch listShape {
@@ -87,14 +95,22 @@ import GlacierModel
             }
             run.expect(pageValid, "\(show(text)): a malformed page was accepted")
             guard pageValid else { return }
-            run.expect(page.marker == marker.decoded?.string, "\(show(text)): marker \(String(describing: page.marker))")
-            run.expect(page.entries.count == entries.count, "\(show(text)): \(page.entries.count) results for \(entries.count) entries")
+            run.expect(
+                page.marker == marker.decoded?.string, "\(show(text)): marker \(String(describing: page.marker))")
+            run.expect(
+                page.entries.count == entries.count,
+                "\(show(text)): \(page.entries.count) results for \(entries.count) entries")
             for (i, (entry, result)) in zip(entries, page.entries).enumerated() {
                 switch result {
                 case .success(let job):
-                    run.expect(job == entry.expected, "\(show(text)): entry \(i) kept, reference \(entry.expected == nil ? "skips it" : "other values")")
+                    run.expect(
+                        job == entry.expected,
+                        "\(show(text)): entry \(i) kept, reference \(entry.expected == nil ? "skips it" : "other values")"
+                    )
                     if entry.hostileId {
-                        run.expect(!NameRules.couldBeJobId(job.jobId), "entry \(i): id \(show(job.jobId)) could become a file name")
+                        run.expect(
+                            !NameRules.couldBeJobId(job.jobId),
+                            "entry \(i): id \(show(job.jobId)) could become a file name")
                     }
                     if entry.negativeSize {
                         let shape = try? JobOutputShape.of(job, allowUnverified: true)
@@ -103,7 +119,9 @@ import GlacierModel
                 case .failure(let failure):
                     run.reject()
                     run.expect(entry.expected == nil, "\(show(text)): valid entry \(i) skipped (\(failure.reason))")
-                    run.expect(failure.reason.contains("entry \(i)"), "entry \(i): reason \(show(failure.reason)) does not name it")
+                    run.expect(
+                        failure.reason.contains("entry \(i)"),
+                        "entry \(i): reason \(show(failure.reason)) does not name it")
                 }
             }
         }

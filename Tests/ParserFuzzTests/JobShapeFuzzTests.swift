@@ -1,6 +1,7 @@
-import Testing
 import GlacierIntegrity
 import GlacierModel
+import Testing
+
 @testable import GlacierFileSystem
 
 /// What the filesystem makes of job descriptions a hostile server might send, against a
@@ -39,9 +40,15 @@ import GlacierModel
     }
 
     static func job(_ r: inout FuzzRandom) -> GlacierJobDescription {
-        let action = r.int(0 ..< 10) < 6 ? GlacierJobDescription.Action.archiveRetrieval
-            : r.pick([GlacierJobDescription.Action.inventoryRetrieval, GlacierJobDescription.Action.select, "", "archiveretrieval"])
-        var j = GlacierJobDescription(jobId: "job", action: action, statusCode: GlacierJobDescription.Status.succeeded, completed: true)
+        let action =
+            r.int(0 ..< 10) < 6
+            ? GlacierJobDescription.Action.archiveRetrieval
+            : r.pick([
+                GlacierJobDescription.Action.inventoryRetrieval, GlacierJobDescription.Action.select, "",
+                "archiveretrieval",
+            ])
+        var j = GlacierJobDescription(
+            jobId: "job", action: action, statusCode: GlacierJobDescription.Status.succeeded, completed: true)
         j.archiveSizeInBytes = size(&r)
         j.inventorySizeInBytes = size(&r)
         j.retrievalByteRange = rangeText(&r, archiveSize: j.archiveSizeInBytes)
@@ -53,7 +60,9 @@ import GlacierModel
         case 3: j.sha256TreeHash = r.pick(["", "zz" + String(digest.dropFirst(2)), digest + "0", "null"])
         default: j.sha256TreeHash = digest
         }
-        if r.bool() { j.inventoryRetrievalParameters = InventoryRetrievalJobDescription(format: r.pick([nil, "CSV", "JSON"])) }
+        if r.bool() {
+            j.inventoryRetrievalParameters = InventoryRetrievalJobDescription(format: r.pick([nil, "CSV", "JSON"]))
+        }
         return j
     }
 
@@ -62,17 +71,23 @@ import GlacierModel
         let b = Array(hex.utf8)
         let digits = Array("0123456789abcdefABCDEF".utf8)
         guard b.count == 64, b.allSatisfy(digits.contains) else { return (false, nil) }
-        return (true, stride(from: 0, to: 64, by: 2).map { UInt8(String(decoding: b[$0 ..< $0 + 2], as: UTF8.self), radix: 16)! })
+        return (
+            true,
+            stride(from: 0, to: 64, by: 2).map { UInt8(String(decoding: b[$0 ..< $0 + 2], as: UTF8.self), radix: 16)! }
+        )
     }
 
     @Test func jobOutputShape() {
         fuzz("JobOutputShape.of", iterations: FuzzConfig.iterations(cost: 2)) { r, run in
             let job = Self.job(&r)
             let allowUnverified = r.bool()
-            let what = "action \(show(job.action)) archive \(job.archiveSizeInBytes.map(String.init) ?? "nil") inventory \(job.inventorySizeInBytes.map(String.init) ?? "nil") "
+            let what =
+                "action \(show(job.action)) archive \(job.archiveSizeInBytes.map(String.init) ?? "nil") inventory \(job.inventorySizeInBytes.map(String.init) ?? "nil") "
                 + "range \(job.retrievalByteRange.map(show) ?? "nil") hash \(job.sha256TreeHash.map(show) ?? "nil") allowUnverified \(allowUnverified)"
             let got: JobOutputShape?
-            do throws(JobShapeError) { got = try JobOutputShape.of(job, allowUnverified: allowUnverified) } catch { got = nil }
+            do throws(JobShapeError) { got = try JobOutputShape.of(job, allowUnverified: allowUnverified) } catch {
+                got = nil
+            }
             if got == nil { run.reject() }
 
             // The reference: a usable checksum field, a size the service could have, a range inside it.
@@ -80,13 +95,19 @@ import GlacierModel
             func usable(_ s: Int64?) -> Int64? { s.flatMap { (0 ... Self.maximumSize).contains($0) ? $0 : nil } }
             guard hashValid else { return run.expect(got == nil, "\(what): a malformed checksum was accepted") }
             if job.action == GlacierJobDescription.Action.inventoryRetrieval {
-                guard let size = usable(job.inventorySizeInBytes) else { return run.expect(got == nil, "\(what): accepted \(String(describing: got))") }
-                run.expect(got?.size == size && got?.isInventory == true && got?.verification == .inventory && got?.expectedTreeHash == nil
-                           && got?.inventoryFormat == (job.inventoryRetrievalParameters?.format ?? "JSON"),
-                           "\(what): \(String(describing: got))")
+                guard let size = usable(job.inventorySizeInBytes) else {
+                    return run.expect(got == nil, "\(what): accepted \(String(describing: got))")
+                }
+                run.expect(
+                    got?.size == size && got?.isInventory == true && got?.verification == .inventory
+                        && got?.expectedTreeHash == nil
+                        && got?.inventoryFormat == (job.inventoryRetrievalParameters?.format ?? "JSON"),
+                    "\(what): \(String(describing: got))")
                 return
             }
-            guard job.action == GlacierJobDescription.Action.archiveRetrieval, let archiveSize = usable(job.archiveSizeInBytes) else {
+            guard job.action == GlacierJobDescription.Action.archiveRetrieval,
+                let archiveSize = usable(job.archiveSizeInBytes)
+            else {
                 return run.expect(got == nil, "\(what): accepted \(String(describing: got))")
             }
             var retrieved = 0 ..< archiveSize
@@ -97,14 +118,17 @@ import GlacierModel
                 retrieved = range.first ..< range.last + 1
             }
             guard let got else { return run.expect(false, "\(what): refused a usable description") }
-            run.expect(got.size == Int64(retrieved.count) && (0 ... archiveSize).contains(got.size) && !got.isInventory,
-                       "\(what): size \(got.size), reference \(retrieved)")
+            run.expect(
+                got.size == Int64(retrieved.count) && (0 ... archiveSize).contains(got.size) && !got.isInventory,
+                "\(what): size \(got.size), reference \(retrieved)")
             guard archiveSize <= Self.enumerableSize else { return }
             let aligned = retrieved == 0 ..< archiveSize || ReferenceTree(size: archiveSize).isAligned(retrieved)
             switch got.verification {
             case .treeHash:
                 run.expect(aligned, "\(what): an unaligned range is marked verifiable")
-                run.expect(got.expectedTreeHash.map { d in d.withBytes { Array($0) } } == hashBytes, "\(what): expected hash \(String(describing: got.expectedTreeHash))")
+                run.expect(
+                    got.expectedTreeHash.map { d in d.withBytes { Array($0) } } == hashBytes,
+                    "\(what): expected hash \(String(describing: got.expectedTreeHash))")
             case .sizeOnly:
                 run.expect(!aligned && allowUnverified && got.expectedTreeHash == nil, "\(what): sizeOnly")
             case .refused:
@@ -132,16 +156,22 @@ import GlacierModel
             let vault = NameRules.couldBeVault(name), job = NameRules.couldBeJobId(name)
             if !vault { run.reject() }
             // Never a name the kernel or a path could misread.
-            let unsafe = name == "." || name == ".." || bytes.contains(0x2F) || bytes.contains(0) || bytes.count > 255 || bytes.isEmpty
+            let unsafe =
+                name == "." || name == ".." || bytes.contains(0x2F) || bytes.contains(0) || bytes.count > 255
+                || bytes.isEmpty
             run.expect(!(unsafe && (vault || job)), "\(show(name)) (\(bytes.count) bytes): vault \(vault) job \(job)")
             // The API's alphabets: vault names letters, digits, _ - . ; job ids letters, digits, _ - .
             func only(_ extra: String) -> Bool {
-                bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || extra.utf8.contains($0) }
+                bytes.allSatisfy {
+                    ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A)
+                        || extra.utf8.contains($0)
+                }
             }
             let vaultReference = !unsafe && only("_-.")
             let jobReference = !unsafe && only("_-")
-            run.expect(vault == vaultReference && job == jobReference,
-                       "\(show(name)): vault \(vault) job \(job), reference \(vaultReference) \(jobReference)")
+            run.expect(
+                vault == vaultReference && job == jobReference,
+                "\(show(name)): vault \(vault) job \(job), reference \(vaultReference) \(jobReference)")
         }
     }
 }

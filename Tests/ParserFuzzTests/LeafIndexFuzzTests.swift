@@ -1,5 +1,6 @@
-import Testing
 import GlacierIntegrity
+import Testing
+
 @testable import OutputCache
 
 /// The cache index's slots and header: a slot either decodes to exactly what was written or to
@@ -9,7 +10,9 @@ import GlacierIntegrity
     static let blockSize = 64 << 10
 
     static func record(_ r: inout FuzzRandom) -> (record: LeafRecord, leaf: Int) {
-        let length = r.int(0 ..< 3) == 0 ? leafSize : r.pick([1, blockSize - 1, blockSize, blockSize + 1, r.int(1 ... leafSize)])
+        let length =
+            r.int(0 ..< 3) == 0
+            ? leafSize : r.pick([1, blockSize - 1, blockSize, blockSize + 1, r.int(1 ... leafSize)])
         let digest = r.bytes(32).withUnsafeBytes { SHA256Digest(copying: $0) }
         // One CRC per 64 KiB block, the last block possibly short.
         let blocks = length / blockSize + (length % blockSize == 0 ? 0 : 1)
@@ -25,9 +28,15 @@ import GlacierIntegrity
             let expected: LeafIndexFile.Slot = evicted ? .digestOnly(record.digest) : .cached(record)
             let what = "leaf \(leaf) length \(record.length)\(evicted ? " (digest only)" : "")"
             run.expect(slot.count == 128, "\(what): slot of \(slot.count) bytes")
-            run.expect(LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: record.length) == expected, "\(what): does not round-trip")
-            run.expect(LeafIndexFile.decode(slot[...], leaf: leaf + 1, expectedLength: record.length) == nil, "\(what): read as leaf \(leaf + 1)")
-            run.expect(LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: record.length - 1) == nil, "\(what): read with another length")
+            run.expect(
+                LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: record.length) == expected,
+                "\(what): does not round-trip")
+            run.expect(
+                LeafIndexFile.decode(slot[...], leaf: leaf + 1, expectedLength: record.length) == nil,
+                "\(what): read as leaf \(leaf + 1)")
+            run.expect(
+                LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: record.length - 1) == nil,
+                "\(what): read with another length")
 
             // One bit flipped anywhere.
             var flipped = slot
@@ -40,7 +49,9 @@ import GlacierIntegrity
             // Torn: a prefix of the slot, or a prefix followed by what was there before (zeros).
             let cut = r.int(0 ..< 128)
             let torn = Array(slot[..<cut]) + [UInt8](repeating: 0, count: 128 - cut)
-            run.expect(LeafIndexFile.decode(slot[..<cut], leaf: leaf, expectedLength: record.length) == nil, "\(what): \(cut)-byte prefix decoded")
+            run.expect(
+                LeafIndexFile.decode(slot[..<cut], leaf: leaf, expectedLength: record.length) == nil,
+                "\(what): \(cut)-byte prefix decoded")
             let afterTear = LeafIndexFile.decode(torn[...], leaf: leaf, expectedLength: record.length)
             run.expect(afterTear == nil || afterTear == expected, "\(what): torn at \(cut) reads as another record")
             run.executions += 3
@@ -62,10 +73,16 @@ import GlacierIntegrity
                 for k in 0 ..< 4 { slot[4 * i + k] = UInt8(truncatingIfNeeded: word >> (8 * UInt32(k))) }
             }
             for k in 0 ..< 4 { slot[104 + k] = UInt8(truncatingIfNeeded: UInt32(length) >> (8 * UInt32(k))) }
-            if LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: length) != nil { plausibleAccepted += 1 } else { run.reject() }
+            if LeafIndexFile.decode(slot[...], leaf: leaf, expectedLength: length) != nil {
+                plausibleAccepted += 1
+            } else {
+                run.reject()
+            }
             run.executions += 1
         }
-        print("fuzz LeafIndexFile random slots: \(plausibleAccepted) plausible random slots decoded (expected about n/2^32)")
+        print(
+            "fuzz LeafIndexFile random slots: \(plausibleAccepted) plausible random slots decoded (expected about n/2^32)"
+        )
         #expect(plausibleAccepted <= 1, "random slots pass the CRC far more often than 2^-32 allows")
     }
 
@@ -75,8 +92,10 @@ import GlacierIntegrity
             let leafCount = Int(outputSize / Int64(Self.leafSize)) + (outputSize % Int64(Self.leafSize) == 0 ? 0 : 1)
             let header = LeafIndexFile.header(outputSize: outputSize, leafCount: leafCount)
             let what = "output \(outputSize) leaves \(leafCount)"
-            run.expect(header.count == 128 && LeafIndexFile.headerIsValid(header[...], outputSize: outputSize, leafCount: leafCount),
-                       "\(what): a fresh header is invalid")
+            run.expect(
+                header.count == 128
+                    && LeafIndexFile.headerIsValid(header[...], outputSize: outputSize, leafCount: leafCount),
+                "\(what): a fresh header is invalid")
             var mutated = header
             switch r.int(0 ..< 4) {
             case 0:
@@ -86,10 +105,13 @@ import GlacierIntegrity
             case 2: mutated.removeLast(r.int(1 ... 128))
             default: mutated.append(contentsOf: r.bytes(r.int(1 ... 8)))
             }
-            run.expect(!LeafIndexFile.headerIsValid(mutated[...], outputSize: outputSize, leafCount: leafCount), "\(what): mutated \(show(mutated)) accepted")
-            run.expect(!LeafIndexFile.headerIsValid(header[...], outputSize: outputSize + 1, leafCount: leafCount)
-                       && !LeafIndexFile.headerIsValid(header[...], outputSize: outputSize, leafCount: leafCount + 1),
-                       "\(what): accepted for another output")
+            run.expect(
+                !LeafIndexFile.headerIsValid(mutated[...], outputSize: outputSize, leafCount: leafCount),
+                "\(what): mutated \(show(mutated)) accepted")
+            run.expect(
+                !LeafIndexFile.headerIsValid(header[...], outputSize: outputSize + 1, leafCount: leafCount)
+                    && !LeafIndexFile.headerIsValid(header[...], outputSize: outputSize, leafCount: leafCount + 1),
+                "\(what): accepted for another output")
             run.reject()
             run.executions += 2
         }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-@testable import GlacierEmulator
 import GlacierModel
+import Testing
+
+@testable import GlacierEmulator
 
 /// The API model's Codable shapes fed documents from a hostile server: each must decode to
 /// exactly the values the schema-driven generator put in, or throw; and what decodes must
@@ -23,8 +24,9 @@ import GlacierModel
             let text = HostileJSON.text(json, escapeNonASCII: r.oneIn(4))
             let got = Self.decode(GlacierJobDescription.self, text)
             if got == nil { run.reject() }
-            run.expect(got == decoded.map(ExpectedModels.job),
-                       "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
+            run.expect(
+                got == decoded.map(ExpectedModels.job),
+                "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
             if let got { run.expect(Self.roundTrips(got), "\(show(text)): does not round-trip") }
         }
     }
@@ -35,15 +37,21 @@ import GlacierModel
                 let hostility = r.oneIn(3) ? 1 : 0
                 return HostileJSON.object(GlacierSchemas.job, &r, hostility: hostility)
             }
-            let marker = HostileJSON.member(HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
+            let marker = HostileJSON.member(
+                HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
             var members: [(String, JSONValue)] = [("JobList", .array(entries.map(\.json)))]
             if let m = marker.json { members.append(("Marker", m)) }
             let text = HostileJSON.text(.object(members))
             let got = Self.decode(ListJobsOutput.self, text)
             let valid = marker.valid && entries.allSatisfy(\.valid)
-            let expected = valid ? ListJobsOutput(jobList: entries.map { ExpectedModels.job($0.decoded!) }, marker: marker.decoded?.string) : nil
+            let expected =
+                valid
+                ? ListJobsOutput(
+                    jobList: entries.map { ExpectedModels.job($0.decoded!) }, marker: marker.decoded?.string) : nil
             if got == nil { run.reject() }
-            run.expect(got == expected, "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
+            run.expect(
+                got == expected,
+                "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
             if let got { run.expect(Self.roundTrips(got), "\(show(text)): does not round-trip") }
         }
     }
@@ -54,16 +62,22 @@ import GlacierModel
                 let hostility = r.oneIn(3) ? 1 : 0
                 return HostileJSON.object(GlacierSchemas.vault, &r, hostility: hostility)
             }
-            let marker = HostileJSON.member(HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
+            let marker = HostileJSON.member(
+                HostileJSON.Field(key: "Marker", kind: .string, required: false), &r, hostility: 1)
             var members: [(String, JSONValue)] = []
             if !r.oneIn(20) { members.append(("VaultList", .array(entries.map(\.json)))) }
             if let m = marker.json { members.append(("Marker", m)) }
             let text = HostileJSON.text(.object(members))
             let got = Self.decode(ListVaultsOutput.self, text)
             let valid = members.first?.0 == "VaultList" && marker.valid && entries.allSatisfy(\.valid)
-            let expected = valid ? ListVaultsOutput(vaultList: entries.map { ExpectedModels.vault($0.decoded!) }, marker: marker.decoded?.string) : nil
+            let expected =
+                valid
+                ? ListVaultsOutput(
+                    vaultList: entries.map { ExpectedModels.vault($0.decoded!) }, marker: marker.decoded?.string) : nil
             if got == nil { run.reject() }
-            run.expect(got == expected, "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
+            run.expect(
+                got == expected,
+                "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
             if let got { run.expect(Self.roundTrips(got), "\(show(text)): does not round-trip") }
         }
     }
@@ -81,8 +95,10 @@ import GlacierModel
             let got = Self.decode(GlacierErrorBody.self, text)
             if got == nil { run.reject() }
             if !mutated {
-                run.expect(got == decoded.map(ExpectedModels.error),
-                           "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")")
+                run.expect(
+                    got == decoded.map(ExpectedModels.error),
+                    "\(show(text)): \(got == nil ? "rejected" : "accepted"), reference \(valid ? "accepts" : "rejects")"
+                )
             }
             if let got { run.expect(Self.roundTrips(got), "\(show(text)): does not round-trip") }
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import AWSSigning
 
 /// SigV4's canonical forms against byte-level references written from the SigV4 documentation:
@@ -30,8 +31,10 @@ import Testing
         var out: [UInt8] = []
         var i = 0
         while i < b.count {
-            if b[i] == 0x25, i + 2 < b.count, let v = UInt8(String(decoding: b[i + 1 ... i + 2], as: UTF8.self), radix: 16),
-               b[i + 1 ... i + 2].allSatisfy({ $0 != 0x2B && $0 != 0x2D }) {  // UInt8(radix:) would take a sign
+            if b[i] == 0x25, i + 2 < b.count,
+                let v = UInt8(String(decoding: b[i + 1 ... i + 2], as: UTF8.self), radix: 16),
+                b[i + 1 ... i + 2].allSatisfy({ $0 != 0x2B && $0 != 0x2D })
+            {  // UInt8(radix:) would take a sign
                 out.append(v)
                 i += 3
             } else {
@@ -45,7 +48,9 @@ import Testing
     /// Text that is often made of unreserved characters and escapes, and sometimes of anything.
     static func component(_ r: inout FuzzRandom) -> String {
         switch r.int(0 ..< 4) {
-        case 0: return String(decoding: (0 ..< r.int(0 ... 12)).map { _ in r.pick(Array("abcXYZ019-_.~".utf8)) }, as: UTF8.self)
+        case 0:
+            return String(
+                decoding: (0 ..< r.int(0 ... 12)).map { _ in r.pick(Array("abcXYZ019-_.~".utf8)) }, as: UTF8.self)
         case 1: return TextMutator.mutate("a%2Fb%zz%4", &r)
         default: return TextMutator.text(&r, maxLength: 12)
         }
@@ -56,15 +61,20 @@ import Testing
             let text = r.bool() ? TextMutator.text(&r, maxLength: 40) : TextMutator.mutate("%41%2f%%4%gg/a b+c~", &r)
             let keepSlash = r.bool()
             let encoded = SigV4Canonical.uriEncode(text, keepSlash: keepSlash)
-            run.expect(encoded == Self.referenceEncode(text, keepSlash: keepSlash),
-                       "\(show(text)) keepSlash \(keepSlash): \(encoded), reference \(Self.referenceEncode(text, keepSlash: keepSlash))")
+            run.expect(
+                encoded == Self.referenceEncode(text, keepSlash: keepSlash),
+                "\(show(text)) keepSlash \(keepSlash): \(encoded), reference \(Self.referenceEncode(text, keepSlash: keepSlash))"
+            )
             run.expect(SigV4Canonical.percentDecode(encoded[...]) == text, "\(show(text)): decode(encode) differs")
             let decoded = SigV4Canonical.percentDecode(text[...])
-            run.expect(decoded == Self.referenceDecode(text), "\(show(text)): decoded \(show(decoded)), reference \(show(Self.referenceDecode(text)))")
+            run.expect(
+                decoded == Self.referenceDecode(text),
+                "\(show(text)): decoded \(show(decoded)), reference \(show(Self.referenceDecode(text)))")
             // Unreserved text is its own encoding and its own decoding.
             let plain = String(decoding: text.utf8.filter { Self.isUnreserved($0) }, as: UTF8.self)
-            run.expect(SigV4Canonical.uriEncode(plain) == plain && SigV4Canonical.percentDecode(plain[...]) == plain,
-                       "unreserved \(show(plain)) changed")
+            run.expect(
+                SigV4Canonical.uriEncode(plain) == plain && SigV4Canonical.percentDecode(plain[...]) == plain,
+                "unreserved \(show(plain)) changed")
         }
     }
 
@@ -105,10 +115,12 @@ import Testing
             var shuffled = components
             r.shuffle(&shuffled)
             let canonical = SigV4Canonical.canonicalQuery(query)
-            run.expect(canonical == SigV4Canonical.canonicalQuery(shuffled.joined(separator: "&")),
-                       "\(show(query)) and its shuffle \(show(shuffled.joined(separator: "&"))) differ")
-            run.expect(canonical == Self.referenceQuery(query),
-                       "\(show(query)): \(show(canonical)), reference \(show(Self.referenceQuery(query)))")
+            run.expect(
+                canonical == SigV4Canonical.canonicalQuery(shuffled.joined(separator: "&")),
+                "\(show(query)) and its shuffle \(show(shuffled.joined(separator: "&"))) differ")
+            run.expect(
+                canonical == Self.referenceQuery(query),
+                "\(show(query)): \(show(canonical)), reference \(show(Self.referenceQuery(query)))")
         }
     }
 
@@ -116,7 +128,9 @@ import Testing
         fuzz("SigV4Canonical.canonicalURI") { r, run in
             var path = ""
             for _ in 0 ..< r.int(0 ... 8) {
-                path += r.pick(["/", "//", "/.", "/..", "/./", "/../", "/a", "/b%2F", "/%2e%2e"]) + (r.oneIn(3) ? Self.component(&r) : "")
+                path +=
+                    r.pick(["/", "//", "/.", "/..", "/./", "/../", "/a", "/b%2F", "/%2e%2e"])
+                    + (r.oneIn(3) ? Self.component(&r) : "")
             }
             if r.oneIn(4) { path = TextMutator.mutate(path, &r) }
             let uri = SigV4Canonical.canonicalURI(path: path)
@@ -124,11 +138,14 @@ import Testing
             let segments = uri.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
             run.expect(b.first == 0x2F, "\(show(path)): \(show(uri)) does not start with /")
             run.expect(!uri.contains("//"), "\(show(path)): \(show(uri)) has an empty segment")
-            run.expect(!segments.contains(".") && !segments.contains(".."), "\(show(path)): \(show(uri)) keeps a dot segment")
+            run.expect(
+                !segments.contains(".") && !segments.contains(".."), "\(show(path)): \(show(uri)) keeps a dot segment")
             var i = 0, wellFormed = true
             while i < b.count {
                 if b[i] == 0x25 {
-                    wellFormed = wellFormed && i + 2 < b.count && b[i + 1 ... i + 2].allSatisfy { "0123456789ABCDEF".utf8.contains($0) }
+                    wellFormed =
+                        wellFormed && i + 2 < b.count
+                        && b[i + 1 ... i + 2].allSatisfy { "0123456789ABCDEF".utf8.contains($0) }
                     i += 3
                 } else {
                     wellFormed = wellFormed && (Self.isUnreserved(b[i]) || b[i] == 0x2F)
@@ -138,7 +155,9 @@ import Testing
             run.expect(wellFormed, "\(show(path)): \(show(uri)) has a character that should have been encoded")
             // Normalizing twice changes nothing more.
             let normalized = SigV4Canonical.normalizePath(path)
-            run.expect(SigV4Canonical.normalizePath(normalized) == normalized, "\(show(path)): normalization is not idempotent")
+            run.expect(
+                SigV4Canonical.normalizePath(normalized) == normalized, "\(show(path)): normalization is not idempotent"
+            )
         }
     }
 
@@ -164,8 +183,9 @@ import Testing
             let alphabet: [String] = ["a", "b", "é", "/", ",", " ", " ", "\t", "\n", "\r"]
             let value = (0 ..< r.int(0 ... 16)).map { _ in r.pick(alphabet) }.joined()
             let got = SigV4Canonical.canonicalHeaderValue(value)
-            run.expect(got == Self.referenceTrimAll(value),
-                       "\(show(value)): \(show(got)), reference \(show(Self.referenceTrimAll(value)))")
+            run.expect(
+                got == Self.referenceTrimAll(value),
+                "\(show(value)): \(show(got)), reference \(show(Self.referenceTrimAll(value)))")
             _ = SigV4Canonical.canonicalHeaderValue(TextMutator.text(&r, maxLength: 30))  // anything: no trap
         }
     }
@@ -175,11 +195,14 @@ import Testing
             let names = ["Host", "host", "X-Amz-Date", "x-amz-date", "Content-Type", "X-Amz-Glacier-Version", "Range"]
             var headers: [(name: String, value: String)] = []
             for _ in 0 ..< r.int(0 ... 6) {
-                headers.append((r.pick(names), (0 ..< r.int(0 ... 6)).map { _ in r.pick(["v", "1", " ", "\t", ","]) }.joined()))
+                headers.append(
+                    (r.pick(names), (0 ..< r.int(0 ... 6)).map { _ in r.pick(["v", "1", " ", "\t", ","]) }.joined()))
             }
             let wanted = (0 ..< r.int(0 ... 4)).map { _ in r.pick(names) }
             let got = SigV4Canonical.canonicalHeaders(headers, names: wanted)
-            let lowerWanted = Set(wanted.map { $0.lowercased() }).sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            let lowerWanted = Set(wanted.map { $0.lowercased() }).sorted {
+                Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8))
+            }
             var block = ""
             var complete = true
             for name in lowerWanted {
@@ -191,11 +214,13 @@ import Testing
             if got == nil { run.reject() }
             run.expect((got == nil) == !complete, "\(what): \(got == nil ? "refused" : "accepted")")
             if let got, complete {
-                run.expect(got.block == block && got.signedHeaders == lowerWanted.joined(separator: ";"),
-                           "\(what): \(show(got.block)) \(got.signedHeaders), reference \(show(block))")
+                run.expect(
+                    got.block == block && got.signedHeaders == lowerWanted.joined(separator: ";"),
+                    "\(what): \(show(got.block)) \(got.signedHeaders), reference \(show(block))")
             }
-            _ = SigV4Canonical.canonicalHeaders([(TextMutator.text(&r, maxLength: 8), TextMutator.text(&r, maxLength: 20))],
-                                                names: [TextMutator.text(&r, maxLength: 8)])
+            _ = SigV4Canonical.canonicalHeaders(
+                [(TextMutator.text(&r, maxLength: 8), TextMutator.text(&r, maxLength: 20))],
+                names: [TextMutator.text(&r, maxLength: 8)])
         }
     }
 }

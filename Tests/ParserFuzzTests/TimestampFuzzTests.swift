@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import AWSSigning
 @testable import GlacierModel
 
@@ -27,12 +28,15 @@ import Testing
             return b[r].reduce(0) { $0 * 10 + Int($1 - 0x30) }
         }
         guard b.count >= 20, b.last == UInt8(ascii: "Z"), b[4] == UInt8(ascii: "-"), b[7] == UInt8(ascii: "-"),
-              b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
-              let y = digits(0 ..< 4), let mo = digits(5 ..< 7), let d = digits(8 ..< 10), let h = digits(11 ..< 13),
-              let mi = digits(14 ..< 16), let s = digits(17 ..< 19) else { return nil }
+            b[10] == UInt8(ascii: "T"), b[13] == UInt8(ascii: ":"), b[16] == UInt8(ascii: ":"),
+            let y = digits(0 ..< 4), let mo = digits(5 ..< 7), let d = digits(8 ..< 10), let h = digits(11 ..< 13),
+            let mi = digits(14 ..< 16), let s = digits(17 ..< 19)
+        else { return nil }
         var fraction = 0.0
         if b.count > 20 {
-            guard b[19] == UInt8(ascii: "."), b.count > 21, b[20 ..< b.count - 1].allSatisfy({ (0x30 ... 0x39).contains($0) }) else {
+            guard b[19] == UInt8(ascii: "."), b.count > 21,
+                b[20 ..< b.count - 1].allSatisfy({ (0x30 ... 0x39).contains($0) })
+            else {
                 return nil
             }
             fraction = Double("0." + String(decoding: b[20 ..< b.count - 1], as: UTF8.self)) ?? .nan
@@ -46,7 +50,8 @@ import Testing
         fuzz("GlacierTimestamp.format/parse") { r, run in
             let ms = Self.randomMillisecond(&r)
             let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-            let text = ReferenceCalendar.glacier(ReferenceCalendar.civil(seconds), millisecond: Int(ms - seconds * 1000))
+            let text = ReferenceCalendar.glacier(
+                ReferenceCalendar.civil(seconds), millisecond: Int(ms - seconds * 1000))
             let formatted = GlacierTimestamp.format(Date(timeIntervalSince1970: Double(ms) / 1000))
             run.expect(formatted == text, "millisecond \(ms): formatted \(formatted), reference \(text)")
             guard let parsed = GlacierTimestamp.parse(text) else {
@@ -54,8 +59,9 @@ import Testing
                 run.expect(false, "\(text) (millisecond \(ms)) rejected")
                 return
             }
-            run.expect(abs(parsed.timeIntervalSince1970 * 1000 - Double(ms)) < 0.5,
-                       "\(text): parsed as \(parsed.timeIntervalSince1970), reference \(ms) ms")
+            run.expect(
+                abs(parsed.timeIntervalSince1970 * 1000 - Double(ms)) < 0.5,
+                "\(text): parsed as \(parsed.timeIntervalSince1970), reference \(ms) ms")
             let again = GlacierTimestamp.format(parsed)
             run.expect(again == text, "\(text): parse then format gives \(again)")
         }
@@ -79,8 +85,10 @@ import Testing
                 run.expect(expected == nil, "\(show(text)) rejected, reference \(expected ?? .nan)")
                 return
             }
-            run.expect(expected.map { abs($0 - got.timeIntervalSince1970) < 1e-3 } ?? false,
-                       "\(show(text)) accepted as \(got.timeIntervalSince1970), reference \(expected.map { "\($0)" } ?? "rejects it")")
+            run.expect(
+                expected.map { abs($0 - got.timeIntervalSince1970) < 1e-3 } ?? false,
+                "\(show(text)) accepted as \(got.timeIntervalSince1970), reference \(expected.map { "\($0)" } ?? "rejects it")"
+            )
         }
     }
 
@@ -91,7 +99,8 @@ import Testing
             b[r].allSatisfy { (0x30 ... 0x39).contains($0) } ? b[r].reduce(0) { $0 * 10 + Int($1 - 0x30) } : nil
         }
         guard let y = digits(0 ..< 4), let mo = digits(4 ..< 6), let d = digits(6 ..< 8), let h = digits(9 ..< 11),
-              let mi = digits(11 ..< 13), let s = digits(13 ..< 15) else { return nil }
+            let mi = digits(11 ..< 13), let s = digits(13 ..< 15)
+        else { return nil }
         let c = ReferenceCalendar.Civil(year: y, month: mo, day: d, hour: h, minute: mi, second: s)
         return ReferenceCalendar.isValid(c) ? ReferenceCalendar.seconds(c) : nil
     }
@@ -104,7 +113,8 @@ import Testing
             run.expect(formatted == text, "second \(seconds): formatted \(formatted), reference \(text)")
             let parsed = AmzDate.parse(text)
             if parsed == nil { run.reject() }
-            run.expect(parsed?.timeIntervalSince1970 == Double(seconds), "\(text): parsed as \(String(describing: parsed))")
+            run.expect(
+                parsed?.timeIntervalSince1970 == Double(seconds), "\(text): parsed as \(String(describing: parsed))")
             run.expect(parsed.map(AmzDate.format) == text, "\(text): does not round-trip")
         }
     }
@@ -118,8 +128,10 @@ import Testing
             let got = AmzDate.parse(text)
             let expected = Self.referenceAmz(text)
             if got == nil { run.reject() }
-            run.expect(got?.timeIntervalSince1970 == expected.map(Double.init),
-                       "\(show(text)): \(got.map { "\($0.timeIntervalSince1970)" } ?? "rejected"), reference \(expected.map { "\($0)" } ?? "rejects it")")
+            run.expect(
+                got?.timeIntervalSince1970 == expected.map(Double.init),
+                "\(show(text)): \(got.map { "\($0.timeIntervalSince1970)" } ?? "rejected"), reference \(expected.map { "\($0)" } ?? "rejects it")"
+            )
         }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GlacierIntegrity
 
 /// TreeGeometry against the enumerated tree of `ReferenceTree` (design.md §2: a range is
@@ -60,7 +61,9 @@ import Testing
             let size = SizeGenerator.size(&r)
             let tree = ReferenceTree(size: size)
             let geometry = TreeGeometry(size: size)
-            run.expect(geometry.leafCount == tree.leafCount, "size \(size): leafCount \(geometry.leafCount), reference \(tree.leafCount)")
+            run.expect(
+                geometry.leafCount == tree.leafCount,
+                "size \(size): leafCount \(geometry.leafCount), reference \(tree.leafCount)")
             for _ in 0 ..< 40 {
                 let leaves = Self.leafRun(&r, tree, allowOutside: true)
                 let got = geometry.isNode(leaves)
@@ -94,12 +97,15 @@ import Testing
             for _ in 0 ..< 20 {
                 let leaves = Self.leafRun(&r, tree, allowOutside: false)
                 let got = geometry.bytes(ofLeaves: leaves)
-                run.expect(got == tree.bytes(leaves), "size \(size) leaves \(leaves): bytes \(got), reference \(tree.bytes(leaves))")
+                run.expect(
+                    got == tree.bytes(leaves),
+                    "size \(size) leaves \(leaves): bytes \(got), reference \(tree.bytes(leaves))")
 
                 let bytes = Self.byteRange(&r, tree)
                 let covering = geometry.leaves(covering: bytes)
-                run.expect(covering.lowerBound >= 0 && covering.upperBound <= tree.leafCount,
-                           "size \(size) bytes \(bytes): leaves \(covering) outside 0..<\(tree.leafCount)")
+                run.expect(
+                    covering.lowerBound >= 0 && covering.upperBound <= tree.leafCount,
+                    "size \(size) bytes \(bytes): leaves \(covering) outside 0..<\(tree.leafCount)")
                 // Clamp to the output; the answer must be exactly the leaves holding a clamped byte.
                 let lower = max(0, bytes.lowerBound), upper = min(size, bytes.upperBound)
                 if upper <= lower {
@@ -107,7 +113,8 @@ import Testing
                     run.expect(covering.isEmpty, "size \(size) bytes \(bytes): no byte inside, yet leaves \(covering)")
                 } else {
                     let expected = tree.leavesHolding(lower ..< upper)
-                    run.expect(covering == expected, "size \(size) bytes \(bytes): leaves \(covering), reference \(expected)")
+                    run.expect(
+                        covering == expected, "size \(size) bytes \(bytes): leaves \(covering), reference \(expected)")
                 }
             }
             run.executions += 39
@@ -138,7 +145,9 @@ import Testing
                 let capChoice = r.int(0 ..< 10)
                 let maxLeaves = capChoice < 4 ? Int.max : capChoice < 9 ? 1 << r.int(0 ... 17) : r.int(-2 ... 100)
                 let isPowerOfTwo = maxLeaves > 0 && maxLeaves & (maxLeaves - 1) == 0
-                let pieces = maxLeaves == .max ? geometry.nodes(covering: leaves) : geometry.nodes(covering: leaves, maxLeaves: maxLeaves)
+                let pieces =
+                    maxLeaves == .max
+                    ? geometry.nodes(covering: leaves) : geometry.nodes(covering: leaves, maxLeaves: maxLeaves)
                 let what = "size \(size) leaves \(leaves) maxLeaves \(maxLeaves): pieces \(pieces.prefix(20))"
 
                 var next = leaves.lowerBound

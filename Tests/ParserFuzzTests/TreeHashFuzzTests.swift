@@ -1,4 +1,5 @@
 import Testing
+
 @testable import GlacierIntegrity
 
 /// The tree hash against a from-scratch reference: our own SHA-256 and a recursive tree.
@@ -22,10 +23,15 @@ import Testing
     static func bytes(_ d: SHA256Digest) -> [UInt8] { d.withBytes { Array($0) } }
 
     @Test func referenceSHA256MatchesPublishedVectors() {
-        #expect(ReferenceSHA256.hex(ReferenceSHA256.hash([])) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(ReferenceSHA256.hex(ReferenceSHA256.hash(Array("abc".utf8)))
+        #expect(
+            ReferenceSHA256.hex(ReferenceSHA256.hash([]))
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            ReferenceSHA256.hex(ReferenceSHA256.hash(Array("abc".utf8)))
                 == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(ReferenceSHA256.hex(ReferenceSHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
+        #expect(
+            ReferenceSHA256.hex(
+                ReferenceSHA256.hash(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)))
                 == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
     }
 
@@ -51,11 +57,13 @@ import Testing
         fuzz("TreeHash.hash", iterations: FuzzConfig.iterations(cost: 100)) { r, run in
             let data = Self.slice(&r, maxSize: 2 * Self.mib + 1)  // the reference SHA-256 is slow in debug
             let got = Self.bytes(TreeHash.hash(Array(data)))
-            run.expect(got == ReferenceTree.treeHash(Array(data)),
-                       "\(data.count) pool bytes at offset \(data.startIndex)")
+            run.expect(
+                got == ReferenceTree.treeHash(Array(data)),
+                "\(data.count) pool bytes at offset \(data.startIndex)")
             // One leaf, or empty data, is plain SHA-256 (design.md §2).
             if data.count <= Self.mib {
-                run.expect(got == Self.bytes(SHA256.hash(data)), "\(data.count) bytes: single leaf is not plain SHA-256")
+                run.expect(
+                    got == Self.bytes(SHA256.hash(data)), "\(data.count) bytes: single leaf is not plain SHA-256")
             }
         }
     }

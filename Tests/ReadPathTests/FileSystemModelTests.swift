@@ -1,9 +1,10 @@
 import Foundation
 import GlacierClient
-@testable import GlacierFileSystem
 import GlacierTestSupport
 import OutputCache
 import Testing
+
+@testable import GlacierFileSystem
 
 /// `GlacierFileSystem` itself, with no FUSE and no root: names and attributes from an in-process
 /// emulator's listings, and the output's bytes from the in-memory source, so every data request
@@ -20,9 +21,11 @@ import Testing
             try Data(source.bytes).write(to: file)
             let client = emulator.client()
             let (_, jobId) = try await Seed.archiveJob(client, vault: "v", file: file)
-            let cache = try OutputCache(directory: dir.appendingPathComponent("cache").path, maxBytes: .max, minFreeBytes: 0)
-            let fs = GlacierFileSystem(client: client, source: source, cache: cache, configuration: FileSystemConfiguration(),
-                                       logger: .init(label: "test"))
+            let cache = try OutputCache(
+                directory: dir.appendingPathComponent("cache").path, maxBytes: .max, minFreeBytes: 0)
+            let fs = GlacierFileSystem(
+                client: client, source: source, cache: cache, configuration: FileSystemConfiguration(),
+                logger: .init(label: "test"))
 
             let vault = try await fs.lookup(parent: InodeTable.rootInode, name: "v").get()
             let jobs = try await fs.lookup(parent: vault.inode, name: "jobs").get()

@@ -1,9 +1,10 @@
 import Foundation
 import GlacierClient
-@testable import GlacierFileSystem
 import GlacierIntegrity
 import GlacierModel
 import Synchronization
+
+@testable import GlacierFileSystem
 
 /// An in-memory Glacier for the read engine: one output's bytes, served as the service serves
 /// them (tree nodes only, with their checksum checked as GlacierClient checks it), with a hook
@@ -29,8 +30,10 @@ final class MemorySource: JobOutputSource {
         case fail(GlacierError)
     }
 
-    init(size: Int, seed: UInt64 = 1, latency: Duration = .zero,
-         behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }) {
+    init(
+        size: Int, seed: UInt64 = 1, latency: Duration = .zero,
+        behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }
+    ) {
         self.latency = latency
         var state = seed
         var generated = [UInt8](repeating: 0, count: size)
@@ -59,15 +62,20 @@ final class MemorySource: JobOutputSource {
     /// The tree hash of the whole output, as DescribeJob gives it.
     let treeHash: SHA256Digest
 
-    func fetchNode(vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
-                   verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-                   retry: RetryPolicy) async throws(GlacierError) -> VerifiedOutputRange {
+    func fetchNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy
+    ) async throws(GlacierError) -> VerifiedOutputRange {
         let n = log.withLock { l in
             let n = l.filter { $0 == range }.count
             l.append(range)
             return n
         }
-        inFlight.withLock { $0.now += 1; $0.peak = max($0.peak, $0.now) }
+        inFlight.withLock {
+            $0.now += 1
+            $0.peak = max($0.peak, $0.now)
+        }
         defer { inFlight.withLock { $0.now -= 1 } }
         if latency > .zero { try? await Task.sleep(for: latency) }
         guard verification == .sizeOnly || geometry.isTreeHashAligned(range) else {
@@ -88,7 +96,8 @@ final class MemorySource: JobOutputSource {
                 left -= n
             }
             let announced = TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
-            throw .interrupted(.connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
+            throw .interrupted(
+                .connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
         case .corrupt:
             throw .integrity(.checksumMismatch(range: "\(range)", expected: "served", computed: "damaged"))
         case .serve:
@@ -100,9 +109,10 @@ final class MemorySource: JobOutputSource {
                 }
             }
             let digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
-            return VerifiedOutputRange(range: range, totalSize: geometry.size, leafDigests: digests,
-                                       serviceTreeHash: TreeHash.root(of: digests), contentType: "application/octet-stream",
-                                       archiveDescription: "memory")
+            return VerifiedOutputRange(
+                range: range, totalSize: geometry.size, leafDigests: digests,
+                serviceTreeHash: TreeHash.root(of: digests), contentType: "application/octet-stream",
+                archiveDescription: "memory")
         }
     }
 }
@@ -118,13 +128,15 @@ struct Engine {
         configuration.maxParallelFetches = parallel
         configuration.maxRequestBytes = maxRequest
         configuration.fetchAttempts = 4
-        readers = OutputReaders(source: source, cache: nil, configuration: configuration,
-                                logger: .init(label: "test"))
+        readers = OutputReaders(
+            source: source, cache: nil, configuration: configuration,
+            logger: .init(label: "test"))
         self.source = source
     }
 
     static func job(_ source: MemorySource, treeHash: SHA256Digest? = nil) -> GlacierJobDescription {
-        var job = GlacierJobDescription(jobId: "job", action: "ArchiveRetrieval", statusCode: "Succeeded", completed: true)
+        var job = GlacierJobDescription(
+            jobId: "job", action: "ArchiveRetrieval", statusCode: "Succeeded", completed: true)
         job.archiveSizeInBytes = Int64(source.bytes.count)
         job.sha256TreeHash = (treeHash ?? source.treeHash).hex
         job.archiveId = "archive"
@@ -134,8 +146,10 @@ struct Engine {
     func open(shape: JobOutputShape? = nil, treeHash: SHA256Digest? = nil) throws -> OutputHandle {
         let job = Self.job(source, treeHash: treeHash)
         let shape = try shape ?? JobOutputShape.of(job, allowUnverified: false)
-        return try readers.open(vault: "v", job: job, shape: shape,
-                                key: .init(endpoint: "memory", accountId: "-", vault: "v", jobId: "job")).get()
+        return try readers.open(
+            vault: "v", job: job, shape: shape,
+            key: .init(endpoint: "memory", accountId: "-", vault: "v", jobId: "job")
+        ).get()
     }
 }
 

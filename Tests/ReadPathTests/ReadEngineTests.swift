@@ -1,9 +1,10 @@
 import Foundation
 import GlacierClient
-@testable import GlacierFileSystem
 import GlacierIntegrity
 import Synchronization
 import Testing
+
+@testable import GlacierFileSystem
 
 /// The read engine driven through its front door, with an in-memory service: no FUSE, no root,
 /// no emulator process. Each test names the behaviour it pins down.
@@ -57,14 +58,18 @@ import Testing
     @Test func prefetchStartsAtNothingDoublesAndResetsOnAJump() {
         var pattern = AccessPattern()
         func record(_ offset: Int64) -> AccessPattern.Decision {
-            pattern.record(offset: offset, size: 131_072, leafSize: Self.mib, leafCount: 1000,
-                           plan: PrefetchPlan(windowLeaves: 64, nodeLeaves: 16))
+            pattern.record(
+                offset: offset, size: 131_072, leafSize: Self.mib, leafCount: 1000,
+                plan: PrefetchPlan(windowLeaves: 64, nodeLeaves: 16))
         }
         #expect(record(0).prefetch == nil, "a first read prefetches nothing")
         let second = record(131_072)
         #expect(second.prefetch != nil && !second.isRandom)
         var windows: [Int] = []
-        for i in 2 ..< 12 { _ = record(Int64(i) * 131_072); windows.append(pattern.windowLeaves) }
+        for i in 2 ..< 12 {
+            _ = record(Int64(i) * 131_072)
+            windows.append(pattern.windowLeaves)
+        }
         #expect(windows == windows.sorted() && windows.last == 64, "the window doubles up to its cap: \(windows)")
         let jump = record(900 * Int64(Self.mib))
         #expect(jump.isRandom && jump.prefetch == nil && pattern.windowLeaves == 0, "a jump resets it")
@@ -95,7 +100,9 @@ import Testing
         let engine = Engine(source: source, memory: 64 << 20, parallel: 8)
         let handle = try engine.open()
         #expect(await handle.readAll() == source.bytes)
-        #expect(source.peakRequestsInFlight == 8, "all 8 connections were busy at once: peak \(source.peakRequestsInFlight)")
+        #expect(
+            source.peakRequestsInFlight == 8, "all 8 connections were busy at once: peak \(source.peakRequestsInFlight)"
+        )
         let fetched = source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
         #expect(fetched == Int64(source.bytes.count), "still every byte fetched exactly once")
         handle.close()
@@ -104,8 +111,9 @@ import Testing
     @Test func aRefusedOutputServesNothingAndFetchesNothing() async throws {
         let source = MemorySource(size: 4 * Self.mib)
         let engine = Engine(source: source)
-        let shape = JobOutputShape(size: Int64(source.bytes.count), verification: .refused(reason: "test"),
-                                   isInventory: false, inventoryFormat: nil, expectedTreeHash: nil)
+        let shape = JobOutputShape(
+            size: Int64(source.bytes.count), verification: .refused(reason: "test"),
+            isInventory: false, inventoryFormat: nil, expectedTreeHash: nil)
         let handle = try engine.open(shape: shape)
         for offset in [0, 100_000, 3 * Self.mib] {
             #expect(await handle.read(offset: Int64(offset), size: 4096).failure != nil)
@@ -146,13 +154,17 @@ import Testing
         let handle = try engine.open()
         #expect(await handle.readAll() == source.bytes)
         let asked = source.requests.dropFirst().reduce(Int64(0)) { $0 + Int64($1.count) }
-        #expect(asked == Int64(4 * Self.mib), "only the leaves that did not arrive whole are fetched again: \(source.requests)")
+        #expect(
+            asked == Int64(4 * Self.mib),
+            "only the leaves that did not arrive whole are fetched again: \(source.requests)")
         #expect(engine.readers.statistics.bytesSalvaged == 12 * Self.mib)
     }
 
     @Test func resetsAndTransientFailuresAreRetriedUntilExact() async throws {
-        let unavailable = GlacierError.service(ServiceErrorDetails(code: "ServiceUnavailableException", message: "busy",
-                                                                   httpStatus: 503, requestId: nil))
+        let unavailable = GlacierError.service(
+            ServiceErrorDetails(
+                code: "ServiceUnavailableException", message: "busy",
+                httpStatus: 503, requestId: nil))
         let source = MemorySource(size: 10 * Self.mib) { n, _ -> MemorySource.Behaviour in
             switch n {
             case 0: return .reset
@@ -165,23 +177,29 @@ import Testing
     }
 
     @Test func aLeafThatNeverArrivesFailsTheReadWithItsReason() async throws {
-        let source = MemorySource(size: 3 * Self.mib) { _, range in range.lowerBound == Int64(Self.mib) ? .corrupt : .serve }
+        let source = MemorySource(size: 3 * Self.mib) { _, range in
+            range.lowerBound == Int64(Self.mib) ? .corrupt : .serve
+        }
         let handle = try Engine(source: source).open()
         let failure = await handle.read(offset: Int64(Self.mib), size: 100).failure
         #expect(failure?.message.contains("failed after") == true, "\(String(describing: failure))")
-        #expect(await handle.read(offset: 0, size: 100).bytes == Array(source.bytes[0 ..< 100]), "other leaves still read")
+        #expect(
+            await handle.read(offset: 0, size: 100).bytes == Array(source.bytes[0 ..< 100]), "other leaves still read")
     }
 
     @Test func anExpiredOutputFailsMissesAtOnce() async throws {
-        let gone = GlacierError.service(ServiceErrorDetails(code: "ResourceNotFoundException", message: "gone",
-                                                            httpStatus: 404, requestId: nil))
+        let gone = GlacierError.service(
+            ServiceErrorDetails(
+                code: "ResourceNotFoundException", message: "gone",
+                httpStatus: 404, requestId: nil))
         let source = MemorySource(size: 3 * Self.mib) { _, range -> MemorySource.Behaviour in
             range.lowerBound == 0 ? .serve : .fail(gone)
         }
         let handle = try Engine(source: source).open()
         #expect(await handle.read(offset: 0, size: 10).bytes != nil)
         let failure = await handle.read(offset: Int64(Self.mib), size: 10).failure
-        #expect(failure?.message.contains("no longer available from the service") == true, "\(String(describing: failure))")
+        #expect(
+            failure?.message.contains("no longer available from the service") == true, "\(String(describing: failure))")
         let before = source.requests.count
         #expect(await handle.read(offset: Int64(2 * Self.mib), size: 10).failure != nil)
         #expect(source.requests.count == before, "no request once the output is known to be gone")

@@ -10,25 +10,29 @@ import Testing
         let mib = ReliabilityFixture.mib
         // A shaped link keeps fetches and cache writes in flight long enough to be killed among them:
         // capped as a whole, so however many connections glacierfs opens, a read takes seconds.
-        try await ReliabilityFixture.with(sizes: [24 * mib, 17 * mib + 333, 40 * mib],
-                                          extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "10MB"]) { (f: ReliabilityFixture) async throws in
+        try await ReliabilityFixture.with(
+            sizes: [24 * mib, 17 * mib + 333, 40 * mib],
+            extraEmulatorArguments: ["--bandwidth", "30MB", "--link-bandwidth", "10MB"]
+        ) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
             let glacierfs = TestPaths.binary("glacierfs")
             var generator = SystemRandomNumberGenerator()
             var killedWhileReading = 0, killedDuringFetches = 0, killedDuringWrites = 0
-            for iteration in 0..<iterations {
+            for iteration in 0 ..< iterations {
                 // Fresh ranges every time: the cache keeps only part of what earlier iterations read,
                 // so this mount must fetch, and write what it fetched.
                 let keep = Int.random(in: 0 ... 40, using: &generator)
                 if FileManager.default.fileExists(atPath: f.cacheDirectory) {
-                    let pruned = try await Command.run(glacierfs, ["cache", "prune", "--to", "\(keep)M", "--cache-dir", f.cacheDirectory])
+                    let pruned = try await Command.run(
+                        glacierfs, ["cache", "prune", "--to", "\(keep)M", "--cache-dir", f.cacheDirectory])
                     #expect(pruned.status == 0, "\(pruned.output)")
                 }
                 // Little memory, so nodes are small and complete (and go to the cache writers) all
                 // through the reads, not all together at the end.
-                let mounted = try await MountedFileSystem.mount(endpoint: f.emulator.endpoint, environment: f.emulator.environment,
-                                                                cacheDirectory: f.cacheDirectory,
-                                                                extraArguments: ["--memory-limit", "48M"])
+                let mounted = try await MountedFileSystem.mount(
+                    endpoint: f.emulator.endpoint, environment: f.emulator.environment,
+                    cacheDirectory: f.cacheDirectory,
+                    extraArguments: ["--memory-limit", "48M"])
                 guard let pid = await mounted.daemonPid() else {
                     await mounted.unmount()
                     Issue.record("no daemon pid")
@@ -36,20 +40,26 @@ import Testing
                 }
                 // The listing may lag on a loaded machine: readers start once every output is there.
                 let listed = ContinuousClock.now + .seconds(30)
-                while (0..<3).contains(where: { !FileManager.default.fileExists(atPath: f.path(mounted, $0)) }),
-                      ContinuousClock.now < listed {
+                while (0 ..< 3).contains(where: { !FileManager.default.fileExists(atPath: f.path(mounted, $0)) }),
+                    ContinuousClock.now < listed
+                {
                     try await Task.sleep(nanoseconds: 20_000_000)
                 }
                 // Heavy parallel reads: whole files and scattered blocks of all three outputs.
                 var readers: [ChildProcess] = []
-                for index in 0..<3 {
+                for index in 0 ..< 3 {
                     readers.append(try ChildProcess.start("/bin/cat", [f.path(mounted, index)]))
-                    let skip = Int.random(in: 0..<16, using: &generator)
-                    readers.append(try ChildProcess.start("/bin/dd", ["if=\(f.path(mounted, index))", "of=/dev/null",
-                                                                      "bs=1M", "skip=\(skip)", "count=4", "status=none"]))
+                    let skip = Int.random(in: 0 ..< 16, using: &generator)
+                    readers.append(
+                        try ChildProcess.start(
+                            "/bin/dd",
+                            [
+                                "if=\(f.path(mounted, index))", "of=/dev/null",
+                                "bs=1M", "skip=\(skip)", "count=4", "status=none",
+                            ]))
                 }
                 // Kill once fetches and cache writes are both under way (or after a few seconds).
-                try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000...150_000_000, using: &generator))
+                try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000 ... 150_000_000, using: &generator))
                 var fetching = false, writing = false
                 let deadline = ContinuousClock.now + .seconds(5)
                 while ContinuousClock.now < deadline {
@@ -71,9 +81,10 @@ import Testing
                 // Every second iteration, and the last, read everything back and compare.
                 if iteration % 2 == 1 || iteration == iterations - 1 {
                     try await f.mount { (m: MountedFileSystem) async throws in
-                        for index in 0..<3 {
-                            #expect(try await ReliabilityFixture.sha256(f.path(m, index)) == expected[index],
-                                    "iteration \(iteration), output \(index)")
+                        for index in 0 ..< 3 {
+                            #expect(
+                                try await ReliabilityFixture.sha256(f.path(m, index)) == expected[index],
+                                "iteration \(iteration), output \(index)")
                         }
                     }
                 }
@@ -83,9 +94,11 @@ import Testing
             #expect(temporaries.count <= 1, "temporary files piled up: \(temporaries)")
             var corruptDropped = 0
             try await f.mount { m in corruptDropped = try await m.status().cache.corruptLeavesDropped }
-            report("crashes: \(iterations) kill -9 iterations: \(killedWhileReading) while readers ran, "
-                   + "\(killedDuringFetches) during fetches, \(killedDuringWrites) during cache writes; every later read "
-                   + "exact, \(temporaries.count) temporary files left, corrupt leaves dropped on the last mount \(corruptDropped)")
+            report(
+                "crashes: \(iterations) kill -9 iterations: \(killedWhileReading) while readers ran, "
+                    + "\(killedDuringFetches) during fetches, \(killedDuringWrites) during cache writes; every later read "
+                    + "exact, \(temporaries.count) temporary files left, corrupt leaves dropped on the last mount \(corruptDropped)"
+            )
             #expect(killedWhileReading == iterations, "every kill lands while readers run")
             #expect(killedDuringFetches == iterations, "every kill lands while fetches are in flight")
             #expect(killedDuringWrites * 10 >= iterations * 9, "nearly every kill lands during a cache write")
@@ -95,7 +108,9 @@ import Testing
     @Test func aCachedLeafWhoseBytesRottedIsDroppedAndFetchedAgain() async throws {
         try await ReliabilityFixture.with(sizes: [6 * ReliabilityFixture.mib]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
-            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
+            try await f.mount { (m: MountedFileSystem) async throws in
+                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
+            }
             // Damage the cached data of leaf 3 behind glacierfs's back, as a bad disk would.
             try Self.damage(try f.cachedOutput() + "/data", at: 3 * ReliabilityFixture.mib + 12345)
             let fetchesBefore = try await f.emulator.requests("GetJobOutput")
@@ -105,7 +120,9 @@ import Testing
                 #expect(status.cache.corruptLeavesDropped == 1)
                 #expect(m.log.contains("failed its check"))
             }
-            #expect(try await f.emulator.requests("GetJobOutput") == fetchesBefore + 1, "only the bad leaf is fetched again")
+            #expect(
+                try await f.emulator.requests("GetJobOutput") == fetchesBefore + 1, "only the bad leaf is fetched again"
+            )
         }
     }
 
@@ -114,28 +131,34 @@ import Testing
         // Reads further apart than the sequential detector tolerates (8 MiB back, 2 MiB ahead).
         try await ReliabilityFixture.with(sizes: [40 * mib]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
-            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
+            try await f.mount { (m: MountedFileSystem) async throws in
+                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
+            }
             let output = try f.cachedOutput()
             let index = try Data(contentsOf: URL(fileURLWithPath: output + "/index"))
-            #expect((0 ..< 40).allSatisfy { Self.hasBlockChecksums(index, leaf: $0) }, "every stored leaf has its block checksums")
+            #expect(
+                (0 ..< 40).allSatisfy { Self.hasBlockChecksums(index, leaf: $0) },
+                "every stored leaf has its block checksums")
 
             // Rot in leaf 12 (to be read by its blocks) and leaf 20 (to be read whole).
             try Self.damage(output + "/data", at: 12 * mib + 70_000)
             try Self.damage(output + "/data", at: 20 * mib + 999_000)
             try await f.mount { (m: MountedFileSystem) async throws in
                 let at = 12 * mib + 17 * 4096
-                let result = try await Self.preadAt([100, 24 * mib + 100, 36 * mib + 100, at], f.path(m, 0),
-                                                    savingLastTo: f.directory.path + "/block")
+                let result = try await Self.preadAt(
+                    [100, 24 * mib + 100, 36 * mib + 100, at], f.path(m, 0),
+                    savingLastTo: f.directory.path + "/block")
                 #expect(result.status == 0, "\(result.output)")
                 let got = try Data(contentsOf: URL(fileURLWithPath: f.directory.path + "/block"))
                 let source = try Data(contentsOf: f.outputs[0].source)
-                #expect(got == source[at..<(at + 4096)], "the read is served correct bytes, not the rotted ones")
+                #expect(got == source[at ..< (at + 4096)], "the read is served correct bytes, not the rotted ones")
                 var status = try await m.status()
                 #expect(status.reads.blockReadsFromDisk >= 1, "small random reads were checked by their blocks")
                 #expect(status.cache.corruptLeavesDropped == 1)
                 #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
                 status = try await m.status()
-                #expect(status.cache.corruptLeavesDropped == 2, "leaf 20, read back whole, failed its block checksums too")
+                #expect(
+                    status.cache.corruptLeavesDropped == 2, "leaf 20, read back whole, failed its block checksums too")
             }
         }
     }
@@ -144,12 +167,16 @@ import Testing
         let mib = ReliabilityFixture.mib
         try await ReliabilityFixture.with(sizes: [6 * mib]) { (f: ReliabilityFixture) async throws in
             let expected = try await f.sourceHashes()
-            try await f.mount { (m: MountedFileSystem) async throws in _ = try await ReliabilityFixture.sha256(f.path(m, 0)) }
+            try await f.mount { (m: MountedFileSystem) async throws in
+                _ = try await ReliabilityFixture.sha256(f.path(m, 0))
+            }
             let glacierfs = TestPaths.binary("glacierfs")
             let clean = try await Command.run(glacierfs, ["cache", "verify", "--cache-dir", f.cacheDirectory])
             #expect(clean.status == 0, "\(clean.output)")
-            #expect(clean.output.contains("matches the job's tree hash") && clean.output.contains("checked 6 cached leaves"),
-                    "\(clean.output)")
+            #expect(
+                clean.output.contains("matches the job's tree hash")
+                    && clean.output.contains("checked 6 cached leaves"),
+                "\(clean.output)")
 
             let output = try f.cachedOutput()
             try Self.damage(output + "/data", at: 4 * mib + 4242)
@@ -164,7 +191,9 @@ import Testing
                 #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
                 #expect(try await m.status().cache.corruptLeavesDropped == 0, "the bad leaf was already gone")
             }
-            #expect(try await f.emulator.requests("GetJobOutput") == fetchesBefore + 1, "only the dropped leaf is fetched again")
+            #expect(
+                try await f.emulator.requests("GetJobOutput") == fetchesBefore + 1,
+                "only the dropped leaf is fetched again")
         }
     }
 
@@ -185,7 +214,9 @@ import Testing
     }
 
     /// 4 KiB preads at `offsets` through one handle, bypassing the page cache, the last one saved to `savingLastTo`.
-    private static func preadAt(_ offsets: [Int], _ path: String, savingLastTo copy: String? = nil) async throws -> Command.Result {
+    private static func preadAt(
+        _ offsets: [Int], _ path: String, savingLastTo copy: String? = nil
+    ) async throws -> Command.Result {
         let script = """
             import os, sys
             fd = os.open(sys.argv[1], os.O_RDONLY)
@@ -195,7 +226,11 @@ import Testing
             last = os.pread(fd, 4096, offsets[-1])
             if sys.argv[2]: open(sys.argv[2], "wb").write(last)
             """
-        return try await Command.run("/usr/bin/env", ["python3", "-c", script, path, copy ?? "",
-                                                      offsets.map(String.init).joined(separator: ",")])
+        return try await Command.run(
+            "/usr/bin/env",
+            [
+                "python3", "-c", script, path, copy ?? "",
+                offsets.map(String.init).joined(separator: ","),
+            ])
     }
 }

@@ -10,15 +10,16 @@ import Testing
         try await ReliabilityFixture.with(sizes: [size, size]) { (f: ReliabilityFixture) async throws in
             // The rate is split over every kind the emulator injects.
             let kinds = ["flip", "truncate", "reset", "unavailable", "throttle", "wrong-checksum", "bad-content-range"]
-            try await f.emulator.setFaults(Dictionary(uniqueKeysWithValues: kinds.map { ($0, rate / Double(kinds.count)) }),
-                                           seed: UInt64(rate * 1000))
+            try await f.emulator.setFaults(
+                Dictionary(uniqueKeysWithValues: kinds.map { ($0, rate / Double(kinds.count)) }),
+                seed: UInt64(rate * 1000))
             try await f.mount { (m: MountedFileSystem) async throws in
                 let copy = f.directory.appendingPathComponent("copy").path
                 let r = try await Command.run("/bin/cp", [f.path(m, 0), copy], timeout: 600)
                 #expect(r.status == 0, "at \(rate) the retries make the copy succeed: \(r.output)")
                 #expect(try await ReliabilityFixture.sha256(copy) == f.sourceHashes()[0], "exact bytes")
                 // Random small reads of the second output: one single-leaf request each.
-                let leaves = (0..<(size >> 20)).shuffled().prefix(120)
+                let leaves = (0 ..< (size >> 20)).shuffled().prefix(120)
                 let script = """
                     import os, sys
                     fd = os.open(sys.argv[1], os.O_RDONLY)
@@ -30,16 +31,21 @@ import Testing
                         if os.pread(fd, 4096, at) != src.read(4096): bad += 1
                     sys.exit(1 if bad else 0)
                     """
-                let random = try await Command.run("/usr/bin/env", ["python3", "-c", script, f.path(m, 1),
-                                                                    f.outputs[1].source.path] + leaves.map(String.init),
-                                                   timeout: 600)
+                let random = try await Command.run(
+                    "/usr/bin/env",
+                    [
+                        "python3", "-c", script, f.path(m, 1),
+                        f.outputs[1].source.path,
+                    ] + leaves.map(String.init),
+                    timeout: 600)
                 #expect(random.status == 0, "every random read was exact: \(random.output)")
                 let injected = try await f.emulator.statistics()
                 let status = try await m.status()
                 let detected = status.serviceRetries + status.reads.fetchFailures
-                report("faults rate=\(rate): injected \(injected.faultsTotal) \(injected.faults.filter { $0.value > 0 }), "
-                       + "detected \(detected) (retries \(status.serviceRetries), failed fetches \(status.reads.fetchFailures)), "
-                       + "requests \(injected.requests["GetJobOutput"] ?? 0), copy exact")
+                report(
+                    "faults rate=\(rate): injected \(injected.faultsTotal) \(injected.faults.filter { $0.value > 0 }), "
+                        + "detected \(detected) (retries \(status.serviceRetries), failed fetches \(status.reads.fetchFailures)), "
+                        + "requests \(injected.requests["GetJobOutput"] ?? 0), copy exact")
                 #expect(injected.faultsTotal > 0)
                 #expect(detected == injected.faultsTotal, "every injected fault was detected, and nothing else")
             }
@@ -56,15 +62,16 @@ import Testing
             try await f.mount { (m: MountedFileSystem) async throws in
                 let started = ContinuousClock.now
                 let copies = try await withThrowingTaskGroup(of: (Int, Command.Result).self) { group in
-                    for i in 0..<2 {
+                    for i in 0 ..< 2 {
                         let copy = f.directory.appendingPathComponent("copy\(i)").path
                         group.addTask { (i, try await Command.run("/bin/cp", [f.path(m, i), copy], timeout: 900)) }
                     }
                     return try await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
                 }
                 let elapsed = ContinuousClock.now - started
-                for i in 0..<2 {
-                    #expect(copies[i]?.status == 0, "copy \(i) completes under per-byte damage: \(copies[i]?.output ?? "")")
+                for i in 0 ..< 2 {
+                    #expect(
+                        copies[i]?.status == 0, "copy \(i) completes under per-byte damage: \(copies[i]?.output ?? "")")
                     let copy = f.directory.appendingPathComponent("copy\(i)").path
                     #expect(try await ReliabilityFixture.sha256(copy) == f.sourceHashes()[i], "copy \(i) is exact")
                 }
@@ -74,12 +81,14 @@ import Testing
                 #expect(status.reads.nodeSplits > 0, "failed nodes were split")
                 #expect(status.reads.bytesSalvaged > 0, "leaves that arrived whole before a reset were kept")
                 let ratio = Double(status.reads.bytesFetched + status.reads.bytesSalvaged) / Double(2 * size)
-                report("per-byte damage (1 chunk in 30, 1 reset per 6 MiB): 2 copies of 256 MiB exact in "
-                       + "\(elapsed.components.seconds) s; \(injected.faults["flip", default: 0]) flips and "
-                       + "\(injected.faults["reset", default: 0]) resets injected over \(injected.requests["GetJobOutput"] ?? 0) "
-                       + "requests; \(status.reads.nodeSplits) node splits, \(status.reads.fetchFailures) failed fetches, "
-                       + "\(status.reads.bytesSalvaged >> 20) MiB kept from broken transfers; "
-                       + "verified bytes (fetched whole, or kept and checked by their node's root) / bytes copied \(String(format: "%.3f", ratio))")
+                report(
+                    "per-byte damage (1 chunk in 30, 1 reset per 6 MiB): 2 copies of 256 MiB exact in "
+                        + "\(elapsed.components.seconds) s; \(injected.faults["flip", default: 0]) flips and "
+                        + "\(injected.faults["reset", default: 0]) resets injected over \(injected.requests["GetJobOutput"] ?? 0) "
+                        + "requests; \(status.reads.nodeSplits) node splits, \(status.reads.fetchFailures) failed fetches, "
+                        + "\(status.reads.bytesSalvaged >> 20) MiB kept from broken transfers; "
+                        + "verified bytes (fetched whole, or kept and checked by their node's root) / bytes copied \(String(format: "%.3f", ratio))"
+                )
             }
         }
     }

@@ -19,7 +19,9 @@ import Testing
         defer {
             // Whatever the outcome, leave nothing for the next run.
             for pid in [emulator, daemon] where Self.isAlive(pid) { kill(pid, SIGKILL) }
-            if MountedFileSystem.isMountpoint(mountpoint) { _ = try? Command.run("/bin/fusermount3", ["-uz", mountpoint]) }
+            if MountedFileSystem.isMountpoint(mountpoint) {
+                _ = try? Command.run("/bin/fusermount3", ["-uz", mountpoint])
+            }
             for path in fields[3...] { try? FileManager.default.removeItem(atPath: path) }
         }
         #expect(daemon > 0, "the probe found no daemon pid")
@@ -28,7 +30,9 @@ import Testing
         probe.kill9()
 
         let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, Self.isAlive(emulator) || Self.isAlive(daemon) || MountedFileSystem.isMountpoint(mountpoint) {
+        while Date() < deadline,
+            Self.isAlive(emulator) || Self.isAlive(daemon) || MountedFileSystem.isMountpoint(mountpoint)
+        {
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(!Self.isAlive(emulator), "the emulator outlived the killed test process")
@@ -39,8 +43,9 @@ import Testing
     /// Running, and not a zombie waiting for a parent that does not reap.
     static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0, kill(pid, 0) == 0,
-              let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return false }
+            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
         return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }

@@ -20,9 +20,12 @@ struct ReliabilityFixture {
     var cacheDirectory: String { directory.appendingPathComponent("cache").path }
     func path(_ m: MountedFileSystem, _ index: Int) -> String { m.path("v/jobs/\(outputs[index].job)/output") }
 
-    static func with(sizes: [Int], jobDelay: Double = 0, extraEmulatorArguments: [String] = [],
-                     _ body: (ReliabilityFixture) async throws -> Void) async throws {
-        try await EmulatorProcess.with(jobDelay: jobDelay, extraArguments: extraEmulatorArguments) { (emulator: EmulatorProcess) async throws in
+    static func with(
+        sizes: [Int], jobDelay: Double = 0, extraEmulatorArguments: [String] = [],
+        _ body: (ReliabilityFixture) async throws -> Void
+    ) async throws {
+        try await EmulatorProcess.with(jobDelay: jobDelay, extraArguments: extraEmulatorArguments) {
+            (emulator: EmulatorProcess) async throws in
             try await TempDirectory.with("reliability") { (dir: URL) async throws in
                 let client = emulator.client()
                 var outputs: [(String, URL)] = []
@@ -33,15 +36,18 @@ struct ReliabilityFixture {
                     outputs.append((jobId, file))
                     hashes.append(try await Self.sha256(file.path)!)
                 }
-                try await body(ReliabilityFixture(emulator: emulator, client: client, directory: dir, outputs: outputs,
-                                                  hashes: hashes))
+                try await body(
+                    ReliabilityFixture(
+                        emulator: emulator, client: client, directory: dir, outputs: outputs,
+                        hashes: hashes))
             }
         }
     }
 
     func mount(_ extra: [String] = [], _ body: (MountedFileSystem) async throws -> Void) async throws {
-        try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: emulator.environment,
-                                         cacheDirectory: cacheDirectory, extraArguments: extra, body)
+        try await MountedFileSystem.with(
+            endpoint: emulator.endpoint, environment: emulator.environment,
+            cacheDirectory: cacheDirectory, extraArguments: extra, body)
     }
 
     static func sha256(_ path: String) async throws -> String? {
@@ -65,8 +71,12 @@ struct ReliabilityFixture {
 extension MountedFileSystem {
     /// The daemon's status document, from the root's extended attribute.
     func status() async throws -> FileSystemStatus {
-        let r = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n",
-                                                            GlacierFileSystem.statusAttribute, mountpoint])
+        let r = try await Command.run(
+            "/usr/bin/getfattr",
+            [
+                "--absolute-names", "--only-values", "-n",
+                GlacierFileSystem.statusAttribute, mountpoint,
+            ])
         guard r.status == 0 else { throw SeedError("no status: \(r.output)") }
         return try JSONDecoder().decode(FileSystemStatus.self, from: Data(r.output.utf8))
     }
@@ -74,8 +84,9 @@ extension MountedFileSystem {
     /// The daemon's peak resident memory in bytes (VmHWM).
     func daemonPeakRSS() async -> Int? {
         guard let pid = await daemonPid(),
-              let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
+            let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
+        else { return nil }
         return Int(line.split(separator: " ").dropFirst().first ?? "").map { $0 * 1024 }
     }
 }

@@ -10,16 +10,27 @@ import Testing
             try await f.mount(["--log-level", "trace"]) { (m: MountedFileSystem) async throws in
                 _ = try await ReliabilityFixture.sha256(f.path(m, 0))
                 _ = try String(contentsOfFile: m.path("v/jobs/\(f.outputs[0].job)/job.json"), encoding: .utf8)
-                let xattrs = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "-R", "-d", "-m", "-", m.mountpoint])
-                let status = try await Command.run("/usr/bin/getfattr", ["--absolute-names", "-n", "user.glacierfs.status",
-                                                                          m.mountpoint])
-                let jobs = try await Command.run(TestPaths.binary("glacierfs"), ["jobs", "v", "--endpoint", f.emulator.endpoint,
-                                                                                  "--log-level", "trace"],
-                                                 environment: f.emulator.environment)
+                let xattrs = try await Command.run(
+                    "/usr/bin/getfattr", ["--absolute-names", "-R", "-d", "-m", "-", m.mountpoint])
+                let status = try await Command.run(
+                    "/usr/bin/getfattr",
+                    [
+                        "--absolute-names", "-n", "user.glacierfs.status",
+                        m.mountpoint,
+                    ])
+                let jobs = try await Command.run(
+                    TestPaths.binary("glacierfs"),
+                    [
+                        "jobs", "v", "--endpoint", f.emulator.endpoint,
+                        "--log-level", "trace",
+                    ],
+                    environment: f.emulator.environment)
                 let pid = await m.daemonPid()!
                 let cmdline = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
-                for (what, text) in [("xattrs", xattrs.output), ("status", status.output), ("jobs command", jobs.output),
-                                     ("process title", cmdline), ("log", m.log)] {
+                for (what, text) in [
+                    ("xattrs", xattrs.output), ("status", status.output), ("jobs command", jobs.output),
+                    ("process title", cmdline), ("log", m.log),
+                ] {
                     #expect(!text.isEmpty, "\(what) was read")
                     #expect(!text.contains(secret), "the secret key appears in the \(what)")
                 }
@@ -54,21 +65,30 @@ import Testing
         try await EmulatorProcess.with { (emulator: EmulatorProcess) async throws in
             #expect(emulator.endpoint.hasPrefix("http://127.0.0.1:"))
             let ss = try await Command.run("/bin/ss", ["-ltnH", "sport = :\(emulator.port)"])
-            #expect(ss.output.contains("127.0.0.1:\(emulator.port)") && !ss.output.contains("0.0.0.0:\(emulator.port)"),
-                    "\(ss.output)")
+            #expect(
+                ss.output.contains("127.0.0.1:\(emulator.port)") && !ss.output.contains("0.0.0.0:\(emulator.port)"),
+                "\(ss.output)")
         }
     }
 
     @Test func tlsVerificationFailsClosed() async throws {
         try await TempDirectory.with("tls") { (dir: URL) async throws in
             let key = dir.appendingPathComponent("key.pem").path, cert = dir.appendingPathComponent("cert.pem").path
-            let made = try await Command.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                                                                  "-out", cert, "-days", "1", "-subj", "/CN=localhost",
-                                                                  "-addext", "subjectAltName=DNS:localhost"])
+            let made = try await Command.run(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "1", "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost",
+                ])
             #expect(made.status == 0)
-            let port = Int.random(in: 20_000...40_000)
-            let server = try ChildProcess.start("/usr/bin/openssl", ["s_server", "-accept", "\(port)", "-cert", cert,
-                                                                     "-key", key, "-www", "-quiet"])
+            let port = Int.random(in: 20_000 ... 40_000)
+            let server = try ChildProcess.start(
+                "/usr/bin/openssl",
+                [
+                    "s_server", "-accept", "\(port)", "-cert", cert,
+                    "-key", key, "-www", "-quiet",
+                ])
             defer { server.stop() }
             try #require(await Self.acceptsConnections(port: port), "openssl s_server did not start: \(server.output)")
             let mountpoint = dir.appendingPathComponent("mnt").path
@@ -77,9 +97,13 @@ import Testing
             env["AWS_ACCESS_KEY_ID"] = "AKIDTLS"
             env["AWS_SECRET_ACCESS_KEY"] = "tls-secret"
             env["AWS_EC2_METADATA_DISABLED"] = "true"
-            let r = try await Command.run(TestPaths.binary("glacierfs"), ["mount", mountpoint, "--endpoint", "https://localhost:\(port)",
-                                                                          "--cache-dir", dir.appendingPathComponent("c").path],
-                                          environment: env, timeout: 60)
+            let r = try await Command.run(
+                TestPaths.binary("glacierfs"),
+                [
+                    "mount", mountpoint, "--endpoint", "https://localhost:\(port)",
+                    "--cache-dir", dir.appendingPathComponent("c").path,
+                ],
+                environment: env, timeout: 60)
             #expect(r.status != 0, "an untrusted certificate must stop the mount")
             #expect(r.output.contains("TLS") || r.output.contains("certificate"), "\(r.output)")
             #expect(!MountedFileSystem.isMountpoint(mountpoint))
@@ -95,9 +119,12 @@ import Testing
             address.sin_family = sa_family_t(AF_INET)
             address.sin_port = in_port_t(UInt16(port).bigEndian)
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
+            let connected =
+                withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                    }
+                } == 0
             close(fd)
             if connected { return true }
             try? await Task.sleep(nanoseconds: 50_000_000)

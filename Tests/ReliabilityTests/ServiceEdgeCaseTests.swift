@@ -10,16 +10,32 @@ import Testing
         try await ReliabilityFixture.with(sizes: [8 * mib]) { (f: ReliabilityFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
                 // One small read: the first leaf is fetched and cached, nothing else.
-                #expect(try await Command.run("/bin/dd", ["if=\(f.path(m, 0))", "of=/dev/null", "bs=4096", "count=1",
-                                                          "iflag=direct", "status=none"]).status == 0)
+                #expect(
+                    try await Command.run(
+                        "/bin/dd",
+                        [
+                            "if=\(f.path(m, 0))", "of=/dev/null", "bs=4096", "count=1",
+                            "iflag=direct", "status=none",
+                        ]
+                    ).status == 0)
                 try await f.emulator.advanceJobClock(by: 2 * 86_400)  // the job's output expires now
                 let r = try await Command.shell("cat '\(f.path(m, 0))' > /dev/null")
-                #expect(r.status != 0 && r.output.contains("Input/output error"), "the uncached rest fails with EIO: \(r.output)")
+                #expect(
+                    r.status != 0 && r.output.contains("Input/output error"),
+                    "the uncached rest fails with EIO: \(r.output)")
                 let again = f.directory.appendingPathComponent("again").path
-                #expect(try await Command.run("/bin/dd", ["if=\(f.path(m, 0))", "of=\(again)", "bs=1M", "count=1",
-                                                          "iflag=direct", "status=none"]).status == 0)
+                #expect(
+                    try await Command.run(
+                        "/bin/dd",
+                        [
+                            "if=\(f.path(m, 0))", "of=\(again)", "bs=1M", "count=1",
+                            "iflag=direct", "status=none",
+                        ]
+                    ).status == 0)
                 let source = try Data(contentsOf: f.outputs[0].source)
-                #expect(try Data(contentsOf: URL(fileURLWithPath: again)) == source.prefix(mib), "cached parts still served")
+                #expect(
+                    try Data(contentsOf: URL(fileURLWithPath: again)) == source.prefix(mib), "cached parts still served"
+                )
                 #expect(m.log.contains("no longer available from the service"), "a clear log line says why")
             }
         }
@@ -32,7 +48,7 @@ import Testing
                 #expect(Set(try FileManager.default.contentsOfDirectory(atPath: m.mountpoint)) == ["v", "short-lived"])
                 try await f.client.deleteVault("short-lived")
                 var names: Set<String> = []
-                for _ in 0..<40 {
+                for _ in 0 ..< 40 {
                     try await Task.sleep(nanoseconds: 250_000_000)
                     names = Set(try FileManager.default.contentsOfDirectory(atPath: m.mountpoint))
                     if names == ["v"] { break }
@@ -59,7 +75,8 @@ import Testing
                 // The mount reads its keys from a shared credentials file, as `aws configure` writes it.
                 let credentialsFile = dir.appendingPathComponent("credentials").path
                 func writeKeys(_ c: AWSCredentialSet) throws {
-                    try "[default]\naws_access_key_id = \(c.accessKeyId)\naws_secret_access_key = \(c.secretAccessKey)\n"
+                    try
+                        "[default]\naws_access_key_id = \(c.accessKeyId)\naws_secret_access_key = \(c.secretAccessKey)\n"
                         .write(toFile: credentialsFile, atomically: true, encoding: .utf8)
                 }
                 try writeKeys(old)
@@ -67,8 +84,10 @@ import Testing
                 env.removeValue(forKey: "AWS_ACCESS_KEY_ID")
                 env.removeValue(forKey: "AWS_SECRET_ACCESS_KEY")
                 env["AWS_SHARED_CREDENTIALS_FILE"] = credentialsFile
-                try await MountedFileSystem.with(endpoint: emulator.endpoint, environment: env,
-                                                 cacheDirectory: dir.appendingPathComponent("cache").path) { (m: MountedFileSystem) async throws in
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: env,
+                    cacheDirectory: dir.appendingPathComponent("cache").path
+                ) { (m: MountedFileSystem) async throws in
                     _ = try FileManager.default.contentsOfDirectory(atPath: m.path("v/jobs"))
                     // Rotate: the service now knows only the new key, and the file says so.
                     emulator.stop()
@@ -76,8 +95,9 @@ import Testing
                     try writeKeys(new)
                     let sum = try await Command.run("/usr/bin/sha256sum", [m.path("v/jobs/\(jobId)/output")])
                     let expected = try await Command.run("/usr/bin/sha256sum", [file.path])
-                    #expect(sum.status == 0 && sum.output.prefix(64) == expected.output.prefix(64),
-                            "reads work after the rotation: \(sum.output)")
+                    #expect(
+                        sum.status == 0 && sum.output.prefix(64) == expected.output.prefix(64),
+                        "reads work after the rotation: \(sum.output)")
                     #expect(m.log.contains("service refused the credentials; resolving them again"))
                 }
             } catch {
@@ -89,8 +109,10 @@ import Testing
     }
 
     @Test func clockSkewIsExplainedAndWorkedAround() async throws {
-        try await ReliabilityFixture.with(sizes: [2 * ReliabilityFixture.mib],
-                                          extraEmulatorArguments: ["--clock-skew", "7200"]) { (f: ReliabilityFixture) async throws in
+        try await ReliabilityFixture.with(
+            sizes: [2 * ReliabilityFixture.mib],
+            extraEmulatorArguments: ["--clock-skew", "7200"]
+        ) { (f: ReliabilityFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
                 #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == f.sourceHashes()[0])
                 #expect(m.log.contains("clock is"), "the log says the clock is off: \(m.log.suffix(800))")

@@ -56,10 +56,13 @@ struct DemoTests {
         try await Self.sandbox("demo-exit") { sandbox in
             let result = try await sandbox.demo([sandbox.mountpoint, "--exit"])
             #expect(result.status == 0, "\(result.output)")
-            #expect(result.output.contains("Uploaded demo-random.bin (70.0 MiB, a multipart upload)"), "\(result.output)")
-            #expect(result.output.contains("demo-random.bin, bytes 32-64 MiB"), "the tree should show the ranged retrieval")
+            #expect(
+                result.output.contains("Uploaded demo-random.bin (70.0 MiB, a multipart upload)"), "\(result.output)")
+            #expect(
+                result.output.contains("demo-random.bin, bytes 32-64 MiB"), "the tree should show the ranged retrieval")
             #expect(result.output.contains("inventory of demo-vault"), "the tree should show the inventory job")
-            #expect(result.output.contains("archives/") && result.output.contains("report.txt")
+            #expect(
+                result.output.contains("archives/") && result.output.contains("report.txt")
                     && result.output.contains("readme.txt~"), "the tree should show archives by their decoded names")
             #expect(result.output.contains("✓ Copied 70.0 MiB with /bin/cp"), "\(result.output)")
             #expect(result.output.contains("Verification by glacierfs: complete (root matched)"), "\(result.output)")
@@ -68,7 +71,9 @@ struct DemoTests {
             #expect(!MountedFileSystem.isMountpoint(sandbox.mountpoint))
             #expect(Processes.matching(sandbox.root.path).isEmpty, "a demo process was left running")
             #expect(sandbox.stateDirectories.isEmpty, "the demo's data was left: \(sandbox.stateDirectories)")
-            #expect(!FileManager.default.fileExists(atPath: sandbox.mountpoint), "the demo made DIR, so it should remove it")
+            #expect(
+                !FileManager.default.fileExists(atPath: sandbox.mountpoint), "the demo made DIR, so it should remove it"
+            )
         }
     }
 
@@ -78,7 +83,9 @@ struct DemoTests {
             let first = try await sandbox.demo([sandbox.mountpoint])
             #expect(first.status == 0, "\(first.output)")
             try #require(MountedFileSystem.isMountpoint(sandbox.mountpoint), "\(first.output)")
-            #expect(first.output.contains("demo --stop \(sandbox.mountpoint)"), "it should say how to stop: \(first.output)")
+            #expect(
+                first.output.contains("demo --stop \(sandbox.mountpoint)"), "it should say how to stop: \(first.output)"
+            )
             let jobs = try FileManager.default.contentsOfDirectory(atPath: sandbox.mountpoint + "/demo-vault/jobs")
             #expect(jobs.count == 4)
             let firstState = try sandbox.state()
@@ -88,8 +95,12 @@ struct DemoTests {
 
             let second = try await sandbox.demo([sandbox.mountpoint])
             #expect(second.status == 0, "\(second.output)")
-            #expect(second.output.contains("already set up at \(sandbox.mountpoint); stopping it first"), "\(second.output)")
-            #expect(!Processes.matching(sandbox.root.path).contains(pid_t(firstEmulator)), "the old emulator was not stopped")
+            #expect(
+                second.output.contains("already set up at \(sandbox.mountpoint); stopping it first"), "\(second.output)"
+            )
+            #expect(
+                !Processes.matching(sandbox.root.path).contains(pid_t(firstEmulator)),
+                "the old emulator was not stopped")
             #expect(MountedFileSystem.isMountpoint(sandbox.mountpoint))
             #expect(sandbox.stateDirectories.count == 1)
 
@@ -110,8 +121,9 @@ struct DemoTests {
     @Test("Ctrl-C while the demo is being set up stops its emulator and removes its data")
     func interruptedSetUp() async throws {
         try await Self.sandbox("demo-interrupt") { sandbox in
-            let demo = try ChildProcess.start(Surface.glacierfs, ["demo", sandbox.mountpoint], environment: sandbox.environment,
-                                              logFile: sandbox.root.appendingPathComponent("demo.log").path)
+            let demo = try ChildProcess.start(
+                Surface.glacierfs, ["demo", sandbox.mountpoint], environment: sandbox.environment,
+                logFile: sandbox.root.appendingPathComponent("demo.log").path)
             try await withCleanup({ demo.stop() }) {
                 // Wait and interrupt on one thread: a busy test pool could otherwise delay the
                 // signal until the demo has finished setting up.
@@ -137,10 +149,12 @@ struct DemoTests {
     func refusals() async throws {
         try await Self.sandbox("demo-refuse") { sandbox in
             try FileManager.default.createDirectory(atPath: sandbox.mountpoint, withIntermediateDirectories: true)
-            _ = FileManager.default.createFile(atPath: sandbox.mountpoint + "/precious.txt", contents: Data("keep".utf8))
+            _ = FileManager.default.createFile(
+                atPath: sandbox.mountpoint + "/precious.txt", contents: Data("keep".utf8))
             let busy = try await sandbox.demo([sandbox.mountpoint], timeout: 60)
             #expect(busy.status == 5, "\(busy.output)")
-            #expect(busy.output.contains("is not empty") && busy.output.contains("demo ./glacier-demo-2"), "\(busy.output)")
+            #expect(
+                busy.output.contains("is not empty") && busy.output.contains("demo ./glacier-demo-2"), "\(busy.output)")
             #expect(FileManager.default.fileExists(atPath: sandbox.mountpoint + "/precious.txt"))
             #expect(sandbox.stateDirectories.isEmpty)
             #expect(Processes.matching(sandbox.root.path).isEmpty)

@@ -42,20 +42,27 @@ struct InstallScriptTests {
                 return FileManager.default.fileExists(atPath: root.path + "/" + path, isDirectory: &isDirectory)
                     && !isDirectory.boolValue
             }.sorted()
-            #expect(files == ["etc/systemd/system/glacierfs@.service", "sbin/mount.glacierfs",
-                              "usr/local/bin/glacier-emulator", "usr/local/bin/glacierfs"])
+            #expect(
+                files == [
+                    "etc/systemd/system/glacierfs@.service", "sbin/mount.glacierfs",
+                    "usr/local/bin/glacier-emulator", "usr/local/bin/glacierfs",
+                ])
 
             let again = try await Self.install(["--destdir", root.path, "--no-build", "--from", from])
             #expect(again.status == 0, "\(again.output)")
-            #expect(again.output.components(separatedBy: "unchanged  ").count - 1 == 4, "a second run should change nothing: \(again.output)")
+            #expect(
+                again.output.components(separatedBy: "unchanged  ").count - 1 == 4,
+                "a second run should change nothing: \(again.output)")
         }
     }
 
     @Test("--prefix moves the binaries, and the helper and unit point at them")
     func prefix() async throws {
         try await TempDirectory.with("install-prefix") { root in
-            let result = try await Self.install(["--prefix", "/opt/glacierfs", "--destdir", root.path, "--from",
-                                           TestPaths.buildDirectory.path])
+            let result = try await Self.install([
+                "--prefix", "/opt/glacierfs", "--destdir", root.path, "--from",
+                TestPaths.buildDirectory.path,
+            ])
             #expect(result.status == 0, "\(result.output)")
             #expect(Self.mode(root.path + "/opt/glacierfs/bin/glacierfs") == 0o755)
             #expect(Self.mode(root.path + "/opt/glacierfs/bin/glacier-emulator") == 0o755)
@@ -77,10 +84,13 @@ struct InstallScriptTests {
                 #expect(help.output.contains(option), "--help does not mention \(option)")
             }
             let unknown = try await Self.install(["--frobnicate"])
-            #expect(unknown.status == 1 && unknown.output.contains("unknown option '--frobnicate'"), "\(unknown.output)")
+            #expect(
+                unknown.status == 1 && unknown.output.contains("unknown option '--frobnicate'"), "\(unknown.output)")
             let missing = try await Self.install(["--destdir", root.path, "--from", root.path + "/nowhere"])
             #expect(missing.status == 1 && missing.output.contains("nowhere/glacierfs is missing"), "\(missing.output)")
-            #expect(!FileManager.default.fileExists(atPath: root.path + "/usr"), "nothing should be installed after an error")
+            #expect(
+                !FileManager.default.fileExists(atPath: root.path + "/usr"),
+                "nothing should be installed after an error")
         }
     }
 }

@@ -18,8 +18,9 @@ import Testing
     }
 
     static func mount(_ arguments: [String], in dir: URL, keys: Bool = true) async throws -> Command.Result {
-        try await Command.run(Surface.glacierfs, ["mount"] + arguments + ["--region", "us-east-1", "--cache-dir", dir.path + "/cache"],
-                              environment: environment(home: dir, keys: keys), timeout: 60)
+        try await Command.run(
+            Surface.glacierfs, ["mount"] + arguments + ["--region", "us-east-1", "--cache-dir", dir.path + "/cache"],
+            environment: environment(home: dir, keys: keys), timeout: 60)
     }
 
     @Test func eachMistakeGetsItsExitCodeAndWhatToDo() async throws {
@@ -35,18 +36,23 @@ import Testing
             try FileManager.default.createDirectory(atPath: full, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: full + "/keep.txt", contents: Data("x".utf8))
             let notEmpty = try await Self.mount([full] + nowhere, in: dir)
-            #expect(notEmpty.status == 5 && notEmpty.output.contains("is not empty") && notEmpty.output.contains("keep.txt"),
-                    "\(notEmpty.output)")
+            #expect(
+                notEmpty.status == 5 && notEmpty.output.contains("is not empty")
+                    && notEmpty.output.contains("keep.txt"),
+                "\(notEmpty.output)")
 
             let mounted = try await Self.mount(["/proc"] + nowhere, in: dir)
             #expect(mounted.status == 5 && mounted.output.contains("already a mount point"), "\(mounted.output)")
 
             let noKeys = try await Self.mount([empty] + nowhere, in: dir, keys: false)
-            #expect(noKeys.status == 3 && noKeys.output.contains("AWS_ACCESS_KEY_ID") && noKeys.output.contains("aws configure"),
-                    "\(noKeys.output)")
+            #expect(
+                noKeys.status == 3 && noKeys.output.contains("AWS_ACCESS_KEY_ID")
+                    && noKeys.output.contains("aws configure"),
+                "\(noKeys.output)")
 
             let unreachable = try await Self.mount([empty] + nowhere, in: dir)
-            #expect(unreachable.status == 4 && unreachable.output.contains("cannot reach http://127.0.0.1:1")
+            #expect(
+                unreachable.status == 4 && unreachable.output.contains("cannot reach http://127.0.0.1:1")
                     && unreachable.output.contains("Nothing from this endpoint is cached"), "\(unreachable.output)")
 
             let badSize = try await Self.mount([empty, "--cache-size", "lots"] + nowhere, in: dir)
@@ -57,10 +63,14 @@ import Testing
 
             // /dev/fuse hidden in a mount namespace of its own (a tmpfs over /dev with only /dev/null).
             let script = "mount -t tmpfs tmpfs /dev && mknod -m 666 /dev/null c 1 3 && exec \"$0\" \"$@\""
-            let noFuse = try await Command.run("/usr/bin/unshare", ["--mount", "--propagation", "private", "/bin/sh", "-c", script,
-                                                                   Surface.glacierfs, "mount", empty, "--region", "us-east-1",
-                                                                   "--cache-dir", dir.path + "/cache"] + nowhere,
-                                               environment: Self.environment(home: dir, keys: true), timeout: 60)
+            let noFuse = try await Command.run(
+                "/usr/bin/unshare",
+                [
+                    "--mount", "--propagation", "private", "/bin/sh", "-c", script,
+                    Surface.glacierfs, "mount", empty, "--region", "us-east-1",
+                    "--cache-dir", dir.path + "/cache",
+                ] + nowhere,
+                environment: Self.environment(home: dir, keys: true), timeout: 60)
             #expect(noFuse.status == 6 && noFuse.output.contains("sudo apt install fuse3"), "\(noFuse.output)")
 
             #expect(!MountedFileSystem.isMountpoint(empty), "nothing was mounted")

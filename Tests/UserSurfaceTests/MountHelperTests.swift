@@ -15,7 +15,8 @@ struct MountHelperTests {
                 let options = "endpoint=\(emulator.endpoint),cache_dir=\(dir.path)/cache,_netdev,noauto"
                 try await HelperInstallation.with {
                     try await withCleanup({ Unmount.viaMountCommand(mountpoint) }) {
-                        let result = try await Command.run("/bin/mount", ["-t", "glacierfs", archive.vault, mountpoint, "-o", options],
+                        let result = try await Command.run(
+                            "/bin/mount", ["-t", "glacierfs", archive.vault, mountpoint, "-o", options],
                             environment: Surface.mountEnvironment(emulator), timeout: 120)
                         #expect(result.status == 0, "mount failed: \(result.output)")
                         try #require(MountedFileSystem.isMountpoint(mountpoint), "not mounted: \(result.output)")
@@ -43,21 +44,25 @@ struct MountHelperTests {
                 let mountpoint = try Self.makeMountpoint(in: dir)
                 let fstab = dir.appendingPathComponent("fstab")
                 try """
-                    # a test fstab
-                    photos:backups  \(mountpoint)  glacierfs  \
-                    noauto,_netdev,x-systemd.automount,nofail,endpoint=\(emulator.endpoint),cache_dir=\(dir.path)/cache  0 0
+                # a test fstab
+                photos:backups  \(mountpoint)  glacierfs  \
+                noauto,_netdev,x-systemd.automount,nofail,endpoint=\(emulator.endpoint),cache_dir=\(dir.path)/cache  0 0
 
-                    """.write(to: fstab, atomically: true, encoding: .utf8)
+                """.write(to: fstab, atomically: true, encoding: .utf8)
                 try await HelperInstallation.with {
                     try await withCleanup({ Unmount.viaMountCommand(mountpoint) }) {
-                        let result = try await Command.run("/bin/mount", ["-T", fstab.path, mountpoint],
+                        let result = try await Command.run(
+                            "/bin/mount", ["-T", fstab.path, mountpoint],
                             environment: Surface.mountEnvironment(emulator), timeout: 120)
                         #expect(result.status == 0, "mount -T failed: \(result.output)")
                         try #require(MountedFileSystem.isMountpoint(mountpoint), "not mounted: \(result.output)")
-                        let vaults = try await offPool { try FileManager.default.contentsOfDirectory(atPath: mountpoint).sorted() }
+                        let vaults = try await offPool {
+                            try FileManager.default.contentsOfDirectory(atPath: mountpoint).sorted()
+                        }
                         #expect(vaults == ["backups", "photos"])
                         let same = try await offPool {
-                            try Surface.readsBack(photos, under: mountpoint) && Surface.readsBack(backups, under: mountpoint)
+                            try Surface.readsBack(photos, under: mountpoint)
+                                && Surface.readsBack(backups, under: mountpoint)
                         }
                         #expect(same, "a mounted output differs from the uploaded file")
                         let failure = try await offPool { Unmount.viaMountCommand(mountpoint) }
@@ -83,10 +88,13 @@ struct MountHelperTests {
             let env = environment
             try await HelperInstallation.with {
                 try await withCleanup({ Unmount.forceClean(mountpoint) }) {
-                    let result = try await Command.run("/bin/mount", ["-f", "-v", "-t", "glacierfs", "photos", mountpoint, "-o", options],
+                    let result = try await Command.run(
+                        "/bin/mount", ["-f", "-v", "-t", "glacierfs", "photos", mountpoint, "-o", options],
                         environment: env, timeout: 60)
                     #expect(result.status == 0, "mount -f failed: \(result.output)")
-                    #expect(result.output.contains("mount.glacierfs: running \(Surface.glacierfs) mount \(mountpoint)"), "\(result.output)")
+                    #expect(
+                        result.output.contains("mount.glacierfs: running \(Surface.glacierfs) mount \(mountpoint)"),
+                        "\(result.output)")
                     #expect(result.output.contains("--region eu-west-1"))
                     #expect(result.output.contains("--vault photos"))
                     #expect(result.output.contains("--cache-dir \(cache)"))
@@ -99,19 +107,21 @@ struct MountHelperTests {
         }
     }
 
-    @Test("every known option becomes its glacierfs flag; mount-only options are dropped with a warning; the exit status passes through")
+    @Test(
+        "every known option becomes its glacierfs flag; mount-only options are dropped with a warning; the exit status passes through"
+    )
     func optionMapping() async throws {
         try await TempDirectory.with("helper-options") { dir in
             let record = dir.appendingPathComponent("invocation").path
             let stub = dir.appendingPathComponent("glacierfs-stub").path
             try """
-                #!/bin/sh
-                printf '%s\\n' "$@" > "\(record)"
-                printf 'AWS_CONFIG_FILE=%s\\nAWS_SHARED_CREDENTIALS_FILE=%s\\n' "${AWS_CONFIG_FILE-}" \
-                    "${AWS_SHARED_CREDENTIALS_FILE-}" >> "\(record)"
-                exit "${STUB_EXIT:-0}"
+            #!/bin/sh
+            printf '%s\\n' "$@" > "\(record)"
+            printf 'AWS_CONFIG_FILE=%s\\nAWS_SHARED_CREDENTIALS_FILE=%s\\n' "${AWS_CONFIG_FILE-}" \
+                "${AWS_SHARED_CREDENTIALS_FILE-}" >> "\(record)"
+            exit "${STUB_EXIT:-0}"
 
-                """.write(toFile: stub, atomically: true, encoding: .utf8)
+            """.write(toFile: stub, atomically: true, encoding: .utf8)
             chmod(stub, 0o755)
             var environment = ProcessInfo.processInfo.environment
             environment["GLACIERFS_BIN"] = stub
@@ -126,29 +136,37 @@ struct MountHelperTests {
                 "noatime", "nosuid", "nodev", "user=someone", "max_read=131072",
             ].joined(separator: ",")
             let env = environment
-            let result = try await Command.run(Surface.helperScript, ["photos:backups", "/mnt/g", "-s", "-n", "-o", options, "-t", "glacierfs"],
+            let result = try await Command.run(
+                Surface.helperScript, ["photos:backups", "/mnt/g", "-s", "-n", "-o", options, "-t", "glacierfs"],
                 environment: env, timeout: 30)
             #expect(result.status == 7, "the stub's exit status should pass through: \(result.output)")
-            #expect(result.output.contains("ignoring -o rw,_netdev,noauto,nofail,x-systemd.automount,comment=systemd.x,"
-                                           + "noatime,nosuid,nodev,user=someone"), "every dropped option is named: \(result.output)")
+            #expect(
+                result.output.contains(
+                    "ignoring -o rw,_netdev,noauto,nofail,x-systemd.automount,comment=systemd.x,"
+                        + "noatime,nosuid,nodev,user=someone"), "every dropped option is named: \(result.output)")
             let words = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
-            #expect(words == [
-                "mount", "/mnt/g", "--region", "eu-west-1", "--profile", "backup",
-                "--endpoint", "https://glacier.eu-west-1.amazonaws.com", "--account-id", "123456789012",
-                "--cache-dir", "/var/cache/g", "--cache-size", "200G", "--cache-min-free", "1G", "--log-level", "debug",
-                "--log-file", "/var/log/g.log", "--memory-limit", "256M", "--uid", "0", "--gid", "0", "--allow-other",
-                "--allow-unverified", "--ca-bundle", "/etc/g/ca.pem", "-o", "max_read=131072",
-                "--vault", "photos", "--vault", "backups", "--vault", "extra",
-                "AWS_CONFIG_FILE=/etc/g/config", "AWS_SHARED_CREDENTIALS_FILE=/etc/g/creds",
-            ])
+            #expect(
+                words == [
+                    "mount", "/mnt/g", "--region", "eu-west-1", "--profile", "backup",
+                    "--endpoint", "https://glacier.eu-west-1.amazonaws.com", "--account-id", "123456789012",
+                    "--cache-dir", "/var/cache/g", "--cache-size", "200G", "--cache-min-free", "1G", "--log-level",
+                    "debug",
+                    "--log-file", "/var/log/g.log", "--memory-limit", "256M", "--uid", "0", "--gid", "0",
+                    "--allow-other",
+                    "--allow-unverified", "--ca-bundle", "/etc/g/ca.pem", "-o", "max_read=131072",
+                    "--vault", "photos", "--vault", "backups", "--vault", "extra",
+                    "AWS_CONFIG_FILE=/etc/g/config", "AWS_SHARED_CREDENTIALS_FILE=/etc/g/creds",
+                ])
 
             environment["STUB_EXIT"] = "0"
             let envAll = environment
-            let all = try await Command.run(Surface.helperScript, ["all", "/mnt/g with space"], environment: envAll, timeout: 30)
+            let all = try await Command.run(
+                Surface.helperScript, ["all", "/mnt/g with space"], environment: envAll, timeout: 30)
             #expect(all.status == 0, "\(all.output)")
             let allWords = try String(contentsOfFile: record, encoding: .utf8).split(separator: "\n").map(String.init)
-            #expect(allWords.prefix(2) == ["mount", "/mnt/g with space"] && allWords.count == 4,
-                    "'all' should mean no --vault: \(allWords)")
+            #expect(
+                allWords.prefix(2) == ["mount", "/mnt/g with space"] && allWords.count == 4,
+                "'all' should mean no --vault: \(allWords)")
         }
     }
 
@@ -161,7 +179,8 @@ struct MountHelperTests {
             let env = environment
             try await HelperInstallation.with {
                 try await withCleanup({ Unmount.forceClean(mountpoint) }) {
-                    let result = try await Command.run("/bin/mount", ["-t", "glacierfs", "photos", mountpoint, "-o", "cache_size=lots"],
+                    let result = try await Command.run(
+                        "/bin/mount", ["-t", "glacierfs", "photos", mountpoint, "-o", "cache_size=lots"],
                         environment: env, timeout: 60)
                     #expect(result.status != 0)
                     #expect(result.output.contains("cache_size=lots is not a size"), "\(result.output)")
@@ -187,7 +206,8 @@ struct MountHelperTests {
             }
             environment["GLACIERFS_BIN"] = dir.appendingPathComponent("missing").path
             let envMissing = environment
-            let missing = try await Command.run(Surface.helperScript, ["v", mountpoint], environment: envMissing, timeout: 30)
+            let missing = try await Command.run(
+                Surface.helperScript, ["v", mountpoint], environment: envMissing, timeout: 30)
             #expect(missing.status == 1 && missing.output.contains("GLACIERFS_BIN="), "\(missing.output)")
         }
     }
@@ -207,7 +227,8 @@ enum MountInfo {
         for line in text.split(separator: "\n") {
             let fields = line.split(separator: " ").map(String.init)
             guard fields.count > 4, fields[4] == mountpoint, let dash = fields.firstIndex(of: "-"),
-                  fields.count > dash + 2 else { continue }
+                fields.count > dash + 2
+            else { continue }
             return fields[dash + 2]
         }
         return nil

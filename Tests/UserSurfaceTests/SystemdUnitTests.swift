@@ -16,7 +16,8 @@ struct SystemdUnitTests {
     func settings() throws {
         let unit = try Self.unit()
         #expect(unit.value("Service", "Type") == "notify")
-        #expect(unit.value("Service", "ExecStart") == "\(Self.installedBinary) mount %f --foreground $GLACIERFS_OPTIONS")
+        #expect(
+            unit.value("Service", "ExecStart") == "\(Self.installedBinary) mount %f --foreground $GLACIERFS_OPTIONS")
         #expect(unit.value("Service", "ExecStop") == "\(Self.installedBinary) unmount %f")
         #expect(unit.values("Service", "EnvironmentFile") == ["-/etc/glacierfs/%i.conf"])
         #expect(unit.value("Service", "Restart") == "on-failure")
@@ -24,8 +25,9 @@ struct SystemdUnitTests {
         #expect(unit.value("Unit", "Wants")?.contains("network-online.target") == true)
         #expect(unit.value("Install", "WantedBy") == "multi-user.target")
         let text = try String(contentsOfFile: Surface.unitFile, encoding: .utf8)
-        #expect(text.contains("systemctl enable --now") && text.contains("systemd-escape --path /mnt/glacier"),
-                "the comment block should say how to instantiate the template")
+        #expect(
+            text.contains("systemctl enable --now") && text.contains("systemd-escape --path /mnt/glacier"),
+            "the comment block should say how to instantiate the template")
     }
 
     @Test("ExecStart sends READY=1 once the filesystem is mounted, and ExecStop unmounts it (STOPPING=1)")
@@ -41,13 +43,15 @@ struct SystemdUnitTests {
                 options["GLACIERFS_OPTIONS"] = "--endpoint \(emulator.endpoint) --cache-dir \(dir.path)/cache"
                 let environment = options
                 let run = { (line: String) -> [String] in
-                    var argv = UnitFile.command(line, instancePath: mountpoint, instance: instance, environment: environment)
+                    var argv = UnitFile.command(
+                        line, instancePath: mountpoint, instance: instance, environment: environment)
                     if argv.first == Self.installedBinary { argv[0] = Surface.glacierfs }
                     return argv
                 }
                 for pre in unit.values("Service", "ExecStartPre") {
                     let argv = run(pre)
-                    let result = try await Command.run(argv[0], Array(argv.dropFirst()), environment: environment, timeout: 30)
+                    let result = try await Command.run(
+                        argv[0], Array(argv.dropFirst()), environment: environment, timeout: 30)
                     #expect(result.status == 0, "\(pre): \(result.output)")
                 }
                 #expect(FileManager.default.fileExists(atPath: mountpoint), "ExecStartPre should create the mountpoint")
@@ -57,10 +61,14 @@ struct SystemdUnitTests {
                 var serviceEnvironment = environment
                 serviceEnvironment["NOTIFY_SOCKET"] = socket.path
                 let start = run(try #require(unit.value("Service", "ExecStart")))
-                #expect(start == [Surface.glacierfs, "mount", mountpoint, "--foreground", "--endpoint", emulator.endpoint,
-                                  "--cache-dir", "\(dir.path)/cache"])
-                let daemon = try ChildProcess.start(start[0], Array(start.dropFirst()), environment: serviceEnvironment,
-                                                    logFile: dir.appendingPathComponent("daemon.log").path)
+                #expect(
+                    start == [
+                        Surface.glacierfs, "mount", mountpoint, "--foreground", "--endpoint", emulator.endpoint,
+                        "--cache-dir", "\(dir.path)/cache",
+                    ])
+                let daemon = try ChildProcess.start(
+                    start[0], Array(start.dropFirst()), environment: serviceEnvironment,
+                    logFile: dir.appendingPathComponent("daemon.log").path)
                 try await withCleanup({
                     daemon.stop()
                     Unmount.forceClean(mountpoint)
@@ -74,8 +82,9 @@ struct SystemdUnitTests {
                     // ExecStop waits for the daemon to exit; like systemd, reap it meanwhile, or the
                     // zombie would look alive until ExecStop gives up.
                     let stop = run(try #require(unit.value("Service", "ExecStop")))
-                    let stopper = try ChildProcess.start(stop[0], Array(stop.dropFirst()), environment: environment,
-                                                         logFile: dir.appendingPathComponent("stop.log").path)
+                    let stopper = try ChildProcess.start(
+                        stop[0], Array(stop.dropFirst()), environment: environment,
+                        logFile: dir.appendingPathComponent("stop.log").path)
                     let exit = await daemon.waitAsync(timeout: 60)
                     #expect(exit == 0, "the daemon should exit cleanly after ExecStop: \(daemon.output)")
                     let stopped = await stopper.waitAsync(timeout: 30)
@@ -91,7 +100,8 @@ struct SystemdUnitTests {
 
     /// The instance name systemd would use for a mountpoint (`systemd-escape --path`).
     static func escape(_ path: String) throws -> String {
-        let plain = String(path.dropFirst()).replacingOccurrences(of: "-", with: "\\x2d").replacingOccurrences(of: "/", with: "-")
+        let plain = String(path.dropFirst()).replacingOccurrences(of: "-", with: "\\x2d").replacingOccurrences(
+            of: "/", with: "-")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-escape") else { return plain }
         let result = try Command.run("/usr/bin/systemd-escape", ["--path", path], timeout: 10)
         return result.status == 0 ? result.output.trimmingCharacters(in: .whitespacesAndNewlines) : plain

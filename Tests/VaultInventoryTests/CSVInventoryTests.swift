@@ -12,10 +12,14 @@ import VaultInventory
     // vsespb/mt-aws-glacier t/unit/glacier/inventory_csv.t: Amazon's CSV escapes `"` as `\"` and
     // nothing else; each pair is (field as Amazon writes it, description).
     @Test(arguments: [
-        (#""{\"Path\":\"glacier-ui.exe\",\"UTCDateModified\":\"20130313T040002Z\"}""#,
-         #"{"Path":"glacier-ui.exe","UTCDateModified":"20130313T040002Z"}"#),
-        (#""{\"Path\":\"dir2/+BEQEMAQ5BDs-3\",\"UTCDateModified\":\"20130322T120043Z\"}""#,
-         #"{"Path":"dir2/+BEQEMAQ5BDs-3","UTCDateModified":"20130322T120043Z"}"#),
+        (
+            #""{\"Path\":\"glacier-ui.exe\",\"UTCDateModified\":\"20130313T040002Z\"}""#,
+            #"{"Path":"glacier-ui.exe","UTCDateModified":"20130313T040002Z"}"#
+        ),
+        (
+            #""{\"Path\":\"dir2/+BEQEMAQ5BDs-3\",\"UTCDateModified\":\"20130322T120043Z\"}""#,
+            #"{"Path":"dir2/+BEQEMAQ5BDs-3","UTCDateModified":"20130322T120043Z"}"#
+        ),
         (#""""#, ""),
         (#"",""#, ","),
         (#""\"""#, #"""#),
@@ -30,24 +34,29 @@ import VaultInventory
     }
 
     @Test func columnsInAnyOrderCRLFAndPaddedFields() throws {
-        let text = "CreationDate,Size,ArchiveId,ArchiveDescription,SHA256TreeHash\r\n"
+        let text =
+            "CreationDate,Size,ArchiveId,ArchiveDescription,SHA256TreeHash\r\n"
             + "2012-05-15T17:19:46Z, 7 ,\"idA\",\"a,b\",\(hashA)\r\n"
             + "2012-05-16T17:19:46.123Z,0,idB,plain,\(hashB)"
         let (archives, summary) = try parse(text, .csv)
         #expect(summary.archiveCount == 2)
         #expect(summary.vaultARN == nil)
-        #expect(archives[0] == InventoryArchive(archiveId: "idA", archiveDescription: "a,b",
-                                                creationDate: "2012-05-15T17:19:46Z", size: 7, sha256TreeHash: hashA))
+        #expect(
+            archives[0]
+                == InventoryArchive(
+                    archiveId: "idA", archiveDescription: "a,b",
+                    creationDate: "2012-05-15T17:19:46Z", size: 7, sha256TreeHash: hashA))
         #expect(archives[1].archiveId == "idB")
         #expect(archives[1].archiveDescription == "plain")
         #expect(archives[1].size == 0)
     }
 
     @Test func everyChunkBoundaryGivesTheSameResult() throws {
-        let text = "\(Self.header)\nidA,\"x\\\"y,z\",2012-05-15T17:19:46Z,5,\(hashA)\r\nidB,\"\",2012-05-15T17:19:46Z,6,\(hashB)\n"
+        let text =
+            "\(Self.header)\nidA,\"x\\\"y,z\",2012-05-15T17:19:46Z,5,\(hashA)\r\nidB,\"\",2012-05-15T17:19:46Z,6,\(hashB)\n"
         let (whole, _) = try parse(text, .csv)
         #expect(whole.count == 2)
-        for cut in 1..<text.utf8.count {
+        for cut in 1 ..< text.utf8.count {
             #expect(try parse(text, .csv, chunks: [cut, text.utf8.count]).0 == whole, "cut at \(cut)")
         }
         #expect(try parse(text, .csv, chunks: Array(repeating: 1, count: text.utf8.count)).0 == whole)
@@ -81,14 +90,18 @@ import VaultInventory
 
     /// The emulator writes CSV through `InventoryDocument.csv()`; it must read back exactly.
     @Test func theEmulatorsCSVReadsBackExactly() throws {
-        let hostile = ["plain", "", "a,b", #"say "hi""#, #"back\slash"#, #"ends with \"#, #"\""#, #"\\"#, " pad ",
-                       "mt2 eyJmaWxlbmFtZSI6ImEiLCJtdGltZSI6IjIwMjAwMTAxVDAwMDAwMFoifQ"]
+        let hostile = [
+            "plain", "", "a,b", #"say "hi""#, #"back\slash"#, #"ends with \"#, #"\""#, #"\\"#, " pad ",
+            "mt2 eyJmaWxlbmFtZSI6ImEiLCJtdGltZSI6IjIwMjAwMTAxVDAwMDAwMFoifQ",
+        ]
         let list = hostile.enumerated().map {
-            InventoryArchive(archiveId: "id\($0.offset)", archiveDescription: $0.element,
-                             creationDate: "2012-05-15T17:19:46.700Z", size: Int64($0.offset), sha256TreeHash: hashA)
+            InventoryArchive(
+                archiveId: "id\($0.offset)", archiveDescription: $0.element,
+                creationDate: "2012-05-15T17:19:46.700Z", size: Int64($0.offset), sha256TreeHash: hashA)
         }
-        let document = InventoryDocument(vaultARN: "arn:aws:glacier:us-east-1:012345678901:vaults/v",
-                                         inventoryDate: "2012-05-16T00:00:00Z", archiveList: list)
+        let document = InventoryDocument(
+            vaultARN: "arn:aws:glacier:us-east-1:012345678901:vaults/v",
+            inventoryDate: "2012-05-16T00:00:00Z", archiveList: list)
         let (archives, _) = try parse(document.csv(), .csv)
         #expect(archives.map(\.archiveDescription) == hostile, "quoted, even surrounding spaces survive")
         #expect(archives.map(\.archiveId) == list.map(\.archiveId))

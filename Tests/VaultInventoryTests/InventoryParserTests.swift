@@ -4,7 +4,9 @@ import Testing
 import VaultInventory
 
 /// Feeds `text` to a parser in the given chunk sizes and collects what it emits.
-func parse(_ text: String, _ format: InventoryParser.Format, chunks: [Int]? = nil) throws -> ([InventoryArchive], InventorySummary) {
+func parse(
+    _ text: String, _ format: InventoryParser.Format, chunks: [Int]? = nil
+) throws -> ([InventoryArchive], InventorySummary) {
     let bytes = Array(text.utf8)
     var parser = InventoryParser(format: format)
     var out: [InventoryArchive] = []
@@ -12,7 +14,7 @@ func parse(_ text: String, _ format: InventoryParser.Format, chunks: [Int]? = ni
     var sizes = chunks ?? [bytes.count]
     while at < bytes.count {
         let n = min(sizes.isEmpty ? bytes.count : sizes.removeFirst(), bytes.count - at)
-        try bytes[at..<(at + n)].withUnsafeBytes { try parser.feed($0) { out.append($0) } }
+        try bytes[at ..< (at + n)].withUnsafeBytes { try parser.feed($0) { out.append($0) } }
         at += n
     }
     let summary = try parser.finish { out.append($0) }
@@ -50,8 +52,11 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
 
     @Test func parsesAWSsDocumentedShape() throws {
         let (archives, summary) = try parse(Self.valid, .json)
-        #expect(summary == InventorySummary(vaultARN: "arn:aws:glacier:us-west-2:012345678901:vaults/examplevault",
-                                            inventoryDate: "2011-12-12T14:19:01Z", archiveCount: 2))
+        #expect(
+            summary
+                == InventorySummary(
+                    vaultARN: "arn:aws:glacier:us-west-2:012345678901:vaults/examplevault",
+                    inventoryDate: "2011-12-12T14:19:01Z", archiveCount: 2))
         #expect(archives.count == 2)
         #expect(archives[0].archiveDescription == "my archive1")
         #expect(archives[0].size == 2_140_123)
@@ -62,7 +67,7 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
     @Test func everyChunkBoundaryGivesTheSameResult() throws {
         let (whole, summary) = try parse(Self.valid, .json)
         let n = Self.valid.utf8.count
-        for cut in 1..<n {
+        for cut in 1 ..< n {
             let (split, s) = try parse(Self.valid, .json, chunks: [cut, n])
             #expect(split == whole, "cut at \(cut)")
             #expect(s == summary)
@@ -72,10 +77,13 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
     }
 
     @Test func unknownMembersAreCheckedAndSkipped() throws {
-        let text = #"{"Extra":{"a":[1,2.5e3,true,null,{"b":"c"}]},"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[{"ArchiveId":"x","ArchiveDescription":"","CreationDate":"2012-05-15T17:19:46Z","Size":0,"SHA256TreeHash":"\#(hashA)","Later":[]}]}"#
+        let text =
+            #"{"Extra":{"a":[1,2.5e3,true,null,{"b":"c"}]},"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[{"ArchiveId":"x","ArchiveDescription":"","CreationDate":"2012-05-15T17:19:46Z","Size":0,"SHA256TreeHash":"\#(hashA)","Later":[]}]}"#
         let (archives, _) = try parse(text, .json)
         #expect(archives.map(\.archiveId) == ["x"])
-        #expect(try parse(#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}"#, .json).1.archiveCount == 0)
+        #expect(
+            try parse(#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}"#, .json).1
+                .archiveCount == 0)
     }
 
     func entry(_ fields: String) -> String {
@@ -92,7 +100,10 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
         (#"{"VaultARN":5,"InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}"#, "VaultARN is 5, not a string"),
         (#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":{}}"#, "ArchiveList is not an array"),
         (#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[7]}"#, "entry 1 is not an object"),
-        (#"{"VaultARN":"v","VaultARN":"w","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}"#, "VaultARN appears twice"),
+        (
+            #"{"VaultARN":"v","VaultARN":"w","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}"#,
+            "VaultARN appears twice"
+        ),
         (#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]} x"#, "more data after"),
         (#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]} #"#, "unexpected byte 0x23"),
         (#"{"VaultARN":"v","InventoryDate":"2011-12-12T14:19:01Z","ArchiveList":[]}{}"#, "more data after"),
@@ -115,16 +126,43 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
     }
 
     @Test(arguments: [
-        (#""ArchiveId":"","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#, "ArchiveId is empty"),
-        (#""ArchiveId":"a/b","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#, "never has"),
+        (
+            #""ArchiveId":"","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#,
+            "ArchiveId is empty"
+        ),
+        (
+            #""ArchiveId":"a/b","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#,
+            "never has"
+        ),
         (good + #","SHA256TreeHash":"abc""#, "not 64 hex digits"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15","Size":5,"SHA256TreeHash":"\#(hashA)""#, "CreationDate \"2012-05-15\" is not an ISO 8601"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-02-30T00:00:00Z","Size":5,"SHA256TreeHash":"\#(hashA)""#, "not an ISO 8601"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":-5,"SHA256TreeHash":"\#(hashA)""#, "Size is -5, not a non-negative integer"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":1.5,"SHA256TreeHash":"\#(hashA)""#, "Size is 1.5"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":"5","SHA256TreeHash":"\#(hashA)""#, "not a non-negative integer"),
-        (#""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":99999999999999999999,"SHA256TreeHash":"\#(hashA)""#, "not a non-negative integer"),
-        (#""ArchiveId":"id2","ArchiveDescription":7,"CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#, "ArchiveDescription is 7, not a string"),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15","Size":5,"SHA256TreeHash":"\#(hashA)""#,
+            "CreationDate \"2012-05-15\" is not an ISO 8601"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-02-30T00:00:00Z","Size":5,"SHA256TreeHash":"\#(hashA)""#,
+            "not an ISO 8601"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":-5,"SHA256TreeHash":"\#(hashA)""#,
+            "Size is -5, not a non-negative integer"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":1.5,"SHA256TreeHash":"\#(hashA)""#,
+            "Size is 1.5"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":"5","SHA256TreeHash":"\#(hashA)""#,
+            "not a non-negative integer"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":"d","CreationDate":"2012-05-15T17:19:46Z","Size":99999999999999999999,"SHA256TreeHash":"\#(hashA)""#,
+            "not a non-negative integer"
+        ),
+        (
+            #""ArchiveId":"id2","ArchiveDescription":7,"CreationDate":"2012-05-15T17:19:46Z","Size":5,"SHA256TreeHash":"\#(hashA)""#,
+            "ArchiveDescription is 7, not a string"
+        ),
         (good, "the entry has no SHA256TreeHash"),
         (good + #","Size":6,"SHA256TreeHash":"\#(hashA)""#, "Size appears twice"),
     ])
@@ -140,12 +178,14 @@ let hashB = String(repeating: "0123456789abcdef", count: 4)
 @Suite struct EmulatorInventoryTests {
     /// The emulator writes JSON with the model's Codable keys; it must parse back exactly.
     @Test func theModelsJSONReadsBackExactly() throws {
-        let list = (0..<5).map {
-            InventoryArchive(archiveId: "id\($0)", archiveDescription: "d \"\($0)\" \\ é",
-                             creationDate: "2012-05-15T17:19:46.700Z", size: Int64($0), sha256TreeHash: hashA)
+        let list = (0 ..< 5).map {
+            InventoryArchive(
+                archiveId: "id\($0)", archiveDescription: "d \"\($0)\" \\ é",
+                creationDate: "2012-05-15T17:19:46.700Z", size: Int64($0), sha256TreeHash: hashA)
         }
-        let document = InventoryDocument(vaultARN: "arn:aws:glacier:us-east-1:012345678901:vaults/v",
-                                         inventoryDate: "2012-05-16T00:00:00.000Z", archiveList: list)
+        let document = InventoryDocument(
+            vaultARN: "arn:aws:glacier:us-east-1:012345678901:vaults/v",
+            inventoryDate: "2012-05-16T00:00:00.000Z", archiveList: list)
         let text = String(decoding: try JSONEncoder().encode(document), as: UTF8.self)
         let (archives, summary) = try parse(text, .json)
         #expect(archives == list)

@@ -8,27 +8,33 @@ import VaultInventory
     static let count = 200_000
 
     static func entry(_ i: Int) -> InventoryArchive {
-        InventoryArchive(archiveId: "ID" + String(repeating: "x", count: 128) + String(format: "%08d", i),
-                         archiveDescription: i % 10 == 0 ? "" : #"photos/\#(i % 100)/IMG_\#(i).jpg "q""#,
-                         creationDate: "2015-02-03T10:00:00.123Z", size: Int64(i) * 1000,
-                         sha256TreeHash: String(format: "%064x", i))
+        InventoryArchive(
+            archiveId: "ID" + String(repeating: "x", count: 128) + String(format: "%08d", i),
+            archiveDescription: i % 10 == 0 ? "" : #"photos/\#(i % 100)/IMG_\#(i).jpg "q""#,
+            creationDate: "2015-02-03T10:00:00.123Z", size: Int64(i) * 1000,
+            sha256TreeHash: String(format: "%064x", i))
     }
 
     /// Streams `count` entries in the given format through `feed`, about 64 KiB at a time. Written
     /// by hand rather than by an encoder, so generating costs less than parsing.
     static func generate(_ format: InventoryParser.Format, _ feed: ([UInt8]) throws -> Void) throws {
         var chunk: [UInt8] = []
-        chunk += Array((format == .json
-            ? #"{"VaultARN":"arn:aws:glacier:us-east-1:012345678901:vaults/big","InventoryDate":"2015-02-04T00:00:00Z","ArchiveList":["#
-            : "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n").utf8)
-        for i in 0..<count {
+        chunk += Array(
+            (format == .json
+                ? #"{"VaultARN":"arn:aws:glacier:us-east-1:012345678901:vaults/big","InventoryDate":"2015-02-04T00:00:00Z","ArchiveList":["#
+                : "ArchiveId,ArchiveDescription,CreationDate,Size,SHA256TreeHash\n").utf8)
+        for i in 0 ..< count {
             let a = entry(i)
             if format == .json {
                 let description = a.archiveDescription.replacingOccurrences(of: "\"", with: "\\\"")
-                chunk += Array(((i > 0 ? "," : "") + #"{"ArchiveId":"\#(a.archiveId)","ArchiveDescription":"\#(description)","CreationDate":"\#(a.creationDate)","Size":\#(a.size),"SHA256TreeHash":"\#(a.sha256TreeHash)"}"#).utf8)
+                chunk += Array(
+                    ((i > 0 ? "," : "")
+                        + #"{"ArchiveId":"\#(a.archiveId)","ArchiveDescription":"\#(description)","CreationDate":"\#(a.creationDate)","Size":\#(a.size),"SHA256TreeHash":"\#(a.sha256TreeHash)"}"#)
+                        .utf8)
             } else {
                 let description = a.archiveDescription.replacingOccurrences(of: "\"", with: "\\\"")
-                chunk += Array("\(a.archiveId),\"\(description)\",\(a.creationDate),\(a.size),\(a.sha256TreeHash)\n".utf8)
+                chunk += Array(
+                    "\(a.archiveId),\"\(description)\",\(a.creationDate),\(a.size),\(a.sha256TreeHash)\n".utf8)
             }
             if chunk.count >= 65536 {
                 try feed(chunk)

@@ -62,9 +62,11 @@ struct AdminAPI {
             guard let count = input["count"]?.intValue else {
                 throw ServiceError.invalidParameter("Expected {\"count\": N, \"archiveId\": optional}.")
             }
-            let ids = try await service.createSyntheticJobs(vault: path[1], count: Int(count),
-                                                            archiveId: input["archiveId"]?.stringValue)
-            return json(.object([("count", .number(String(ids.count))), ("jobIds", .array(ids.map(JSONValue.string)))]))
+            let ids = try await service.createSyntheticJobs(
+                vault: path[1], count: Int(count),
+                archiveId: input["archiveId"]?.stringValue)
+            return json(
+                .object([("count", .number(String(ids.count))), ("jobIds", .array(ids.map(JSONValue.string)))]))
         case (.POST, 3, "vaults") where path[2] == "synthetic-archives":
             guard let count = try parse(body)["count"]?.intValue else {
                 throw ServiceError.invalidParameter("Expected {\"count\": N}.")

@@ -6,15 +6,22 @@ enum AdminCodec {
             ("faultsTotal", .number(String(s.faults.total))),
             ("requests", .object(s.requests.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
             ("bytesServed", .number(String(s.bytesServed))),
-            ("bytesByOperation", .object(s.bytesByOperation.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })),
+            (
+                "bytesByOperation",
+                .object(s.bytesByOperation.sorted { $0.key < $1.key }.map { ($0.key, .number(String($0.value))) })
+            ),
         ])
     }
 
     static func faults(_ f: FaultSettings) -> JSONValue {
         .object([
-            ("rates", .object(FaultKind.allCases.compactMap { k in
-                f.rates[k].map { (k.rawValue, .number(String($0))) }
-            })),
+            (
+                "rates",
+                .object(
+                    FaultKind.allCases.compactMap { k in
+                        f.rates[k].map { (k.rawValue, .number(String($0))) }
+                    })
+            ),
             ("seed", .number(String(f.seed))),
             ("operations", .array(f.operations.sorted().map(JSONValue.string))),
             ("damagePer64KiB", .number(String(f.damagePer64KiB))),
@@ -29,8 +36,9 @@ enum AdminCodec {
             guard case .object(let members) = rates else { throw .invalidParameter("rates must be an object.") }
             for (name, value) in members {
                 guard let kind = FaultKind(rawValue: name) else {
-                    throw .invalidParameter("Unknown fault kind '\(name)'; kinds are "
-                                            + FaultKind.allCases.map(\.rawValue).joined(separator: ", ") + ".")
+                    throw .invalidParameter(
+                        "Unknown fault kind '\(name)'; kinds are "
+                            + FaultKind.allCases.map(\.rawValue).joined(separator: ", ") + ".")
                 }
                 guard let rate = value.doubleValue else {
                     throw .invalidParameter("The rate of \(name) must be a number.")
@@ -38,7 +46,9 @@ enum AdminCodec {
                 settings.rates[kind] = rate
             }
         }
-        for (name, path) in [("damagePer64KiB", \FaultSettings.damagePer64KiB), ("resetPerMiB", \FaultSettings.resetPerMiB)] {
+        for (name, path) in [
+            ("damagePer64KiB", \FaultSettings.damagePer64KiB), ("resetPerMiB", \FaultSettings.resetPerMiB),
+        ] {
             guard let value = v[name], value != .null else { continue }
             guard let rate = value.doubleValue else { throw .invalidParameter("\(name) must be a number.") }
             settings[keyPath: path] = rate
@@ -51,10 +61,11 @@ enum AdminCodec {
         }
         if let operations = v["operations"] {
             guard case .array(let items) = operations else { throw .invalidParameter("operations must be an array.") }
-            settings.operations = Set(try items.map { item throws(ServiceError) -> String in
-                guard let s = item.stringValue else { throw .invalidParameter("operations must be strings.") }
-                return s
-            })
+            settings.operations = Set(
+                try items.map { item throws(ServiceError) -> String in
+                    guard let s = item.stringValue else { throw .invalidParameter("operations must be strings.") }
+                    return s
+                })
         }
         return settings
     }
@@ -80,7 +91,9 @@ enum AdminCodec {
             settings.bytesPerSecondPerConnection = n == 0 ? nil : n
         }
         if let rate = v["linkBytesPerSecond"], rate != .null {
-            guard let n = rate.intValue else { throw .invalidParameter("linkBytesPerSecond must be an integer or null.") }
+            guard let n = rate.intValue else {
+                throw .invalidParameter("linkBytesPerSecond must be an integer or null.")
+            }
             settings.linkBytesPerSecond = n == 0 ? nil : n
         }
         return settings
@@ -90,7 +103,7 @@ enum AdminCodec {
         guard let operation = v["operation"]?.stringValue, GlacierOperation.allNames.contains(operation) else {
             throw .invalidParameter("operation must name an API operation, e.g. ListVaults.")
         }
-        guard let status = v["status"]?.intValue, (200...599).contains(status) else {
+        guard let status = v["status"]?.intValue, (200 ... 599).contains(status) else {
             throw .invalidParameter("status must be an HTTP status from 200 to 599.")
         }
         var headers: [String: String] = [:]

@@ -47,19 +47,20 @@ extension EmulatorService {
     /// Creates `count` jobs that have already succeeded: archive retrievals of `archiveId`, or
     /// inventory retrievals sharing one snapshot when no archive is named. They live in memory only.
     func createSyntheticJobs(vault: String, count: Int, archiveId: String?) async throws -> [String] {
-        guard (1...1_000_000).contains(count) else {
+        guard (1 ... 1_000_000).contains(count) else {
             throw ServiceError.invalidParameter("count must be between 1 and 1000000.")
         }
         let now = store.now
-        let ids = (0..<count).map { _ in Identifiers.jobId() }
+        let ids = (0 ..< count).map { _ in Identifiers.jobId() }
         var inventoryFile: (path: String, size: Int64)?
         if archiveId == nil {
             let archives = try store.withState { s throws(ServiceError) in
                 guard let v = s.vaults[vault] else { throw vaultNotFound(vault) }
                 return v.liveArchives.map(\.record)
             }
-            let output = try InventoryBuilder.output(vaultARN: vaultARN(vault), date: now, archives: archives,
-                                                     format: "JSON")
+            let output = try InventoryBuilder.output(
+                vaultARN: vaultARN(vault), date: now, archives: archives,
+                format: "JSON")
             let name = "synthetic/\(Identifiers.uploadId()).json"
             try await store.createDirectory(store.layout.synthetic)
             try await store.writeBytes(output, to: store.layout.root + "/" + name)
@@ -79,15 +80,18 @@ extension EmulatorService {
             for id in ids {
                 let sequence = s.nextJobSequence
                 s.nextJobSequence += 1
-                let record = if let archive {
-                    JobFactory.archiveJob(id: id, archive: archive, range: nil, tier: "Standard",
-                                          description: "synthetic", snsTopic: nil, now: now, delay: 0,
-                                          sequence: sequence)
-                } else {
-                    JobFactory.inventoryJob(id: id, format: "JSON", outputFile: inventoryFile!.path,
-                                            outputSize: inventoryFile!.size, description: "synthetic", snsTopic: nil,
-                                            now: now, delay: 0, sequence: sequence)
-                }
+                let record =
+                    if let archive {
+                        JobFactory.archiveJob(
+                            id: id, archive: archive, range: nil, tier: "Standard",
+                            description: "synthetic", snsTopic: nil, now: now, delay: 0,
+                            sequence: sequence)
+                    } else {
+                        JobFactory.inventoryJob(
+                            id: id, format: "JSON", outputFile: inventoryFile!.path,
+                            outputSize: inventoryFile!.size, description: "synthetic", snsTopic: nil,
+                            now: now, delay: 0, sequence: sequence)
+                    }
                 v.jobs[id] = StoredJob(record: record, override: nil, synthetic: true)
             }
         }

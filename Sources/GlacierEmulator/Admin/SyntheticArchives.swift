@@ -15,12 +15,14 @@ enum SyntheticArchives {
         switch i % 4 {
         case 0:
             let json = #"{"filename":"\#(name)","mtime":"20200101T000000Z"}"#
-            return "mt2 " + Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            return "mt2 "
+                + Data(json.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
                 .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
         case 1:
             return "<m><v>4</v><p>\(Data(name.utf8).base64EncodedString())</p><lm>20190501T100059Z</lm></m>"
         case 2:
-            return #"{"Path":"C:\\\#(name.replacingOccurrences(of: "/", with: "\\\\"))","UTCDateModified":"20100310T110623Z"}"#
+            return
+                #"{"Path":"C:\\\#(name.replacingOccurrences(of: "/", with: "\\\\"))","UTCDateModified":"20100310T110623Z"}"#
         default:
             return name
         }
@@ -30,7 +32,7 @@ enum SyntheticArchives {
 extension EmulatorService {
     /// Adds `count` metadata-only archives to `vault` (see `SyntheticArchives`); returns how many it holds.
     func createSyntheticArchives(vault: String, count: Int) throws -> Int {
-        guard (1...2_000_000).contains(count) else {
+        guard (1 ... 2_000_000).contains(count) else {
             throw ServiceError.invalidParameter("count must be between 1 and 2000000.")
         }
         let now = store.now
@@ -39,11 +41,12 @@ extension EmulatorService {
             s.vaults[vault] = nil  // edit the vault in place without copying its tables
             defer { s.vaults[vault] = v }
             let start = v.archives.count
-            for i in start..<(start + count) {
+            for i in start ..< (start + count) {
                 let size = Int64(i % 1000) * 1024 + 1
-                let record = ArchiveRecord(id: Identifiers.archiveId(), description: SyntheticArchives.description(i),
-                                           size: size, treeHash: String(format: "%064x", i),
-                                           creationDate: now.addingTimeInterval(Double(i) / 1000), deletedAt: nil)
+                let record = ArchiveRecord(
+                    id: Identifiers.archiveId(), description: SyntheticArchives.description(i),
+                    size: size, treeHash: String(format: "%064x", i),
+                    creationDate: now.addingTimeInterval(Double(i) / 1000), deletedAt: nil)
                 v.archives[record.id] = StoredArchive(record: record, leaves: [])
             }
             return v.archives.count

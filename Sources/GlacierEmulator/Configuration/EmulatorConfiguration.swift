@@ -39,14 +39,16 @@ public struct EmulatorConfiguration: Sendable {
     /// Where the emulator logs; silent unless one is given.
     public var logger: Logger
 
-    public init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 0, region: String = "us-east-1",
-                accountId: String = "123456789012", credentials: EmulatorCredentials? = nil,
-                jobDelay: TimeInterval = 0, outputLifetime: TimeInterval = 86_400, clockSkew: TimeInterval = 0,
-                allowedRequestSkew: TimeInterval = 15 * 60, shaping: ShapingSettings = .none,
-                faults: FaultSettings = .none, idleTimeout: TimeInterval = 300,
-                eventLoopThreads: Int = System.coreCount,
-                fileIOThreads: Int = max(2, System.coreCount),
-                logger: Logger = Logger(label: "glacier-emulator", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        dataDirectory: URL, host: String = "127.0.0.1", port: Int = 0, region: String = "us-east-1",
+        accountId: String = "123456789012", credentials: EmulatorCredentials? = nil,
+        jobDelay: TimeInterval = 0, outputLifetime: TimeInterval = 86_400, clockSkew: TimeInterval = 0,
+        allowedRequestSkew: TimeInterval = 15 * 60, shaping: ShapingSettings = .none,
+        faults: FaultSettings = .none, idleTimeout: TimeInterval = 300,
+        eventLoopThreads: Int = System.coreCount,
+        fileIOThreads: Int = max(2, System.coreCount),
+        logger: Logger = Logger(label: "glacier-emulator", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.dataDirectory = dataDirectory
         self.host = host
         self.port = port
@@ -67,7 +69,7 @@ public struct EmulatorConfiguration: Sendable {
 
     /// Refuses values that cannot work, with a message naming the option.
     public func check() throws(ConfigurationError) {
-        guard (0...65_535).contains(port) else { throw .invalid("port \(port) is outside 0–65535") }
+        guard (0 ... 65_535).contains(port) else { throw .invalid("port \(port) is outside 0–65535") }
         guard jobDelay >= 0, jobDelay.isFinite else { throw .invalid("the job delay must be a non-negative number") }
         guard outputLifetime > 0, outputLifetime.isFinite else {
             throw .invalid("the output lifetime must be a positive number of seconds")

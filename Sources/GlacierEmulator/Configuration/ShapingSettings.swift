@@ -10,7 +10,9 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
     /// unlimited.
     public var linkBytesPerSecond: Int64?
 
-    public init(firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil, linkBytesPerSecond: Int64? = nil) {
+    public init(
+        firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil, linkBytesPerSecond: Int64? = nil
+    ) {
         self.firstByteLatencyMs = firstByteLatencyMs
         self.bytesPerSecondPerConnection = bytesPerSecondPerConnection
         self.linkBytesPerSecond = linkBytesPerSecond
@@ -18,10 +20,12 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
 
     public static let none = ShapingSettings()
 
-    public var isActive: Bool { firstByteLatencyMs > 0 || bytesPerSecondPerConnection != nil || linkBytesPerSecond != nil }
+    public var isActive: Bool {
+        firstByteLatencyMs > 0 || bytesPerSecondPerConnection != nil || linkBytesPerSecond != nil
+    }
 
     func validate() throws(ConfigurationError) {
-        guard (0...60_000).contains(firstByteLatencyMs) else {
+        guard (0 ... 60_000).contains(firstByteLatencyMs) else {
             throw .invalid("firstByteLatencyMs must be between 0 and 60000")
         }
         if let rate = bytesPerSecondPerConnection, rate < 1 {

@@ -29,10 +29,12 @@ extension FaultPlan {
             return .headers
         case .badContentRange:
             guard let header = response.headers.first(name: "Content-Range"),
-                  let parsed = ContentRange(header: header) else { return nil }
+                let parsed = ContentRange(header: header)
+            else { return nil }
             // Shift the range (and total) by one: well formed, but not what was asked or sent.
-            let shifted = ContentRange(range: InclusiveByteRange(first: parsed.range.first + 1, last: parsed.range.last + 1)!,
-                                       total: parsed.total.map { $0 + 1 })
+            let shifted = ContentRange(
+                range: InclusiveByteRange(first: parsed.range.first + 1, last: parsed.range.last + 1)!,
+                total: parsed.total.map { $0 + 1 })
             response.headers.replaceOrAdd(name: "Content-Range", value: shifted.header)
             return .headers
         case .flip:
@@ -51,8 +53,10 @@ extension FaultPlan {
 
     /// Walks the body: each 64 KiB chunk may get one flipped byte, each MiB may end in a reset
     /// at a random point within it. Nil when nothing was drawn.
-    private static func drawDamage(length: Int64, rates: (per64KiB: Double, resetPerMiB: Double),
-                                   rng: inout SplitMix64) -> FaultEffect? {
+    private static func drawDamage(
+        length: Int64, rates: (per64KiB: Double, resetPerMiB: Double),
+        rng: inout SplitMix64
+    ) -> FaultEffect? {
         func chance(_ p: Double) -> Bool { p > 0 && Double(rng.next() >> 11) / Double(1 << 53) < p }
         let chunk: Int64 = 64 << 10, mib: Int64 = 1 << 20
         var cutAt: Int64?
@@ -66,7 +70,9 @@ extension FaultPlan {
         var c: Int64 = 0
         while c < (cutAt ?? length) {
             let span = min(chunk, length - c)
-            if chance(rates.per64KiB) { flips.append((c + Int64(rng.next() % UInt64(span)), UInt8(1 + rng.next() % 255))) }
+            if chance(rates.per64KiB) {
+                flips.append((c + Int64(rng.next() % UInt64(span)), UInt8(1 + rng.next() % 255)))
+            }
             c += span
         }
         if flips.isEmpty && cutAt == nil { return nil }

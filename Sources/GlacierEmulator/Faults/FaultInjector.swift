@@ -40,8 +40,9 @@ final class FaultInjector: Sendable {
                 if u < edge { return FaultPlan(kind: kind, detailSeed: s.generator.next()) }
             }
             if s.settings.hasBodyDamage {
-                return FaultPlan(kind: .flip, detailSeed: s.generator.next(),
-                                 bodyDamage: (s.settings.damagePer64KiB, s.settings.resetPerMiB))
+                return FaultPlan(
+                    kind: .flip, detailSeed: s.generator.next(),
+                    bodyDamage: (s.settings.damagePer64KiB, s.settings.resetPerMiB))
             }
             return nil
         }

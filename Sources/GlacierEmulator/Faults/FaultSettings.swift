@@ -17,8 +17,10 @@ public struct FaultSettings: Sendable, Equatable {
     /// ...and each MiB sent ends in a connection reset (at a random point in it) with this one.
     public var resetPerMiB: Double
 
-    public init(rates: [FaultKind: Double] = [:], seed: UInt64 = 0, operations: Set<String> = ["GetJobOutput"],
-                damagePer64KiB: Double = 0, resetPerMiB: Double = 0) {
+    public init(
+        rates: [FaultKind: Double] = [:], seed: UInt64 = 0, operations: Set<String> = ["GetJobOutput"],
+        damagePer64KiB: Double = 0, resetPerMiB: Double = 0
+    ) {
         self.rates = rates
         self.seed = seed
         self.operations = operations
@@ -39,10 +41,12 @@ public struct FaultSettings: Sendable, Equatable {
         }
         let sum = rates.values.reduce(0, +)
         guard sum <= 1.000_000_1 else {
-            throw .invalid("fault rates add up to \(sum); at most one fault is injected per response, "
-                           + "so the sum must be at most 1")
+            throw .invalid(
+                "fault rates add up to \(sum); at most one fault is injected per response, "
+                    + "so the sum must be at most 1")
         }
-        for (name, rate) in [("damagePer64KiB", damagePer64KiB), ("resetPerMiB", resetPerMiB)] where !(rate >= 0 && rate <= 1) {
+        for (name, rate) in [("damagePer64KiB", damagePer64KiB), ("resetPerMiB", resetPerMiB)]
+        where !(rate >= 0 && rate <= 1) {
             throw .invalid("\(name) must be between 0 and 1, not \(rate)")
         }
         for name in operations where !GlacierOperation.allNames.contains(name) {

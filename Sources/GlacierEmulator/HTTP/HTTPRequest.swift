@@ -51,7 +51,8 @@ struct HTTPRequest: Sendable {
 
     /// The request as SigV4 sees it, with the given payload hash.
     func signable(payloadHash: String) -> SignableRequest {
-        SignableRequest(method: head.method.rawValue, path: rawPath, query: rawQuery,
-                        headers: head.headers.map { (name: $0.name, value: $0.value) }, payloadHash: payloadHash)
+        SignableRequest(
+            method: head.method.rawValue, path: rawPath, query: rawQuery,
+            headers: head.headers.map { (name: $0.name, value: $0.value) }, payloadHash: payloadHash)
     }
 }

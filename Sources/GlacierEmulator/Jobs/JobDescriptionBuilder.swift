@@ -7,7 +7,9 @@ enum JobDescriptionBuilder {
     static func describe(_ job: JobRecord, phase: JobPhase, vaultARN: String) -> GlacierJobDescription {
         let archive = job.kind == .archive
         var d = GlacierJobDescription(
-            jobId: job.id, action: archive ? GlacierJobDescription.Action.archiveRetrieval
+            jobId: job.id,
+            action: archive
+                ? GlacierJobDescription.Action.archiveRetrieval
                 : GlacierJobDescription.Action.inventoryRetrieval,
             statusCode: phase.statusCode, completed: phase.isCompleted)
         d.jobDescription = job.description

@@ -14,8 +14,9 @@ enum JobPhase: Sendable, Equatable {
         if now < job.completesAt { return .inProgress }
         if now >= job.completesAt.addingTimeInterval(outputLifetime) { return .expired }
         if let deleted = archiveDeletedAt, deleted < job.completesAt {
-            return .failed(completedAt: job.completesAt,
-                           message: "The archive was deleted before the job completed.")
+            return .failed(
+                completedAt: job.completesAt,
+                message: "The archive was deleted before the job completed.")
         }
         return .succeeded(completedAt: job.completesAt)
     }

@@ -6,7 +6,9 @@ import GlacierModel
 enum RangeTreeHash {
     /// `whole` for the whole thing (or no range), the node's root for a tree-hash-aligned range,
     /// nil otherwise. `leaves` are the leaf digests of all `size` bytes.
-    static func of(_ range: InclusiveByteRange?, size: Int64, leaves: ArraySlice<SHA256Digest>, whole: String) -> String? {
+    static func of(
+        _ range: InclusiveByteRange?, size: Int64, leaves: ArraySlice<SHA256Digest>, whole: String
+    ) -> String? {
         guard let range, range.length != size else { return whole }
         let geometry = TreeGeometry(size: size)
         guard geometry.isTreeHashAligned(range.halfOpen) else { return nil }

@@ -16,10 +16,12 @@ enum ArchiveOperations {
             }
             try c.checkPayload(body.contentSHA256)
             try checkTreeHash(expected: expected, computed: body.treeHash)
-            let record = ArchiveRecord(id: Identifiers.archiveId(), description: description, size: body.size,
-                                       treeHash: body.treeHash.hex, creationDate: c.store.now)
-            try await ArchiveCommitter.commit(store: c.store, vault: vault, record: record, dataFile: body.path,
-                                              leaves: body.leaves)
+            let record = ArchiveRecord(
+                id: Identifiers.archiveId(), description: description, size: body.size,
+                treeHash: body.treeHash.hex, creationDate: c.store.now)
+            try await ArchiveCommitter.commit(
+                store: c.store, vault: vault, record: record, dataFile: body.path,
+                leaves: body.leaves)
             return created(c, vault: vault, archiveId: record.id, treeHash: body.treeHash)
         } catch {
             await spool.discard()
@@ -45,13 +47,17 @@ enum ArchiveOperations {
 
     static func checkTreeHash(expected: SHA256Digest, computed: SHA256Digest) throws(ServiceError) {
         guard expected == computed else {
-            throw .invalidParameter("The value passed in x-amz-sha256-tree-hash (\(expected.hex)) does not match "
-                                    + "the tree hash computed from the request body (\(computed.hex)).")
+            throw .invalidParameter(
+                "The value passed in x-amz-sha256-tree-hash (\(expected.hex)) does not match "
+                    + "the tree hash computed from the request body (\(computed.hex)).")
         }
     }
 
-    static func created(_ c: OperationContext, vault: String, archiveId: String, treeHash: SHA256Digest)
-        -> HTTPResponse {
+    static func created(
+        _ c: OperationContext, vault: String, archiveId: String, treeHash: SHA256Digest
+    )
+        -> HTTPResponse
+    {
         var headers = HTTPHeaders()
         headers.add(name: "Location", value: c.location("\(vault)/archives/\(archiveId)"))
         headers.add(name: GlacierProtocol.Header.archiveId, value: archiveId)

@@ -24,16 +24,19 @@ extension MultipartOperations {
             let leaves = parts.flatMap(\.leaves)
             let computed = TreeHash.root(of: leaves)
             guard computed == expected else {
-                throw ServiceError.invalidParameter("The value passed in x-amz-sha256-tree-hash (\(expected.hex)) "
-                                                    + "does not match the tree hash of the uploaded parts "
-                                                    + "(\(computed.hex)).")
+                throw ServiceError.invalidParameter(
+                    "The value passed in x-amz-sha256-tree-hash (\(expected.hex)) "
+                        + "does not match the tree hash of the uploaded parts "
+                        + "(\(computed.hex)).")
             }
             let dataFile = try await assemble(c, vault: vault, uploadId: uploadId, parts: parts.map(\.record))
-            let record = ArchiveRecord(id: Identifiers.archiveId(), description: upload.record.description ?? "",
-                                       size: archiveSize, treeHash: computed.hex, creationDate: c.store.now)
+            let record = ArchiveRecord(
+                id: Identifiers.archiveId(), description: upload.record.description ?? "",
+                size: archiveSize, treeHash: computed.hex, creationDate: c.store.now)
             do {
-                try await ArchiveCommitter.commit(store: c.store, vault: vault, record: record, dataFile: dataFile,
-                                                  leaves: leaves)
+                try await ArchiveCommitter.commit(
+                    store: c.store, vault: vault, record: record, dataFile: dataFile,
+                    leaves: leaves)
             } catch {
                 _ = try? await c.store.io.run { unlink(dataFile) }
                 throw error
@@ -56,25 +59,31 @@ extension MultipartOperations {
         for (i, part) in parts.enumerated() {
             let r = part.record
             guard r.start == next else {
-                throw .invalidParameter("Part missing: no part covers bytes from \(next) (the next part starts at "
-                                        + "\(r.start)).")
+                throw .invalidParameter(
+                    "Part missing: no part covers bytes from \(next) (the next part starts at "
+                        + "\(r.start)).")
             }
             if i < parts.count - 1 && r.length != partSize {
-                throw .invalidParameter("The part at \(r.start) is \(r.length) bytes; only the last part may be "
-                                        + "shorter than the part size \(partSize).")
+                throw .invalidParameter(
+                    "The part at \(r.start) is \(r.length) bytes; only the last part may be "
+                        + "shorter than the part size \(partSize).")
             }
             next = r.start + r.length
         }
         guard next == archiveSize else {
-            throw .invalidParameter("The parts hold \(next) bytes but \(GlacierProtocol.Header.archiveSize) says "
-                                    + "\(archiveSize).")
+            throw .invalidParameter(
+                "The parts hold \(next) bytes but \(GlacierProtocol.Header.archiveSize) says "
+                    + "\(archiveSize).")
         }
         return parts
     }
 
     /// Concatenates the part files into one fsynced temp file (in the kernel, no copies in memory).
-    private static func assemble(_ c: OperationContext, vault: String, uploadId: String, parts: [PartRecord])
-        async throws -> String {
+    private static func assemble(
+        _ c: OperationContext, vault: String, uploadId: String, parts: [PartRecord]
+    )
+        async throws -> String
+    {
         let layout = c.store.layout
         return try await c.store.io.run {
             let (fd, path) = try FileOps.makeTempFile(in: layout.tmp)
@@ -82,8 +91,9 @@ extension MultipartOperations {
                 for part in parts {
                     let source = try FileOps.openForReading(layout.partData(vault, uploadId, part.start))
                     defer { close(source) }
-                    try FileOps.copy(from: source, to: fd, count: part.length, destinationOffset: part.start,
-                                     path: path)
+                    try FileOps.copy(
+                        from: source, to: fd, count: part.length, destinationOffset: part.start,
+                        path: path)
                 }
                 try FileOps.fsyncOrThrow(fd, path)
                 close(fd)

@@ -9,8 +9,9 @@ enum InitiateJobOperation {
         let parameters = try decode(c.body)
         if let d = parameters.description {
             guard d.utf8.count <= 1024, d.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7e }) else {
-                throw ServiceError.invalidParameter("The job description must be at most 1024 printable ASCII "
-                                                    + "characters.")
+                throw ServiceError.invalidParameter(
+                    "The job description must be at most 1024 printable ASCII "
+                        + "characters.")
             }
         }
         let id = Identifiers.jobId()
@@ -33,20 +34,24 @@ enum InitiateJobOperation {
                 s.nextJobSequence += 1
                 return (v.liveArchives.map(\.record).filter { filter.contains($0.creationDate) }, s.nextJobSequence - 1)
             }
-            let output = try InventoryBuilder.output(vaultARN: c.service.vaultARN(vault), date: now,
-                                                     archives: archives, format: format)
+            let output = try InventoryBuilder.output(
+                vaultARN: c.service.vaultARN(vault), date: now,
+                archives: archives, format: format)
             try await c.store.createDirectory(layout.job(vault, id))
             try await c.store.writeBytes(output, to: layout.jobOutput(vault, id))
             let relative = String(layout.jobOutput(vault, id).dropFirst(layout.root.count + 1))
-            job = JobFactory.inventoryJob(id: id, format: format, outputFile: relative, outputSize: Int64(output.count),
-                                          description: parameters.description, snsTopic: parameters.snsTopic,
-                                          now: now, delay: delay, sequence: sequence)
+            job = JobFactory.inventoryJob(
+                id: id, format: format, outputFile: relative, outputSize: Int64(output.count),
+                description: parameters.description, snsTopic: parameters.snsTopic,
+                now: now, delay: delay, sequence: sequence)
         case "select":
-            throw ServiceError(.badRequest, GlacierErrorCode.noLongerSupported,
-                               "Select jobs are not supported by this emulator.")
+            throw ServiceError(
+                .badRequest, GlacierErrorCode.noLongerSupported,
+                "Select jobs are not supported by this emulator.")
         default:
-            throw ServiceError.invalidParameter("Invalid job type '\(parameters.type)': use archive-retrieval or "
-                                                + "inventory-retrieval.")
+            throw ServiceError.invalidParameter(
+                "Invalid job type '\(parameters.type)': use archive-retrieval or "
+                    + "inventory-retrieval.")
         }
         try await c.store.writeJSON(job, to: layout.jobMeta(vault, id))
         try c.store.withState { s throws(ServiceError) in
@@ -67,15 +72,18 @@ enum InitiateJobOperation {
         } catch DecodingError.keyNotFound(let key, _) {
             throw .missingParameter("The job parameters lack the required field \(key.stringValue).")
         } catch DecodingError.typeMismatch(_, let context) {
-            throw .invalidParameter("Invalid job parameters: wrong type at "
-                                    + "\(context.codingPath.map(\.stringValue).joined(separator: ".")).")
+            throw .invalidParameter(
+                "Invalid job parameters: wrong type at "
+                    + "\(context.codingPath.map(\.stringValue).joined(separator: ".")).")
         } catch {
             throw .invalidParameter("The job parameters are not valid JSON.")
         }
     }
 
-    private static func archiveJob(_ c: OperationContext, vault: String, id: String, parameters p: JobParameters,
-                                   now: Date, delay: TimeInterval) throws(ServiceError) -> JobRecord {
+    private static func archiveJob(
+        _ c: OperationContext, vault: String, id: String, parameters p: JobParameters,
+        now: Date, delay: TimeInterval
+    ) throws(ServiceError) -> JobRecord {
         guard let archiveId = p.archiveId, !archiveId.isEmpty else {
             throw .missingParameter("An archive-retrieval job needs an ArchiveId.")
         }
@@ -99,9 +107,10 @@ enum InitiateJobOperation {
                 range = r
             }
             s.nextJobSequence += 1
-            return JobFactory.archiveJob(id: id, archive: archive, range: range, tier: tier,
-                                         description: p.description, snsTopic: p.snsTopic, now: now, delay: delay,
-                                         sequence: s.nextJobSequence - 1)
+            return JobFactory.archiveJob(
+                id: id, archive: archive, range: range, tier: tier,
+                description: p.description, snsTopic: p.snsTopic, now: now, delay: delay,
+                sequence: s.nextJobSequence - 1)
         }
     }
 

@@ -27,9 +27,10 @@ enum JobOutputOperation {
             switch try RangeHeader.resolve(text, size: source.size) {
             case .satisfiable(let r): range = r
             case .unsatisfiable:
-                var response = HTTPResponse.error(ServiceError(
-                    .rangeNotSatisfiable, GlacierErrorCode.invalidParameterValue,
-                    "The requested range '\(text)' is not satisfiable: the output is \(source.size) bytes."))
+                var response = HTTPResponse.error(
+                    ServiceError(
+                        .rangeNotSatisfiable, GlacierErrorCode.invalidParameterValue,
+                        "The requested range '\(text)' is not satisfiable: the output is \(source.size) bytes."))
                 response.headers.add(name: "Content-Range", value: "bytes */\(source.size)")
                 return response
             }
@@ -40,8 +41,11 @@ enum JobOutputOperation {
         headers.add(name: "Content-Type", value: source.contentType)
         headers.add(name: "Accept-Ranges", value: "bytes")
         if length > 0 {
-            headers.add(name: "Content-Range",
-                        value: ContentRange(range: InclusiveByteRange(first: first, last: first + length - 1)!, total: source.size).header)
+            headers.add(
+                name: "Content-Range",
+                value: ContentRange(
+                    range: InclusiveByteRange(first: first, last: first + length - 1)!, total: source.size
+                ).header)
         }
         if let d = source.archiveDescription, !d.isEmpty {
             headers.add(name: GlacierProtocol.Header.archiveDescription, value: d)
@@ -51,8 +55,9 @@ enum JobOutputOperation {
         let handle = try await c.store.io.run {
             NIOFileHandle(_deprecatedTakingOwnershipOfDescriptor: try FileOps.openForReading(path))
         }
-        return HTTPResponse(status: range == nil ? .ok : .partialContent, headers: headers,
-                            body: .file(FileSlice(handle: handle, offset: source.fileOffset + first, length: length)))
+        return HTTPResponse(
+            status: range == nil ? .ok : .partialContent, headers: headers,
+            body: .file(FileSlice(handle: handle, offset: source.fileOffset + first, length: length)))
     }
 
     private static func locate(_ c: OperationContext, vault: String, jobId: String) throws(ServiceError) -> Source {
@@ -71,25 +76,30 @@ enum JobOutputOperation {
         let layout = c.store.layout
         switch job.kind {
         case .inventory:
-            return Source(path: layout.root + "/" + (job.outputFile ?? ""), fileOffset: 0, size: job.outputSize ?? 0,
-                          contentType: job.format == "CSV" ? "text/csv" : "application/json",
-                          archiveDescription: nil, leaves: nil, wholeTreeHash: nil)
+            return Source(
+                path: layout.root + "/" + (job.outputFile ?? ""), fileOffset: 0, size: job.outputSize ?? 0,
+                contentType: job.format == "CSV" ? "text/csv" : "application/json",
+                archiveDescription: nil, leaves: nil, wholeTreeHash: nil)
         case .archive:
             guard let archiveId = job.archiveId,
-                  let archive = c.store.withState({ $0.vaults[vault]?.archives[archiveId] }) else {
+                let archive = c.store.withState({ $0.vaults[vault]?.archives[archiveId] })
+            else {
                 throw .notFound("The archive of job \(jobId) no longer exists.")
             }
             let retrieved = job.retrievalRange
             var leaves: ArraySlice<SHA256Digest>?
             if job.retrievedTreeHash != nil {
                 let bytes = retrieved.map { $0.lowerBound ..< $0.upperBound + 1 } ?? 0 ..< 0
-                leaves = bytes.isEmpty ? archive.leaves[...]
+                leaves =
+                    bytes.isEmpty
+                    ? archive.leaves[...]
                     : archive.leaves[TreeGeometry(size: archive.record.size).leaves(covering: bytes)]
             }
-            return Source(path: layout.archiveData(vault, archiveId), fileOffset: retrieved?.lowerBound ?? 0,
-                          size: retrieved.map { $0.upperBound - $0.lowerBound + 1 } ?? 0,
-                          contentType: "application/octet-stream", archiveDescription: job.archiveDescription,
-                          leaves: leaves, wholeTreeHash: job.retrievedTreeHash)
+            return Source(
+                path: layout.archiveData(vault, archiveId), fileOffset: retrieved?.lowerBound ?? 0,
+                size: retrieved.map { $0.upperBound - $0.lowerBound + 1 } ?? 0,
+                contentType: "application/octet-stream", archiveDescription: job.archiveDescription,
+                leaves: leaves, wholeTreeHash: job.retrievedTreeHash)
         }
     }
 

@@ -11,8 +11,9 @@ enum JobQueryOperations {
 
     static func describe(_ c: OperationContext, vault: String, jobId: String) throws -> HTTPResponse {
         let snap = try find(c, vault: vault, jobId: jobId)
-        let description = JobDescriptionBuilder.describe(snap.job.record, phase: snap.phase,
-                                                         vaultARN: c.service.vaultARN(vault))
+        let description = JobDescriptionBuilder.describe(
+            snap.job.record, phase: snap.phase,
+            vaultARN: c.service.vaultARN(vault))
         guard let override = snap.job.override else { return .json(description) }
         return .json(bytes: Array(try JobDescriptionBuilder.json(description, override: override).serialized().utf8))
     }
@@ -34,8 +35,12 @@ enum JobQueryOperations {
     static func list(_ c: OperationContext, vault: String) throws -> HTTPResponse {
         let limit = try Pagination.limit(c, default: 50, max: 1000)
         let status = c.request.query["statuscode"]
-        if let status, ![GlacierJobDescription.Status.inProgress, GlacierJobDescription.Status.succeeded,
-                                 GlacierJobDescription.Status.failed].contains(status) {
+        if let status,
+            ![
+                GlacierJobDescription.Status.inProgress, GlacierJobDescription.Status.succeeded,
+                GlacierJobDescription.Status.failed,
+            ].contains(status)
+        {
             throw ServiceError.invalidParameter("Invalid statuscode '\(status)': use InProgress, Succeeded or Failed.")
         }
         let completedText = c.request.query["completed"]
@@ -61,7 +66,8 @@ enum JobQueryOperations {
                 guard let job = v.jobs[id] else { continue }
                 let phase = c.store.phase(of: job.record, in: v, now: now)
                 guard phase != .expired, status.map({ $0 == phase.statusCode }) ?? true,
-                      completed.map({ $0 == phase.isCompleted }) ?? true else { continue }
+                    completed.map({ $0 == phase.isCompleted }) ?? true
+                else { continue }
                 if page.count == limit { return (page, id) }
                 page.append(Snapshot(job: job, phase: phase))
             }

@@ -13,11 +13,13 @@ enum MultipartOperations {
         _ = try c.store.withState { s throws(ServiceError) in try c.requireVault(vault, in: s) }
         let text = try c.requiredHeader(GlacierProtocol.Header.partSize)
         guard let partSize = Int64(text), isValidPartSize(partSize) else {
-            throw ServiceError.invalidParameter("Invalid part size '\(text)': it must be 1 MiB (1048576) times a "
-                                                + "power of two, at most 4 GiB.")
+            throw ServiceError.invalidParameter(
+                "Invalid part size '\(text)': it must be 1 MiB (1048576) times a "
+                    + "power of two, at most 4 GiB.")
         }
-        let record = UploadRecord(id: Identifiers.uploadId(), description: try c.archiveDescriptionHeader(),
-                                  partSize: partSize, creationDate: c.store.now)
+        let record = UploadRecord(
+            id: Identifiers.uploadId(), description: try c.archiveDescriptionHeader(),
+            partSize: partSize, creationDate: c.store.now)
         let layout = c.store.layout
         try await c.store.createDirectory(layout.parts(vault, record.id))
         try await c.store.writeJSON(record, to: layout.uploadMeta(vault, record.id))
@@ -37,8 +39,11 @@ enum MultipartOperations {
         return units & (units - 1) == 0
     }
 
-    static func requireUpload(_ c: OperationContext, vault: String, uploadId: String, in s: StoreState)
-        throws(ServiceError) -> StoredUpload {
+    static func requireUpload(
+        _ c: OperationContext, vault: String, uploadId: String, in s: StoreState
+    )
+        throws(ServiceError) -> StoredUpload
+    {
         let v = try c.requireVault(vault, in: s)
         guard let upload = v.uploads[uploadId] else {
             throw .notFound("The multipart upload ID was not found: \(uploadId)")
@@ -56,12 +61,14 @@ enum MultipartOperations {
         }
         let partSize = upload.record.partSize
         guard range.first % partSize == 0 else {
-            throw ServiceError.invalidParameter("The part starting at \(range.first) is not aligned to the part "
-                                                + "size \(partSize).")
+            throw ServiceError.invalidParameter(
+                "The part starting at \(range.first) is not aligned to the part "
+                    + "size \(partSize).")
         }
         guard range.length <= partSize else {
-            throw ServiceError.invalidParameter("The part \(range) is \(range.length) bytes, more than the part "
-                                                + "size \(partSize).")
+            throw ServiceError.invalidParameter(
+                "The part \(range) is \(range.length) bytes, more than the part "
+                    + "size \(partSize).")
         }
         if let length = c.request.contentLength, length != range.length {
             throw ServiceError.invalidParameter("Content-Length \(length) does not match Content-Range \(range).")
@@ -71,14 +78,16 @@ enum MultipartOperations {
         do {
             let body = try await spool.finish()
             guard body.size == range.length else {
-                throw ServiceError.invalidParameter("The body is \(body.size) bytes but Content-Range \(range) "
-                                                    + "says \(range.length).")
+                throw ServiceError.invalidParameter(
+                    "The body is \(body.size) bytes but Content-Range \(range) "
+                        + "says \(range.length).")
             }
             try c.checkPayload(body.contentSHA256)
             try ArchiveOperations.checkTreeHash(expected: expected, computed: body.treeHash)
             let part = PartRecord(start: range.first, length: range.length, treeHash: body.treeHash.hex)
-            try await storePart(c, vault: vault, uploadId: uploadId, part: part, dataFile: body.path,
-                                leaves: body.leaves)
+            try await storePart(
+                c, vault: vault, uploadId: uploadId, part: part, dataFile: body.path,
+                leaves: body.leaves)
             var headers = HTTPHeaders()
             headers.add(name: GlacierProtocol.Header.treeHash, value: body.treeHash.hex)
             return HTTPResponse(status: .noContent, headers: headers)
@@ -89,8 +98,10 @@ enum MultipartOperations {
     }
 
     /// Data, leaves, then the part's JSON last; a re-sent part replaces the earlier one.
-    private static func storePart(_ c: OperationContext, vault: String, uploadId: String, part: PartRecord,
-                                  dataFile: String, leaves: [SHA256Digest]) async throws {
+    private static func storePart(
+        _ c: OperationContext, vault: String, uploadId: String, part: PartRecord,
+        dataFile: String, leaves: [SHA256Digest]
+    ) async throws {
         let layout = c.store.layout
         let meta = try WireJSON.encode(part)
         let leafBytes = LeafFile.encode(leaves)
@@ -98,9 +109,10 @@ enum MultipartOperations {
             guard FileOps.exists(layout.parts(vault, uploadId)) else {
                 throw ServiceError.notFound("The multipart upload ID was not found: \(uploadId)")
             }
-            try FileOps.publish(data: dataFile, to: layout.partData(vault, uploadId, part.start), leaves: leafBytes,
-                                to: layout.partLeaves(vault, uploadId, part.start), meta: meta,
-                                to: layout.partMeta(vault, uploadId, part.start), tmpDir: layout.tmp)
+            try FileOps.publish(
+                data: dataFile, to: layout.partData(vault, uploadId, part.start), leaves: leafBytes,
+                to: layout.partLeaves(vault, uploadId, part.start), meta: meta,
+                to: layout.partMeta(vault, uploadId, part.start), tmpDir: layout.tmp)
         }
         try c.store.withState { s throws(ServiceError) in
             _ = try requireUpload(c, vault: vault, uploadId: uploadId, in: s)
@@ -135,10 +147,12 @@ enum MultipartOperations {
             PartListElement(rangeInBytes: "\($0.start)-\($0.start + $0.length - 1)", sha256TreeHash: $0.treeHash)
         }
         let r = upload.record
-        return .json(ListPartsOutput(multipartUploadId: r.id, vaultARN: c.service.vaultARN(vault),
-                                     archiveDescription: r.description, partSizeInBytes: r.partSize,
-                                     creationDate: GlacierTimestamp.format(r.creationDate), parts: Array(page),
-                                     marker: parts.count > limit ? String(parts[limit].start) : nil))
+        return .json(
+            ListPartsOutput(
+                multipartUploadId: r.id, vaultARN: c.service.vaultARN(vault),
+                archiveDescription: r.description, partSizeInBytes: r.partSize,
+                creationDate: GlacierTimestamp.format(r.creationDate), parts: Array(page),
+                marker: parts.count > limit ? String(parts[limit].start) : nil))
     }
 
     /// Uploads by creation time; the marker is the id of the first upload of the next page.
@@ -156,9 +170,10 @@ enum MultipartOperations {
         }
         let rest = uploads[start...]
         let page = rest.prefix(limit).map {
-            UploadListElement(multipartUploadId: $0.id, vaultARN: c.service.vaultARN(vault),
-                              archiveDescription: $0.description, partSizeInBytes: $0.partSize,
-                              creationDate: GlacierTimestamp.format($0.creationDate))
+            UploadListElement(
+                multipartUploadId: $0.id, vaultARN: c.service.vaultARN(vault),
+                archiveDescription: $0.description, partSizeInBytes: $0.partSize,
+                creationDate: GlacierTimestamp.format($0.creationDate))
         }
         let next = rest.count > limit ? rest[rest.startIndex + limit].id : nil
         return .json(ListMultipartUploadsOutput(uploadsList: Array(page), marker: next))

@@ -5,8 +5,9 @@ import NIOHTTP1
 enum VaultOperations {
     static func create(_ c: OperationContext, vault: String) async throws -> HTTPResponse {
         guard GlacierProtocol.isValidVaultName(vault) else {
-            throw ServiceError.invalidParameter("Invalid vault name '\(vault)': use 1 to 255 letters, digits, "
-                                                + "'_', '-' and '.'.")
+            throw ServiceError.invalidParameter(
+                "Invalid vault name '\(vault)': use 1 to 255 letters, digits, "
+                    + "'_', '-' and '.'.")
         }
         let response = created(c, vault: vault)
         if c.store.withState({ $0.vaults[vault] != nil }) { return response }  // idempotent, as in AWS
@@ -37,10 +38,11 @@ enum VaultOperations {
             count += 1
             size += a.record.size
         }
-        return DescribeVaultOutput(vaultARN: c.service.vaultARN(v.record.name), vaultName: v.record.name,
-                                   creationDate: GlacierTimestamp.format(v.record.creationDate),
-                                   lastInventoryDate: v.lastInventoryDate.map(GlacierTimestamp.format),
-                                   numberOfArchives: count, sizeInBytes: size)
+        return DescribeVaultOutput(
+            vaultARN: c.service.vaultARN(v.record.name), vaultName: v.record.name,
+            creationDate: GlacierTimestamp.format(v.record.creationDate),
+            lastInventoryDate: v.lastInventoryDate.map(GlacierTimestamp.format),
+            numberOfArchives: count, sizeInBytes: size)
     }
 
     /// Vaults sorted by name; the marker is the ARN of the first vault of the next page.

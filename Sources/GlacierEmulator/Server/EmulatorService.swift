@@ -23,8 +23,9 @@ final class EmulatorService: Sendable {
         shapingSettings = Mutex(configuration.shaping)
         logger = configuration.logger
         authenticator = configuration.credentials.map {
-            RequestAuthenticator(credentials: $0, region: configuration.region, clockSkew: configuration.clockSkew,
-                                 allowedSkew: configuration.allowedRequestSkew)
+            RequestAuthenticator(
+                credentials: $0, region: configuration.region, clockSkew: configuration.clockSkew,
+                allowedSkew: configuration.allowedRequestSkew)
         }
     }
 

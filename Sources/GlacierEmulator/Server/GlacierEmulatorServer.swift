@@ -25,9 +25,11 @@ public final class GlacierEmulatorServer: Sendable {
     private let sweeping: Task<Void, Never>
     private let stopped = Mutex(false)
 
-    private init(host: String, port: Int, group: MultiThreadedEventLoopGroup, pool: NIOThreadPool,
-                 listener: any Channel, service: EmulatorService, connections: ConnectionRegistry,
-                 serving: Task<Void, Never>, sweeping: Task<Void, Never>) {
+    private init(
+        host: String, port: Int, group: MultiThreadedEventLoopGroup, pool: NIOThreadPool,
+        listener: any Channel, service: EmulatorService, connections: ConnectionRegistry,
+        serving: Task<Void, Never>, sweeping: Task<Void, Never>
+    ) {
         self.host = host
         self.port = port
         self.group = group
@@ -51,10 +53,11 @@ public final class GlacierEmulatorServer: Sendable {
         pool.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         do {
-            let store = try await EmulatorStore.open(layout: DataLayout(root: configuration.dataDirectory.path),
-                                                     io: BlockingIO(pool: pool),
-                                                     outputLifetime: configuration.outputLifetime,
-                                                     logger: configuration.logger)
+            let store = try await EmulatorStore.open(
+                layout: DataLayout(root: configuration.dataDirectory.path),
+                io: BlockingIO(pool: pool),
+                outputLifetime: configuration.outputLifetime,
+                logger: configuration.logger)
             let service = EmulatorService(configuration: configuration, store: store)
             let listener: NIOAsyncChannel<Connection, Never>
             do {
@@ -70,11 +73,16 @@ public final class GlacierEmulatorServer: Sendable {
             let sweeping = Task {
                 while (try? await Task.sleep(for: .seconds(60))) != nil { await store.collectGarbage() }
             }
-            configuration.logger.info("serving", metadata: ["port": "\(port)",
-                                                            "data": "\(configuration.dataDirectory.path)"])
-            return GlacierEmulatorServer(host: configuration.host, port: port, group: group, pool: pool,
-                                         listener: listener.channel, service: service, connections: connections,
-                                         serving: serving, sweeping: sweeping)
+            configuration.logger.info(
+                "serving",
+                metadata: [
+                    "port": "\(port)",
+                    "data": "\(configuration.dataDirectory.path)",
+                ])
+            return GlacierEmulatorServer(
+                host: configuration.host, port: port, group: group, pool: pool,
+                listener: listener.channel, service: service, connections: connections,
+                serving: serving, sweeping: sweeping)
         } catch {
             try? await group.shutdownGracefully()
             try? await pool.shutdownGracefully()
@@ -84,8 +92,11 @@ public final class GlacierEmulatorServer: Sendable {
 
     private typealias Connection = NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>
 
-    private static func bind(_ configuration: EmulatorConfiguration, group: MultiThreadedEventLoopGroup)
-        async throws -> NIOAsyncChannel<Connection, Never> {
+    private static func bind(
+        _ configuration: EmulatorConfiguration, group: MultiThreadedEventLoopGroup
+    )
+        async throws -> NIOAsyncChannel<Connection, Never>
+    {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -103,8 +114,10 @@ public final class GlacierEmulatorServer: Sendable {
             }
     }
 
-    private static func serve(_ listener: NIOAsyncChannel<Connection, Never>, service: EmulatorService,
-                              connections: ConnectionRegistry) async {
+    private static func serve(
+        _ listener: NIOAsyncChannel<Connection, Never>, service: EmulatorService,
+        connections: ConnectionRegistry
+    ) async {
         do {
             try await listener.executeThenClose { inbound in
                 try await withThrowingDiscardingTaskGroup { tasks in

@@ -28,9 +28,11 @@ struct OperationContext {
     /// check was deferred, verifies the signature over it.
     func checkPayload(_ contentSHA256: SHA256Digest) throws(ServiceError) {
         if let declared = request.header(GlacierProtocol.Header.contentSHA256),
-           SHA256Digest(hex: declared) != contentSHA256 {
-            throw .invalidParameter("The value passed in x-amz-content-sha256 does not match the SHA-256 of the "
-                                    + "request body (computed \(contentSHA256.hex)).")
+            SHA256Digest(hex: declared) != contentSHA256
+        {
+            throw .invalidParameter(
+                "The value passed in x-amz-content-sha256 does not match the SHA-256 of the "
+                    + "request body (computed \(contentSHA256.hex)).")
         }
         if authPending, let authenticator = service.authenticator {
             try authenticator.verify(request, payloadHash: contentSHA256.hex)
@@ -49,8 +51,9 @@ struct OperationContext {
     func treeHashHeader() throws(ServiceError) -> SHA256Digest {
         let text = try requiredHeader(GlacierProtocol.Header.treeHash)
         guard let digest = SHA256Digest(hex: text) else {
-            throw .invalidParameter("\(GlacierProtocol.Header.treeHash) must be 64 hexadecimal characters, "
-                                    + "not '\(text)'.")
+            throw .invalidParameter(
+                "\(GlacierProtocol.Header.treeHash) must be 64 hexadecimal characters, "
+                    + "not '\(text)'.")
         }
         return digest
     }

@@ -10,9 +10,10 @@ struct RequestAuthenticator: Sendable {
     private let clockSkew: TimeInterval
 
     init(credentials: EmulatorCredentials, region: String, clockSkew: TimeInterval, allowedSkew: TimeInterval) {
-        verifier = SigV4Verifier(service: GlacierProtocol.signingService,
-                                 secrets: [credentials.accessKeyId: credentials.secretAccessKey],
-                                 allowedSkew: allowedSkew)
+        verifier = SigV4Verifier(
+            service: GlacierProtocol.signingService,
+            secrets: [credentials.accessKeyId: credentials.secretAccessKey],
+            allowedSkew: allowedSkew)
         self.region = region
         self.clockSkew = clockSkew
     }
@@ -26,9 +27,10 @@ struct RequestAuthenticator: Sendable {
             throw Self.map(error)
         }
         if let scoped = Self.scopeRegion(request.header("Authorization")), scoped != region {
-            throw ServiceError(.forbidden, GlacierErrorCode.invalidSignature,
-                               "Credential should be scoped to a valid region, not '\(scoped)'. "
-                               + "This endpoint serves '\(region)'.")
+            throw ServiceError(
+                .forbidden, GlacierErrorCode.invalidSignature,
+                "Credential should be scoped to a valid region, not '\(scoped)'. "
+                    + "This endpoint serves '\(region)'.")
         }
     }
 
@@ -46,9 +48,10 @@ struct RequestAuthenticator: Sendable {
         case .invalidSignature(let message):
             ServiceError(.forbidden, GlacierErrorCode.invalidSignature, message)
         case .requestTimeTooSkewed(let requestTime, let serverTime):
-            ServiceError(.forbidden, GlacierErrorCode.requestTimeTooSkewed,
-                         "The difference between the request time and the server's time is too large. "
-                         + "Request time: \(requestTime); server time: \(serverTime).")
+            ServiceError(
+                .forbidden, GlacierErrorCode.requestTimeTooSkewed,
+                "The difference between the request time and the server's time is too large. "
+                    + "Request time: \(requestTime); server time: \(serverTime).")
         }
     }
 

@@ -41,8 +41,9 @@ struct RequestProcessor {
             let context = try await prepare(operation, request: request, body: body, writer: writer)
             if let canned = service.overrides.take(operation: operation.name) {
                 try await body.drain()
-                return await finish(Self.verbatim(canned), request: request, body: body, writer: writer, fault: nil,
-                                    shaped: true)
+                return await finish(
+                    Self.verbatim(canned), request: request, body: body, writer: writer, fault: nil,
+                    shaped: true)
             }
             fault = service.faults.draw(operation: operation.name)
             if let replaced = fault, replaced.kind.replacesResponse {
@@ -62,21 +63,25 @@ struct RequestProcessor {
     /// Routes the request and checks the account id in its path.
     private func identify(_ request: HTTPRequest) throws(ServiceError) -> GlacierOperation {
         guard request.segments.count >= 2,
-              let operation = Router.route(method: request.method, segments: Array(request.segments.dropFirst())) else {
+            let operation = Router.route(method: request.method, segments: Array(request.segments.dropFirst()))
+        else {
             service.statistics.countRequest("Unknown")
             throw .notFound("No operation matches \(request.method.rawValue) \(request.rawPath).")
         }
         let account = request.segments[0]
         guard account == "-" || account == service.accountId else {
-            throw .accessDenied("Access denied: the account id in the path ('\(account)') must be '-' or "
-                                + "'\(service.accountId)'.")
+            throw .accessDenied(
+                "Access denied: the account id in the path ('\(account)') must be '-' or "
+                    + "'\(service.accountId)'.")
         }
         return operation
     }
 
     /// Reads the body of non-streamed operations, checks the signature and the API version.
-    private func prepare(_ operation: GlacierOperation, request: HTTPRequest, body: RequestBody,
-                         writer: ResponseWriter) async throws -> OperationContext {
+    private func prepare(
+        _ operation: GlacierOperation, request: HTTPRequest, body: RequestBody,
+        writer: ResponseWriter
+    ) async throws -> OperationContext {
         var authPending = false
         var bytes = ByteBuffer()
         if let authenticator = service.authenticator {
@@ -94,9 +99,11 @@ struct RequestProcessor {
                 bytes = try await readWhole(request, body: body, writer: writer)
                 let hash = bytes.withUnsafeReadableBytes { SHA256.hash($0) }
                 if let declared = request.header(GlacierProtocol.Header.contentSHA256),
-                   SHA256Digest(hex: declared) != hash {
-                    throw ServiceError.invalidParameter("The value passed in x-amz-content-sha256 does not match "
-                                                        + "the SHA-256 of the request body.")
+                    SHA256Digest(hex: declared) != hash
+                {
+                    throw ServiceError.invalidParameter(
+                        "The value passed in x-amz-content-sha256 does not match "
+                            + "the SHA-256 of the request body.")
                 }
                 try authenticator.verify(request, payloadHash: hash.hex)
             }
@@ -105,19 +112,25 @@ struct RequestProcessor {
         }
         guard let version = request.header(GlacierProtocol.Header.apiVersion) else {
             let header = GlacierProtocol.Header.apiVersion
-            throw ServiceError.missingParameter("Required header \(header) is missing; "
-                                                + "send '\(header): \(GlacierProtocol.apiVersion)'.")
+            throw ServiceError.missingParameter(
+                "Required header \(header) is missing; "
+                    + "send '\(header): \(GlacierProtocol.apiVersion)'.")
         }
         guard version == GlacierProtocol.apiVersion else {
-            throw ServiceError.invalidParameter("Unsupported \(GlacierProtocol.Header.apiVersion) '\(version)'; "
-                                                + "this service speaks \(GlacierProtocol.apiVersion).")
+            throw ServiceError.invalidParameter(
+                "Unsupported \(GlacierProtocol.Header.apiVersion) '\(version)'; "
+                    + "this service speaks \(GlacierProtocol.apiVersion).")
         }
-        return OperationContext(service: service, request: request, body: bytes, stream: body, writer: writer,
-                                authPending: authPending)
+        return OperationContext(
+            service: service, request: request, body: bytes, stream: body, writer: writer,
+            authPending: authPending)
     }
 
-    private func readWhole(_ request: HTTPRequest, body: RequestBody, writer: ResponseWriter) async throws
-        -> ByteBuffer {
+    private func readWhole(
+        _ request: HTTPRequest, body: RequestBody, writer: ResponseWriter
+    ) async throws
+        -> ByteBuffer
+    {
         if request.expectsContinue && request.mayHaveBody {
             body.continueSent = true
             try await writer.sendContinue()
@@ -127,8 +140,10 @@ struct RequestProcessor {
 
     /// Writes the response. A body left unread is drained when small, otherwise the connection
     /// closes (as it must when the client still waits for `100 Continue`).
-    private func finish(_ response: HTTPResponse, request: HTTPRequest, body: RequestBody, writer: ResponseWriter,
-                        fault: FaultPlan?, shaped: Bool) async -> Bool {
+    private func finish(
+        _ response: HTTPResponse, request: HTTPRequest, body: RequestBody, writer: ResponseWriter,
+        fault: FaultPlan?, shaped: Bool
+    ) async -> Bool {
         if body.broken {
             channel.close(promise: nil)  // nothing can be answered on this connection any more
             return false
@@ -152,8 +167,9 @@ struct RequestProcessor {
     static func serviceError(_ error: any Error) -> ServiceError {
         if let e = error as? ServiceError { return e }
         if error is RequestBodyTimeout {
-            return ServiceError(.requestTimeout, GlacierErrorCode.requestTimeout,
-                                "The request body stalled: no data arrived within the idle timeout.")
+            return ServiceError(
+                .requestTimeout, GlacierErrorCode.requestTimeout,
+                "The request body stalled: no data arrived within the idle timeout.")
         }
         return .internalFailure("The emulator failed to handle the request: \(error)")
     }
@@ -163,14 +179,17 @@ struct RequestProcessor {
         case .throttle:
             ServiceError(.badRequest, GlacierErrorCode.throttling, "Rate exceeded (injected fault).")
         case .insufficientCapacity:
-            ServiceError(.badRequest, GlacierErrorCode.insufficientCapacity,
-                         "There is not enough capacity to process this job request (injected fault).")
+            ServiceError(
+                .badRequest, GlacierErrorCode.insufficientCapacity,
+                "There is not enough capacity to process this job request (injected fault).")
         case .policyEnforced:
-            ServiceError(.badRequest, GlacierErrorCode.policyEnforced,
-                         "Retrieval exceeds the vault's data retrieval policy (injected fault).")
+            ServiceError(
+                .badRequest, GlacierErrorCode.policyEnforced,
+                "Retrieval exceeds the vault's data retrieval policy (injected fault).")
         default:
-            ServiceError(.serviceUnavailable, GlacierErrorCode.serviceUnavailable,
-                         "Service is unavailable. Please retry (injected fault).")
+            ServiceError(
+                .serviceUnavailable, GlacierErrorCode.serviceUnavailable,
+                "Service is unavailable. Please retry (injected fault).")
         }
     }
 
@@ -181,8 +200,9 @@ struct RequestProcessor {
         if !headers.contains(name: "Content-Length") {
             headers.add(name: "Content-Length", value: String(bytes.count))
         }
-        var response = HTTPResponse(status: HTTPResponseStatus(statusCode: canned.status), headers: headers,
-                                    body: .buffer(ByteBuffer(bytes: bytes)))
+        var response = HTTPResponse(
+            status: HTTPResponseStatus(statusCode: canned.status), headers: headers,
+            body: .buffer(ByteBuffer(bytes: bytes)))
         response.verbatim = true
         // A declared length that disagrees with the body leaves the framing broken: close after it.
         if headers.first(name: "Content-Length") != String(bytes.count) { response.closeConnection = true }

@@ -22,7 +22,7 @@ struct ResponseWriter {
         if !response.verbatim { addStandardHeaders(&response, closing: closing) }
 
         var effect: FaultEffect?
-        if let fault, (200..<300).contains(response.status.code) {
+        if let fault, (200 ..< 300).contains(response.status.code) {
             effect = fault.apply(to: &response)
             switch effect {
             case .damage(let flips, let cutAt)?:
@@ -37,9 +37,12 @@ struct ResponseWriter {
             try? await Task.sleep(for: .milliseconds(shaping.firstByteLatencyMs))
         }
         do {
-            channel.write(HTTPServerResponsePart.head(HTTPResponseHead(version: version, status: response.status,
-                                                                       headers: response.headers)),
-                          promise: nil)
+            channel.write(
+                HTTPServerResponsePart.head(
+                    HTTPResponseHead(
+                        version: version, status: response.status,
+                        headers: response.headers)),
+                promise: nil)
             let length = response.body.length
             let rate = Rates(connection: shaping.bytesPerSecondPerConnection, link: shaping.linkBytesPerSecond)
             switch effect {
@@ -75,8 +78,12 @@ struct ResponseWriter {
 
     /// Writes a `100 Continue` interim response.
     func sendContinue() async throws {
-        try await channel.writeAndFlush(HTTPServerResponsePart.head(HTTPResponseHead(version: version,
-                                                                                     status: .continue))).get()
+        try await channel.writeAndFlush(
+            HTTPServerResponsePart.head(
+                HTTPResponseHead(
+                    version: version,
+                    status: .continue))
+        ).get()
     }
 
     private func addStandardHeaders(_ response: inout HTTPResponse, closing: Bool) {
@@ -106,8 +113,10 @@ struct ResponseWriter {
     }
 
     /// Sends the first `count` bytes of `body`; returns how many were sent.
-    private func sendBody(_ body: ResponseBody, count: Int64, flips: [(offset: Int64, mask: UInt8)],
-                          rate: Rates) async throws -> Int64 {
+    private func sendBody(
+        _ body: ResponseBody, count: Int64, flips: [(offset: Int64, mask: UInt8)],
+        rate: Rates
+    ) async throws -> Int64 {
         guard count > 0 else { return 0 }
         if flips.isEmpty && rate.isUnlimited {
             switch body {
@@ -121,8 +130,9 @@ struct ResponseWriter {
                 var at: Int64 = 0
                 while at < count {
                     let n = min(count - at, Self.maxRegion)
-                    let region = FileRegion(fileHandle: f.handle, readerIndex: Int(f.offset + at),
-                                            endIndex: Int(f.offset + at + n))
+                    let region = FileRegion(
+                        fileHandle: f.handle, readerIndex: Int(f.offset + at),
+                        endIndex: Int(f.offset + at + n))
                     channel.write(HTTPServerResponsePart.body(.fileRegion(region)), promise: nil)
                     at += n
                 }
@@ -138,8 +148,10 @@ struct ResponseWriter {
             let n = min(Int64(chunk), count - sent)
             let chunkFlips = flips.filter { $0.offset >= sent && $0.offset < sent + n }
             let linkDue = rate.link.map { service.link.book(n, bytesPerSecond: $0) }
-            try await channel.writeAndFlush(HTTPServerResponsePart.body(
-                try await chunkData(body, at: sent, count: n, flips: chunkFlips))).get()
+            try await channel.writeAndFlush(
+                HTTPServerResponsePart.body(
+                    try await chunkData(body, at: sent, count: n, flips: chunkFlips))
+            ).get()
             sent += n
             await pacer?.wait(afterSending: sent)
             if let linkDue, linkDue > ContinuousClock.now { try? await Task.sleep(until: linkDue, clock: .continuous) }
@@ -148,8 +160,10 @@ struct ResponseWriter {
     }
 
     /// Bytes `[at, at+count)` of the body, as a file region when nothing in them is altered.
-    private func chunkData(_ body: ResponseBody, at: Int64, count: Int64,
-                           flips: [(offset: Int64, mask: UInt8)]) async throws -> IOData {
+    private func chunkData(
+        _ body: ResponseBody, at: Int64, count: Int64,
+        flips: [(offset: Int64, mask: UInt8)]
+    ) async throws -> IOData {
         var buffer: ByteBuffer
         switch body {
         case .empty:
@@ -158,8 +172,10 @@ struct ResponseWriter {
             buffer = b.getSlice(at: b.readerIndex + Int(at), length: Int(count))!
         case .file(let f):
             if flips.isEmpty {
-                return .fileRegion(FileRegion(fileHandle: f.handle, readerIndex: Int(f.offset + at),
-                                              endIndex: Int(f.offset + at + count)))
+                return .fileRegion(
+                    FileRegion(
+                        fileHandle: f.handle, readerIndex: Int(f.offset + at),
+                        endIndex: Int(f.offset + at + count)))
             }
             let handle = f.handle, offset = f.offset + at
             buffer = try await service.store.io.run {

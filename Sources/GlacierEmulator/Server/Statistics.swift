@@ -37,7 +37,10 @@ final class StatisticsRecorder: Sendable {
     func reset() { counts.withLock { $0 = Counts() } }
 
     func snapshot(faults: FaultCounters) -> EmulatorStatistics {
-        counts.withLock { EmulatorStatistics(requests: $0.requests, bytesServed: $0.bytesServed,
-                                            bytesByOperation: $0.bytesByOperation, faults: faults) }
+        counts.withLock {
+            EmulatorStatistics(
+                requests: $0.requests, bytesServed: $0.bytesServed,
+                bytesByOperation: $0.bytesByOperation, faults: faults)
+        }
     }
 }

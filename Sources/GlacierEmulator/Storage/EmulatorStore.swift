@@ -16,8 +16,10 @@ final class EmulatorStore: Sendable {
     private let logger: Logger
     private let lock: DirectoryLock
 
-    private init(layout: DataLayout, io: BlockingIO, outputLifetime: TimeInterval, state: StoreState, logger: Logger,
-                 lock: DirectoryLock) {
+    private init(
+        layout: DataLayout, io: BlockingIO, outputLifetime: TimeInterval, state: StoreState, logger: Logger,
+        lock: DirectoryLock
+    ) {
         self.layout = layout
         self.io = io
         self.outputLifetime = outputLifetime
@@ -27,8 +29,11 @@ final class EmulatorStore: Sendable {
     }
 
     /// Locks and loads (or creates) the data directory, removing leftovers of interrupted writes.
-    static func open(layout: DataLayout, io: BlockingIO, outputLifetime: TimeInterval, logger: Logger) async throws
-        -> EmulatorStore {
+    static func open(
+        layout: DataLayout, io: BlockingIO, outputLifetime: TimeInterval, logger: Logger
+    ) async throws
+        -> EmulatorStore
+    {
         let (lock, state) = try await io.run {
             let lock = try DirectoryLock.acquire(layout: layout)
             do {
@@ -38,8 +43,9 @@ final class EmulatorStore: Sendable {
                 throw error
             }
         }
-        let store = EmulatorStore(layout: layout, io: io, outputLifetime: outputLifetime, state: state, logger: logger,
-                                  lock: lock)
+        let store = EmulatorStore(
+            layout: layout, io: io, outputLifetime: outputLifetime, state: state, logger: logger,
+            lock: lock)
         await store.collectGarbage()
         return store
     }

@@ -89,8 +89,10 @@ enum FileOps {
 
     /// Publishes stored data in the one order a crash cannot corrupt: the data, then its leaf
     /// digests, then its metadata, whose presence is what makes it exist on the next start.
-    static func publish(data: String, to dataPath: String, leaves: [UInt8], to leavesPath: String,
-                        meta: [UInt8], to metaPath: String, tmpDir: String) throws {
+    static func publish(
+        data: String, to dataPath: String, leaves: [UInt8], to leavesPath: String,
+        meta: [UInt8], to metaPath: String, tmpDir: String
+    ) throws {
         try moveDurably(data, to: dataPath)
         try writeAtomically(leaves, to: leavesPath, tmpDir: tmpDir)
         try writeAtomically(meta, to: metaPath, tmpDir: tmpDir)
@@ -133,8 +135,10 @@ enum FileOps {
 
     /// Copies all `count` bytes of `source` into `destination` at `destinationOffset`, in the kernel
     /// (sendfile) where it can.
-    static func copy(from source: Int32, to destination: Int32, count: Int64, destinationOffset: Int64,
-                     path: String) throws {
+    static func copy(
+        from source: Int32, to destination: Int32, count: Int64, destinationOffset: Int64,
+        path: String
+    ) throws {
         guard lseek(destination, off_t(destinationOffset), SEEK_SET) >= 0 else {
             throw Failure(operation: "seek", path: path, errno: errno)
         }
@@ -144,9 +148,10 @@ enum FileOps {
             if n < 0 {
                 if errno == EINTR { continue }
                 if errno == EINVAL || errno == ENOSYS {
-                    try copyByReading(from: source, inOffset: Int64(inOffset), to: destination,
-                                      outOffset: destinationOffset + Int64(inOffset), count: count - Int64(inOffset),
-                                      path: path)
+                    try copyByReading(
+                        from: source, inOffset: Int64(inOffset), to: destination,
+                        outOffset: destinationOffset + Int64(inOffset), count: count - Int64(inOffset),
+                        path: path)
                     return
                 }
                 throw Failure(operation: "sendfile", path: path, errno: errno)
@@ -155,8 +160,10 @@ enum FileOps {
         }
     }
 
-    private static func copyByReading(from source: Int32, inOffset: Int64, to destination: Int32, outOffset: Int64,
-                                      count: Int64, path: String) throws {
+    private static func copyByReading(
+        from source: Int32, inOffset: Int64, to destination: Int32, outOffset: Int64,
+        count: Int64, path: String
+    ) throws {
         var buffer = [UInt8](repeating: 0, count: 1 << 20)
         var done: Int64 = 0
         while done < count {
@@ -165,8 +172,9 @@ enum FileOps {
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw Failure(operation: "read", path: path, errno: n == 0 ? EIO : errno) }
             try buffer.withUnsafeBytes {
-                try writeAll(fd: destination, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n]),
-                             offset: outOffset + done, path: path)
+                try writeAll(
+                    fd: destination, bytes: UnsafeRawBufferPointer(rebasing: $0[..<n]),
+                    offset: outOffset + done, path: path)
             }
             done += Int64(n)
         }

@@ -62,7 +62,7 @@ struct JobRecord: Codable, Sendable {
 
     var retrievalRange: ClosedRange<Int64>? {
         guard let f = rangeFirst, let l = rangeLast else { return nil }
-        return f...l
+        return f ... l
     }
 }
 

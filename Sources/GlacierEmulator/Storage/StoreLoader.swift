@@ -15,7 +15,8 @@ enum StoreLoader {
 
         var state = StoreState()
         if let bytes = try? FileOps.readFile(layout.stateFile),
-           let saved = try? JSONDecoder().decode(ServiceState.self, from: Data(bytes)) {
+            let saved = try? JSONDecoder().decode(ServiceState.self, from: Data(bytes))
+        {
             state.jobClockOffset = saved.jobClockOffset
         }
         for name in FileOps.list(layout.vaults).sorted() {
@@ -45,7 +46,8 @@ enum StoreLoader {
 
     private static func leaves(_ path: String, size: Int64) -> [SHA256Digest]? {
         guard let bytes = try? FileOps.readFile(path), let leaves = LeafFile.decode(bytes),
-              leaves.count == LeafFile.leafCount(size: size) else { return nil }
+            leaves.count == LeafFile.leafCount(size: size)
+        else { return nil }
         return leaves
     }
 
@@ -53,9 +55,10 @@ enum StoreLoader {
         let name = vault.record.name
         for id in FileOps.list(layout.archives(name)) {
             guard let record: ArchiveRecord = decode(layout.archiveMeta(name, id)), record.id == id,
-                  fileSize(layout.archiveData(name, id)) == record.size,
-                  let leaves = leaves(layout.archiveLeaves(name, id), size: record.size),
-                  TreeHash.root(of: leaves).hex == record.treeHash else {
+                fileSize(layout.archiveData(name, id)) == record.size,
+                let leaves = leaves(layout.archiveLeaves(name, id), size: record.size),
+                TreeHash.root(of: leaves).hex == record.treeHash
+            else {
                 logger.warning("removing an incomplete archive", metadata: ["vault": "\(name)", "archive": "\(id)"])
                 FileOps.removeTree(layout.archive(name, id))
                 continue
@@ -76,9 +79,10 @@ enum StoreLoader {
             var keep = Set<String>()
             for file in FileOps.list(partsDir) where file.hasSuffix(".json") {
                 guard let start = Int64(file.dropLast(5)),
-                      let part: PartRecord = decode(layout.partMeta(name, id, start)), part.start == start,
-                      fileSize(layout.partData(name, id, start)) == part.length,
-                      let leaves = leaves(layout.partLeaves(name, id, start), size: part.length) else { continue }
+                    let part: PartRecord = decode(layout.partMeta(name, id, start)), part.start == start,
+                    fileSize(layout.partData(name, id, start)) == part.length,
+                    let leaves = leaves(layout.partLeaves(name, id, start), size: part.length)
+                else { continue }
                 upload.parts[start] = StoredPart(record: part, leaves: leaves)
                 keep.formUnion(["\(start).json", "\(start).data", "\(start).leaves"])
             }
@@ -90,12 +94,14 @@ enum StoreLoader {
         }
     }
 
-    private static func loadJobs(into vault: inout StoredVault, state: inout StoreState, layout: DataLayout,
-                                 logger: Logger) {
+    private static func loadJobs(
+        into vault: inout StoredVault, state: inout StoreState, layout: DataLayout,
+        logger: Logger
+    ) {
         let name = vault.record.name
         for id in FileOps.list(layout.jobs(name)) {
             guard let record: JobRecord = decode(layout.jobMeta(name, id)), record.id == id,
-                  record.kind == .archive || record.outputFile.map({ FileOps.exists(layout.root + "/" + $0) }) == true
+                record.kind == .archive || record.outputFile.map({ FileOps.exists(layout.root + "/" + $0) }) == true
             else {
                 logger.warning("removing an incomplete job", metadata: ["vault": "\(name)", "job": "\(id)"])
                 FileOps.removeTree(layout.job(name, id))

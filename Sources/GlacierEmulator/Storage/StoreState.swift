@@ -1,6 +1,6 @@
-import OrderedCollections
 import Foundation
 import GlacierIntegrity
+import OrderedCollections
 
 /// Everything the emulator knows, in memory. Guarded by `EmulatorStore`'s lock and backed by the
 /// files described in `DataLayout` (synthetic jobs excepted: they live in memory only).

@@ -20,13 +20,13 @@ enum Identifiers {
     private static func random(_ count: Int, from alphabet: [UInt8]) -> String {
         var generator = SystemRandomNumberGenerator()
         return String(unsafeUninitializedCapacity: count) { out in
-            out[0] = upperAlnum[Int.random(in: 0..<upperAlnum.count, using: &generator)]
+            out[0] = upperAlnum[Int.random(in: 0 ..< upperAlnum.count, using: &generator)]
             var i = 1
             while i < count {
                 var word = generator.next()
                 // Reject bytes past the last whole multiple of the alphabet, so every character
                 // is equally likely.
-                for _ in 0..<8 where i < count {
+                for _ in 0 ..< 8 where i < count {
                     let b = Int(word & 0xff)
                     word >>= 8
                     let limit = 256 - 256 % alphabet.count

@@ -40,7 +40,8 @@ extension GlacierFileSystem {
             .sorted { ($0.completionDate, $0.job.jobId) > ($1.completionDate, $1.job.jobId) }
         let command = "glacierfs inventory \(vault) --wait"
         guard !inventories.isEmpty else {
-            let why = "vault \(vault) has no readable inventory, so archives/ is empty; run `\(command)` "
+            let why =
+                "vault \(vault) has no readable inventory, so archives/ is empty; run `\(command)` "
                 + "(it takes hours) and archives/ fills in once it completes"
             logger.notice("\(why)")
             return .unavailable(why)
@@ -49,7 +50,9 @@ extension GlacierFileSystem {
         var problems: [String] = []
         for job in inventories {
             let id = job.job.jobId
-            if job.source == .cacheOnly, cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: id))?.isComplete != true {
+            if job.source == .cacheOnly,
+                cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: id))?.isComplete != true
+            {
                 problems.append("inventory job \(id) has expired and is not wholly cached")
                 continue
             }
@@ -58,26 +61,31 @@ extension GlacierFileSystem {
                 let clock = ContinuousClock()
                 let start = clock.now
                 let index = try await buildArchiveIndex(vault: vault, inventory: job, jobs: jobs, path: path)
-                logger.notice("indexed vault \(vault): \(index.source.archiveCount) archives from inventory job \(id) in \(clock.now - start)")
+                logger.notice(
+                    "indexed vault \(vault): \(index.source.archiveCount) archives from inventory job \(id) in \(clock.now - start)"
+                )
                 return .ready(index)
             } catch {
                 logger.error("cannot use inventory job \(id) of vault \(vault): \(error)")
                 problems.append("inventory job \(id): \(error)")
             }
         }
-        let why = "no inventory of vault \(vault) can be used (" + problems.joined(separator: "; ")
+        let why =
+            "no inventory of vault \(vault) can be used (" + problems.joined(separator: "; ")
             + "); run `\(command)` for a new one"
         return .unavailable(why)
     }
 
-    private func buildArchiveIndex(vault: String, inventory: JobEntry, jobs: [String: JobEntry],
-                                   path: String) async throws -> ArchiveIndex {
+    private func buildArchiveIndex(
+        vault: String, inventory: JobEntry, jobs: [String: JobEntry],
+        path: String
+    ) async throws -> ArchiveIndex {
         guard let shape = inventory.outputShape, case .success(let reader) = reader(for: inventory, shape: shape) else {
             throw ArchiveIndexProblem("its output cannot be opened")
         }
         var parser = InventoryParser(format: shape.inventoryFormat?.uppercased() == "CSV" ? .csv : .json)
         var archives: [InventoryArchive] = []
-        for leaf in 0..<reader.geometry.leafCount {
+        for leaf in 0 ..< reader.geometry.leafCount {
             switch await reader.leaf(leaf) {
             case .success(let view):
                 try withExtendedLifetime(view.node) { try parser.feed(view.bytes) { archives.append($0) } }
@@ -93,19 +101,26 @@ extension GlacierFileSystem {
         for entry in jobs.values.sorted(by: { $0.job.jobId < $1.job.jobId }) {
             let job = entry.job
             guard job.isArchiveRetrieval, let id = job.archiveId, let size = job.archiveSizeInBytes,
-                  let hash = job.archiveSHA256TreeHash ?? job.sha256TreeHash, !listed.contains(id),
-                  InventoryParser.problem(in: InventoryArchive(archiveId: id, archiveDescription: "",
-                                                               creationDate: "1970-01-01T00:00:00Z", size: size,
-                                                               sha256TreeHash: hash)) == nil else { continue }
+                let hash = job.archiveSHA256TreeHash ?? job.sha256TreeHash, !listed.contains(id),
+                InventoryParser.problem(
+                    in: InventoryArchive(
+                        archiveId: id, archiveDescription: "",
+                        creationDate: "1970-01-01T00:00:00Z", size: size,
+                        sha256TreeHash: hash)) == nil
+            else { continue }
             listed.insert(id)
-            archives.append(InventoryArchive(archiveId: id, archiveDescription: "",
-                                             creationDate: job.creationDate ?? "1970-01-01T00:00:00Z", size: size,
-                                             sha256TreeHash: hash))
+            archives.append(
+                InventoryArchive(
+                    archiveId: id, archiveDescription: "",
+                    creationDate: job.creationDate ?? "1970-01-01T00:00:00Z", size: size,
+                    sha256TreeHash: hash))
         }
-        let source = ArchiveIndex.Source(inventoryJobId: inventory.job.jobId, inventoryDate: summary.inventoryDate,
-                                         format: parser.format.rawValue, archiveCount: archives.count)
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let source = ArchiveIndex.Source(
+            inventoryJobId: inventory.job.jobId, inventoryDate: summary.inventoryDate,
+            format: parser.format.rawValue, archiveCount: archives.count)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Decoding and writing 200,000 names takes seconds of CPU: keep it off the cooperative pool.
         let built = archives
         archives = []
@@ -126,17 +141,23 @@ extension GlacierFileSystem {
     func archiveChild(vault: String, parent: Int64, named name: String) async -> Result<InodeKind, FileSystemError> {
         guard case .ready(let index) = await archiveIndex(vault: vault) else { return .failure(.notFound) }
         guard let entry = try? index.child(of: parent, named: name) else { return .failure(.notFound) }
-        return .success(entry.isDirectory ? .archiveDirectory(vault: vault, entry: entry.id)
-                                          : .archiveFile(vault: vault, entry: entry.id))
+        return .success(
+            entry.isDirectory
+                ? .archiveDirectory(vault: vault, entry: entry.id)
+                : .archiveFile(vault: vault, entry: entry.id))
     }
 
-    func archiveAttributes(vault: String, entry id: Int64, inode: UInt64) async -> Result<InodeAttributes, FileSystemError> {
+    func archiveAttributes(
+        vault: String, entry id: Int64, inode: UInt64
+    ) async -> Result<InodeAttributes, FileSystemError> {
         guard case .ready(let index) = await archiveIndex(vault: vault) else {
             // No index: archives/ itself exists, empty, dated like its vault.
             guard id == ArchiveIndex.rootId, let v = await catalog.vaults()[vault] else { return .failure(.notFound) }
-            return .success(InodeAttributes(inode: inode, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2,
-                                           modified: v.creationDate, uid: configuration.uid, gid: configuration.gid,
-                                           cacheSeconds: configuration.listingTTLSeconds))
+            return .success(
+                InodeAttributes(
+                    inode: inode, isDirectory: true, size: 0, permissions: 0o555, linkCount: 2,
+                    modified: v.creationDate, uid: configuration.uid, gid: configuration.gid,
+                    cacheSeconds: configuration.listingTTLSeconds))
         }
         guard let entry = try? index.entry(id) else { return .failure(.notFound) }
         var attributes = InodeAttributes(
@@ -150,14 +171,18 @@ extension GlacierFileSystem {
 
     /// The listing of an archives directory, with attributes, in one query.
     func archiveDirectoryEntries(vault: String, entry id: Int64) async -> [DirectoryEntry] {
-        guard case .ready(let index) = await archiveIndex(vault: vault), let children = try? index.children(of: id) else {
+        guard case .ready(let index) = await archiveIndex(vault: vault), let children = try? index.children(of: id)
+        else {
             return []
         }
         return children.map { child in
-            let kind: InodeKind = child.isDirectory ? .archiveDirectory(vault: vault, entry: child.id)
-                                                   : .archiveFile(vault: vault, entry: child.id)
+            let kind: InodeKind =
+                child.isDirectory
+                ? .archiveDirectory(vault: vault, entry: child.id)
+                : .archiveFile(vault: vault, entry: child.id)
             var attributes = InodeAttributes(
-                inode: inodes.inode(for: kind), isDirectory: child.isDirectory, size: child.isDirectory ? 0 : child.size,
+                inode: inodes.inode(for: kind), isDirectory: child.isDirectory,
+                size: child.isDirectory ? 0 : child.size,
                 permissions: child.isDirectory ? 0o555 : 0o444, linkCount: child.isDirectory ? 2 : 1,
                 modified: Date(timeIntervalSince1970: TimeInterval(child.modified)), uid: configuration.uid,
                 gid: configuration.gid, cacheSeconds: Self.immutableSeconds)
@@ -175,9 +200,12 @@ extension GlacierFileSystem {
             .sorted { ($0.completionDate, $0.job.jobId) > ($1.completionDate, $1.job.jobId) }
         var expired: String?
         for job in retrievals {
-            guard let shape = job.outputShape, shape.verification == .treeHash, job.job.retrievalByteRange == nil
-                    || shape.size == job.job.archiveSizeInBytes else { continue }
-            let complete = cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: job.job.jobId))?.isComplete == true
+            guard let shape = job.outputShape, shape.verification == .treeHash,
+                job.job.retrievalByteRange == nil
+                    || shape.size == job.job.archiveSizeInBytes
+            else { continue }
+            let complete =
+                cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: job.job.jobId))?.isComplete == true
             if complete { return .cached(job, shape) }
             if job.source == .service { return .downloadable(job, shape) }
             expired = expired ?? job.job.jobId
@@ -188,22 +216,29 @@ extension GlacierFileSystem {
     }
 
     /// The job whose output serves the archive, or the errno for why there is none.
-    func archiveOutput(vault: String, entry id: Int64) async -> Result<(job: JobEntry, shape: JobOutputShape), FileSystemError> {
+    func archiveOutput(
+        vault: String, entry id: Int64
+    ) async -> Result<(job: JobEntry, shape: JobOutputShape), FileSystemError> {
         guard case .ready(let index) = await archiveIndex(vault: vault), let entry = try? index.entry(id),
-              let archiveId = entry.archiveId else { return .failure(.notFound) }
+            let archiveId = entry.archiveId
+        else { return .failure(.notFound) }
         let path = (try? index.path(of: id)) ?? entry.name
         let availability = await availability(vault: vault, archiveId: archiveId)
         switch availability {
         case .downloadable(let job, let shape), .cached(let job, let shape):
             // The job's root must be the inventory's: the same archive, as the service last listed it.
             if let expected = entry.treeHash, let jobHash = job.job.sha256TreeHash, jobHash.lowercased() != expected {
-                logger.error("archives/\(path) in vault \(vault): job \(job.job.jobId)'s SHA256TreeHash \(jobHash) is not the inventory's \(expected); refusing to serve it")
+                logger.error(
+                    "archives/\(path) in vault \(vault): job \(job.job.jobId)'s SHA256TreeHash \(jobHash) is not the inventory's \(expected); refusing to serve it"
+                )
                 return .failure(.io)
             }
             return .success((job, shape))
         case .inProgress, .expired, .notRetrieved:
             let advice = availability.errno == EAGAIN ? "wait for it, or if it fails run" : "run"
-            logger.warning("archives/\(path) in vault \(vault) (archive \(archiveId)) cannot be read: \(availability.label); \(advice) `glacierfs retrieve \(vault) \(archiveId)`")
+            logger.warning(
+                "archives/\(path) in vault \(vault) (archive \(archiveId)) cannot be read: \(availability.label); \(advice) `glacierfs retrieve \(vault) \(archiveId)`"
+            )
             return .failure(FileSystemError(availability.errno ?? ENODATA))
         }
     }
@@ -215,10 +250,14 @@ extension GlacierFileSystem {
         case .archiveDirectory(_, let id) where id == ArchiveIndex.rootId:
             return [ArchiveAttribute.status]
         case .archiveFile(_, let id):
-            guard case .ready(let index) = await archiveIndex(vault: vault), let entry = try? index.entry(id) else { return [] }
-            var names = [OutputAttribute.archiveId, OutputAttribute.archiveDescription, ArchiveAttribute.nameSource,
-                         OutputAttribute.treeHash, ArchiveAttribute.availability, OutputAttribute.verified,
-                         OutputAttribute.mimeType]
+            guard case .ready(let index) = await archiveIndex(vault: vault), let entry = try? index.entry(id) else {
+                return []
+            }
+            var names = [
+                OutputAttribute.archiveId, OutputAttribute.archiveDescription, ArchiveAttribute.nameSource,
+                OutputAttribute.treeHash, ArchiveAttribute.availability, OutputAttribute.verified,
+                OutputAttribute.mimeType,
+            ]
             if entry.flags != nil { names.append(ArchiveAttribute.flags) }
             return names
         default:
@@ -241,7 +280,8 @@ extension GlacierFileSystem {
             }
         }
         guard case .archiveFile(_, let id) = kind, case .ready(let index) = status, let entry = try? index.entry(id),
-              let archiveId = entry.archiveId else { return nil }
+            let archiveId = entry.archiveId
+        else { return nil }
         switch name {
         case OutputAttribute.archiveId: return archiveId
         case OutputAttribute.archiveDescription: return entry.description
@@ -251,13 +291,15 @@ extension GlacierFileSystem {
         case ArchiveAttribute.availability: return await availability(vault: vault, archiveId: archiveId).label
         case OutputAttribute.verified:
             switch await availability(vault: vault, archiveId: archiveId) {
-            case .downloadable(let job, let shape), .cached(let job, let shape): return verificationSummary(job: job, shape: shape)
+            case .downloadable(let job, let shape), .cached(let job, let shape):
+                return verificationSummary(job: job, shape: shape)
             default: return "none"
             }
         case OutputAttribute.mimeType:
             // Sniffed only where the bytes can be had; nothing is retrieved to name a type.
             switch await availability(vault: vault, archiveId: archiveId) {
-            case .downloadable(let job, let shape), .cached(let job, let shape): return await mediaType(job: job, shape: shape)
+            case .downloadable(let job, let shape), .cached(let job, let shape):
+                return await mediaType(job: job, shape: shape)
             default: return "application/octet-stream"
             }
         default: return nil

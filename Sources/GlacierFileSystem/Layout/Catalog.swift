@@ -76,19 +76,22 @@ final class Catalog: Sendable {
             } else {
                 var found: [DescribeVaultOutput] = []
                 for name in configuration.vaults {
-                    do { found.append(try await client.describeVault(name)) } catch where error.isNotFound {
+                    do { found.append(try await client.describeVault(name)) } catch  where error.isNotFound {
                         logger.warning("vault \(name) does not exist in this account and region; it is not shown")
                     }
                 }
                 described = found
             }
             for v in described where NameRules.couldBeVault(v.vaultName) {
-                result[v.vaultName] = VaultEntry(name: v.vaultName,
-                                                 creationDate: v.creationDate.flatMap(GlacierTimestamp.parse) ?? Date(),
-                                                 accountId: v.accountIdFromARN)
+                result[v.vaultName] = VaultEntry(
+                    name: v.vaultName,
+                    creationDate: v.creationDate.flatMap(GlacierTimestamp.parse) ?? Date(),
+                    accountId: v.accountIdFromARN)
             }
             for v in described where !NameRules.couldBeVault(v.vaultName) {
-                logger.warning("skipping a vault whose name cannot be a file name", metadata: ["name": "\(v.vaultName.debugDescription.prefix(300))"])
+                logger.warning(
+                    "skipping a vault whose name cannot be a file name",
+                    metadata: ["name": "\(v.vaultName.debugDescription.prefix(300))"])
             }
         } catch {
             reachedService = false
@@ -149,29 +152,34 @@ final class Catalog: Sendable {
             let listing = try await client.listJobs(vault: vault)
             for job in listing.jobs {
                 guard NameRules.couldBeJobId(job.jobId) else {
-                    logger.warning("skipping a job whose id cannot be a file name",
-                                   metadata: ["vault": "\(vault)", "id": "\(job.jobId.debugDescription.prefix(300))"])
+                    logger.warning(
+                        "skipping a job whose id cannot be a file name",
+                        metadata: ["vault": "\(vault)", "id": "\(job.jobId.debugDescription.prefix(300))"])
                     continue
                 }
-                result[job.jobId] = JobEntry(vault: vault, job: job, source: .service,
-                                             allowUnverified: configuration.allowUnverified)
+                result[job.jobId] = JobEntry(
+                    vault: vault, job: job, source: .service,
+                    allowUnverified: configuration.allowUnverified)
             }
         } catch {
             reachedService = false
             if !error.isNotFound {
-                logger.warning("could not list jobs; showing what the cache holds",
-                               metadata: ["vault": "\(vault)", "error": "\(error)"])
+                logger.warning(
+                    "could not list jobs; showing what the cache holds",
+                    metadata: ["vault": "\(vault)", "error": "\(error)"])
             }
         }
         // Outputs the cache holds stay visible after their job has expired.
         for entry in cache.allEntries {
             let d = entry.descriptor
             guard d.key.endpoint == endpoint, d.key.vault == vault, result[d.key.jobId] == nil,
-                  entry.cachedLeafCount > 0 || d.size == 0,
-                  let json = d.jobDescriptionJSON,
-                  let job = try? JSONDecoder().decode(GlacierJobDescription.self, from: Data(json.utf8)) else { continue }
-            result[d.key.jobId] = JobEntry(vault: vault, job: job, source: .cacheOnly,
-                                           allowUnverified: configuration.allowUnverified)
+                entry.cachedLeafCount > 0 || d.size == 0,
+                let json = d.jobDescriptionJSON,
+                let job = try? JSONDecoder().decode(GlacierJobDescription.self, from: Data(json.utf8))
+            else { continue }
+            result[d.key.jobId] = JobEntry(
+                vault: vault, job: job, source: .cacheOnly,
+                allowUnverified: configuration.allowUnverified)
         }
         state.withLock { s in
             s.jobs[vault] = Listing(value: result, fetchedAt: .now)
@@ -189,7 +197,9 @@ final class Catalog: Sendable {
         if let account { return OutputKey(endpoint: endpoint, accountId: account, vault: vault, jobId: jobId) }
         if let cached = cache.allEntries.map(\.descriptor.key).first(where: {
             $0.endpoint == endpoint && $0.vault == vault && $0.jobId == jobId
-        }) { return cached }
+        }) {
+            return cached
+        }
         return OutputKey(endpoint: endpoint, accountId: client.configuration.accountId, vault: vault, jobId: jobId)
     }
 

@@ -37,8 +37,9 @@ public struct JobOutputShape: Sendable, Equatable {
         if job.isInventoryRetrieval {
             guard let size = job.inventorySizeInBytes else { throw JobShapeError("InventorySizeInBytes is missing") }
             try checkSize(size, field: "InventorySizeInBytes")
-            return JobOutputShape(size: size, verification: .inventory, isInventory: true,
-                                  inventoryFormat: job.inventoryRetrievalParameters?.format ?? "JSON", expectedTreeHash: nil)
+            return JobOutputShape(
+                size: size, verification: .inventory, isInventory: true,
+                inventoryFormat: job.inventoryRetrievalParameters?.format ?? "JSON", expectedTreeHash: nil)
         }
         guard job.isArchiveRetrieval else { throw JobShapeError("the action '\(job.action)' has no file output") }
         guard let archiveSize = job.archiveSizeInBytes else { throw JobShapeError("ArchiveSizeInBytes is missing") }
@@ -46,7 +47,8 @@ public struct JobOutputShape: Sendable, Equatable {
         var retrieved = 0 ..< archiveSize
         if let text = job.retrievalByteRange {
             guard let range = InclusiveByteRange(text), range.last < archiveSize else {
-                throw JobShapeError("RetrievalByteRange '\(text.prefix(80))' is not a range inside the \(archiveSize)-byte archive")
+                throw JobShapeError(
+                    "RetrievalByteRange '\(text.prefix(80))' is not a range inside the \(archiveSize)-byte archive")
             }
             retrieved = range.halfOpen
         }
@@ -57,12 +59,14 @@ public struct JobOutputShape: Sendable, Equatable {
         if aligned {
             mode = .treeHash
         } else {
-            let reason = "the retrieval range \(job.retrievalByteRange ?? "") is not tree-hash aligned, so Glacier "
+            let reason =
+                "the retrieval range \(job.retrievalByteRange ?? "") is not tree-hash aligned, so Glacier "
                 + "sends no checksum for this output"
             mode = allowUnverified ? .sizeOnly(reason: reason) : .refused(reason: reason)
         }
-        return JobOutputShape(size: size, verification: mode, isInventory: false, inventoryFormat: nil,
-                              expectedTreeHash: aligned ? expected : nil)
+        return JobOutputShape(
+            size: size, verification: mode, isInventory: false, inventoryFormat: nil,
+            expectedTreeHash: aligned ? expected : nil)
     }
 
     static func checkSize(_ size: Int64, field: String) throws(JobShapeError) {

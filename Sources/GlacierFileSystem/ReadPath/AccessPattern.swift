@@ -23,7 +23,8 @@ struct AccessPattern {
     mutating func record(offset: Int64, size: Int, leafSize: Int, leafCount: Int, plan: PrefetchPlan) -> Decision {
         let end = offset + Int64(size)
         if let expected = nextOffset {
-            let sequential = offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
+            let sequential =
+                offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
             if sequential {
                 windowLeaves = min(plan.windowLeaves, max(1, windowLeaves * 2))
                 isRandom = false
@@ -40,8 +41,12 @@ struct AccessPattern {
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }
         let current = Int(offset / Int64(leafSize))
         // Nodes grow with the window, so even while it opens there is a node per connection.
-        let nodeCap = PrefetchPlan.powerOfTwo(atMost: max(1, min(plan.nodeLeaves,
-                                                                 windowLeaves * plan.nodeLeaves / max(1, plan.windowLeaves))))
+        let nodeCap = PrefetchPlan.powerOfTwo(
+            atMost: max(
+                1,
+                min(
+                    plan.nodeLeaves,
+                    windowLeaves * plan.nodeLeaves / max(1, plan.windowLeaves))))
         // End on a node boundary, so each step of the window is made of whole, aligned nodes.
         let alignedEnd = (current + windowLeaves + nodeCap - 1) / nodeCap * nodeCap
         let target = current ..< min(leafCount, alignedEnd)

@@ -12,7 +12,7 @@ final class BlockingWorkers: Sendable {
     private let unfinished = Atomic<Int>(0)
 
     init(threads: Int, name: String) {
-        for i in 0..<threads {
+        for i in 0 ..< threads {
             let thread = Thread { [self] in
                 while true {
                     available.wait()

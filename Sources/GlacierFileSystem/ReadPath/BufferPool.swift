@@ -47,13 +47,17 @@ final class BufferPool: Sendable {
                 return Self.overdraw(&s, bytes: count * capacity, budget: budget, since: started) ? true : nil
             }
             if overdrawn {
-                return (0..<count).map { _ in NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
+                return (0 ..< count).map { _ in
+                    NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self)
+                }
             }
         }
     }
 
     /// Takes `bytes` over the budget, within the overdraft, once a waiter has been patient enough.
-    private static func overdraw(_ s: inout PoolState, bytes: Int, budget: Int, since started: ContinuousClock.Instant) -> Bool {
+    private static func overdraw(
+        _ s: inout PoolState, bytes: Int, budget: Int, since started: ContinuousClock.Instant
+    ) -> Bool {
         guard ContinuousClock.now - started > patience, s.allocated + bytes <= budget + overdraft else { return false }
         s.allocated += bytes
         s.peakAllocated = max(s.peakAllocated, s.allocated)
@@ -65,18 +69,19 @@ final class BufferPool: Sendable {
     }
 
     private func tryAcquire(count: Int, capacity: Int) -> [NodeBuffer]? {
-        let (reused, fresh) = gate.withState { s -> ([IdleMemory], Int)? in
-            guard Self.room(in: s, budget: budget, capacity: capacity) >= count else { return nil }
-            let reuse = Array((s.free[capacity] ?? []).suffix(count))
-            s.free[capacity]?.removeLast(reuse.count)
-            let fresh = count - reuse.count
-            s.allocated += fresh * capacity
-            s.peakAllocated = max(s.peakAllocated, s.allocated)
-            return (reuse, fresh)
-        } ?? ([], -1)
+        let (reused, fresh) =
+            gate.withState { s -> ([IdleMemory], Int)? in
+                guard Self.room(in: s, budget: budget, capacity: capacity) >= count else { return nil }
+                let reuse = Array((s.free[capacity] ?? []).suffix(count))
+                s.free[capacity]?.removeLast(reuse.count)
+                let fresh = count - reuse.count
+                s.allocated += fresh * capacity
+                s.peakAllocated = max(s.peakAllocated, s.allocated)
+                return (reuse, fresh)
+            } ?? ([], -1)
         guard fresh >= 0 else { return nil }
         return reused.map { NodeBuffer(base: $0.pointer, capacity: capacity, pool: self) }
-            + (0..<fresh).map { _ in NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
+            + (0 ..< fresh).map { _ in NodeBuffer(base: PageMemory.allocate(capacity), capacity: capacity, pool: self) }
     }
 
     /// A buffer of `capacity` bytes, waiting for memory if the budget is spent.

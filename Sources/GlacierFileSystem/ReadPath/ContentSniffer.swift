@@ -6,7 +6,7 @@ public enum ContentSniffer {
     public static let headLength = 262
 
     private static let signatures: [(offset: Int, bytes: [UInt8], type: String)] = [
-        (257, Array("ustar".utf8), "application/x-tar"),   // POSIX and GNU tar headers
+        (257, Array("ustar".utf8), "application/x-tar"),  // POSIX and GNU tar headers
         (0, [0x1F, 0x8B], "application/gzip"),
         (0, [0x50, 0x4B, 0x03, 0x04], "application/zip"),
         (0, [0x50, 0x4B, 0x05, 0x06], "application/zip"),  // an empty zip

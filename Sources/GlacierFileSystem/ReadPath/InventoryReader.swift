@@ -29,13 +29,15 @@ struct InventoryReader: Sendable {
         digests.reserveCapacity(geometry.leafCount)
         // Nodes small enough that the whole window fits the memory budget at once.
         let fitting = max(1, services.pool.budget / (Self.window * TreeHash.leafSize))
-        let nodes = geometry.nodes(covering: 0 ..< geometry.leafCount,
-                                   maxLeaves: min(services.linkHealth.nodeLeafCap, fitting))
+        let nodes = geometry.nodes(
+            covering: 0 ..< geometry.leafCount,
+            maxLeaves: min(services.linkHealth.nodeLeafCap, fitting))
         var next = 0
         while next < nodes.count {
             let batch = Array(nodes[next ..< min(nodes.count, next + Self.window)])
             next += batch.count
-            let results = await withTaskGroup(of: (Int, Result<NodeFetcher.Fetched, NodeFetcher.Failure>).self) { group in
+            let results = await withTaskGroup(of: (Int, Result<NodeFetcher.Fetched, NodeFetcher.Failure>).self) {
+                group in
                 for (i, node) in batch.enumerated() {
                     group.addTask { (i, await self.fetchWhole(node)) }
                 }
@@ -52,21 +54,24 @@ struct InventoryReader: Sendable {
                         if let problem = check.feed(view.bytes) { return invalid(problem) }
                     }
                     digests += fetched.digests
-                    reader.store.store(from: fetched.leaves.lowerBound,
-                                       zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
+                    reader.store.store(
+                        from: fetched.leaves.lowerBound,
+                        zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
                 }
             }
         }
         if let problem = check.finish() { return invalid(problem) }
         let root = TreeHash.root(of: digests)
         reader.store.record(WholeOutputCheck(result: .matched, computedRoot: root.hex, checkedAt: .now))
-        services.logger.notice("inventory parsed whole: \(check.summary)",
-                             metadata: ["vault": "\(reader.vault)", "job": "\(reader.jobId)"])
+        services.logger.notice(
+            "inventory parsed whole: \(check.summary)",
+            metadata: ["vault": "\(reader.vault)", "job": "\(reader.jobId)"])
         return nil
     }
 
     private func invalid(_ problem: String) -> ReadFailure {
-        let failure = ReadFailure.fetchFailed("inventory of vault \(reader.vault) job \(reader.jobId) is not valid: \(problem)")
+        let failure = ReadFailure.fetchFailed(
+            "inventory of vault \(reader.vault) job \(reader.jobId) is not valid: \(problem)")
         reader.services.logger.error("\(failure.message)")
         return failure
     }

@@ -5,16 +5,21 @@ import GlacierIntegrity
 /// or an in-memory source in tests. A conforming source hands back only bytes that passed its
 /// checks, with the digest of every leaf, and throws otherwise.
 protocol JobOutputSource: Sendable {
-    func fetchNode(vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
-                   verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-                   retry: RetryPolicy) async throws(GlacierError) -> VerifiedOutputRange
+    func fetchNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy
+    ) async throws(GlacierError) -> VerifiedOutputRange
 }
 
 extension GlacierClient: JobOutputSource {
-    func fetchNode(vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
-                   verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-                   retry: RetryPolicy) async throws(GlacierError) -> VerifiedOutputRange {
-        try await getJobOutput(vault: vault, jobId: jobId, range: range, geometry: geometry, verification: verification,
-                               intoLeaves: leaves, retry: retry)
+    func fetchNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        try await getJobOutput(
+            vault: vault, jobId: jobId, range: range, geometry: geometry, verification: verification,
+            intoLeaves: leaves, retry: retry)
     }
 }

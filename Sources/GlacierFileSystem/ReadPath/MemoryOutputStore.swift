@@ -29,7 +29,9 @@ final class MemoryOutputStore: OutputStore {
 
     func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool {
         state.withLock { s in
-            guard let bytes = s.leaves[leaf], bytes.count == buffer.count, let digest = s.digests[leaf] else { return false }
+            guard let bytes = s.leaves[leaf], bytes.count == buffer.count, let digest = s.digests[leaf] else {
+                return false
+            }
             bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
             return SHA256.hash(UnsafeRawBufferPointer(buffer)) == digest
         }
@@ -37,7 +39,9 @@ final class MemoryOutputStore: OutputStore {
 
     func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int? {
         state.withLock { s in
-            guard let bytes = s.leaves[leaf], range.upperBound <= bytes.count, scratch.count >= range.count else { return nil }
+            guard let bytes = s.leaves[leaf], range.upperBound <= bytes.count, scratch.count >= range.count else {
+                return nil
+            }
             bytes[range].withUnsafeBytes { scratch.copyMemory(from: $0) }
             return 0
         }

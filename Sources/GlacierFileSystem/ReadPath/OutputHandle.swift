@@ -21,7 +21,8 @@ public final class OutputHandle: Sendable {
         if let failure = reader.refusal() { return completion(.failure(failure)) }
         let plan = readers.prefetchPlan()
         let decision = pattern.withLock {
-            $0.record(offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount, plan: plan)
+            $0.record(
+                offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount, plan: plan)
         }
         if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
         reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)

@@ -12,8 +12,10 @@ extension OutputReader {
         // A small random read of a cached leaf is checked by its blocks, not the whole leaf.
         let isSmallRandom = isRandom && leaves.count == 1 && end - offset < Int64(leafSize / 4)
         if isSmallRandom, !awaitsInventoryValidation, !services.memory.contains(output: id, leaf: leaves.lowerBound),
-           let segment = readBlocksFromStore(leaf: leaves.lowerBound,
-                                            range: Int(offset - leafStart) ..< Int(end - leafStart)) {
+            let segment = readBlocksFromStore(
+                leaf: leaves.lowerBound,
+                range: Int(offset - leafStart) ..< Int(end - leafStart))
+        {
             services.statistics.bytesServed.add(segment.count, ordering: .relaxed)
             return completion(.data([segment]))
         }

@@ -39,8 +39,10 @@ final class OutputReader: Sendable {
         var inventoryValidating = false
     }
 
-    init(id: Int, vault: String, jobId: String, shape: JobOutputShape, geometry: TreeGeometry, store: any OutputStore,
-         services: ReadServices) {
+    init(
+        id: Int, vault: String, jobId: String, shape: JobOutputShape, geometry: TreeGeometry, store: any OutputStore,
+        services: ReadServices
+    ) {
         self.id = id
         self.vault = vault
         self.jobId = jobId
@@ -49,8 +51,9 @@ final class OutputReader: Sendable {
         self.store = store
         self.services = services
         let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
-        fetcher = NodeFetcher(vault: vault, jobId: jobId, geometry: geometry, verification: verification,
-                              services: services)
+        fetcher = NodeFetcher(
+            vault: vault, jobId: jobId, geometry: geometry, verification: verification,
+            services: services)
         rootGate = shape.expectedTreeHash.map {
             RootGate(expected: $0, known: store.knownDigests, verdict: store.wholeOutputCheck)
         }
@@ -73,8 +76,9 @@ final class OutputReader: Sendable {
     func refusal() -> ReadFailure? {
         if case .refused(let reason) = shape.verification { return refused(reason) }
         if let check = rootGate?.verdict ?? store.wholeOutputCheck, check.result == .mismatched {
-            return refused("the root of its leaves (\(check.computedRoot)) does not match the job's SHA256TreeHash, "
-                           + "so its cached data was dropped; retrieve the archive again with a new job")
+            return refused(
+                "the root of its leaves (\(check.computedRoot)) does not match the job's SHA256TreeHash, "
+                    + "so its cached data was dropped; retrieve the archive again with a new job")
         }
         return nil
     }
@@ -170,8 +174,11 @@ final class OutputReader: Sendable {
     /// Reads a stored leaf back into `buffer` and checks it; nil if it is gone or fails the check.
     func readBack(_ leaf: Int, into buffer: NodeBuffer) -> LeafView? {
         let length = geometry.leafLength(leaf)
-        guard store.readLeaf(leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
-                             capacity: buffer.capacity) else {
+        guard
+            store.readLeaf(
+                leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
+                capacity: buffer.capacity)
+        else {
             return nil
         }
         services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
@@ -186,8 +193,9 @@ final class OutputReader: Sendable {
         let scratch = NodeBuffer.unpooled(capacity: blockSpan * LeafRecord.blockSize)
         guard let start = store.readBlocks(leaf: leaf, range: range, scratch: scratch.mutableBytes) else { return nil }
         services.statistics.blockReadsFromDisk.add(1, ordering: .relaxed)
-        return ByteSegment(view: LeafView(node: scratch, offset: 0, length: scratch.capacity),
-                           range: start ..< start + range.count)
+        return ByteSegment(
+            view: LeafView(node: scratch, offset: 0, length: scratch.capacity),
+            range: start ..< start + range.count)
     }
 
     // MARK: - The network
@@ -214,7 +222,8 @@ final class OutputReader: Sendable {
             // No checksum exists: the leaf must hash as it did when the whole inventory was parsed.
             let known = store.knownDigests
             if zip(leaves, fetched.digests).contains(where: { known[$0] != $1 }) {
-                let message = "inventory of vault \(vault) job \(jobId): leaves \(leaves) came back different from "
+                let message =
+                    "inventory of vault \(vault) job \(jobId): leaves \(leaves) came back different from "
                     + "the bytes that were parsed"
                 services.logger.error("\(message)")
                 return fail(leaves, .fetchFailed(message))
@@ -225,8 +234,9 @@ final class OutputReader: Sendable {
             case .pending:
                 break
             case .matched(let check):
-                services.logger.info("output verified whole: the root of all leaves matches the job's SHA256TreeHash",
-                                     metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+                services.logger.info(
+                    "output verified whole: the root of all leaves matches the job's SHA256TreeHash",
+                    metadata: ["vault": "\(vault)", "job": "\(jobId)"])
                 publish(leaves, fetched.views)
                 return services.writeToCache(bytes: byteCount(leaves)) {
                     self.persist(fetched)
@@ -249,8 +259,9 @@ final class OutputReader: Sendable {
     /// The root does not match: nothing more of this output is served, and the store forgets
     /// it (keeping the verdict, so later mounts refuse it too).
     private func rootMismatched(_ check: WholeOutputCheck) {
-        services.logger.error("the root of all verified leaves does not match the job's SHA256TreeHash; dropping the cached output and refusing reads",
-                              metadata: ["vault": "\(vault)", "job": "\(jobId)", "computed": "\(check.computedRoot)"])
+        services.logger.error(
+            "the root of all verified leaves does not match the job's SHA256TreeHash; dropping the cached output and refusing reads",
+            metadata: ["vault": "\(vault)", "job": "\(jobId)", "computed": "\(check.computedRoot)"])
         services.memory.drop(output: id)
         // At once, not behind the cache writers: the verdict must be on record before any reader
         // learns of the failure.
@@ -273,7 +284,8 @@ final class OutputReader: Sendable {
 
     /// Stores verified leaves.
     private func persist(_ fetched: NodeFetcher.Fetched) {
-        store.store(from: fetched.leaves.lowerBound, zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
+        store.store(
+            from: fetched.leaves.lowerBound, zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
     }
 
     /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).

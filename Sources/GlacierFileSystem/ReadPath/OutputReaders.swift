@@ -34,15 +34,18 @@ public final class OutputReaders: Sendable {
         let statistics = ReadStatistics()
         let memory = LeafMemory(statistics: statistics)
         let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
-        services = ReadServices(source: source, pool: pool, memory: memory,
-                                limiter: FetchLimiter(slots: configuration.maxParallelFetches),
-                                linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
-                                writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
-                                configuration: configuration, logger: logger, statistics: statistics)
+        services = ReadServices(
+            source: source, pool: pool, memory: memory,
+            limiter: FetchLimiter(slots: configuration.maxParallelFetches),
+            linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
+            writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
+            configuration: configuration, logger: logger, statistics: statistics)
     }
 
-    public convenience init(client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
-                            logger: Logger = Logger(label: "glacierfs.read")) {
+    public convenience init(
+        client: GlacierClient, cache: OutputCache, configuration: FileSystemConfiguration,
+        logger: Logger = Logger(label: "glacierfs.read")
+    ) {
         self.init(source: client, cache: cache, configuration: configuration, logger: logger)
     }
 
@@ -53,8 +56,10 @@ public final class OutputReaders: Sendable {
     // MARK: - Opening
 
     /// Opens a job's output for reading. `key` names its cache entry.
-    public func open(vault: String, job: GlacierJobDescription, shape: JobOutputShape,
-                     key: OutputKey) -> Result<OutputHandle, FileSystemError> {
+    public func open(
+        vault: String, job: GlacierJobDescription, shape: JobOutputShape,
+        key: OutputKey
+    ) -> Result<OutputHandle, FileSystemError> {
         reader(vault: vault, job: job, shape: shape, key: key, retain: true).map { reader in
             openHandles.add(1, ordering: .relaxed)
             return OutputHandle(reader: reader, readers: self)
@@ -64,13 +69,17 @@ public final class OutputReaders: Sendable {
     /// The shared reader of an output, creating it (and its cache entry) on first use. Without
     /// `retain` (a look-up for xattrs) it holds no handle, and stays registered until a handle's
     /// last release drops it.
-    func reader(vault: String, job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey,
-                retain: Bool = false) -> Result<OutputReader, FileSystemError> {
+    func reader(
+        vault: String, job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey,
+        retain: Bool = false
+    ) -> Result<OutputReader, FileSystemError> {
         if let existing = registry.withLock({ table -> OutputReader? in
             guard let r = table[key] else { return nil }
             if retain { table[key]!.handles += 1 }
             return r.reader
-        }) { return .success(existing) }
+        }) {
+            return .success(existing)
+        }
         let store: any OutputStore
         do {
             store = try makeStore(job: job, shape: shape, key: key)
@@ -78,34 +87,39 @@ public final class OutputReaders: Sendable {
             services.logger.error("cannot create a cache entry for vault \(vault) job \(job.jobId): \(error)")
             return .failure(.io)
         }
-        return .success(registry.withLock { table in
-            if table[key] != nil {
-                if retain { table[key]!.handles += 1 }
-                return table[key]!.reader
-            }
-            let id = outputIds.withLock { o -> Int in
-                if let known = o.ids[key] { return known }
-                defer { o.next += 1 }
-                o.ids[key] = o.next
-                return o.next
-            }
-            let reader = OutputReader(id: id, vault: vault,
-                                      jobId: job.jobId, shape: shape, geometry: TreeGeometry(size: shape.size),
-                                      store: store, services: services)
-            table[key] = Registered(reader: reader, handles: retain ? 1 : 0)
-            return reader
-        })
+        return .success(
+            registry.withLock { table in
+                if table[key] != nil {
+                    if retain { table[key]!.handles += 1 }
+                    return table[key]!.reader
+                }
+                let id = outputIds.withLock { o -> Int in
+                    if let known = o.ids[key] { return known }
+                    defer { o.next += 1 }
+                    o.ids[key] = o.next
+                    return o.next
+                }
+                let reader = OutputReader(
+                    id: id, vault: vault,
+                    jobId: job.jobId, shape: shape, geometry: TreeGeometry(size: shape.size),
+                    store: store, services: services)
+                table[key] = Registered(reader: reader, handles: retain ? 1 : 0)
+                return reader
+            })
     }
 
-    private func makeStore(job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey) throws -> any OutputStore {
+    private func makeStore(job: GlacierJobDescription, shape: JobOutputShape, key: OutputKey) throws -> any OutputStore
+    {
         guard let cache else { return MemoryOutputStore(leafCount: TreeGeometry(size: shape.size).leafCount) }
-        let kind: OutputDescriptor.Kind = switch shape.verification {
-        case .inventory: .inventory
-        case .treeHash: .archive
-        case .sizeOnly, .refused: .unverified
-        }
-        let descriptor = OutputDescriptor.forJob(job, key: key, size: shape.size, kind: kind,
-                                                 expectedTreeHash: shape.expectedTreeHash?.hex)
+        let kind: OutputDescriptor.Kind =
+            switch shape.verification {
+            case .inventory: .inventory
+            case .treeHash: .archive
+            case .sizeOnly, .refused: .unverified
+            }
+        let descriptor = OutputDescriptor.forJob(
+            job, key: key, size: shape.size, kind: kind,
+            expectedTreeHash: shape.expectedTreeHash?.hex)
         return CachedOutputStore(cache: cache, entry: try cache.entry(for: descriptor))
     }
 
@@ -136,12 +150,14 @@ public final class OutputReaders: Sendable {
     /// least a leaf).
     func prefetchPlan() -> PrefetchPlan {
         let active = max(1, openHandles.load(ordering: .relaxed))
-        let share = min(configuration.maxPrefetchBytes,
-                        max(0, configuration.memoryBudgetBytes - windowReserveBytes) / active)
+        let share = min(
+            configuration.maxPrefetchBytes,
+            max(0, configuration.memoryBudgetBytes - windowReserveBytes) / active)
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
-        return PrefetchPlan(windowLeaves: windowLeaves,
-                            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
+        return PrefetchPlan(
+            windowLeaves: windowLeaves,
+            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
     }
 
     var registeredReaderCount: Int { registry.withLock { $0.count } }

@@ -9,7 +9,8 @@ enum PageMemory {
         // Populated at once: the buffer is about to be filled whole, and one call costs far less
         // than a page fault for each of its 4 KiB pages.
         guard let p = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
-              p != MAP_FAILED else {
+            p != MAP_FAILED
+        else {
             fatalError("out of memory mapping \(size) bytes")
         }
         return p

@@ -19,10 +19,12 @@ final class PieceCollector: Sendable {
             guard pieces.reduce(0, { $0 + $1.leaves.count }) == node.count else {
                 return .failure(.failed("leaves \(node) arrived incompletely"))
             }
-            return .success(NodeFetcher.Fetched(leaves: node, views: pieces.flatMap(\.views),
-                                                digests: pieces.flatMap(\.digests),
-                                                contentType: pieces.first?.contentType,
-                                                archiveDescription: pieces.first?.archiveDescription))
+            return .success(
+                NodeFetcher.Fetched(
+                    leaves: node, views: pieces.flatMap(\.views),
+                    digests: pieces.flatMap(\.digests),
+                    contentType: pieces.first?.contentType,
+                    archiveDescription: pieces.first?.archiveDescription))
         }
     }
 }

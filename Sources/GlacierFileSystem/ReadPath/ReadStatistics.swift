@@ -29,7 +29,8 @@ public final class ReadStatistics: Sendable {
         let now = fetchesInFlight.add(1, ordering: .relaxed).newValue
         var peak = peakFetchesInFlight.load(ordering: .relaxed)
         while now > peak {
-            let (exchanged, original) = peakFetchesInFlight.compareExchange(expected: peak, desired: now, ordering: .relaxed)
+            let (exchanged, original) = peakFetchesInFlight.compareExchange(
+                expected: peak, desired: now, ordering: .relaxed)
             if exchanged { break }
             peak = original
         }
@@ -68,18 +69,19 @@ public final class ReadStatistics: Sendable {
     }
 
     public var snapshot: Snapshot {
-        Snapshot(bytesServed: bytesServed.load(ordering: .relaxed),
-                 leavesFromMemory: leavesFromMemory.load(ordering: .relaxed),
-                 leavesFromDisk: leavesFromDisk.load(ordering: .relaxed),
-                 blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
-                 leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
-                 fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
-                 peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
-                 fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
-                 prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed),
-                 nodeSplits: nodeSplits.load(ordering: .relaxed),
-                 bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
-                 fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
-                 cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed))
+        Snapshot(
+            bytesServed: bytesServed.load(ordering: .relaxed),
+            leavesFromMemory: leavesFromMemory.load(ordering: .relaxed),
+            leavesFromDisk: leavesFromDisk.load(ordering: .relaxed),
+            blockReadsFromDisk: blockReadsFromDisk.load(ordering: .relaxed),
+            leavesFetched: leavesFetched.load(ordering: .relaxed), bytesFetched: bytesFetched.load(ordering: .relaxed),
+            fetchFailures: fetchFailures.load(ordering: .relaxed), readsFailed: readsFailed.load(ordering: .relaxed),
+            peakFetchesInFlight: peakFetchesInFlight.load(ordering: .relaxed),
+            fetchSeconds: Double(fetchNanoseconds.load(ordering: .relaxed)) / 1e9,
+            prefetchedLeavesDroppedUnread: droppedUnread.load(ordering: .relaxed),
+            nodeSplits: nodeSplits.load(ordering: .relaxed),
+            bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
+            fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
+            cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed))
     }
 }

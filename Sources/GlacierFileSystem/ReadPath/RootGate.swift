@@ -46,8 +46,9 @@ final class RootGate: Sendable {
             if changed { s.verdict = nil }
             guard s.verdict == nil, s.known == s.digests.count, !s.digests.isEmpty else { return .pending }
             let root = TreeHash.root(of: s.digests.map { $0! })
-            let check = WholeOutputCheck(result: root == expected ? .matched : .mismatched, computedRoot: root.hex,
-                                         checkedAt: .now)
+            let check = WholeOutputCheck(
+                result: root == expected ? .matched : .mismatched, computedRoot: root.hex,
+                checkedAt: .now)
             s.verdict = check
             return check.result == .matched ? .matched(check) : .mismatched(check)
         }

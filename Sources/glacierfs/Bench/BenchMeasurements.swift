@@ -1,6 +1,7 @@
 import Foundation
 import GlacierClient
 import HTTPTransport
+import Synchronization
 
 /// The individual measurements of `glacierfs bench`.
 enum BenchMeasurements {
@@ -8,22 +9,27 @@ enum BenchMeasurements {
     /// service, nothing stored: what the network and the service allow. With `.sizeOnly` nothing
     /// is hashed; with `.treeHash` every request's leaves are hashed and checked, as any verified
     /// reader must. The CPU is this process's, which does nothing else meanwhile.
-    static func rawCeiling(_ w: BenchWorkspace, job: String, connections: Int, verification: OutputVerification = .sizeOnly,
-                           requestBytes: Int64 = 16 << 20) throws -> BenchReport.Throughput {
+    static func rawCeiling(
+        _ w: BenchWorkspace, job: String, connections: Int, verification: OutputVerification = .sizeOnly,
+        requestBytes: Int64 = 16 << 20
+    ) throws -> BenchReport.Throughput {
         let size = w.outputSize
         let started = Date()
         let (_, cpu) = try ProcessCPU.measure(getpid()) {
             try runBlocking {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     let next = NextRange(size: size, step: requestBytes)
-                    for _ in 0..<connections {
+                    for _ in 0 ..< connections {
                         group.addTask {
-                            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(requestBytes), alignment: 4096)
+                            let buffer = UnsafeMutableRawBufferPointer.allocate(
+                                byteCount: Int(requestBytes), alignment: 4096)
                             defer { buffer.deallocate() }
                             while let range = next.take() {
                                 _ = try await w.client.getJobOutput(
-                                    vault: w.vault, jobId: job, range: range, outputSize: size, verification: verification,
-                                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<Int(range.upperBound - range.lowerBound)]))
+                                    vault: w.vault, jobId: job, range: range, outputSize: size,
+                                    verification: verification,
+                                    into: UnsafeMutableRawBufferPointer(
+                                        rebasing: buffer[0 ..< Int(range.upperBound - range.lowerBound)]))
                             }
                         }
                     }
@@ -37,19 +43,22 @@ enum BenchMeasurements {
     }
 
     /// Reads files through the mount with `cp FILE /dev/null`, all at once, and times them.
-    static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput {
+    static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput
+    {
         let servedBefore = w.emulatorBytesServed()
         let statusBefore = mount.status()
         let fetchSecondsBefore = statusBefore?.reads.fetchSeconds ?? 0
         let started = Date()
         let (_, cpu) = try ProcessCPU.measure(statusBefore?.pid) {
             let pids = try paths.enumerated().map { i, path in
-                try ChildProcesses.spawn("/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
-                                         logFile: w.directory + "/cp-\(i).log")
+                try ChildProcesses.spawn(
+                    "/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,
+                    logFile: w.directory + "/cp-\(i).log")
             }
             for pid in pids {
                 guard ChildProcesses.waitBlocking(pid) == 0 else {
-                    throw UserFacingError("reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
+                    throw UserFacingError(
+                        "reading through the mount failed; see \(w.directory)/cp-*.log and the mount's log")
                 }
             }
         }
@@ -59,12 +68,15 @@ enum BenchMeasurements {
         for path in paths {
             bytes += (try FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         }
-        let fetched = servedBefore.flatMap { before in w.emulatorBytesServed().map { Double($0 - before) / Double(bytes) } }
+        let fetched = servedBefore.flatMap { before in
+            w.emulatorBytesServed().map { Double($0 - before) / Double(bytes) }
+        }
         let status = mount.status()
         // Busy fetch time over wall time: how many connections were in use, on average.
         let connections = status.map { ($0.reads.fetchSeconds - fetchSecondsBefore) / seconds }
-        var result = BenchReport.Throughput(bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
-                                            peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
+        var result = BenchReport.Throughput(
+            bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
+            peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
         result.cpuSeconds = cpu
         return result
     }
@@ -92,14 +104,14 @@ enum BenchMeasurements {
         for offset in offsets {
             let started = DispatchTime.now().uptimeNanoseconds
             let n = pread(fd, &buffer, 4096, off_t(offset))
-            guard n > 0 else { throw UserFacingError("random read at \(offset) failed: \(String(cString: strerror(errno)))") }
+            guard n > 0 else {
+                throw UserFacingError("random read at \(offset) failed: \(String(cString: strerror(errno)))")
+            }
             microseconds.append(Double(DispatchTime.now().uptimeNanoseconds - started) / 1000)
         }
         return microseconds
     }
 }
-
-import Synchronization
 
 /// Hands out consecutive ranges to parallel workers.
 final class NextRange: Sendable {

@@ -1,5 +1,6 @@
 import Foundation
 import GlacierFileSystem
+import Synchronization
 
 /// Mounting and unmounting for the benchmark: this same binary, in the background, so the
 /// daemon's memory can be read from /proc while it runs.
@@ -11,10 +12,14 @@ struct BenchMount {
 
     func mount() throws {
         try? FileManager.default.createDirectory(atPath: workspace.mountpoint, withIntermediateDirectories: true)
-        let arguments = ["mount", workspace.mountpoint, "--endpoint", workspace.endpoint, "--cache-dir",
-                         workspace.cacheDirectory] + extraArguments
-        let r = try ChildProcesses.run(ChildProcesses.selfExecutable, arguments, environment: workspace.environment,
-                                       logFile: workspace.directory + "/mount-command.log", timeout: 120)
+        let arguments =
+            [
+                "mount", workspace.mountpoint, "--endpoint", workspace.endpoint, "--cache-dir",
+                workspace.cacheDirectory,
+            ] + extraArguments
+        let r = try ChildProcesses.run(
+            ChildProcesses.selfExecutable, arguments, environment: workspace.environment,
+            logFile: workspace.directory + "/mount-command.log", timeout: 120)
         guard r.status == 0 else { throw UserFacingError("mounting for the benchmark failed: \(r.output)") }
     }
 
@@ -22,9 +27,10 @@ struct BenchMount {
 
     func unmount() {
         if let pid = status()?.pid { Self.peakRSS.record(Self.peakRSS(of: pid)) }
-        _ = try? ChildProcesses.run(ChildProcesses.selfExecutable, ["unmount", workspace.mountpoint],
-                                    environment: workspace.environment, logFile: workspace.directory + "/unmount.log",
-                                    timeout: 60)
+        _ = try? ChildProcesses.run(
+            ChildProcesses.selfExecutable, ["unmount", workspace.mountpoint],
+            environment: workspace.environment, logFile: workspace.directory + "/unmount.log",
+            timeout: 60)
     }
 
     /// Samples the daemon's peak memory now (it only grows while the daemon lives).
@@ -37,8 +43,9 @@ struct BenchMount {
 
     static func peakRSS(of pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kib = Int(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return nil }
         return kib * 1024
     }
 
@@ -50,8 +57,6 @@ struct BenchMount {
         return (try? h.write(contentsOf: Data("3\n".utf8))) != nil
     }
 }
-
-import Synchronization
 
 final class PeakTracker: Sendable {
     private let value = Mutex<Int?>(nil)

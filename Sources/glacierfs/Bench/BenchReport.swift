@@ -32,8 +32,10 @@ struct BenchReport: Codable, Sendable {
             return middle
         }
 
-        init(bytes: Int64, seconds: Double, fetchedPerRead: Double? = nil, peakConnections: Int? = nil,
-             averageConnections: Double? = nil) {
+        init(
+            bytes: Int64, seconds: Double, fetchedPerRead: Double? = nil, peakConnections: Int? = nil,
+            averageConnections: Double? = nil
+        ) {
             self.bytes = bytes
             self.seconds = seconds
             self.fetchedPerRead = fetchedPerRead
@@ -139,25 +141,43 @@ struct BenchReport: Codable, Sendable {
         list.append(("(b) ≥ 1.2 GB/s", b.map { $0 >= 1.2 }))
         list.append(("(b) daemon ≤ 1.1 CPU-s/GiB", coldSequential?.cpuSecondsPerGiB.map { $0 <= 1.1 }))
         list.append(("(c) ≥ 5 GB/s", warmSequential.map { $0.gigabytesPerSecond >= 5 }))
-        list.append(("(d) ≥ 0.9 × disk read ceiling", diskCacheAfterRemount.flatMap { d in
-            diskReadCeiling.map { d.gigabytesPerSecond >= 0.9 * $0.gigabytesPerSecond } }))
+        list.append(
+            (
+                "(d) ≥ 0.9 × disk read ceiling",
+                diskCacheAfterRemount.flatMap { d in
+                    diskReadCeiling.map { d.gigabytesPerSecond >= 0.9 * $0.gigabytesPerSecond }
+                }
+            ))
         list.append(("(e) cached p50 ≤ 100 µs", randomCached.map { $0.p50Microseconds <= 100 }))
         for l in links {
             let ceiling = l.ceiling?.gigabytesPerSecond
             if let cap = l.link.linkBytesPerSecond {
-                list.append(("(g) \(l.name) sequential ≥ 0.9 × the \(cap / 1_000_000) MB/s link",
-                             l.sequential.map { $0.gigabytesPerSecond * 1e9 >= 0.9 * Double(cap) }))
+                list.append(
+                    (
+                        "(g) \(l.name) sequential ≥ 0.9 × the \(cap / 1_000_000) MB/s link",
+                        l.sequential.map { $0.gigabytesPerSecond * 1e9 >= 0.9 * Double(cap) }
+                    ))
             } else if let s = l.sequential {
-                list.append(("(g) \(l.name) sequential ≥ 0.9 × (a-WAN \(l.name))",
-                             ceiling.map { s.gigabytesPerSecond >= 0.9 * $0 }))
+                list.append(
+                    (
+                        "(g) \(l.name) sequential ≥ 0.9 × (a-WAN \(l.name))",
+                        ceiling.map { s.gigabytesPerSecond >= 0.9 * $0 }
+                    ))
             }
             if let p = l.parallelReaders {
-                list.append(("(g) \(l.name) 8 readers ≥ 0.9 × (a-WAN \(l.name))", ceiling.map { p.gigabytesPerSecond >= 0.9 * $0 }))
+                list.append(
+                    (
+                        "(g) \(l.name) 8 readers ≥ 0.9 × (a-WAN \(l.name))",
+                        ceiling.map { p.gigabytesPerSecond >= 0.9 * $0 }
+                    ))
             }
             if let h = l.headRead, let fetched = l.headReadFetchedBytes {
                 let budget = l.link.headReadBudgetMicroseconds(leafBytes: Self.leafBytes)
-                list.append((String(format: "(h) head read fetches one leaf, p50 ≤ %.0f ms (1 RTT + a leaf)", budget / 1000),
-                             fetched.allSatisfy { $0 <= Int64(Self.leafBytes) } && h.p50Microseconds <= budget))
+                list.append(
+                    (
+                        String(format: "(h) head read fetches one leaf, p50 ≤ %.0f ms (1 RTT + a leaf)", budget / 1000),
+                        fetched.allSatisfy { $0 <= Int64(Self.leafBytes) } && h.p50Microseconds <= budget
+                    ))
             }
         }
         list.append(("fetched ÷ read ≤ 1.05 (sequential)", coldSequential?.fetchedPerRead.map { $0 <= 1.05 }))
@@ -169,7 +189,9 @@ struct BenchReport: Codable, Sendable {
     func table() -> String {
         let a = rawCeiling?.gigabytesPerSecond
         let curl = plainCurl?.gigabytesPerSecond
-        func row(_ name: String, _ t: Throughput?, _ note: String = "", against: Double? = nil, label: String = "") -> [String] {
+        func row(
+            _ name: String, _ t: Throughput?, _ note: String = "", against: Double? = nil, label: String = ""
+        ) -> [String] {
             guard let t else { return [name, "-", "-", "-", "-", note.isEmpty ? "skipped" : note] }
             let ratio = a.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
             let toCurl = curl.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
@@ -188,49 +210,76 @@ struct BenchReport: Codable, Sendable {
             return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, toCurl, cpu, extra]
         }
         var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "× curl", "CPU-s/GiB", "NOTES"])
-        t.rows.append(row("(a) raw HTTP ceiling", rawCeiling, "8 parallel ranged GETs over libcurl, NO hashing, no FUSE, no cache"))
-        t.rows.append(row("(a′) ceiling, verified", rawCeilingHashed,
-                          "the same GETs with every leaf's SHA-256 and the tree hash checked: any verified reader's ceiling"))
+        t.rows.append(
+            row(
+                "(a) raw HTTP ceiling", rawCeiling, "8 parallel ranged GETs over libcurl, NO hashing, no FUSE, no cache"
+            ))
+        t.rows.append(
+            row(
+                "(a′) ceiling, verified", rawCeilingHashed,
+                "the same GETs with every leaf's SHA-256 and the tree hash checked: any verified reader's ceiling"))
         t.rows.append(row("plain curl", plainCurl, "one `curl` of the whole output to /dev/null, nothing verified"))
-        t.rows.append(row("(b) cold sequential (cp)", coldSequential, "verified and cached",
-                          against: rawCeilingHashed?.gigabytesPerSecond, label: "(a′)"))
+        t.rows.append(
+            row(
+                "(b) cold sequential (cp)", coldSequential, "verified and cached",
+                against: rawCeilingHashed?.gigabytesPerSecond, label: "(a′)"))
         t.rows.append(row("(c) warm (page cache)", warmSequential))
         let diskNote = pageCacheDropped == false ? "page cache NOT dropped (not root)" : "page cache dropped"
-        t.rows.append(row("(d) disk cache after remount", diskCacheAfterRemount, diskNote,
-                          against: diskReadCeiling?.gigabytesPerSecond, label: "the disk read ceiling"))
-        t.rows.append(row("disk read ceiling", diskReadCeiling, "the cached file read from disk, 8 × 1 MiB direct reads at a time, no FUSE"))
+        t.rows.append(
+            row(
+                "(d) disk cache after remount", diskCacheAfterRemount, diskNote,
+                against: diskReadCeiling?.gigabytesPerSecond, label: "the disk read ceiling"))
+        t.rows.append(
+            row(
+                "disk read ceiling", diskReadCeiling,
+                "the cached file read from disk, 8 × 1 MiB direct reads at a time, no FUSE"))
         t.rows.append(row("(f) 8 readers, 8 outputs", parallelReaders))
         for l in links {
-            t.rows.append(row("(a-WAN \(l.name)) ceiling", l.ceiling,
-                              "\(l.link.label); \(parallelFetches) parallel ranged GETs of 16 MiB, no hashing, no FUSE"))
+            t.rows.append(
+                row(
+                    "(a-WAN \(l.name)) ceiling", l.ceiling,
+                    "\(l.link.label); \(parallelFetches) parallel ranged GETs of 16 MiB, no hashing, no FUSE"))
             let linkRate = l.link.linkBytesPerSecond.map { Double($0) / 1e9 }
-            t.rows.append(row("(g \(l.name)) WAN sequential", l.sequential, l.link.label,
-                              against: linkRate ?? l.ceiling?.gigabytesPerSecond,
-                              label: linkRate == nil ? "(a-WAN \(l.name))" : "the link"))
+            t.rows.append(
+                row(
+                    "(g \(l.name)) WAN sequential", l.sequential, l.link.label,
+                    against: linkRate ?? l.ceiling?.gigabytesPerSecond,
+                    label: linkRate == nil ? "(a-WAN \(l.name))" : "the link"))
             if let p = l.parallelReaders {
-                t.rows.append(row("(g \(l.name)) WAN 8 readers", p, l.link.label,
-                                  against: l.ceiling?.gigabytesPerSecond, label: "(a-WAN \(l.name))"))
+                t.rows.append(
+                    row(
+                        "(g \(l.name)) WAN 8 readers", p, l.link.label,
+                        against: l.ceiling?.gigabytesPerSecond, label: "(a-WAN \(l.name))"))
             }
         }
         var lines = [t.render(), ""]
         if let c = randomCold, let w = randomCached {
-            lines.append(String(format: "(e) random 4 KiB reads: cold p50 %.0f µs, p99 %.0f µs; cached (disk cache, after a remount, page cache dropped) p50 %.0f µs, p99 %.0f µs (%d samples)",
-                                c.p50Microseconds, c.p99Microseconds, w.p50Microseconds, w.p99Microseconds, w.samples))
+            lines.append(
+                String(
+                    format:
+                        "(e) random 4 KiB reads: cold p50 %.0f µs, p99 %.0f µs; cached (disk cache, after a remount, page cache dropped) p50 %.0f µs, p99 %.0f µs (%d samples)",
+                    c.p50Microseconds, c.p99Microseconds, w.p50Microseconds, w.p99Microseconds, w.samples))
             if let s = randomCachedSources {
-                lines.append("    cached samples served by: \(s.blockReadsFromDisk) block reads from the disk cache, "
-                             + "\(s.leavesFromDisk) whole leaves from the disk cache, \(s.leavesFromMemory) leaves from memory, "
-                             + "\(s.leavesFetched) leaves fetched")
+                lines.append(
+                    "    cached samples served by: \(s.blockReadsFromDisk) block reads from the disk cache, "
+                        + "\(s.leavesFromDisk) whole leaves from the disk cache, \(s.leavesFromMemory) leaves from memory, "
+                        + "\(s.leavesFetched) leaves fetched")
             }
         }
         for l in links {
             if let h = l.headRead, let fetched = l.headReadFetchedBytes {
-                let leaves = fetched.map { String(format: "%.2f", Double($0) / Double(Self.leafBytes)) }.joined(separator: " ")
-                lines.append(String(format: "(h %@) head read (4 KiB) of a cold output: p50 %.1f ms, p99 %.1f ms (%d outputs); leaves fetched each: %@",
-                                    l.name, h.p50Microseconds / 1000, h.p99Microseconds / 1000, h.samples, leaves))
+                let leaves = fetched.map { String(format: "%.2f", Double($0) / Double(Self.leafBytes)) }.joined(
+                    separator: " ")
+                lines.append(
+                    String(
+                        format:
+                            "(h %@) head read (4 KiB) of a cold output: p50 %.1f ms, p99 %.1f ms (%d outputs); leaves fetched each: %@",
+                        l.name, h.p50Microseconds / 1000, h.p99Microseconds / 1000, h.samples, leaves))
             }
         }
         if let rss = daemonPeakRSSBytes {
-            let phases = daemonPeakRSSAfter.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value >> 20)" }.joined(separator: ", ")
+            let phases = daemonPeakRSSAfter.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value >> 20)" }.joined(
+                separator: ", ")
             lines.append("daemon peak RSS: \(rss >> 20) MiB over the whole run (MiB by measurement: \(phases))")
         }
         lines.append("")

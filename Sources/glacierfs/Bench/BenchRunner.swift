@@ -14,10 +14,13 @@ struct BenchRunner {
 
     func run() throws -> BenchReport {
         let w = workspace
-        var report = BenchReport(mode: w.emulatorPid == nil ? "existing vault" : "embedded emulator", endpoint: w.endpoint,
-                                 outputBytes: w.outputSize, date: ISO8601DateFormatter().string(from: Date()),
-                                 machine: Self.machine(), parallelFetches: parallelFetches)
-        let mount = BenchMount(workspace: w, extraArguments: mountOptions.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) })
+        var report = BenchReport(
+            mode: w.emulatorPid == nil ? "existing vault" : "embedded emulator", endpoint: w.endpoint,
+            outputBytes: w.outputSize, date: ISO8601DateFormatter().string(from: Date()),
+            machine: Self.machine(), parallelFetches: parallelFetches)
+        let mount = BenchMount(
+            workspace: w,
+            extraArguments: mountOptions.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) })
 
         // (a), the curl baseline and (b) alternate, run after run, so a slow spell of the machine
         // weighs on all of them alike; each figure is the median of its runs.
@@ -29,7 +32,8 @@ struct BenchRunner {
             progress.update("(a) raw HTTP ceiling, run \(run) of \(runs)")
             raw.append(try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8))
             progress.update("(a′) raw HTTP ceiling with hashing, run \(run) of \(runs)")
-            hashed.append(try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8, verification: .treeHash))
+            hashed.append(
+                try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8, verification: .treeHash))
             progress.update("plain curl of the output, run \(run) of \(runs)")
             do { curl.append(try PlainCurlBaseline.measure(w)) } catch {
                 if run == 1 { report.notes.append("the plain-curl baseline did not run: \(error)") }
@@ -49,7 +53,7 @@ struct BenchRunner {
         report.daemonPeakRSSAfter["b"] = mount.sampleMemory()
         progress.update("(c) warm read")
         report.warmSequential = BenchReport.Throughput.median(
-            of: try (0..<3).map { _ in try BenchMeasurements.copy([sequential], workspace: w, mount: mount) })
+            of: try (0 ..< 3).map { _ in try BenchMeasurements.copy([sequential], workspace: w, mount: mount) })
 
         var fromDisk: [BenchReport.Throughput] = [], disk: [BenchReport.Throughput] = []
         for run in 1 ... runs {
@@ -74,7 +78,9 @@ struct BenchRunner {
         progress.update("(e) random 4 KiB reads")
         let random = w.outputPath(w.randomJob)
         var generator = SystemRandomNumberGenerator()
-        let offsets = (0..<randomReads).map { _ in Int64.random(in: 0..<(w.outputSize / 4096), using: &generator) * 4096 }
+        let offsets = (0 ..< randomReads).map { _ in
+            Int64.random(in: 0 ..< (w.outputSize / 4096), using: &generator) * 4096
+        }
         report.randomCold = BenchReport.Latency(try BenchMeasurements.randomReads(random, offsets: offsets))
         report.daemonPeakRSSAfter["e"] = mount.sampleMemory()
         // Cached means the disk cache: a new daemon (nothing in its memory) and no page cache.
@@ -93,15 +99,18 @@ struct BenchRunner {
 
         if w.parallelJobs.count >= 1 {
             progress.update("(f) \(w.parallelJobs.count) readers on \(w.parallelJobs.count) outputs")
-            report.parallelReaders = try BenchMeasurements.copy(w.parallelJobs.map(w.outputPath), workspace: w, mount: mount)
+            report.parallelReaders = try BenchMeasurements.copy(
+                w.parallelJobs.map(w.outputPath), workspace: w, mount: mount)
             report.daemonPeakRSSAfter["f"] = mount.sampleMemory()
         }
 
         if w.emulatorPid != nil {
             let jobs = [w.wanSequentialJob, w.slowWanJob, w.cappedLinkJob]
             for ((name, link), job) in zip(links, jobs) {
-                report.links.append(try measure(link, name: name, job: job, first: job == jobs[0], mount: mount,
-                                                rss: &report.daemonPeakRSSAfter))
+                report.links.append(
+                    try measure(
+                        link, name: name, job: job, first: job == jobs[0], mount: mount,
+                        rss: &report.daemonPeakRSSAfter))
             }
             try w.setShaping(nil)
         } else {
@@ -118,8 +127,10 @@ struct BenchRunner {
     /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads and the 8
     /// readers too. Each read through the mount gets a fresh daemon, so its connection counts are
     /// its own.
-    private func measure(_ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
-                         rss: inout [String: Int]) throws -> BenchReport.LinkMeasurement {
+    private func measure(
+        _ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
+        rss: inout [String: Int]
+    ) throws -> BenchReport.LinkMeasurement {
         let w = workspace
         var result = BenchReport.LinkMeasurement(name: name, link: link)
         try w.setShaping(link)
@@ -141,14 +152,17 @@ struct BenchRunner {
         progress.update("(g \(name)) WAN 8 readers: \(link.label)")
         mount.unmount()
         try mount.mount()
-        result.parallelReaders = try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
+        result.parallelReaders = try BenchMeasurements.copy(
+            w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
         rss["g \(name) 8 readers"] = mount.sampleMemory()
         return result
     }
 
     static func machine() -> String {
-        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
-            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "?"
+        let cpu =
+            (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?.split(separator: "\n")
+            .first { $0.hasPrefix("model name") }?.split(separator: ":").last?.trimmingCharacters(in: .whitespaces)
+            ?? "?"
         return "\(ProcessInfo.processInfo.activeProcessorCount) cores, \(cpu), "
             + "\(ProcessInfo.processInfo.physicalMemory >> 30) GiB"
     }

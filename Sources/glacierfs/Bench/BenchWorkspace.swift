@@ -35,14 +35,17 @@ struct BenchWorkspace {
 
     /// Starts an emulator and seeds it: one archive of `size` bytes (a multiple of 8 MiB).
     static func seeded(directory: String, size: Int64, progress: ProgressDisplay) throws -> BenchWorkspace {
-        let emulator = try LocalEmulator.start(dataDirectory: directory + "/emulator", logFile: directory + "/emulator.log")
+        let emulator = try LocalEmulator.start(
+            dataDirectory: directory + "/emulator", logFile: directory + "/emulator.log")
         do {
             // As many connections as a mount may use, for the WAN ceilings.
             var http = HTTPClientConfiguration()
             http.maxConnectionsPerHost = ServiceOptions.connectionsPerHost
-            let client = GlacierClient(configuration: GlacierClientConfiguration(endpoint: emulator.endpoint,
-                                                                                 region: LocalEmulator.region, http: http),
-                                       credentials: StaticCredentials(emulator.credentials))
+            let client = GlacierClient(
+                configuration: GlacierClientConfiguration(
+                    endpoint: emulator.endpoint,
+                    region: LocalEmulator.region, http: http),
+                credentials: StaticCredentials(emulator.credentials))
             let source = directory + "/source"
             progress.update("writing \(ByteSize.format(size)) of random data")
             _ = try DemoSampleFiles.writeRandom(to: source, size: size) { written in
@@ -52,27 +55,33 @@ struct BenchWorkspace {
             let eighth = size / 8
             let jobs: [String] = try runBlocking {
                 try await client.createVault("bench")
-                let archive = try await client.uploadArchive(vault: "bench", file: source, description: "glacierfs bench")
+                let archive = try await client.uploadArchive(
+                    vault: "bench", file: source, description: "glacierfs bench")
                 var ids: [String] = []
-                for _ in 0..<(3 + 2 + 8) {
-                    ids.append(try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId).jobId)
+                for _ in 0 ..< (3 + 2 + 8) {
+                    ids.append(
+                        try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId).jobId)
                 }
                 // Tree-hash aligned eighths, so every parallel output is verified too.
-                for _ in 0..<2 {
-                    for k in 0..<8 {
+                for _ in 0 ..< 2 {
+                    for k in 0 ..< 8 {
                         let range = InclusiveByteRange(first: Int64(k) * eighth, last: Int64(k + 1) * eighth - 1)
-                        ids.append(try await client.initiateArchiveRetrieval(vault: "bench", archiveId: archive.archiveId,
-                                                                             range: range).jobId)
+                        ids.append(
+                            try await client.initiateArchiveRetrieval(
+                                vault: "bench", archiveId: archive.archiveId,
+                                range: range
+                            ).jobId)
                     }
                 }
                 return ids
             }
             try? FileManager.default.removeItem(atPath: source)
-            return BenchWorkspace(directory: directory, endpoint: emulator.endpoint, environment: emulator.clientEnvironment(),
-                                  client: client, vault: "bench", sequentialJob: jobs[0], randomJob: jobs[1],
-                                  parallelJobs: Array(jobs[13..<21]), wanParallelJobs: Array(jobs[21..<29]),
-                                  wanSequentialJob: jobs[2], slowWanJob: jobs[3], cappedLinkJob: jobs[4],
-                                  headJobs: Array(jobs[5..<13]), outputSize: size, emulatorPid: emulator.pid)
+            return BenchWorkspace(
+                directory: directory, endpoint: emulator.endpoint, environment: emulator.clientEnvironment(),
+                client: client, vault: "bench", sequentialJob: jobs[0], randomJob: jobs[1],
+                parallelJobs: Array(jobs[13 ..< 21]), wanParallelJobs: Array(jobs[21 ..< 29]),
+                wanSequentialJob: jobs[2], slowWanJob: jobs[3], cappedLinkJob: jobs[4],
+                headJobs: Array(jobs[5 ..< 13]), outputSize: size, emulatorPid: emulator.pid)
         } catch {
             ChildProcesses.terminate(emulator.pid, grace: 2)
             throw error
@@ -80,7 +89,9 @@ struct BenchWorkspace {
     }
 
     /// A real vault's existing jobs, read-only: nothing is seeded or changed.
-    static func existing(directory: String, service: ServiceOptions, vault: String, jobs: [String]) throws -> BenchWorkspace {
+    static func existing(
+        directory: String, service: ServiceOptions, vault: String, jobs: [String]
+    ) throws -> BenchWorkspace {
         let client = try service.makeClient()
         let size: Int64 = try runBlocking {
             let d = try await client.describeJob(vault: vault, jobId: jobs[0])
@@ -88,11 +99,12 @@ struct BenchWorkspace {
             if let r = d.retrievalByteRange.flatMap(InclusiveByteRange.init) { return r.length }
             return d.archiveSizeInBytes ?? d.inventorySizeInBytes ?? 0
         }
-        return BenchWorkspace(directory: directory, endpoint: client.configuration.endpoint,
-                              environment: ProcessInfo.processInfo.environment, client: client, vault: vault,
-                              sequentialJob: jobs[0], randomJob: jobs.count > 1 ? jobs[1] : jobs[0],
-                              parallelJobs: Array(jobs.dropFirst(2)), wanParallelJobs: [], wanSequentialJob: "",
-                              slowWanJob: "", cappedLinkJob: "", headJobs: [], outputSize: size, emulatorPid: nil)
+        return BenchWorkspace(
+            directory: directory, endpoint: client.configuration.endpoint,
+            environment: ProcessInfo.processInfo.environment, client: client, vault: vault,
+            sequentialJob: jobs[0], randomJob: jobs.count > 1 ? jobs[1] : jobs[0],
+            parallelJobs: Array(jobs.dropFirst(2)), wanParallelJobs: [], wanSequentialJob: "",
+            slowWanJob: "", cappedLinkJob: "", headJobs: [], outputSize: size, emulatorPid: nil)
     }
 
     // MARK: - The emulator's admin API
@@ -100,7 +112,8 @@ struct BenchWorkspace {
     /// Body bytes the emulator has served so far.
     func emulatorBytesServed() -> Int64? {
         guard emulatorPid != nil, let body = try? admin("GET", "stats"),
-              let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else { return nil }
+            let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any]
+        else { return nil }
         return (object["bytesServed"] as? NSNumber)?.int64Value
     }
 
@@ -114,10 +127,13 @@ struct BenchWorkspace {
 
     private func admin(_ method: String, _ path: String, body: String? = nil) throws -> [UInt8] {
         let http = HTTPClient()
-        let request = HTTPRequest(method: method, url: "\(endpoint)/_emulator/\(path)",
-                                  body: body.map { .bytes(Array($0.utf8)) } ?? .none, timeoutSeconds: 30)
+        let request = HTTPRequest(
+            method: method, url: "\(endpoint)/_emulator/\(path)",
+            body: body.map { .bytes(Array($0.utf8)) } ?? .none, timeoutSeconds: 30)
         let response = try runBlocking { try await http.send(request) }
-        guard (200..<300).contains(response.status) else { throw UserFacingError("emulator admin \(path): HTTP \(response.status)") }
+        guard (200 ..< 300).contains(response.status) else {
+            throw UserFacingError("emulator admin \(path): HTTP \(response.status)")
+        }
         return response.body
     }
 

@@ -8,12 +8,17 @@ import Synchronization
 /// no checks: the most any read from the disk cache could reach.
 enum DiskReadCeiling {
     static func measure(cacheDirectory: String, jobId: String, readers: Int = 8) throws -> BenchReport.Throughput {
-        guard let key = OutputCache.inspect(directory: cacheDirectory).outputs.first(where: { $0.key.jobId == jobId })?.key else {
+        guard
+            let key = OutputCache.inspect(directory: cacheDirectory).outputs.first(where: { $0.key.jobId == jobId })?
+                .key
+        else {
             throw UserFacingError("no cached data for job \(jobId) under \(cacheDirectory)")
         }
         let file = OutputCache.dataFile(directory: cacheDirectory, key: key)
         let fd = open(file, O_RDONLY | O_CLOEXEC | glfs_o_direct())
-        guard fd >= 0 else { throw UserFacingError("cannot open \(file) for direct reads: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else {
+            throw UserFacingError("cannot open \(file) for direct reads: \(String(cString: strerror(errno)))")
+        }
         defer { close(fd) }
         let size = Int64(lseek(fd, 0, SEEK_END))
         let chunks = NextRange(size: size, step: 1 << 20)

@@ -40,24 +40,33 @@ struct MigrateBench {
         let median = stages[stages.count / 2]
         var lines = [
             "migrate benchmark, \(BenchRunner.machine()), \(ISO8601DateFormatter().string(from: Date()))",
-            String(format: "cp from the mount (cold):      %.3f GB/s  (runs: %@)", cpMedian.gigabytesPerSecond,
-                   cp.map { String(format: "%.3f", $0.gigabytesPerSecond) }.joined(separator: ", ")),
-            String(format: "migrate copy stage (cold):     %.3f GB/s  (runs: %@); whole command %.1f s for %@",
-                   median.rate / 1e9, stages.map { String(format: "%.3f", $0.rate / 1e9) }.joined(separator: ", "),
-                   median.wall, ByteSize.format(median.bytes)),
-            String(format: "cp from the mount to a file + sync (cold): %.3f GB/s  (runs: %@)", toFile / 1e9,
-                   cpToFile.map { String(format: "%.3f", $0 / 1e9) }.joined(separator: ", ")),
+            String(
+                format: "cp from the mount (cold):      %.3f GB/s  (runs: %@)", cpMedian.gigabytesPerSecond,
+                cp.map { String(format: "%.3f", $0.gigabytesPerSecond) }.joined(separator: ", ")),
+            String(
+                format: "migrate copy stage (cold):     %.3f GB/s  (runs: %@); whole command %.1f s for %@",
+                median.rate / 1e9, stages.map { String(format: "%.3f", $0.rate / 1e9) }.joined(separator: ", "),
+                median.wall, ByteSize.format(median.bytes)),
+            String(
+                format: "cp from the mount to a file + sync (cold): %.3f GB/s  (runs: %@)", toFile / 1e9,
+                cpToFile.map { String(format: "%.3f", $0 / 1e9) }.joined(separator: ", ")),
             String(format: "migrate ÷ cp to /dev/null:     %.2f", median.rate / 1e9 / cpMedian.gigabytesPerSecond),
             String(format: "migrate ÷ cp to a file + sync: %.2f", median.rate / toFile),
         ]
         progress.update("seeding \(smallArchives) archives of \(ByteSize.format(Int64(smallSize)))")
         try seedSmall()
         progress.update("migrate of \(smallArchives) small archives")
-        let small = try migrateOnce(vault: "bench-small", name: "small", extra: ["--max-jobs", String(smallArchives),
-                                                                                   "--parallel-copies", "8"])
-        lines.append(String(format: "migrate %d × %@: copy stage %.1f MB/s, %.0f archives/s; whole command %.1f s",
-                            smallArchives, ByteSize.format(Int64(smallSize)), small.rate / 1e6,
-                            Double(smallArchives) / small.seconds, small.wall))
+        let small = try migrateOnce(
+            vault: "bench-small", name: "small",
+            extra: [
+                "--max-jobs", String(smallArchives),
+                "--parallel-copies", "8",
+            ])
+        lines.append(
+            String(
+                format: "migrate %d × %@: copy stage %.1f MB/s, %.0f archives/s; whole command %.1f s",
+                smallArchives, ByteSize.format(Int64(smallSize)), small.rate / 1e6,
+                Double(smallArchives) / small.seconds, small.wall))
         return lines
     }
 
@@ -67,9 +76,10 @@ struct MigrateBench {
         let target = workspace.directory + "/cp-target"
         defer { try? FileManager.default.removeItem(atPath: target) }
         let started = Date()
-        let r = try ChildProcesses.run("/bin/sh", ["-c", "cp \"$0\" \"$1\" && sync \"$1\"", source, target],
-                                       environment: ProcessInfo.processInfo.environment,
-                                       logFile: workspace.directory + "/cp-file.log", timeout: 1800)
+        let r = try ChildProcesses.run(
+            "/bin/sh", ["-c", "cp \"$0\" \"$1\" && sync \"$1\"", source, target],
+            environment: ProcessInfo.processInfo.environment,
+            logFile: workspace.directory + "/cp-file.log", timeout: 1800)
         let seconds = Date().timeIntervalSince(started)
         guard r.status == 0 else { throw UserFacingError("cp to a file failed: \(r.output)") }
         let size = (try FileManager.default.attributesOfItem(atPath: source)[.size] as? NSNumber)?.doubleValue ?? 0
@@ -92,13 +102,17 @@ struct MigrateBench {
             try? FileManager.default.removeItem(atPath: cache)
         }
         let started = Date()
-        let r = try ChildProcesses.run(ChildProcesses.selfExecutable,
-                                       ["migrate", vault, "--to", destination, "--endpoint", workspace.endpoint,
-                                        "--cache-dir", cache, "--poll-interval", "0.2"] + extra,
-                                       environment: workspace.environment, logFile: workspace.directory + "/migrate-\(name).log",
-                                       timeout: 1800)
+        let r = try ChildProcesses.run(
+            ChildProcesses.selfExecutable,
+            [
+                "migrate", vault, "--to", destination, "--endpoint", workspace.endpoint,
+                "--cache-dir", cache, "--poll-interval", "0.2",
+            ] + extra,
+            environment: workspace.environment, logFile: workspace.directory + "/migrate-\(name).log",
+            timeout: 1800)
         let wall = Date().timeIntervalSince(started)
-        guard r.status == 0, let line = r.output.split(separator: "\n").first(where: { $0.hasPrefix("copy stage: ") }) else {
+        guard r.status == 0, let line = r.output.split(separator: "\n").first(where: { $0.hasPrefix("copy stage: ") })
+        else {
             throw UserFacingError("migrate for the benchmark failed: \(r.output.suffix(2000))")
         }
         // "copy stage: N bytes in S s (…)"
@@ -122,8 +136,9 @@ struct MigrateBench {
                 for start in stride(from: 0, to: count, by: count / 8 + 1) {
                     group.addTask {
                         for i in start ..< min(count, start + count / 8 + 1) {
-                            _ = try await client.uploadArchive(vault: "bench-small", file: source,
-                                                               description: "small/\(i).bin")
+                            _ = try await client.uploadArchive(
+                                vault: "bench-small", file: source,
+                                description: "small/\(i).bin")
                         }
                     }
                 }

@@ -5,8 +5,12 @@ import Foundation
 /// by curl's own SigV4, written to /dev/null. Nothing is verified or stored.
 enum PlainCurlBaseline {
     static func measure(_ w: BenchWorkspace) throws -> BenchReport.Throughput {
-        guard let curl = ["/usr/bin/curl", "/bin/curl", "/usr/local/bin/curl"].first(where: FileManager.default.isExecutableFile)
-        else { throw UserFacingError("curl is not installed, so the plain-curl baseline cannot run (apt-get install curl)") }
+        guard
+            let curl = ["/usr/bin/curl", "/bin/curl", "/usr/local/bin/curl"].first(
+                where: FileManager.default.isExecutableFile)
+        else {
+            throw UserFacingError("curl is not installed, so the plain-curl baseline cannot run (apt-get install curl)")
+        }
         let credentials = try runBlocking { try await w.client.credentials.credentials() }
         // The secret goes in a file only we can read, never on a command line other users can see.
         let config = w.directory + "/curl-baseline.config"
@@ -14,14 +18,18 @@ enum PlainCurlBaseline {
         try writePrivately(configuration(w, credentials), to: config)
         let log = w.directory + "/curl-baseline.log"
         let started = Date()
-        let pid = try ChildProcesses.spawn(curl, ["--config", config], environment: ProcessInfo.processInfo.environment,
-                                           logFile: log)
+        let pid = try ChildProcesses.spawn(
+            curl, ["--config", config], environment: ProcessInfo.processInfo.environment,
+            logFile: log)
         let status = ChildProcesses.waitBlocking(pid)
         let seconds = Date().timeIntervalSince(started)
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         let fields = output.split(whereSeparator: \.isWhitespace)
-        guard status == 0, fields.count >= 2, fields[0] == "200", let bytes = Int64(fields[1]), bytes == w.outputSize else {
-            throw UserFacingError("the plain curl of the output failed (exit \(status.map(String.init) ?? "unknown")): \(output.prefix(300))")
+        guard status == 0, fields.count >= 2, fields[0] == "200", let bytes = Int64(fields[1]), bytes == w.outputSize
+        else {
+            throw UserFacingError(
+                "the plain curl of the output failed (exit \(status.map(String.init) ?? "unknown")): \(output.prefix(300))"
+            )
         }
         return BenchReport.Throughput(bytes: bytes, seconds: seconds)
     }

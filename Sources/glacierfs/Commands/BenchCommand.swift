@@ -50,22 +50,36 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "How many times (a), the curl baseline, (b) and (d) are measured; the table shows the medians.")
     var runs = 3
 
-    @Option(name: .customLong("wan-latency-ms"), help: "First-byte latency the emulator adds for (g i), (h) and the capped link.")
+    @Option(
+        name: .customLong("wan-latency-ms"),
+        help: "First-byte latency the emulator adds for (g i), (h) and the capped link.")
     var wanLatencyMs = 50
 
-    @Option(name: .customLong("wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth the emulator allows for (g i), (h) and the capped link, in bytes per second, e.g. 40000000 or 64M (M = MiB).", valueName: "size"))
+    @Option(
+        name: .customLong("wan-bandwidth"),
+        help: ArgumentHelp(
+            "Per-connection bandwidth the emulator allows for (g i), (h) and the capped link, in bytes per second, e.g. 40000000 or 64M (M = MiB).",
+            valueName: "size"))
     var wanBandwidth = ByteSize(bytes: 40_000_000)
 
     @Option(name: .customLong("far-wan-latency-ms"), help: "First-byte latency for (g ii).")
     var farWanLatencyMs = 150
 
-    @Option(name: .customLong("far-wan-bandwidth"), help: ArgumentHelp("Per-connection bandwidth for (g ii), in bytes per second.", valueName: "size"))
+    @Option(
+        name: .customLong("far-wan-bandwidth"),
+        help: ArgumentHelp("Per-connection bandwidth for (g ii), in bytes per second.", valueName: "size"))
     var farWanBandwidth = ByteSize(bytes: 10_000_000)
 
-    @Option(name: .customLong("link-cap"), help: ArgumentHelp("Bandwidth of the one link all connections share, for the capped-link row, in bytes per second.", valueName: "size"))
+    @Option(
+        name: .customLong("link-cap"),
+        help: ArgumentHelp(
+            "Bandwidth of the one link all connections share, for the capped-link row, in bytes per second.",
+            valueName: "size"))
     var linkCap = ByteSize(bytes: 200_000_000)
 
-    @Option(name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M.")
+    @Option(
+        name: .customLong("mount-option"), help: "An extra option for the benchmark's mounts, e.g. --memory-limit=256M."
+    )
     var mountOptions: [String] = []
 
     @Flag(help: "Measure `migrate` instead: its copy stage beside a cold cp from the mount, and many small archives.")
@@ -74,7 +88,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("small-archives"), help: "With --migrate: how many small archives to seed and migrate.")
     var smallArchives = 1000
 
-    @Option(name: .customLong("small-size"), help: ArgumentHelp("With --migrate: the size of each small archive.", valueName: "size"))
+    @Option(
+        name: .customLong("small-size"),
+        help: ArgumentHelp("With --migrate: the size of each small archive.", valueName: "size"))
     var smallSize = ByteSize(bytes: 64 << 10)
 
     @Flag(help: "Keep the work directory afterwards.")
@@ -117,8 +133,10 @@ struct BenchCommand: ParsableCommand {
         defer { workspace.stop() }
         if migrate {
             guard vault == nil else { throw ValidationError("--migrate runs on the embedded emulator only") }
-            let lines = try MigrateBench(workspace: workspace, progress: progress, runs: runs, smallArchives: smallArchives,
-                                         smallSize: Int(smallSize.bytes)).run()
+            let lines = try MigrateBench(
+                workspace: workspace, progress: progress, runs: runs, smallArchives: smallArchives,
+                smallSize: Int(smallSize.bytes)
+            ).run()
             progress.finish("done")
             for line in lines { print(line) }
             return
@@ -127,11 +145,14 @@ struct BenchCommand: ParsableCommand {
         let near = BenchLink(firstByteLatencyMs: wanLatencyMs, bytesPerSecondPerConnection: wanBandwidth.bytes)
         var capped = near
         capped.linkBytesPerSecond = linkCap.bytes
-        let links = [("i", near),
-                     ("ii", BenchLink(firstByteLatencyMs: farWanLatencyMs, bytesPerSecondPerConnection: farWanBandwidth.bytes)),
-                     ("link", capped)]
-        let runner = BenchRunner(workspace: workspace, progress: progress, randomReads: randomReads, links: links,
-                                 parallelFetches: Self.parallelFetches(in: options), mountOptions: options, runs: runs)
+        let links = [
+            ("i", near),
+            ("ii", BenchLink(firstByteLatencyMs: farWanLatencyMs, bytesPerSecondPerConnection: farWanBandwidth.bytes)),
+            ("link", capped),
+        ]
+        let runner = BenchRunner(
+            workspace: workspace, progress: progress, randomReads: randomReads, links: links,
+            parallelFetches: Self.parallelFetches(in: options), mountOptions: options, runs: runs)
         let report = try runner.run()
         progress.finish("done")
         print(report.table())

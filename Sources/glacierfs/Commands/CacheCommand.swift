@@ -6,12 +6,16 @@ struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",
         abstract: "Inspect or shrink the disk cache of verified job output.",
-        subcommands: [CacheStatusCommand.self, CacheVerifyCommand.self, CachePruneCommand.self, CacheClearCommand.self],
+        subcommands: [
+            CacheStatusCommand.self, CacheVerifyCommand.self, CachePruneCommand.self, CacheClearCommand.self,
+        ],
         defaultSubcommand: CacheStatusCommand.self)
 }
 
 struct CacheLocation: ParsableArguments {
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The cache directory (default: ~/.cache/glacierfs).", valueName: "path"))
+    @Option(
+        name: .customLong("cache-dir"),
+        help: ArgumentHelp("The cache directory (default: ~/.cache/glacierfs).", valueName: "path"))
     var cacheDir: String?
 
     var directory: String { cacheDir ?? OutputCache.defaultDirectory() }
@@ -19,8 +23,9 @@ struct CacheLocation: ParsableArguments {
     /// Opens the cache for changes; fails while a mount uses it.
     func openForChanges() throws -> OutputCache {
         guard FileManager.default.fileExists(atPath: directory) else {
-            throw UserFacingError("there is no cache at \(directory); give --cache-dir for the one your mount uses.",
-                                  exitCode: GlacierExit.cache)
+            throw UserFacingError(
+                "there is no cache at \(directory); give --cache-dir for the one your mount uses.",
+                exitCode: GlacierExit.cache)
         }
         do {
             return try OutputCache(directory: directory, maxBytes: .max)
@@ -46,13 +51,16 @@ struct CacheStatusCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(usage), as: UTF8.self))
             return
         }
-        print("cache \(usage.directory): \(ByteSize.format(usage.usedBytes)) in \(usage.outputs.count) output(s), "
-              + "\(ByteSize.format(usage.freeDiskBytes)) free on disk")
+        print(
+            "cache \(usage.directory): \(ByteSize.format(usage.usedBytes)) in \(usage.outputs.count) output(s), "
+                + "\(ByteSize.format(usage.freeDiskBytes)) free on disk")
         guard !usage.outputs.isEmpty else { return }
         var table = TextTable(header: ["ENDPOINT", "VAULT", "JOB", "SIZE", "CACHED", "VERIFIED"])
         for o in usage.outputs.sorted(by: { $0.lastAccess > $1.lastAccess }) {
-            table.rows.append([o.key.endpoint, o.key.vault, Self.shortId(o.key.jobId), ByteSize.format(o.size),
-                               ByteSize.format(o.cachedBytes), o.verificationSummary])
+            table.rows.append([
+                o.key.endpoint, o.key.vault, Self.shortId(o.key.jobId), ByteSize.format(o.size),
+                ByteSize.format(o.cachedBytes), o.verificationSummary,
+            ])
         }
         print(table.render())
     }
@@ -62,7 +70,8 @@ struct CacheStatusCommand: ParsableCommand {
 
 struct CachePruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "prune", abstract: "Evict least recently used data until the cache is at most SIZE (unmount first).")
+        commandName: "prune",
+        abstract: "Evict least recently used data until the cache is at most SIZE (unmount first).")
 
     @OptionGroup var location: CacheLocation
 
@@ -78,7 +87,8 @@ struct CachePruneCommand: ParsableCommand {
 }
 
 struct CacheClearCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "clear", abstract: "Remove everything cached (unmount first).")
+    static let configuration = CommandConfiguration(
+        commandName: "clear", abstract: "Remove everything cached (unmount first).")
 
     @OptionGroup var location: CacheLocation
 
@@ -86,6 +96,7 @@ struct CacheClearCommand: ParsableCommand {
         let cache = try location.openForChanges()
         let before = cache.usage()
         cache.clear()
-        print("cache \(cache.directory): removed \(before.outputs.count) output(s), \(ByteSize.format(before.usedBytes))")
+        print(
+            "cache \(cache.directory): removed \(before.outputs.count) output(s), \(ByteSize.format(before.usedBytes))")
     }
 }

@@ -20,7 +20,9 @@ struct CacheVerifyCommand: ParsableCommand {
         defer { cache.flush() }
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: TreeHash.leafSize, alignment: 4096)
         defer { scratch.deallocate() }
-        let entries = cache.allEntries.sorted { ($0.descriptor.key.vault, $0.descriptor.key.jobId) < ($1.descriptor.key.vault, $1.descriptor.key.jobId) }
+        let entries = cache.allEntries.sorted {
+            ($0.descriptor.key.vault, $0.descriptor.key.jobId) < ($1.descriptor.key.vault, $1.descriptor.key.jobId)
+        }
         let progress = ProgressDisplay()
         var table = TextTable(header: ["VAULT", "JOB", "LEAVES CHECKED", "DROPPED", "WHOLE OUTPUT"])
         var dropped = 0, mismatched = 0, checked = 0
@@ -30,8 +32,9 @@ struct CacheVerifyCommand: ParsableCommand {
             var bad = 0
             for (i, leaf) in leaves.enumerated() {
                 if i % 64 == 0 {
-                    progress.update("output \(n + 1) of \(entries.count): \(key.vault)/\(CacheStatusCommand.shortId(key.jobId))",
-                                    fraction: Double(i) / Double(max(1, leaves.count)))
+                    progress.update(
+                        "output \(n + 1) of \(entries.count): \(key.vault)/\(CacheStatusCommand.shortId(key.jobId))",
+                        fraction: Double(i) / Double(max(1, leaves.count)))
                 }
                 if !entry.auditLeaf(leaf, scratch: scratch) { bad += 1 }
             }
@@ -51,8 +54,10 @@ struct CacheVerifyCommand: ParsableCommand {
                 whole = "root mismatch recorded earlier: output dropped, refused"
                 mismatched += 1
             } else if kind == .inventory {
-                whole = entry.wholeOutputCheck?.result == .matched
-                    ? "inventory: parsed whole when downloaded (Glacier sends no checksum)" : "inventory, not yet parsed whole"
+                whole =
+                    entry.wholeOutputCheck?.result == .matched
+                    ? "inventory: parsed whole when downloaded (Glacier sends no checksum)"
+                    : "inventory, not yet parsed whole"
             } else if kind == .unverified {
                 whole = "UNVERIFIED: size checks only (Glacier sends no checksum for this range)"
             } else {
@@ -63,10 +68,11 @@ struct CacheVerifyCommand: ParsableCommand {
         progress.finish("checked \(checked) cached leaves of \(entries.count) output(s) in \(cache.directory)")
         if !table.rows.isEmpty { print(table.render()) }
         if dropped > 0 || mismatched > 0 {
-            throw UserFacingError("\(dropped) leaf(s) failed their SHA-256 and were dropped; \(mismatched) output(s) do not "
-                                  + "match their job's tree hash and were dropped (retrieve them with a new job). Dropped leaves are "
-                                  + "fetched again on the next read.",
-                                  exitCode: GlacierExit.integrity)
+            throw UserFacingError(
+                "\(dropped) leaf(s) failed their SHA-256 and were dropped; \(mismatched) output(s) do not "
+                    + "match their job's tree hash and were dropped (retrieve them with a new job). Dropped leaves are "
+                    + "fetched again on the next read.",
+                exitCode: GlacierExit.integrity)
         }
     }
 }

@@ -24,8 +24,10 @@ struct DemoCommand: ParsableCommand {
             \(GlacierExit.summary)
             """)
 
-    @Argument(help: ArgumentHelp("Where to mount the demo: a new or empty directory (default: ./glacier-demo).",
-                                 valueName: "directory"))
+    @Argument(
+        help: ArgumentHelp(
+            "Where to mount the demo: a new or empty directory (default: ./glacier-demo).",
+            valueName: "directory"))
     var directory: String?
 
     @Flag(name: .customLong("stop"), help: "Stop the demo at DIRECTORY: unmount, stop its emulator, delete its data.")

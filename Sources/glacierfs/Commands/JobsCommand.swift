@@ -42,8 +42,10 @@ struct JobsCommand: AsyncParsableCommand {
         }
         var table = TextTable(header: ["JOB ID", "ACTION", "STATUS", "SIZE", "COMPLETED", "EXPIRES (about)"])
         for job in listing.jobs.sorted(by: { ($0.creationDate ?? "") < ($1.creationDate ?? "") }) {
-            table.rows.append([job.jobId, job.action, job.statusCode, Self.size(of: job),
-                               job.completionDate.map(Self.shortDate) ?? "-", Self.expiry(of: job)])
+            table.rows.append([
+                job.jobId, job.action, job.statusCode, Self.size(of: job),
+                job.completionDate.map(Self.shortDate) ?? "-", Self.expiry(of: job),
+            ])
         }
         print(listing.jobs.isEmpty ? "no jobs in vault \(vault)" : table.render())
         for skipped in listing.skipped { print("skipped: \(skipped)") }

@@ -29,7 +29,8 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Show where the migration into this directory stands.", valueName: "dir"))
     var status: String?
 
-    @Option(help: ArgumentHelp("Hash every copied file in this directory again, against the manifest.", valueName: "dir"))
+    @Option(
+        help: ArgumentHelp("Hash every copied file in this directory again, against the manifest.", valueName: "dir"))
     var verify: String?
 
     @OptionGroup var service: ServiceOptions
@@ -37,36 +38,51 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(help: "Bulk (cheapest, 5–12 h), Standard (3–5 h) or Expedited (minutes; archives up to 250 MB).")
     var tier: String = "Bulk"
 
-    @Option(name: .customLong("max-bytes-per-day"),
-            help: ArgumentHelp("Start at most this many bytes of retrievals in any 24 hours, spread evenly "
-                               + "(at most a 24th in any hour); e.g. 500G.", valueName: "size"))
+    @Option(
+        name: .customLong("max-bytes-per-day"),
+        help: ArgumentHelp(
+            "Start at most this many bytes of retrievals in any 24 hours, spread evenly "
+                + "(at most a 24th in any hour); e.g. 500G.", valueName: "size"))
     var maxBytesPerDay: ByteSize?
 
     @Option(name: .customLong("max-jobs"), help: "Retrieval jobs in flight at most (started and not yet copied).")
     var maxJobs: Int = 100
 
-    @Option(help: ArgumentHelp("Copy only archives whose path matches this glob (repeatable; * also matches /).",
-                               valueName: "glob"))
+    @Option(
+        help: ArgumentHelp(
+            "Copy only archives whose path matches this glob (repeatable; * also matches /).",
+            valueName: "glob"))
     var include: [String] = []
 
     @Option(help: ArgumentHelp("Skip archives whose path matches this glob (repeatable).", valueName: "glob"))
     var exclude: [String] = []
 
-    @Flag(name: .customLong("dry-run"), help: "Print what would be retrieved, how long and what it would cost; start nothing.")
+    @Flag(
+        name: .customLong("dry-run"),
+        help: "Print what would be retrieved, how long and what it would cost; start nothing.")
     var dryRun = false
 
-    @Flag(name: .customLong("fresh-inventory"), help: "Request a new inventory (hours) instead of using the newest one.")
+    @Flag(
+        name: .customLong("fresh-inventory"), help: "Request a new inventory (hours) instead of using the newest one.")
     var freshInventory = false
 
-    @Option(name: .customLong("sns-topic"), help: ArgumentHelp("An SNS topic ARN the service notifies as each job completes.",
-                                                              valueName: "arn"))
+    @Option(
+        name: .customLong("sns-topic"),
+        help: ArgumentHelp(
+            "An SNS topic ARN the service notifies as each job completes.",
+            valueName: "arn"))
     var snsTopic: String?
 
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("The read engine's cache, shared with `mount` (default: ~/.cache/glacierfs).",
-                                                              valueName: "path"))
+    @Option(
+        name: .customLong("cache-dir"),
+        help: ArgumentHelp(
+            "The read engine's cache, shared with `mount` (default: ~/.cache/glacierfs).",
+            valueName: "path"))
     var cacheDir: String?
 
-    @Option(name: .customLong("cache-size"), help: ArgumentHelp("The most job output to keep cached, e.g. 20G.", valueName: "size"))
+    @Option(
+        name: .customLong("cache-size"),
+        help: ArgumentHelp("The most job output to keep cached, e.g. 20G.", valueName: "size"))
     var cacheSize = ByteSize(bytes: 20 << 30)
 
     @Option(name: .customLong("parallel-copies"), help: "Archive outputs copied at once.")
@@ -81,9 +97,13 @@ struct MigrateCommand: AsyncParsableCommand {
             throw ValidationError("use one of: migrate VAULT --to DIR, migrate --status DIR, migrate --verify DIR")
         }
         if status == nil && verify == nil {
-            guard vault != nil, let to, !to.isEmpty else { throw ValidationError("name the vault and the directory: migrate VAULT --to DIR") }
+            guard vault != nil, let to, !to.isEmpty else {
+                throw ValidationError("name the vault and the directory: migrate VAULT --to DIR")
+            }
         }
-        guard JobParameters.tiers.contains(tier) else { throw ValidationError("--tier must be Bulk, Standard or Expedited") }
+        guard JobParameters.tiers.contains(tier) else {
+            throw ValidationError("--tier must be Bulk, Standard or Expedited")
+        }
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         guard parallelCopies >= 1 else { throw ValidationError("--parallel-copies must be at least 1") }
         guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
@@ -102,26 +122,30 @@ struct MigrateCommand: AsyncParsableCommand {
         if let verify { return try runVerify(Self.absolute(verify)) }
         RedactingLogHandler.bootstrap(level: service.logLevel)
         let client = try service.makeClient()
-        let settings = MigrationSettings(vault: vault!, tier: tier, maxBytesPerDay: maxBytesPerDay?.bytes, maxJobs: maxJobs,
-                                         include: include, exclude: exclude, snsTopic: snsTopic,
-                                         freshInventory: freshInventory, parallelCopies: parallelCopies,
-                                         pollInterval: pollInterval)
+        let settings = MigrationSettings(
+            vault: vault!, tier: tier, maxBytesPerDay: maxBytesPerDay?.bytes, maxJobs: maxJobs,
+            include: include, exclude: exclude, snsTopic: snsTopic,
+            freshInventory: freshInventory, parallelCopies: parallelCopies,
+            pollInterval: pollInterval)
         let display = ProgressDisplay()
         var readers: OutputReaders?
         if !dryRun {
             let cache: OutputCache
             do {
-                cache = try OutputCache(directory: cacheDir ?? OutputCache.defaultDirectory(), maxBytes: cacheSize.bytes,
-                                        logger: Logger(label: "glacierfs.cache"))
+                cache = try OutputCache(
+                    directory: cacheDir ?? OutputCache.defaultDirectory(), maxBytes: cacheSize.bytes,
+                    logger: Logger(label: "glacierfs.cache"))
             } catch {
-                throw UserFacingError(error.description + " (or give migrate a cache of its own with --cache-dir)",
-                                      exitCode: GlacierExit.cache)
+                throw UserFacingError(
+                    error.description + " (or give migrate a cache of its own with --cache-dir)",
+                    exitCode: GlacierExit.cache)
             }
             readers = OutputReaders(client: client, cache: cache, configuration: FileSystemConfiguration())
         }
-        let runner = MigrationRunner(client: client, settings: settings, root: Self.absolute(to!),
-                                     readers: readers,
-                                     report: { Self.show($0, on: display) })
+        let runner = MigrationRunner(
+            client: client, settings: settings, root: Self.absolute(to!),
+            readers: readers,
+            report: { Self.show($0, on: display) })
         let endpoint = client.configuration.endpoint
         if dryRun {
             do {
@@ -136,17 +160,21 @@ struct MigrateCommand: AsyncParsableCommand {
             display.finish("migration stopped")
             throw Self.userFacing(error, endpoint: endpoint)
         }
-        display.finish("copied \(summary.copied) archives (\(ByteSize.format(summary.copiedBytes))) to \(to!); "
-                       + "\(summary.skipped) skipped, \(summary.failed) failed; manifest: \(to!)/.glacierfs/manifest.jsonl")
+        display.finish(
+            "copied \(summary.copied) archives (\(ByteSize.format(summary.copiedBytes))) to \(to!); "
+                + "\(summary.skipped) skipped, \(summary.failed) failed; manifest: \(to!)/.glacierfs/manifest.jsonl")
         if summary.copySeconds > 0 {
-            display.say(String(format: "copy stage: %lld bytes in %.3f s (%.1f MB/s)", summary.bytesCopiedThisRun,
-                               summary.copySeconds, Double(summary.bytesCopiedThisRun) / summary.copySeconds / 1e6))
+            display.say(
+                String(
+                    format: "copy stage: %lld bytes in %.3f s (%.1f MB/s)", summary.bytesCopiedThisRun,
+                    summary.copySeconds, Double(summary.bytesCopiedThisRun) / summary.copySeconds / 1e6))
         }
         for item in summary.notCopied.prefix(20) {
             display.say("  not copied: \(item.path ?? item.archiveId): \(item.reason)")
         }
         if summary.failed > 0 {
-            throw UserFacingError("\(summary.failed) archives failed (listed in the manifest's summary)", exitCode: GlacierExit.failure)
+            throw UserFacingError(
+                "\(summary.failed) archives failed (listed in the manifest's summary)", exitCode: GlacierExit.failure)
         }
     }
 
@@ -156,12 +184,14 @@ struct MigrateCommand: AsyncParsableCommand {
         do {
             result = try ManifestVerifier(root: root).verify { n, path in display.update("verified \(n): \(path)") }
         } catch { throw Self.userFacing(error, endpoint: "") }
-        display.finish("\(result.verified) of \(result.verified + result.problems.count) files "
-                       + "(\(ByteSize.format(result.verifiedBytes))) match the manifest"
-                       + (result.summaryComplete == false ? "; the migration is not finished yet" : ""))
+        display.finish(
+            "\(result.verified) of \(result.verified + result.problems.count) files "
+                + "(\(ByteSize.format(result.verifiedBytes))) match the manifest"
+                + (result.summaryComplete == false ? "; the migration is not finished yet" : ""))
         for problem in result.problems { display.say(problem) }
         if !result.problems.isEmpty {
-            throw UserFacingError("\(result.problems.count) files do not match the manifest", exitCode: GlacierExit.integrity)
+            throw UserFacingError(
+                "\(result.problems.count) files do not match the manifest", exitCode: GlacierExit.integrity)
         }
     }
 
@@ -175,9 +205,12 @@ struct MigrateCommand: AsyncParsableCommand {
         case .warning(let text): display.say("warning: " + text)
         case .waiting(let text): display.update(text)
         case .progress(let p):
-            var line = "\(p.archivesDone)/\(p.archivesTotal) archives, \(ByteSize.format(p.bytesDone))/\(ByteSize.format(p.bytesTotal))"
+            var line =
+                "\(p.archivesDone)/\(p.archivesTotal) archives, \(ByteSize.format(p.bytesDone))/\(ByteSize.format(p.bytesTotal))"
             line += ", \(ByteSize.format(Int64(p.rate)))/s"
-            if let eta = p.etaSeconds, p.rate > 0 { line += ", ETA \(Int(eta) / 3600)h\(Int(eta) % 3600 / 60)m\(Int(eta) % 60)s" }
+            if let eta = p.etaSeconds, p.rate > 0 {
+                line += ", ETA \(Int(eta) / 3600)h\(Int(eta) % 3600 / 60)m\(Int(eta) % 60)s"
+            }
             line += ", \(p.jobsInFlight) jobs in flight, \(p.copying) copying"
             if let next = p.next { line += "; \(next)" }
             display.update(line, fraction: p.bytesTotal > 0 ? Double(p.bytesDone) / Double(p.bytesTotal) : nil)
@@ -185,7 +218,9 @@ struct MigrateCommand: AsyncParsableCommand {
     }
 
     static func userFacing(_ error: any Error, endpoint: String) -> UserFacingError {
-        guard let error = error as? MigrationError else { return ServiceErrorReport.userFacing(error, endpoint: endpoint) }
+        guard let error = error as? MigrationError else {
+            return ServiceErrorReport.userFacing(error, endpoint: endpoint)
+        }
         switch error {
         case .policyEnforced: return UserFacingError(error.description, exitCode: GlacierExit.service)
         case .differentVault, .noMigration: return UserFacingError(error.description, exitCode: GlacierExit.usage)

@@ -32,24 +32,39 @@ struct MountCommand: ParsableCommand {
 
     @OptionGroup var service: ServiceOptions
 
-    @Option(name: .customLong("vault"), help: ArgumentHelp("Show only this vault (repeat for more). Default: all vaults.",
-                                                          valueName: "name"))
+    @Option(
+        name: .customLong("vault"),
+        help: ArgumentHelp(
+            "Show only this vault (repeat for more). Default: all vaults.",
+            valueName: "name"))
     var vaults: [String] = []
 
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp("Where verified data is cached (default: ~/.cache/glacierfs).",
-                                                              valueName: "path"))
+    @Option(
+        name: .customLong("cache-dir"),
+        help: ArgumentHelp(
+            "Where verified data is cached (default: ~/.cache/glacierfs).",
+            valueName: "path"))
     var cacheDir: String?
 
-    @Option(name: .customLong("cache-size"), help: ArgumentHelp("The most job output to keep cached, e.g. 20G or 500M.", valueName: "size"))
+    @Option(
+        name: .customLong("cache-size"),
+        help: ArgumentHelp("The most job output to keep cached, e.g. 20G or 500M.", valueName: "size"))
     var cacheSize = ByteSize(bytes: 20 << 30)
 
-    @Option(name: .customLong("cache-min-free"), help: ArgumentHelp("Free space to leave on the cache's disk, e.g. 2G (default: 5%, at most 1G).", valueName: "size"))
+    @Option(
+        name: .customLong("cache-min-free"),
+        help: ArgumentHelp(
+            "Free space to leave on the cache's disk, e.g. 2G (default: 5%, at most 1G).", valueName: "size"))
     var cacheMinFree: ByteSize?
 
-    @Flag(name: .shortAndLong, help: "Stay in the foreground and log to stderr, or to --log-file (for systemd, containers, debugging).")
+    @Flag(
+        name: .shortAndLong,
+        help: "Stay in the foreground and log to stderr, or to --log-file (for systemd, containers, debugging).")
     var foreground = false
 
-    @Flag(name: .customLong("allow-other"), help: "Let other users see the files (needs user_allow_other in /etc/fuse.conf for non-root).")
+    @Flag(
+        name: .customLong("allow-other"),
+        help: "Let other users see the files (needs user_allow_other in /etc/fuse.conf for non-root).")
     var allowOther = false
 
     @Option(help: "Owner of the files (default: you).")
@@ -58,25 +73,37 @@ struct MountCommand: ParsableCommand {
     @Option(help: "Group of the files (default: yours).")
     var gid: UInt32?
 
-    @Flag(name: .customLong("allow-unverified"),
-          help: "Also serve outputs of unaligned ranged retrievals, for which Glacier sends no checksum (size-checked only).")
+    @Flag(
+        name: .customLong("allow-unverified"),
+        help:
+            "Also serve outputs of unaligned ranged retrievals, for which Glacier sends no checksum (size-checked only)."
+    )
     var allowUnverified = false
 
-    @Option(name: .short, help: ArgumentHelp("FUSE mount options, comma separated (e.g. -o allow_other,uid=1000).",
-                                             valueName: "options"))
+    @Option(
+        name: .short,
+        help: ArgumentHelp(
+            "FUSE mount options, comma separated (e.g. -o allow_other,uid=1000).",
+            valueName: "options"))
     var options: [String] = []
 
-    @Option(name: .customLong("log-file"), help: ArgumentHelp("Where the daemon logs (default: <cache-dir>/glacierfs.log; stderr with --foreground).",
-                                                             valueName: "path"))
+    @Option(
+        name: .customLong("log-file"),
+        help: ArgumentHelp(
+            "Where the daemon logs (default: <cache-dir>/glacierfs.log; stderr with --foreground).",
+            valueName: "path"))
     var logFile: String?
 
-    @Option(name: .customLong("memory-limit"), help: ArgumentHelp("Memory for data in flight and recently read, e.g. 256M.", valueName: "size"))
+    @Option(
+        name: .customLong("memory-limit"),
+        help: ArgumentHelp("Memory for data in flight and recently read, e.g. 256M.", valueName: "size"))
     var memoryLimit = ByteSize(bytes: 160 << 20)
 
     @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once (1 to 32).")
     var parallelFetches = 16
 
-    @Option(name: .customLong("listing-ttl"), help: "Seconds a vault or job listing is used before it is fetched again.")
+    @Option(
+        name: .customLong("listing-ttl"), help: "Seconds a vault or job listing is used before it is fetched again.")
     var listingTTL: Double = 60
 
     @Option(name: .customLong("ready-fd"), help: .hidden)
@@ -89,11 +116,14 @@ struct MountCommand: ParsableCommand {
         guard memoryLimit.bytes >= 48 << 20 else { throw ValidationError("--memory-limit must be at least 48M") }
         guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
         let connections = ServiceOptions.connectionsPerHost
-        guard (1...connections).contains(parallelFetches) else {
-            throw ValidationError("--parallel-fetches must be 1 to \(connections) (glacierfs opens at most \(connections) "
-                                  + "connections to the endpoint; more fetches would only queue)")
+        guard (1 ... connections).contains(parallelFetches) else {
+            throw ValidationError(
+                "--parallel-fetches must be 1 to \(connections) (glacierfs opens at most \(connections) "
+                    + "connections to the endpoint; more fetches would only queue)")
         }
-        guard listingTTL >= 0, listingTTL <= 86_400 else { throw ValidationError("--listing-ttl must be 0 to 86400 seconds") }
+        guard listingTTL >= 0, listingTTL <= 86_400 else {
+            throw ValidationError("--listing-ttl must be 0 to 86400 seconds")
+        }
         for vault in vaults where !NameCheck.isVaultName(vault) {
             throw ValidationError("'\(vault)' is not a vault name (1-255 of letters, digits, '_', '-' and '.')")
         }
@@ -103,9 +133,12 @@ struct MountCommand: ParsableCommand {
         if let uid = list.uid { self.uid = uid }
         if let gid = list.gid { self.gid = gid }
         // The daemon logs the warning; this prints it where the user typed the command.
-        if let warning = list.warning, !foreground { FileHandle.standardError.write(Data("glacierfs: \(warning)\n".utf8)) }
+        if let warning = list.warning, !foreground {
+            FileHandle.standardError.write(Data("glacierfs: \(warning)\n".utf8))
+        }
         if foreground, readyFD == nil, let logFile, !Self.canAppend(to: logFile) {
-            throw ValidationError("--log-file \(logFile) cannot be written: choose a writable path, or leave it out to log to stderr")
+            throw ValidationError(
+                "--log-file \(logFile) cannot be written: choose a writable path, or leave it out to log to stderr")
         }
     }
 
@@ -139,12 +172,14 @@ struct MountCommand: ParsableCommand {
         try MountPreflight.checkFUSE()
         try OutputCacheCheck.ensureUsable(cacheDirectory)
         _ = try ServiceProbe.probe(service: service, vaults: vaults, cacheDirectory: cacheDirectory, quiet: false)
-        let arguments = Array(CommandLine.arguments.dropFirst()) + ["--foreground", "--ready-fd", "\(Daemon.readyDescriptor)"]
+        let arguments =
+            Array(CommandLine.arguments.dropFirst()) + ["--foreground", "--ready-fd", "\(Daemon.readyDescriptor)"]
         let (pid, ready) = try Daemon.spawn(arguments: arguments, logFile: logFilePath)
         switch Daemon.waitForReport(ready, pid: pid, logFile: logFilePath, timeoutSeconds: 120) {
         case .ready(let detail):
-            print("glacierfs: mounted at \(target) (daemon pid \(pid)\(detail.isEmpty ? "" : ", \(detail)")). "
-                  + "Logs: \(logFilePath). Unmount with: glacierfs unmount \(target)")
+            print(
+                "glacierfs: mounted at \(target) (daemon pid \(pid)\(detail.isEmpty ? "" : ", \(detail)")). "
+                    + "Logs: \(logFilePath). Unmount with: glacierfs unmount \(target)")
         case .failed(let message):
             throw UserFacingError(message, exitCode: GlacierExit.failure)
         }
@@ -155,6 +190,8 @@ struct MountCommand: ParsableCommand {
 enum NameCheck {
     static func isVaultName(_ s: String) -> Bool {
         !s.isEmpty && s.count <= 255 && s != "." && s != ".."
-            && s.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0)) }
+            && s.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_-.".unicodeScalars.contains($0))
+            }
     }
 }

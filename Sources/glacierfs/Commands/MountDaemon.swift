@@ -20,13 +20,15 @@ struct MountDaemon {
 
         let cache: OutputCache
         do {
-            cache = try OutputCache(directory: command.cacheDirectory, maxBytes: command.cacheSize.bytes,
-                                    minFreeBytes: command.cacheMinFree?.bytes, logger: Logger(label: "glacierfs.cache"))
+            cache = try OutputCache(
+                directory: command.cacheDirectory, maxBytes: command.cacheSize.bytes,
+                minFreeBytes: command.cacheMinFree?.bytes, logger: Logger(label: "glacierfs.cache"))
         } catch {
             throw UserFacingError(error.description, exitCode: GlacierExit.cache)
         }
-        let probe = try ServiceProbe.probe(service: command.service, vaults: command.vaults,
-                                           cacheDirectory: command.cacheDirectory, quiet: command.readyFD != nil)
+        let probe = try ServiceProbe.probe(
+            service: command.service, vaults: command.vaults,
+            cacheDirectory: command.cacheDirectory, quiet: command.readyFD != nil)
         let client = try command.service.makeClient()
         var configuration = FileSystemConfiguration()
         configuration.vaults = command.vaults
@@ -36,12 +38,14 @@ struct MountDaemon {
         configuration.memoryBudgetBytes = Int(command.memoryLimit.bytes)
         configuration.maxParallelFetches = command.parallelFetches
         configuration.listingTTLSeconds = command.listingTTL
-        let filesystem = GlacierFileSystem(client: client, cache: cache, configuration: configuration,
-                                           logger: Logger(label: "glacierfs.fs"))
+        let filesystem = GlacierFileSystem(
+            client: client, cache: cache, configuration: configuration,
+            logger: Logger(label: "glacierfs.fs"))
         let warm = try runBlocking { await filesystem.warmUp() }
         filesystem.startPeriodicFlush()
         if command.allowUnverified {
-            logger.warning("--allow-unverified: outputs of unaligned retrievals are served WITHOUT checksum verification")
+            logger.warning(
+                "--allow-unverified: outputs of unaligned retrievals are served WITHOUT checksum verification")
         }
 
         var options = FUSEMountOptions(mountpoint: target)
@@ -56,8 +60,12 @@ struct MountDaemon {
             throw UserFacingError(error.description, exitCode: GlacierExit.mountpoint)
         }
         let mode = probe == .offline || warm.offline ? "OFFLINE, serving cached outputs" : "\(warm.vaults) vault(s)"
-        logger.notice("mounted", metadata: ["mountpoint": "\(target)", "endpoint": "\(client.configuration.endpoint)",
-                                            "mode": "\(mode)", "cache": "\(command.cacheDirectory)"])
+        logger.notice(
+            "mounted",
+            metadata: [
+                "mountpoint": "\(target)", "endpoint": "\(client.configuration.endpoint)",
+                "mode": "\(mode)", "cache": "\(command.cacheDirectory)",
+            ])
         if let fd = command.readyFD { Daemon.report("ready \(mode)", to: fd) }
         SystemdNotify.send("READY=1\nSTATUS=Mounted at \(target) (\(mode))")
 
@@ -74,8 +82,9 @@ struct MountDaemon {
         guard command.readyFD == nil, let path = command.logFile else { return .standardError }
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw UserFacingError("cannot open the log file \(path): \(String(cString: strerror(errno))). Choose a writable "
-                                  + "--log-file, or leave it out to log to stderr.", exitCode: GlacierExit.usage)
+            throw UserFacingError(
+                "cannot open the log file \(path): \(String(cString: strerror(errno))). Choose a writable "
+                    + "--log-file, or leave it out to log to stderr.", exitCode: GlacierExit.usage)
         }
         FileHandle.standardError.write(Data("glacierfs: logging to \(path)\n".utf8))
         return LogSink(fd: fd)

@@ -30,8 +30,11 @@ struct RetrieveCommand: AsyncParsableCommand {
     @Argument(help: "Archive ids.")
     var archiveIds: [String] = []
 
-    @Option(name: .customLong("name"), help: ArgumentHelp("An archive's path under archives/, or a glob; repeatable.",
-                                                          valueName: "PATH"))
+    @Option(
+        name: .customLong("name"),
+        help: ArgumentHelp(
+            "An archive's path under archives/, or a glob; repeatable.",
+            valueName: "PATH"))
     var names: [String] = []
 
     @OptionGroup var service: ServiceOptions
@@ -45,14 +48,19 @@ struct RetrieveCommand: AsyncParsableCommand {
     @Option(help: "A description for the job.")
     var description: String?
 
-    @Option(name: .customLong("sns-topic"), help: ArgumentHelp("An SNS topic ARN the service notifies when the job completes.",
-                                                              valueName: "arn"))
+    @Option(
+        name: .customLong("sns-topic"),
+        help: ArgumentHelp(
+            "An SNS topic ARN the service notifies when the job completes.",
+            valueName: "arn"))
     var snsTopic: String?
 
     @OptionGroup var waiting: JobWaitOptions
 
     func validate() throws {
-        guard JobParameters.tiers.contains(tier) else { throw ValidationError("--tier must be Expedited, Standard or Bulk") }
+        guard JobParameters.tiers.contains(tier) else {
+            throw ValidationError("--tier must be Expedited, Standard or Bulk")
+        }
         if let range, InclusiveByteRange(range) == nil {
             throw ValidationError("--range must be START-END with START <= END, e.g. 0-1048575")
         }
@@ -69,9 +77,10 @@ struct RetrieveCommand: AsyncParsableCommand {
         let client = try service.makeClient()
         if archiveIds.count == 1 && names.isEmpty {
             return try await JobStarter.start(client: client, vault: vault, waiting: waiting) {
-                try await client.initiateArchiveRetrieval(vault: vault, archiveId: archiveIds[0],
-                                                          range: range.flatMap(InclusiveByteRange.init), tier: tier,
-                                                          description: description, snsTopic: snsTopic)
+                try await client.initiateArchiveRetrieval(
+                    vault: vault, archiveId: archiveIds[0],
+                    range: range.flatMap(InclusiveByteRange.init), tier: tier,
+                    description: description, snsTopic: snsTopic)
             }
         }
         var targets = archiveIds.map { (label: $0, id: $0) }
@@ -85,15 +94,19 @@ struct RetrieveCommand: AsyncParsableCommand {
                 throw JobStarter.fail(error, client.configuration.endpoint)
             }
             let bytes = matches.reduce(Int64(0)) { $0 + $1.archive.size }
-            print("\(matches.count) archives (\(ByteSize.format(bytes))) in vault \(vault) match \(names.joined(separator: " ")) "
-                  + "in inventory job \(inventory); starting \(tier) retrievals")
-            if matches.isEmpty { throw UserFacingError("nothing matches; list the names with ls <mountpoint>/\(vault)/archives/") }
+            print(
+                "\(matches.count) archives (\(ByteSize.format(bytes))) in vault \(vault) match \(names.joined(separator: " ")) "
+                    + "in inventory job \(inventory); starting \(tier) retrievals")
+            if matches.isEmpty {
+                throw UserFacingError("nothing matches; list the names with ls <mountpoint>/\(vault)/archives/")
+            }
             targets += matches.map { (label: $0.path, id: $0.archive.archiveId) }
         }
         for target in targets {
             do {
-                let job = try await client.initiateArchiveRetrieval(vault: vault, archiveId: target.id, range: nil, tier: tier,
-                                                                    description: description, snsTopic: snsTopic)
+                let job = try await client.initiateArchiveRetrieval(
+                    vault: vault, archiveId: target.id, range: nil, tier: tier,
+                    description: description, snsTopic: snsTopic)
                 print("started job \(job.jobId) for \(target.label)")
             } catch {
                 throw JobStarter.fail(error, client.configuration.endpoint)
@@ -116,14 +129,19 @@ struct InventoryCommand: AsyncParsableCommand {
     @Option(help: "json or csv.")
     var format: String = "json"
 
-    @Option(name: .customLong("sns-topic"), help: ArgumentHelp("An SNS topic ARN the service notifies when the job completes.",
-                                                              valueName: "arn"))
+    @Option(
+        name: .customLong("sns-topic"),
+        help: ArgumentHelp(
+            "An SNS topic ARN the service notifies when the job completes.",
+            valueName: "arn"))
     var snsTopic: String?
 
     @OptionGroup var waiting: JobWaitOptions
 
     func validate() throws {
-        guard ["JSON", "CSV"].contains(format.uppercased()) else { throw ValidationError("--format must be json or csv") }
+        guard ["JSON", "CSV"].contains(format.uppercased()) else {
+            throw ValidationError("--format must be json or csv")
+        }
         try SNSTopicOption.validate(snsTopic)
     }
 
@@ -138,8 +156,10 @@ struct InventoryCommand: AsyncParsableCommand {
 
 /// Starts a job, prints its id, and optionally waits for it with progress.
 enum JobStarter {
-    static func start(client: GlacierClient, vault: String, waiting: JobWaitOptions,
-                      initiate: () async throws -> InitiatedJob) async throws {
+    static func start(
+        client: GlacierClient, vault: String, waiting: JobWaitOptions,
+        initiate: () async throws -> InitiatedJob
+    ) async throws {
         let endpoint = client.configuration.endpoint
         let job: InitiatedJob
         do { job = try await initiate() } catch { throw fail(error, endpoint) }
@@ -152,24 +172,30 @@ enum JobStarter {
         let started = Date()
         while true {
             let description: GlacierJobDescription
-            do { description = try await client.describeJob(vault: vault, jobId: job.jobId) } catch { throw fail(error, endpoint) }
+            do { description = try await client.describeJob(vault: vault, jobId: job.jobId) } catch {
+                throw fail(error, endpoint)
+            }
             let elapsed = Int(Date().timeIntervalSince(started))
             switch description.statusCode {
             case GlacierJobDescription.Status.succeeded:
-                progress.finish("job \(job.jobId) Succeeded after \(elapsed / 60)m\(elapsed % 60)s: its output is at "
-                                + "<mountpoint>/\(vault)/jobs/\(job.jobId)/output")
+                progress.finish(
+                    "job \(job.jobId) Succeeded after \(elapsed / 60)m\(elapsed % 60)s: its output is at "
+                        + "<mountpoint>/\(vault)/jobs/\(job.jobId)/output")
                 return
             case GlacierJobDescription.Status.failed:
                 progress.finish("job \(job.jobId) Failed: \(description.statusMessage ?? "no message")")
                 throw ExitCode(GlacierExit.service)
             default:
-                progress.update("waiting for job \(job.jobId): \(description.statusCode), \(elapsed / 60)m\(elapsed % 60)s elapsed")
+                progress.update(
+                    "waiting for job \(job.jobId): \(description.statusCode), \(elapsed / 60)m\(elapsed % 60)s elapsed")
             }
             if waiting.timeout > 0 && Double(elapsed) >= waiting.timeout {
                 progress.finish("stopped waiting after \(elapsed) s; the job is still \(description.statusCode)")
                 throw ExitCode(GlacierExit.failure)
             }
-            let pause = min(waiting.pollInterval, waiting.timeout > 0 ? max(0.1, waiting.timeout - Double(elapsed)) : waiting.pollInterval)
+            let pause = min(
+                waiting.pollInterval,
+                waiting.timeout > 0 ? max(0.1, waiting.timeout - Double(elapsed)) : waiting.pollInterval)
             try await Task.sleep(nanoseconds: UInt64(max(0.1, pause) * 1e9))
         }
     }
@@ -184,7 +210,8 @@ enum JobStarter {
 enum SNSTopicOption {
     static func validate(_ arn: String?) throws {
         if let arn, !(arn.hasPrefix("arn:") && arn.split(separator: ":", omittingEmptySubsequences: false).count >= 6) {
-            throw ValidationError("--sns-topic must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:my-topic")
+            throw ValidationError(
+                "--sns-topic must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:my-topic")
         }
     }
 }

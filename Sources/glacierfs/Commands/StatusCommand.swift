@@ -19,7 +19,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let target = URL(fileURLWithPath: mountpoint).standardizedFileURL.path
         guard let first = StatusReader.read(mountpoint: target) else {
-            throw UserFacingError("\(target) is not a glacierfs mount (no status attribute).", exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "\(target) is not a glacierfs mount (no status attribute).", exitCode: GlacierExit.mountpoint)
         }
         if json {
             let encoder = JSONEncoder()
@@ -46,8 +47,9 @@ struct StatusReport {
         let r = current.reads
         var lines = [
             "glacierfs at \(mountpoint) (pid \(current.pid)), endpoint \(current.endpoint)\(current.offline ? " — OFFLINE" : "")",
-            String(format: "rates:  %@/s from the service, %@/s to readers (over %.1f s)",
-                   ByteSize.format(Int64(inRate)), ByteSize.format(Int64(outRate)), seconds),
+            String(
+                format: "rates:  %@/s from the service, %@/s to readers (over %.1f s)",
+                ByteSize.format(Int64(inRate)), ByteSize.format(Int64(outRate)), seconds),
             "totals: fetched \(ByteSize.format(Int64(r.bytesFetched))) in \(r.leavesFetched) leaves, served "
                 + "\(ByteSize.format(Int64(r.bytesServed))); leaves from memory \(r.leavesFromMemory), from disk "
                 + "\(r.leavesFromDisk); retries \(current.serviceRetries); failed fetches \(r.fetchFailures); failed reads \(r.readsFailed)",
@@ -63,8 +65,10 @@ struct StatusReport {
         if !current.cache.outputs.isEmpty {
             var table = TextTable(header: ["VAULT", "JOB", "SIZE", "CACHED", "VERIFIED"])
             for o in current.cache.outputs.sorted(by: { $0.lastAccess > $1.lastAccess }) {
-                table.rows.append([o.key.vault, CacheStatusCommand.shortId(o.key.jobId), ByteSize.format(o.size),
-                                   ByteSize.format(o.cachedBytes), o.verificationSummary])
+                table.rows.append([
+                    o.key.vault, CacheStatusCommand.shortId(o.key.jobId), ByteSize.format(o.size),
+                    ByteSize.format(o.cachedBytes), o.verificationSummary,
+                ])
             }
             lines.append("")
             lines.append(table.render())

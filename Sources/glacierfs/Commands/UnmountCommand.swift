@@ -22,7 +22,8 @@ struct UnmountCommand: ParsableCommand {
         let pid = StatusReader.read(mountpoint: target).map { $0.pid }
         let fusermount = MountPreflight.findExecutable("fusermount3") ?? "/bin/fusermount3"
         // As root, umount(8) also drops the record mount(8) keeps for mounts made through it.
-        var result = getuid() == 0 ? Subprocess.run("/bin/umount", [target]) : Subprocess.run(fusermount, ["-u", target])
+        var result =
+            getuid() == 0 ? Subprocess.run("/bin/umount", [target]) : Subprocess.run(fusermount, ["-u", target])
         if getuid() == 0 && result.status != 0 && MountPreflight.mountEntry(at: target) != nil {
             result = Subprocess.run(fusermount, ["-u", target])
         }
@@ -31,8 +32,9 @@ struct UnmountCommand: ParsableCommand {
             result = Subprocess.run(fusermount, ["-uz", target])
         }
         guard MountPreflight.mountEntry(at: target) == nil else {
-            throw UserFacingError("could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
-                                + "Is a program still using it? (`fuser -vm \(target)`)", exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "could not unmount \(target): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
+                    + "Is a program still using it? (`fuser -vm \(target)`)", exitCode: GlacierExit.mountpoint)
         }
         if let pid { _ = ChildProcesses.waitForExit(pid, timeout: timeout) }
         print("glacierfs: unmounted \(target)")

@@ -58,7 +58,8 @@ private let interruptRequest = InterruptRequest()
 /// Runs in signal context: atomics, kill(2), write(2) and _exit(2) only.
 private func handleInterrupt(_ sig: Int32) {
     if interruptRequest.signal.exchange(sig, ordering: .acquiringAndReleasing) != 0 {
-        let text: StaticString = "\nglacierfs demo: interrupted again; exiting now. Clean up with `glacierfs demo --stop DIR`.\n"
+        let text: StaticString =
+            "\nglacierfs demo: interrupted again; exiting now. Clean up with `glacierfs demo --stop DIR`.\n"
         _ = write(2, text.utf8Start, text.utf8CodeUnitCount)
         _exit(128 + sig)
     }

@@ -55,7 +55,8 @@ struct DemoLayout: Sendable {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
         return names.compactMap { name -> (DemoLayout, DemoState)? in
             guard let data = FileManager.default.contents(atPath: root + "/" + name + "/state.json"),
-                  let state = try? DemoState.decoder.decode(DemoState.self, from: data) else { return nil }
+                let state = try? DemoState.decoder.decode(DemoState.self, from: data)
+            else { return nil }
             let layout = DemoLayout(mountpoint: state.mountpoint, root: root)
             return layout.directory == root + "/" + name ? (layout, state) : nil
         }.sorted { $0.1.startedAt < $1.1.startedAt }

@@ -14,10 +14,14 @@ enum DemoNamedArchives {
             .replacingOccurrences(of: "=", with: "")
         return [
             ("mt2 " + mt2, "uploaded by mt-aws-glacier\n"),
-            ("<m><v>4</v><p>\(base64("docs/report.txt"))</p><lm>20120821T170824Z</lm><ce>0:0:0:0</ce></m>",
-             "uploaded by FastGlacier (or QNAP Hybrid Backup Sync)\n"),
-            (#"{"Path":"C:\\Users\\demo\\caf+AOk-.txt","UTCDateModified":"20100310T110623Z","Flags":0}"#,
-             "uploaded by CloudBerry, its path in UTF-7\n"),
+            (
+                "<m><v>4</v><p>\(base64("docs/report.txt"))</p><lm>20120821T170824Z</lm><ce>0:0:0:0</ce></m>",
+                "uploaded by FastGlacier (or QNAP Hybrid Backup Sync)\n"
+            ),
+            (
+                #"{"Path":"C:\\Users\\demo\\caf+AOk-.txt","UTCDateModified":"20100310T110623Z","Flags":0}"#,
+                "uploaded by CloudBerry, its path in UTF-7\n"
+            ),
             (#"{"path": "/sample/notes.txt", "type": "file"}"#, "uploaded by the older QNAP Glacier app\n"),
             ("backup/readme.txt", "a plain description, the first upload\n"),
             ("backup/readme.txt", "a plain description, uploaded again: the newest keeps the name\n"),

@@ -4,8 +4,10 @@ import Foundation
 extension ProgressDisplay {
     /// Runs async work from synchronous code, turning a spinner that shows the elapsed time
     /// until the work ends, then prints `done` (given the result) as a finished line.
-    func spin<T: Sendable>(_ message: String, done: (T) -> String,
-                           _ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    func spin<T: Sendable>(
+        _ message: String, done: (T) -> String,
+        _ operation: @escaping @Sendable () async throws -> T
+    ) throws -> T {
         let finished = DispatchSemaphore(value: 0)
         let box = ResultBox<T>()
         Task.detached {

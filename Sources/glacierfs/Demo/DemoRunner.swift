@@ -22,8 +22,9 @@ struct DemoRunner {
             state.emulatorPid = emulator.pid
             state.endpoint = emulator.endpoint
             try state.save(layout)
-            progress.finish("✓ Started a local Glacier emulator at \(emulator.endpoint) (pid \(emulator.pid)), "
-                            + "with fresh random credentials")
+            progress.finish(
+                "✓ Started a local Glacier emulator at \(emulator.endpoint) (pid \(emulator.pid)), "
+                    + "with fresh random credentials")
             try DemoInterruption.check()
 
             let seed = try seedVault(emulator)
@@ -44,21 +45,29 @@ struct DemoRunner {
             printNextSteps(seed)
         } catch {
             // Whatever failed, a signal is the reason to report.
-            let failure = DemoInterruption.requestedSignal.map(DemoInterruption.error) ?? describe(error, endpoint: state.endpoint)
+            let failure =
+                DemoInterruption.requestedSignal.map(DemoInterruption.error)
+                ?? describe(error, endpoint: state.endpoint)
             let cleaned = (try? DemoTeardown(layout: layout).run(state: DemoState.load(layout) ?? state)) != nil
             DemoInterruption.disarm()
-            throw UserFacingError(failure.message + (cleaned ? "\nThe demo has been cleaned up; nothing was left running."
-                : "\nCleaning up failed too: run `\(DemoShell.glacierfs) demo --stop \(DemoShell.quote(layout.mountpoint))`."),
-                                  exitCode: failure.exitCode)
+            throw UserFacingError(
+                failure.message
+                    + (cleaned
+                        ? "\nThe demo has been cleaned up; nothing was left running."
+                        : "\nCleaning up failed too: run `\(DemoShell.glacierfs) demo --stop \(DemoShell.quote(layout.mountpoint))`."),
+                exitCode: failure.exitCode)
         }
     }
 
     /// A failure as a message that says what to do.
     private func describe(_ error: any Error, endpoint: String?) -> UserFacingError {
         if let error = error as? UserFacingError { return error }
-        if error is GlacierError { return ServiceErrorReport.userFacing(error, endpoint: endpoint ?? "the demo emulator") }
-        return UserFacingError("\(error.localizedDescription). Check the free space and permissions under "
-                               + "\(layout.directory), then run the demo again.")
+        if error is GlacierError {
+            return ServiceErrorReport.userFacing(error, endpoint: endpoint ?? "the demo emulator")
+        }
+        return UserFacingError(
+            "\(error.localizedDescription). Check the free space and permissions under "
+                + "\(layout.directory), then run the demo again.")
     }
 
     /// Stops an earlier demo on this directory, and checks the directory, FUSE and disk space
@@ -70,9 +79,10 @@ struct DemoRunner {
             try DemoTeardown(layout: layout).run(state: old)
         }
         if let entry = MountPreflight.mountEntry(at: mountpoint) {
-            throw UserFacingError("\(mountpoint) is already mounted (\(entry)). Unmount it first "
-                                  + "(`\(DemoShell.glacierfs) unmount \(DemoShell.quote(mountpoint))`), or give the demo another "
-                                  + "directory: `\(DemoShell.glacierfs) demo ./glacier-demo-2`.", exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "\(mountpoint) is already mounted (\(entry)). Unmount it first "
+                    + "(`\(DemoShell.glacierfs) unmount \(DemoShell.quote(mountpoint))`), or give the demo another "
+                    + "directory: `\(DemoShell.glacierfs) demo ./glacier-demo-2`.", exitCode: GlacierExit.mountpoint)
         }
         try MountPreflight.checkFUSE()
         var isDirectory: ObjCBool = false
@@ -80,35 +90,43 @@ struct DemoRunner {
         if FileManager.default.fileExists(atPath: mountpoint, isDirectory: &isDirectory) {
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: mountpoint)) ?? []
             guard isDirectory.boolValue, contents.isEmpty else {
-                throw UserFacingError("\(mountpoint) is \(isDirectory.boolValue ? "not empty" : "not a directory"); the demo "
-                                      + "needs a new or empty directory to mount on. Try `\(DemoShell.glacierfs) demo ./glacier-demo-2`.",
-                                      exitCode: GlacierExit.mountpoint)
+                throw UserFacingError(
+                    "\(mountpoint) is \(isDirectory.boolValue ? "not empty" : "not a directory"); the demo "
+                        + "needs a new or empty directory to mount on. Try `\(DemoShell.glacierfs) demo ./glacier-demo-2`.",
+                    exitCode: GlacierExit.mountpoint)
             }
         } else {
-            do { try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true) } catch {
-                throw UserFacingError("cannot create the mountpoint \(mountpoint): \(error.localizedDescription). "
-                                      + "Pick a directory you can write to.", exitCode: GlacierExit.mountpoint)
+            do { try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true) } catch
+            {
+                throw UserFacingError(
+                    "cannot create the mountpoint \(mountpoint): \(error.localizedDescription). "
+                        + "Pick a directory you can write to.", exitCode: GlacierExit.mountpoint)
             }
             created = true
         }
-        do { try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true) } catch {
+        do {
+            try FileManager.default.createDirectory(atPath: layout.directory, withIntermediateDirectories: true)
+        } catch {
             if created { rmdir(mountpoint) }
-            throw UserFacingError("cannot create the demo's directory \(layout.directory): \(error.localizedDescription). "
-                                  + "Set XDG_CACHE_HOME to a writable directory.")
+            throw UserFacingError(
+                "cannot create the demo's directory \(layout.directory): \(error.localizedDescription). "
+                    + "Set XDG_CACHE_HOME to a writable directory.")
         }
         var fs = statvfs()
         if statvfs(layout.directory, &fs) == 0, Int64(fs.f_bavail) * Int64(fs.f_frsize) < Self.neededFreeBytes {
             try? FileManager.default.removeItem(atPath: layout.directory)
             if created { rmdir(mountpoint) }
-            throw UserFacingError("the demo needs about \(ByteSize.format(Self.neededFreeBytes)) free in \(layout.directory); "
-                                  + "free some space, or set XDG_CACHE_HOME to a directory on a roomier disk.")
+            throw UserFacingError(
+                "the demo needs about \(ByteSize.format(Self.neededFreeBytes)) free in \(layout.directory); "
+                    + "free some space, or set XDG_CACHE_HOME to a directory on a roomier disk.")
         }
         return created
     }
 
     private func seedVault(_ emulator: LocalEmulator) throws -> DemoSeed {
-        let configuration = GlacierClientConfiguration(endpoint: emulator.endpoint, region: LocalEmulator.region,
-                                                       retry: RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.1))
+        let configuration = GlacierClientConfiguration(
+            endpoint: emulator.endpoint, region: LocalEmulator.region,
+            retry: RetryPolicy(maxAttempts: 4, baseDelaySeconds: 0.1))
         let client = GlacierClient(configuration: configuration, credentials: StaticCredentials(emulator.credentials))
         return try DemoSeeder(client: client, layout: layout, progress: progress).run()
     }
@@ -116,16 +134,22 @@ struct DemoRunner {
     /// `glacierfs mount` (this program), which returns once the daemon has mounted. Returns the
     /// daemon's pid.
     private func mount(_ emulator: LocalEmulator) throws -> Int32? {
-        let arguments = ["mount", layout.mountpoint, "--endpoint", emulator.endpoint, "--region", LocalEmulator.region,
-                         "--cache-dir", layout.cacheDirectory]
-        let result = try progress.spin("Mounting at \(layout.mountpoint)", done: { _ in "Mounted at \(layout.mountpoint)" }) {
+        let arguments = [
+            "mount", layout.mountpoint, "--endpoint", emulator.endpoint, "--region", LocalEmulator.region,
+            "--cache-dir", layout.cacheDirectory,
+        ]
+        let result = try progress.spin(
+            "Mounting at \(layout.mountpoint)", done: { _ in "Mounted at \(layout.mountpoint)" }
+        ) {
             [layout] in
-            try ChildProcesses.run(ChildProcesses.selfExecutable, arguments, environment: emulator.clientEnvironment(),
-                                logFile: layout.mountLog, timeout: 150)
+            try ChildProcesses.run(
+                ChildProcesses.selfExecutable, arguments, environment: emulator.clientEnvironment(),
+                logFile: layout.mountLog, timeout: 150)
         }
         guard result.status == 0 else {
-            throw UserFacingError("mounting the demo failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))",
-                                  exitCode: result.status)
+            throw UserFacingError(
+                "mounting the demo failed: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))",
+                exitCode: result.status)
         }
         return StatusReader.read(mountpoint: layout.mountpoint)?.pid
     }
@@ -141,7 +165,8 @@ struct DemoRunner {
         let jobs = DemoShell.quote("\(layout.mountpoint)/\(seed.vault)/jobs")
         let tar = DemoShell.quote("\(layout.mountpoint)/\(seed.vault)/jobs/\(seed.tarJobId)/output")
         let binary = DemoShell.quote("\(layout.mountpoint)/\(seed.vault)/jobs/\(seed.binaryJobId)/output")
-        progress.say("""
+        progress.say(
+            """
 
             The demo stays mounted at \(layout.mountpoint). Look around:
               ls -l \(jobs)/*/

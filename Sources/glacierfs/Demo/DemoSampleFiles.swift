@@ -13,30 +13,36 @@ enum DemoSampleFiles {
             try fm.createDirectory(atPath: root + "/data", withIntermediateDirectories: true)
             try Data(readme.utf8).write(to: URL(fileURLWithPath: root + "/README.txt"))
             count += 1
-            for day in 1...7 {
-                let lines = (1...120).map { "day \(day), entry \($0): \(String(repeating: "glacier ", count: $0 % 9 + 1))" }
+            for day in 1 ... 7 {
+                let lines = (1 ... 120).map {
+                    "day \(day), entry \($0): \(String(repeating: "glacier ", count: $0 % 9 + 1))"
+                }
                 try Data((lines.joined(separator: "\n") + "\n").utf8)
                     .write(to: URL(fileURLWithPath: root + String(format: "/notes/day-%02d.txt", day)))
                 count += 1
             }
-            for index in 1...8 {
-                _ = try writeRandom(to: root + String(format: "/data/sample-%02d.bin", index), size: Int64(256 << 10) << (index % 3))
+            for index in 1 ... 8 {
+                _ = try writeRandom(
+                    to: root + String(format: "/data/sample-%02d.bin", index), size: Int64(256 << 10) << (index % 3))
                 count += 1
             }
         } catch let error as UserFacingError {
             throw error
         } catch {
-            throw UserFacingError("cannot write the demo's sample files in \(directory): \(error.localizedDescription). "
-                                  + "Check the free space there, or set XDG_CACHE_HOME to another disk.")
+            throw UserFacingError(
+                "cannot write the demo's sample files in \(directory): \(error.localizedDescription). "
+                    + "Check the free space there, or set XDG_CACHE_HOME to another disk.")
         }
         let tar = directory + "/" + name
         let tarProgram = access("/bin/tar", X_OK) == 0 ? "/bin/tar" : (ChildProcesses.locate("tar") ?? "/bin/tar")
-        let result = try ChildProcesses.run(tarProgram, ["-cf", tar, "-C", directory, "demo-files"],
-                                         environment: ProcessInfo.processInfo.environment,
-                                         logFile: directory + "/tar.log", timeout: 120)
+        let result = try ChildProcesses.run(
+            tarProgram, ["-cf", tar, "-C", directory, "demo-files"],
+            environment: ProcessInfo.processInfo.environment,
+            logFile: directory + "/tar.log", timeout: 120)
         guard result.status == 0 else {
-            throw UserFacingError("tar failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
-                                  + "Install tar (`apt install tar`) and run the demo again.")
+            throw UserFacingError(
+                "tar failed (exit \(result.status)): \(result.output.trimmingCharacters(in: .whitespacesAndNewlines)). "
+                    + "Install tar (`apt install tar`) and run the demo again.")
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: tar)[.size] as? NSNumber)?.int64Value ?? 0
         progress.finish("✓ Made \(name): \(count) generated files, \(ByteSize.format(size))")
@@ -48,8 +54,9 @@ enum DemoSampleFiles {
         let name = (path as NSString).lastPathComponent
         let sha = try writeRandom(to: path, size: size) { written in
             try DemoInterruption.check()
-            progress.update("Making \(name): \(ByteSize.format(written)) of \(ByteSize.format(size)) random bytes",
-                            fraction: Double(written) / Double(size))
+            progress.update(
+                "Making \(name): \(ByteSize.format(written)) of \(ByteSize.format(size)) random bytes",
+                fraction: Double(written) / Double(size))
         }
         progress.finish("✓ Made \(name): \(ByteSize.format(size)) of random bytes, SHA-256 \(sha.prefix(16))…")
         return sha
@@ -62,8 +69,10 @@ enum DemoSampleFiles {
             throw UserFacingError("cannot open /dev/urandom for the demo's random data")
         }
         defer { try? random.close() }
-        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path) else {
-            throw UserFacingError("cannot create \(path). Check that its directory is writable and the disk is not full.")
+        guard FileManager.default.createFile(atPath: path, contents: nil), let out = FileHandle(forWritingAtPath: path)
+        else {
+            throw UserFacingError(
+                "cannot create \(path). Check that its directory is writable and the disk is not full.")
         }
         defer { try? out.close() }
         let hasher = SHA256Hasher()

@@ -53,14 +53,19 @@ struct DemoSeeder {
         let tarArchive = try upload(tar, description: Self.tarName)
         let binaryArchive = try upload(binary, description: Self.binaryName)
         let seeds = layout.seedDirectory
-        try progress.spin("Uploading small archives named the way upload tools name them",
-                          done: { _ in "Uploaded \(DemoNamedArchives.samples.count) small archives named by upload tools" }) {
+        try progress.spin(
+            "Uploading small archives named the way upload tools name them",
+            done: { _ in "Uploaded \(DemoNamedArchives.samples.count) small archives named by upload tools" }
+        ) {
             try await DemoNamedArchives.upload(client: client, vault: vault, directory: seeds)
         }
         try? fm.removeItem(atPath: layout.seedDirectory)  // the vault has them now; free the space early
 
         let range = Self.range
-        let jobs = try progress.spin("Starting retrieval jobs", done: { (jobs: [DemoJob]) in "Started \(jobs.count) jobs; the emulator completes them at once" }) {
+        let jobs = try progress.spin(
+            "Starting retrieval jobs",
+            done: { (jobs: [DemoJob]) in "Started \(jobs.count) jobs; the emulator completes them at once" }
+        ) {
             var jobs: [DemoJob] = []
             let whole = try await client.initiateArchiveRetrieval(
                 vault: vault, archiveId: tarArchive.archiveId, description: "\(Self.tarName), whole archive")
@@ -72,14 +77,16 @@ struct DemoSeeder {
                 vault: vault, archiveId: binaryArchive.archiveId, range: range,
                 description: "\(Self.binaryName), bytes 32-64 MiB")
             jobs.append(DemoJob(jobId: ranged.jobId, label: "\(Self.binaryName), bytes 32-64 MiB (a tree-hash node)"))
-            let inventory = try await client.initiateInventoryRetrieval(vault: vault, format: "JSON",
-                                                                        description: "vault inventory")
+            let inventory = try await client.initiateInventoryRetrieval(
+                vault: vault, format: "JSON",
+                description: "vault inventory")
             jobs.append(DemoJob(jobId: inventory.jobId, label: "inventory of \(vault) (JSON)"))
             for job in jobs { try await Self.waitForJob(client, vault: vault, jobId: job.jobId) }
             return jobs
         }
-        return DemoSeed(vault: vault, jobs: jobs, tarJobId: jobs[0].jobId, binaryJobId: jobs[1].jobId,
-                        binarySHA256: sha256)
+        return DemoSeed(
+            vault: vault, jobs: jobs, tarJobId: jobs[0].jobId, binaryJobId: jobs[1].jobId,
+            binarySHA256: sha256)
     }
 
     private func upload(_ path: String, description: String) throws -> UploadedArchive {
@@ -87,8 +94,10 @@ struct DemoSeeder {
         let vault = Self.vault
         let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.int64Value ?? 0
         let how = size > 64 << 20 ? "a multipart upload" : "one request"
-        return try progress.spin("Uploading \(description) (\(ByteSize.format(size)), \(how))",
-                                 done: { _ in "Uploaded \(description) (\(ByteSize.format(size)), \(how))" }) {
+        return try progress.spin(
+            "Uploading \(description) (\(ByteSize.format(size)), \(how))",
+            done: { _ in "Uploaded \(description) (\(ByteSize.format(size)), \(how))" }
+        ) {
             try await client.uploadArchive(vault: vault, file: path, description: description)
         }
     }
@@ -100,11 +109,13 @@ struct DemoSeeder {
             let job = try await client.describeJob(vault: vault, jobId: jobId)
             if job.statusCode == "Succeeded" { return }
             if job.statusCode == "Failed" {
-                throw UserFacingError("the emulator failed a demo job: \(job.statusMessage ?? "no reason given"). "
-                                      + "Run the demo again; if it keeps failing, report it with the emulator log.")
+                throw UserFacingError(
+                    "the emulator failed a demo job: \(job.statusMessage ?? "no reason given"). "
+                        + "Run the demo again; if it keeps failing, report it with the emulator log.")
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        throw UserFacingError("a demo job did not complete within \(Int(timeout)) s. Is the machine very busy? Run the demo again.")
+        throw UserFacingError(
+            "a demo job did not complete within \(Int(timeout)) s. Is the machine very busy? Run the demo again.")
     }
 }

@@ -32,8 +32,9 @@ struct DemoState: Codable, Sendable {
             encoder.dateEncodingStrategy = .iso8601
             try encoder.encode(self).write(to: URL(fileURLWithPath: layout.stateFile), options: .atomic)
         } catch {
-            throw UserFacingError("cannot write the demo's state file \(layout.stateFile): \(error.localizedDescription). "
-                                  + "Check that the directory is writable, or set XDG_CACHE_HOME to a writable place.")
+            throw UserFacingError(
+                "cannot write the demo's state file \(layout.stateFile): \(error.localizedDescription). "
+                    + "Check that the directory is writable, or set XDG_CACHE_HOME to a writable place.")
         }
     }
 

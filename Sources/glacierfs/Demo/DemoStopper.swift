@@ -16,10 +16,11 @@ struct DemoStopper {
             return try stop(others[0].layout, others[0].state)
         }
         if let entry = MountPreflight.mountEntry(at: layout.mountpoint), entry.contains("glacierfs") {
-            throw UserFacingError("\(layout.mountpoint) is a glacierfs mount, but not one the demo started (it has no "
-                                  + "state in \(layout.directory)). Unmount it with "
-                                  + "`\(DemoShell.glacierfs) unmount \(DemoShell.quote(layout.mountpoint))`.",
-                                  exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "\(layout.mountpoint) is a glacierfs mount, but not one the demo started (it has no "
+                    + "state in \(layout.directory)). Unmount it with "
+                    + "`\(DemoShell.glacierfs) unmount \(DemoShell.quote(layout.mountpoint))`.",
+                exitCode: GlacierExit.mountpoint)
         }
         print("No demo is running at \(layout.mountpoint); nothing to stop.")
         if !others.isEmpty {
@@ -32,7 +33,8 @@ struct DemoStopper {
 
     private func stop(_ layout: DemoLayout, _ state: DemoState) throws {
         let done = try DemoTeardown(layout: layout).run(state: state)
-        print("✓ Stopped the demo at \(layout.mountpoint)"
-              + (done.isEmpty ? "." : ": " + done.joined(separator: ", ") + "."))
+        print(
+            "✓ Stopped the demo at \(layout.mountpoint)"
+                + (done.isEmpty ? "." : ": " + done.joined(separator: ", ") + "."))
     }
 }

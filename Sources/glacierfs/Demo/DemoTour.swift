@@ -32,8 +32,9 @@ struct DemoTour {
         let total = DemoSeeder.binarySize
         let log = layout.directory + "/cp.log"
         let start = Date()
-        let pid = try ChildProcesses.spawn("/bin/cp", [source, destination], environment: ProcessInfo.processInfo.environment,
-                                        logFile: log)
+        let pid = try ChildProcesses.spawn(
+            "/bin/cp", [source, destination], environment: ProcessInfo.processInfo.environment,
+            logFile: log)
         var status: Int32?
         var interrupted = false
         while status == nil {
@@ -42,22 +43,29 @@ struct DemoTour {
                 interrupted = true
                 kill(pid, SIGTERM)
             }
-            let copied = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value ?? 0
-            progress.update("Copying \(DemoSeeder.binaryName) out of the mount with /bin/cp: "
-                            + "\(ByteSize.format(copied)) of \(ByteSize.format(total))",
-                            fraction: Double(copied) / Double(total))
+            let copied =
+                (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? NSNumber)?.int64Value ?? 0
+            progress.update(
+                "Copying \(DemoSeeder.binaryName) out of the mount with /bin/cp: "
+                    + "\(ByteSize.format(copied)) of \(ByteSize.format(total))",
+                fraction: Double(copied) / Double(total))
         }
         let seconds = max(Date().timeIntervalSince(start), 0.001)
         try DemoInterruption.check()
         guard status == 0 else {
-            let output = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            let output = ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").trimmingCharacters(
+                in: .whitespacesAndNewlines)
             progress.finish("✗ Copying \(DemoSeeder.binaryName) failed")
-            throw UserFacingError("cp from the mount failed (exit \(status ?? -1)): \(output). The mount's log is "
-                                  + "\(layout.cacheDirectory)/glacierfs.log.")
+            throw UserFacingError(
+                "cp from the mount failed (exit \(status ?? -1)): \(output). The mount's log is "
+                    + "\(layout.cacheDirectory)/glacierfs.log.")
         }
         let rate = Double(total) / seconds / Double(1 << 20)
-        progress.finish(String(format: "✓ Copied %@ with /bin/cp in %.2f s (%.0f MiB/s), fetched from the emulator and verified on the way",
-                               ByteSize.format(total), seconds, rate))
+        progress.finish(
+            String(
+                format:
+                    "✓ Copied %@ with /bin/cp in %.2f s (%.0f MiB/s), fetched from the emulator and verified on the way",
+                ByteSize.format(total), seconds, rate))
         progress.say("    from \(source)")
         progress.say("    to   \(destination)")
         return destination
@@ -75,9 +83,10 @@ struct DemoTour {
         progress.say("    see it yourself: getfattr -n user.glacier.verified \(DemoShell.quote(source))")
         let sha = try Self.sha256(of: copy)
         guard sha == seed.binarySHA256 else {
-            throw UserFacingError("the copy's SHA-256 \(sha) differs from the original's \(seed.binarySHA256). This is a "
-                                  + "glacierfs bug: please report it with the log \(layout.cacheDirectory)/glacierfs.log.",
-                                  exitCode: GlacierExit.integrity)
+            throw UserFacingError(
+                "the copy's SHA-256 \(sha) differs from the original's \(seed.binarySHA256). This is a "
+                    + "glacierfs bug: please report it with the log \(layout.cacheDirectory)/glacierfs.log.",
+                exitCode: GlacierExit.integrity)
         }
         progress.say("✓ SHA-256 of the copy matches the original: \(sha)")
     }
@@ -87,7 +96,7 @@ struct DemoTour {
         var buffer = [UInt8](repeating: 0, count: 4096)
         let n = glfs_getxattr(path, name, &buffer, buffer.count)
         guard n >= 0 else { return nil }
-        return String(decoding: buffer[0..<n], as: UTF8.self)
+        return String(decoding: buffer[0 ..< n], as: UTF8.self)
     }
 
     static func sha256(of path: String) throws -> String {
@@ -116,7 +125,8 @@ enum DemoShell {
     static var glacierfs: String {
         let me = URL(fileURLWithPath: ChildProcesses.selfExecutable).resolvingSymlinksInPath().path
         if let onPath = MountPreflight.findExecutable("glacierfs"),
-           URL(fileURLWithPath: onPath).resolvingSymlinksInPath().path == me {
+            URL(fileURLWithPath: onPath).resolvingSymlinksInPath().path == me
+        {
             return "glacierfs"
         }
         return quote(me)

@@ -11,8 +11,10 @@ enum DemoTree {
         return out
     }
 
-    private static func walk(_ path: String, prefix: String, depth: Int, maxDepth: Int, labels: [String: String],
-                             order: [String], into out: inout [String]) {
+    private static func walk(
+        _ path: String, prefix: String, depth: Int, maxDepth: Int, labels: [String: String],
+        order: [String], into out: inout [String]
+    ) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted { a, b in
             let (ra, rb) = (order.firstIndex(of: a) ?? Int.max, order.firstIndex(of: b) ?? Int.max)
             return ra != rb ? ra < rb : a < b
@@ -29,11 +31,13 @@ enum DemoTree {
                 if let label = labels[name] { line += String(repeating: " ", count: max(1, 18 - shown.count)) + label }
                 out.append(line)
                 if depth < maxDepth {
-                    walk(child, prefix: prefix + (last ? "    " : "│   "), depth: depth + 1, maxDepth: maxDepth,
-                         labels: labels, order: order, into: &out)
+                    walk(
+                        child, prefix: prefix + (last ? "    " : "│   "), depth: depth + 1, maxDepth: maxDepth,
+                        labels: labels, order: order, into: &out)
                 }
             } else {
-                let size = (try? FileManager.default.attributesOfItem(atPath: child)[.size] as? NSNumber)?.int64Value ?? 0
+                let size =
+                    (try? FileManager.default.attributesOfItem(atPath: child)[.size] as? NSNumber)?.int64Value ?? 0
                 let padded = name.padding(toLength: max(name.count, 10), withPad: " ", startingAt: 0)
                 out.append(line + padded + " " + ByteSize.format(size).leftPadded(to: 10))
             }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 
 /// Runs async work from synchronous code on the main thread (which is not one of the
 /// concurrency pool's threads, so blocking it starves nothing) and waits for the result.
@@ -12,8 +13,6 @@ func runBlocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -
     done.wait()
     return try box.get()
 }
-
-import Synchronization
 
 final class ResultBox<T: Sendable>: Sendable {
     private let value = Mutex<Result<T, any Error>?>(nil)

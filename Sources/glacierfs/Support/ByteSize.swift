@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// A size such as `512M`, `10G` or `1.5T` (binary units), or a plain number of bytes.
 struct ByteSize: ExpressibleByArgument, Sendable, CustomStringConvertible {
@@ -9,8 +10,10 @@ struct ByteSize: ExpressibleByArgument, Sendable, CustomStringConvertible {
     init?(argument: String) {
         let text = argument.trimmingCharacters(in: .whitespaces).uppercased()
         let (k, m, g, t) = (1024.0, 1024.0 * 1024, 1024.0 * 1024 * 1024, 1024.0 * 1024 * 1024 * 1024)
-        let units: [(String, Double)] = [("TIB", t), ("GIB", g), ("MIB", m), ("KIB", k), ("TB", t), ("GB", g), ("MB", m),
-                                         ("KB", k), ("T", t), ("G", g), ("M", m), ("K", k), ("B", 1)]
+        let units: [(String, Double)] = [
+            ("TIB", t), ("GIB", g), ("MIB", m), ("KIB", k), ("TB", t), ("GB", g), ("MB", m),
+            ("KB", k), ("T", t), ("G", g), ("M", m), ("K", k), ("B", 1),
+        ]
         var multiplier = 1.0
         var number = Substring(text)
         for (suffix, value) in units where text.hasSuffix(suffix) {
@@ -18,7 +21,9 @@ struct ByteSize: ExpressibleByArgument, Sendable, CustomStringConvertible {
             number = text.dropLast(suffix.count)
             break
         }
-        guard let n = Double(number.trimmingCharacters(in: .whitespaces)), n >= 0, n * multiplier < 9e18 else { return nil }
+        guard let n = Double(number.trimmingCharacters(in: .whitespaces)), n >= 0, n * multiplier < 9e18 else {
+            return nil
+        }
         bytes = Int64(n * multiplier)
     }
 
@@ -37,5 +42,3 @@ struct ByteSize: ExpressibleByArgument, Sendable, CustomStringConvertible {
 
     static var defaultValueDescriptionHint: String { "e.g. 512M, 20G" }
 }
-
-import Foundation

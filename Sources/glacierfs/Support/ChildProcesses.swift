@@ -23,8 +23,10 @@ enum ChildProcesses {
     /// child inherits Swift's blocked signals otherwise, and ignores SIGTERM), stdin from
     /// /dev/null, stdout and stderr appended to `logFile`, and no other inherited descriptor
     /// except `passing` (duplicated to fd 3).
-    static func spawn(_ executable: String, _ arguments: [String], environment: [String: String],
-                      logFile: String, passing descriptor: Int32? = nil) throws -> pid_t {
+    static func spawn(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        logFile: String, passing descriptor: Int32? = nil
+    ) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -46,8 +48,9 @@ enum ChildProcesses {
         var pid: pid_t = 0
         let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else {
-            throw UserFacingError("could not start \(executable): \(String(cString: strerror(status))). "
-                                  + "Check that it exists and is executable.")
+            throw UserFacingError(
+                "could not start \(executable): \(String(cString: strerror(status))). "
+                    + "Check that it exists and is executable.")
         }
         return pid
     }
@@ -57,8 +60,10 @@ enum ChildProcesses {
 
     /// Runs a program to completion, its output going to `logFile`; returns the exit status and
     /// the output. Kills it after `timeout` seconds.
-    static func run(_ executable: String, _ arguments: [String], environment: [String: String],
-                    logFile: String, timeout: Double) throws -> (status: Int32, output: String) {
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String],
+        logFile: String, timeout: Double
+    ) throws -> (status: Int32, output: String) {
         _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         let pid = try spawn(executable, arguments, environment: environment, logFile: logFile)
         let status = waitForExit(pid, timeout: timeout)
@@ -68,8 +73,9 @@ enum ChildProcesses {
         }
         let output = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
         guard let status else {
-            throw UserFacingError("\((executable as NSString).lastPathComponent) \(arguments.first ?? "") did not finish "
-                                  + "within \(Int(timeout)) s and was stopped. Its output:\n\(output)")
+            throw UserFacingError(
+                "\((executable as NSString).lastPathComponent) \(arguments.first ?? "") did not finish "
+                    + "within \(Int(timeout)) s and was stopped. Its output:\n\(output)")
         }
         return (status, output)
     }
@@ -101,7 +107,8 @@ enum ChildProcesses {
     static func isAlive(_ pid: pid_t) -> Bool {
         guard pid > 0, kill(pid, 0) == 0 || errno == EPERM else { return false }
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
         return state != "Z" && state != "X"
     }

@@ -14,9 +14,10 @@ enum Daemon {
         for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(fds[1]) }
         do {
-            let pid = try ChildProcesses.spawn(ChildProcesses.selfExecutable, arguments,
-                                               environment: ProcessInfo.processInfo.environment, logFile: logFile,
-                                               passing: fds[1])
+            let pid = try ChildProcesses.spawn(
+                ChildProcesses.selfExecutable, arguments,
+                environment: ProcessInfo.processInfo.environment, logFile: logFile,
+                passing: fds[1])
             return (pid, fds[0])
         } catch {
             close(fds[0])
@@ -42,22 +43,33 @@ enum Daemon {
             if r > 0 {
                 var chunk = [UInt8](repeating: 0, count: 4096)
                 let n = read(fd, &chunk, chunk.count)
-                if n > 0 { text += chunk[0..<n]; if text.contains(UInt8(ascii: "\n")) { break } else { continue } }
+                if n > 0 {
+                    text += chunk[0 ..< n]
+                    if text.contains(UInt8(ascii: "\n")) { break } else { continue }
+                }
                 break  // EOF: the daemon exited or closed the pipe
             }
         }
         let line = String(decoding: text, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-        if line.hasPrefix("ready") { return .ready(String(line.dropFirst("ready".count)).trimmingCharacters(in: .whitespaces)) }
-        let tail = (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5)
+        if line.hasPrefix("ready") {
+            return .ready(String(line.dropFirst("ready".count)).trimmingCharacters(in: .whitespaces))
+        }
+        let tail =
+            (try? String(contentsOfFile: logFile, encoding: .utf8))?.split(separator: "\n").suffix(5)
             .joined(separator: "\n") ?? ""
         if line.hasPrefix("error ") {
             // libfuse prints its own reasons (an unknown -o option, say) to the log only.
-            return .failed(String(line.dropFirst("error ".count)) + (tail.isEmpty ? "" : "\nThe daemon's log (\(logFile)) ends with:\n\(tail)"))
+            return .failed(
+                String(line.dropFirst("error ".count))
+                    + (tail.isEmpty ? "" : "\nThe daemon's log (\(logFile)) ends with:\n\(tail)"))
         }
         var status: Int32 = 0
         let exited = waitpid(pid, &status, WNOHANG) == pid
-        return .failed((exited ? "the mount daemon exited before mounting" : "the mount daemon did not report within \(timeoutSeconds) s")
-                       + (tail.isEmpty ? "" : "; its log (\(logFile)) ends with:\n\(tail)"))
+        return .failed(
+            (exited
+                ? "the mount daemon exited before mounting"
+                : "the mount daemon did not report within \(timeoutSeconds) s")
+                + (tail.isEmpty ? "" : "; its log (\(logFile)) ends with:\n\(tail)"))
     }
 
     /// In the daemon: report to the parent waiting on fd 3.

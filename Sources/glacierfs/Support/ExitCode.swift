@@ -2,15 +2,15 @@ import ArgumentParser
 
 /// glacierfs's exit codes (also listed in the README and `glacierfs --help`).
 enum GlacierExit {
-    static let failure: Int32 = 1        // anything not listed below
-    static let usage: Int32 = 64         // a wrong option or argument (EX_USAGE, as ArgumentParser exits)
-    static let credentials: Int32 = 3    // credentials missing, or rejected by the service
-    static let unreachable: Int32 = 4    // the endpoint cannot be reached (and nothing is cached)
-    static let mountpoint: Int32 = 5     // the mountpoint is missing, not empty, or already mounted
-    static let fuseUnavailable: Int32 = 6 // /dev/fuse or fusermount3 is missing
-    static let cache: Int32 = 7          // the cache directory cannot be used
-    static let service: Int32 = 8        // the service refused the request (e.g. no such vault or job)
-    static let integrity: Int32 = 9      // data failed verification
+    static let failure: Int32 = 1  // anything not listed below
+    static let usage: Int32 = 64  // a wrong option or argument (EX_USAGE, as ArgumentParser exits)
+    static let credentials: Int32 = 3  // credentials missing, or rejected by the service
+    static let unreachable: Int32 = 4  // the endpoint cannot be reached (and nothing is cached)
+    static let mountpoint: Int32 = 5  // the mountpoint is missing, not empty, or already mounted
+    static let fuseUnavailable: Int32 = 6  // /dev/fuse or fusermount3 is missing
+    static let cache: Int32 = 7  // the cache directory cannot be used
+    static let service: Int32 = 8  // the service refused the request (e.g. no such vault or job)
+    static let integrity: Int32 = 9  // data failed verification
 
     static let summary = """
         EXIT CODES

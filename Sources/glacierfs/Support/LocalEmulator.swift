@@ -19,15 +19,18 @@ struct LocalEmulator: Sendable {
 
     static func start(dataDirectory: String, logFile: String, timeout: Double = 30) throws -> LocalEmulator {
         guard let executable = ChildProcesses.locate("glacier-emulator") else {
-            throw UserFacingError("cannot find glacier-emulator next to \(ChildProcesses.selfExecutable) or on PATH. "
-                                  + "Install it beside glacierfs (mount-helpers/install.sh does), or build both with `swift build`.")
+            throw UserFacingError(
+                "cannot find glacier-emulator next to \(ChildProcesses.selfExecutable) or on PATH. "
+                    + "Install it beside glacierfs (mount-helpers/install.sh does), or build both with `swift build`.")
         }
         let credentials = randomCredentials()
         var environment = ProcessInfo.processInfo.environment
         environment["GLACIER_EMULATOR_ACCESS_KEY"] = credentials.accessKeyId
         environment["GLACIER_EMULATOR_SECRET_KEY"] = credentials.secretAccessKey
-        let arguments = ["--listen", "127.0.0.1:0", "--job-delay", "0", "--data-dir", dataDirectory,
-                         "--region", region, "--log-level", "warning"]
+        let arguments = [
+            "--listen", "127.0.0.1:0", "--job-delay", "0", "--data-dir", dataDirectory,
+            "--region", region, "--log-level", "warning",
+        ]
         let pid = try ChildProcesses.spawn(executable, arguments, environment: environment, logFile: logFile)
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
@@ -41,9 +44,10 @@ struct LocalEmulator: Sendable {
         ChildProcesses.terminate(pid, grace: 2)
         let tail = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "")
             .split(separator: "\n").suffix(5).joined(separator: "\n")
-        throw UserFacingError("the Glacier emulator (\(executable)) did not start within \(Int(timeout)) s"
-                              + (tail.isEmpty ? "." : "; its output ends with:\n\(tail)")
-                              + "\nCheck that 127.0.0.1 is usable and the disk is not full, then try again.")
+        throw UserFacingError(
+            "the Glacier emulator (\(executable)) did not start within \(Int(timeout)) s"
+                + (tail.isEmpty ? "." : "; its output ends with:\n\(tail)")
+                + "\nCheck that 127.0.0.1 is usable and the disk is not full, then try again.")
     }
 
     /// The endpoint from the emulator's one stdout line, `listening on http://HOST:PORT`.
@@ -60,8 +64,8 @@ struct LocalEmulator: Sendable {
         let upper = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         let secret = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
         var generator = SystemRandomNumberGenerator()
-        let key = "AKIDEMO" + String((0..<13).map { _ in upper.randomElement(using: &generator)! })
-        let value = String((0..<40).map { _ in secret.randomElement(using: &generator)! })
+        let key = "AKIDEMO" + String((0 ..< 13).map { _ in upper.randomElement(using: &generator)! })
+        let value = String((0 ..< 40).map { _ in secret.randomElement(using: &generator)! })
         return AWSCredentialSet(accessKeyId: key, secretAccessKey: value)
     }
 
@@ -69,9 +73,11 @@ struct LocalEmulator: Sendable {
     /// from the user's AWS configuration that could override them.
     func clientEnvironment() -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
-        for name in ["AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
-                     "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                     "AWS_CONTAINER_CREDENTIALS_FULL_URI"] {
+        for name in [
+            "AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_DEFAULT_REGION",
+            "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        ] {
             environment.removeValue(forKey: name)
         }
         environment["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId

@@ -8,25 +8,29 @@ enum MountPreflight {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         var isDirectory: ObjCBool = false
         if let mounted = mountEntry(at: absolute) {
-            throw UserFacingError("\(absolute) is already a mount point (\(mounted)). Unmount it first with "
-                                  + "`glacierfs unmount \(absolute)`.", exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "\(absolute) is already a mount point (\(mounted)). Unmount it first with "
+                    + "`glacierfs unmount \(absolute)`.", exitCode: GlacierExit.mountpoint)
         }
         guard FileManager.default.fileExists(atPath: absolute, isDirectory: &isDirectory) else {
-            throw UserFacingError("the mountpoint \(absolute) does not exist. Create it with `mkdir -p \(absolute)`.",
-                                  exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "the mountpoint \(absolute) does not exist. Create it with `mkdir -p \(absolute)`.",
+                exitCode: GlacierExit.mountpoint)
         }
         guard isDirectory.boolValue else {
             throw UserFacingError("the mountpoint \(absolute) is not a directory.", exitCode: GlacierExit.mountpoint)
         }
         let contents: [String]
         do { contents = try FileManager.default.contentsOfDirectory(atPath: absolute) } catch {
-            throw UserFacingError("cannot read the mountpoint \(absolute): \(error.localizedDescription)",
-                                  exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "cannot read the mountpoint \(absolute): \(error.localizedDescription)",
+                exitCode: GlacierExit.mountpoint)
         }
         guard contents.isEmpty else {
-            throw UserFacingError("the mountpoint \(absolute) is not empty (it holds \(contents.count) "
-                                  + "\(contents.count == 1 ? "entry" : "entries"), e.g. '\(contents.sorted()[0])'). Mount on an empty directory so nothing is hidden.",
-                                  exitCode: GlacierExit.mountpoint)
+            throw UserFacingError(
+                "the mountpoint \(absolute) is not empty (it holds \(contents.count) "
+                    + "\(contents.count == 1 ? "entry" : "entries"), e.g. '\(contents.sorted()[0])'). Mount on an empty directory so nothing is hidden.",
+                exitCode: GlacierExit.mountpoint)
         }
         return absolute
     }
@@ -34,13 +38,15 @@ enum MountPreflight {
     /// /dev/fuse and fusermount3 must both be there.
     static func checkFUSE() throws {
         if access("/dev/fuse", F_OK) != 0 {
-            throw UserFacingError("/dev/fuse is missing: install FUSE 3 (`sudo apt install fuse3`) and load the "
-                                  + "kernel module (`sudo modprobe fuse`). In a container, run it with --device /dev/fuse.",
-                                  exitCode: GlacierExit.fuseUnavailable)
+            throw UserFacingError(
+                "/dev/fuse is missing: install FUSE 3 (`sudo apt install fuse3`) and load the "
+                    + "kernel module (`sudo modprobe fuse`). In a container, run it with --device /dev/fuse.",
+                exitCode: GlacierExit.fuseUnavailable)
         }
         if findExecutable("fusermount3") == nil {
-            throw UserFacingError("fusermount3 is missing: install the fuse3 package (`sudo apt install fuse3`).",
-                                  exitCode: GlacierExit.fuseUnavailable)
+            throw UserFacingError(
+                "fusermount3 is missing: install the fuse3 package (`sudo apt install fuse3`).",
+                exitCode: GlacierExit.fuseUnavailable)
         }
     }
 
@@ -70,7 +76,8 @@ enum MountPreflight {
         var i = field.startIndex
         while i < field.endIndex {
             if field[i] == "\\", let end = field.index(i, offsetBy: 4, limitedBy: field.endIndex),
-               let code = UInt8(field[field.index(after: i)..<end], radix: 8) {
+                let code = UInt8(field[field.index(after: i) ..< end], radix: 8)
+            {
                 out.append(Character(UnicodeScalar(code)))
                 i = end
             } else {

@@ -43,7 +43,10 @@ final class ProgressDisplay: Sendable {
     /// Ends the status line with a final message.
     func finish(_ message: String) {
         if isTerminal {
-            let wasActive = state.withLock { s -> Bool in defer { s.active = false }; return s.active }
+            let wasActive = state.withLock { s -> Bool in
+                defer { s.active = false }
+                return s.active
+            }
             Self.write((wasActive ? "\r\u{1B}[2K" : "") + message + "\n")
         } else {
             Self.write(message + "\n")

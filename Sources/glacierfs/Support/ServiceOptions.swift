@@ -7,31 +7,45 @@ import Logging
 
 /// Where the vaults are and who is asking: shared by every command that talks to the service.
 struct ServiceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The service URL, for an emulator or a proxy (default: https://glacier.REGION.amazonaws.com).",
-                               valueName: "url"))
+    @Option(
+        help: ArgumentHelp(
+            "The service URL, for an emulator or a proxy (default: https://glacier.REGION.amazonaws.com).",
+            valueName: "url"))
     var endpoint: String?
 
-    @Option(help: ArgumentHelp("The AWS region of the vaults (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).",
-                               valueName: "region"))
+    @Option(
+        help: ArgumentHelp(
+            "The AWS region of the vaults (default: AWS_REGION, AWS_DEFAULT_REGION, or the profile's region).",
+            valueName: "region"))
     var region: String?
 
-    @Option(help: ArgumentHelp("The AWS CLI profile to take credentials and region from (default: AWS_PROFILE or 'default').",
-                               valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The AWS CLI profile to take credentials and region from (default: AWS_PROFILE or 'default').",
+            valueName: "name"))
     var profile: String?
 
-    @Option(name: .customLong("account-id"), help: ArgumentHelp("The vaults' account; '-' means the credentials' own.", valueName: "id"))
+    @Option(
+        name: .customLong("account-id"),
+        help: ArgumentHelp("The vaults' account; '-' means the credentials' own.", valueName: "id"))
     var accountId: String = "-"
 
-    @Option(name: .customLong("ca-bundle"), help: ArgumentHelp("A PEM file of CA certificates to trust instead of the system's (also AWS_CA_BUNDLE).",
-                                                              valueName: "path"))
+    @Option(
+        name: .customLong("ca-bundle"),
+        help: ArgumentHelp(
+            "A PEM file of CA certificates to trust instead of the system's (also AWS_CA_BUNDLE).",
+            valueName: "path"))
     var caBundle: String?
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: Logger.Level = .notice
 
     func validate() throws {
-        if let endpoint, URLComponents(string: endpoint)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true {
-            throw ValidationError("--endpoint must be an http:// or https:// URL, e.g. https://glacier.us-east-1.amazonaws.com")
+        if let endpoint,
+            URLComponents(string: endpoint)?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true
+        {
+            throw ValidationError(
+                "--endpoint must be an http:// or https:// URL, e.g. https://glacier.us-east-1.amazonaws.com")
         }
         if accountId != "-" && !(accountId.count == 12 && accountId.allSatisfy(\.isNumber)) {
             throw ValidationError("--account-id must be '-' or a 12-digit AWS account id")
@@ -44,8 +58,9 @@ struct ServiceOptions: ParsableArguments {
         if let region { return region }
         if let r = RegionResolver.resolve(profile: profile) { return r }
         if endpoint != nil { return "us-east-1" }
-        throw UserFacingError("no AWS region is set: pass --region REGION (e.g. --region eu-west-1), set AWS_REGION, "
-                              + "or add 'region = ...' to the profile in ~/.aws/config", exitCode: GlacierExit.usage)
+        throw UserFacingError(
+            "no AWS region is set: pass --region REGION (e.g. --region eu-west-1), set AWS_REGION, "
+                + "or add 'region = ...' to the profile in ~/.aws/config", exitCode: GlacierExit.usage)
     }
 
     /// Connections libcurl opens to the endpoint, and so the most GetJobOutput requests that can
@@ -63,8 +78,9 @@ struct ServiceOptions: ParsableArguments {
     func makeClient(retry: RetryPolicy = RetryPolicy(), connectTimeout: Double = 10) throws -> GlacierClient {
         var http = httpConfiguration()
         http.connectTimeoutSeconds = connectTimeout
-        let configuration = GlacierClientConfiguration(endpoint: endpoint, region: try resolvedRegion(),
-                                                       accountId: accountId, retry: retry, http: http)
+        let configuration = GlacierClientConfiguration(
+            endpoint: endpoint, region: try resolvedRegion(),
+            accountId: accountId, retry: retry, http: http)
         do { try configuration.validateEndpoint() } catch {
             throw UserFacingError(error.description, exitCode: GlacierExit.usage)
         }
@@ -82,13 +98,17 @@ enum ServiceErrorReport {
         switch error {
         case .credentials(let c):
             return UserFacingError(c.description, exitCode: GlacierExit.credentials)
-        case .service(let d) where ["UnrecognizedClientException", "InvalidSignatureException", "InvalidClientTokenId",
-                                    "MissingAuthenticationTokenException", "ExpiredTokenException",
-                                    "AccessDeniedException"].contains(d.code):
+        case .service(let d)
+        where [
+            "UnrecognizedClientException", "InvalidSignatureException", "InvalidClientTokenId",
+            "MissingAuthenticationTokenException", "ExpiredTokenException",
+            "AccessDeniedException",
+        ].contains(d.code):
             return UserFacingError("the service rejected the credentials: \(error)", exitCode: GlacierExit.credentials)
         case .transport(let t):
-            return UserFacingError("cannot reach \(endpoint): \(t). Check the endpoint and region, your network and "
-                                   + "proxy settings (https_proxy, no_proxy).", exitCode: GlacierExit.unreachable)
+            return UserFacingError(
+                "cannot reach \(endpoint): \(t). Check the endpoint and region, your network and "
+                    + "proxy settings (https_proxy, no_proxy).", exitCode: GlacierExit.unreachable)
         case .integrity:
             return UserFacingError(error.description, exitCode: GlacierExit.integrity)
         case .service:

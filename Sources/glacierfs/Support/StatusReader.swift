@@ -11,6 +11,6 @@ enum StatusReader {
         var buffer = [UInt8](repeating: 0, count: size + 4096)
         let n = glfs_getxattr(mountpoint, name, &buffer, buffer.count)
         guard n > 0 else { return nil }
-        return try? JSONDecoder().decode(FileSystemStatus.self, from: Data(buffer[0..<n]))
+        return try? JSONDecoder().decode(FileSystemStatus.self, from: Data(buffer[0 ..< n]))
     }
 }

@@ -22,7 +22,7 @@ func testBytes(count: Int, seed: UInt64) -> [UInt8] {
     while i < count {
         state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
         var word = state ^ (state >> 29)
-        for _ in 0..<8 where i < count {
+        for _ in 0 ..< 8 where i < count {
             out[i] = UInt8(truncatingIfNeeded: word)
             word >>= 8
             i += 1

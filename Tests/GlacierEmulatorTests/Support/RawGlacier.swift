@@ -12,11 +12,12 @@ struct RawGlacier: Sendable {
     }
 
     func upload(_ bytes: [UInt8], description: String = "raw") async throws -> String {
-        let r = try await RawHTTP.request(port: port, method: "POST", path: "/-/vaults/\(vault)/archives",
-                                       headers: RawHTTP.glacierHeaders + [
-                                           ("x-amz-sha256-tree-hash", TreeHash.hash(bytes).hex),
-                                           ("x-amz-archive-description", description),
-                                       ], body: bytes)
+        let r = try await RawHTTP.request(
+            port: port, method: "POST", path: "/-/vaults/\(vault)/archives",
+            headers: RawHTTP.glacierHeaders + [
+                ("x-amz-sha256-tree-hash", TreeHash.hash(bytes).hex),
+                ("x-amz-archive-description", description),
+            ], body: bytes)
         guard r.status == 201, let id = r.header("x-amz-archive-id") else {
             throw TestFailure("UploadArchive: \(r.status) \(r.text)")
         }
@@ -24,8 +25,9 @@ struct RawGlacier: Sendable {
     }
 
     func initiateJob(_ json: String) async throws -> String {
-        let r = try await RawHTTP.request(port: port, method: "POST", path: "/-/vaults/\(vault)/jobs",
-                                       body: Array(json.utf8))
+        let r = try await RawHTTP.request(
+            port: port, method: "POST", path: "/-/vaults/\(vault)/jobs",
+            body: Array(json.utf8))
         guard r.status == 202, let id = r.header("x-amz-job-id") else {
             throw TestFailure("InitiateJob: \(r.status) \(r.text)")
         }
@@ -40,8 +42,9 @@ struct RawGlacier: Sendable {
     func output(_ jobId: String, range: String? = nil) async throws -> RawHTTP.Response {
         var headers = RawHTTP.glacierHeaders
         if let range { headers.append(("Range", range)) }
-        return try await RawHTTP.request(port: port, method: "GET", path: "/-/vaults/\(vault)/jobs/\(jobId)/output",
-                                      headers: headers)
+        return try await RawHTTP.request(
+            port: port, method: "GET", path: "/-/vaults/\(vault)/jobs/\(jobId)/output",
+            headers: headers)
     }
 
     func get(_ path: String) async throws -> RawHTTP.Response {

@@ -38,12 +38,16 @@ enum RawHTTP {
     static let glacierHeaders = [("x-amz-glacier-version", "2012-06-01")]
 
     /// `declaredLength` sends a Content-Length other than the body's, to stall the server.
-    static func request(port: Int, method: String, path: String, headers: [(String, String)] = glacierHeaders,
-                        body: [UInt8] = [], expectContinue: Bool = false, declaredLength: Int? = nil)
-        async throws -> Response {
+    static func request(
+        port: Int, method: String, path: String, headers: [(String, String)] = glacierHeaders,
+        body: [UInt8] = [], expectContinue: Bool = false, declaredLength: Int? = nil
+    )
+        async throws -> Response
+    {
         try await offPool {
-            try exchange(port: port, method: method, path: path, headers: headers, body: body,
-                         expectContinue: expectContinue, declaredLength: declaredLength)
+            try exchange(
+                port: port, method: method, path: path, headers: headers, body: body,
+                expectContinue: expectContinue, declaredLength: declaredLength)
         }
     }
 
@@ -82,8 +86,10 @@ enum RawHTTP {
         return fd
     }
 
-    private static func exchange(port: Int, method: String, path: String, headers: [(String, String)], body: [UInt8],
-                                 expectContinue: Bool, declaredLength: Int?) throws -> Response {
+    private static func exchange(
+        port: Int, method: String, path: String, headers: [(String, String)], body: [UInt8],
+        expectContinue: Bool, declaredLength: Int?
+    ) throws -> Response {
         let fd = try connectSocket(port: port)
         defer { close(fd) }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
@@ -124,7 +130,7 @@ enum RawHTTP {
             let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
             if n < 0 { return (out, errno == ECONNRESET) }
             if n == 0 { return (out, false) }
-            out.append(contentsOf: chunk[0..<n])
+            out.append(contentsOf: chunk[0 ..< n])
             if let until, until(out) { return (out, false) }
         }
     }
@@ -154,15 +160,16 @@ enum RawHTTP {
             var ending = Ending.complete
             if let length, body.count < length { ending = reset ? .reset : .closedEarly }
             if reset && length == nil { ending = .reset }
-            return Response(status: status, headers: headers, body: length.map { Array(body.prefix($0)) } ?? body,
-                            ending: ending, sawContinue: sawContinue)
+            return Response(
+                status: status, headers: headers, body: length.map { Array(body.prefix($0)) } ?? body,
+                ending: ending, sawContinue: sawContinue)
         }
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         guard haystack.count >= needle.count else { return nil }
-        for i in 0...(haystack.count - needle.count) where haystack[i] == needle[0] {
-            if Array(haystack[i..<(i + needle.count)]) == needle { return i }
+        for i in 0 ... (haystack.count - needle.count) where haystack[i] == needle[0] {
+            if Array(haystack[i ..< (i + needle.count)]) == needle { return i }
         }
         return nil
     }

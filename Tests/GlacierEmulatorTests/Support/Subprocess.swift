@@ -40,8 +40,9 @@ enum Subprocess {
             close(out[1])
             close(input[0])
         }
-        let pid = try spawn(arguments, environment: environment, stdinFD: input[0], stdoutFD: out[1],
-                            stderrPath: stderrPath)
+        let pid = try spawn(
+            arguments, environment: environment, stdinFD: input[0], stdoutFD: out[1],
+            stderrPath: stderrPath)
         return Launched(pid: pid, stdout: out[0], stdin: input[1])
     }
 
@@ -85,10 +86,13 @@ enum Subprocess {
     }
 
     /// Pipe ends passed in must be close-on-exec; dup2 onto 0 and 1 clears that for the child.
-    private static func spawn(_ arguments: [String], environment: [String: String], stdinFD: Int32? = nil,
-                              stdoutPath: String? = nil, stdoutFD: Int32? = nil, stderrPath: String) throws -> pid_t {
+    private static func spawn(
+        _ arguments: [String], environment: [String: String], stdinFD: Int32? = nil,
+        stdoutPath: String? = nil, stdoutFD: Int32? = nil, stderrPath: String
+    ) throws -> pid_t {
         let stdout: ChildProcess.Output = stdoutPath.map { .file($0) } ?? stdoutFD.map { .descriptor($0) } ?? .null
-        return try ChildProcess.spawn(arguments, environment: environment, stdin: stdinFD, stdout: stdout,
-                                      stderr: .file(stderrPath))
+        return try ChildProcess.spawn(
+            arguments, environment: environment, stdin: stdinFD, stdout: stdout,
+            stderr: .file(stderrPath))
     }
 }

@@ -10,15 +10,19 @@ enum TestKeys {
 
 /// Runs `body` against an in-process emulator on a fresh temp directory, and stops the server
 /// and removes the directory on every exit path.
-func withEmulator<T>(signed: Bool = false, configure: (inout EmulatorConfiguration) -> Void = { _ in },
-                     _ body: (GlacierEmulatorServer, ScratchDirectory) async throws -> T) async throws -> T {
+func withEmulator<T>(
+    signed: Bool = false, configure: (inout EmulatorConfiguration) -> Void = { _ in },
+    _ body: (GlacierEmulatorServer, ScratchDirectory) async throws -> T
+) async throws -> T {
     let dir = try ScratchDirectory()
     defer { dir.remove() }
-    var configuration = EmulatorConfiguration(dataDirectory: dir.url.appendingPathComponent("data"),
-                                              eventLoopThreads: 2, fileIOThreads: 2)
+    var configuration = EmulatorConfiguration(
+        dataDirectory: dir.url.appendingPathComponent("data"),
+        eventLoopThreads: 2, fileIOThreads: 2)
     if signed {
-        configuration.credentials = EmulatorCredentials(accessKeyId: TestKeys.accessKey,
-                                                        secretAccessKey: TestKeys.secretKey)
+        configuration.credentials = EmulatorCredentials(
+            accessKeyId: TestKeys.accessKey,
+            secretAccessKey: TestKeys.secretKey)
     }
     configure(&configuration)
     let server = try await GlacierEmulatorServer.start(configuration)

@@ -5,8 +5,9 @@ enum ExpectedModels {
     typealias D = [String: HostileJSON.Decoded]
 
     static func job(_ d: D) -> GlacierJobDescription {
-        var j = GlacierJobDescription(jobId: d["JobId"]!.string!, action: d["Action"]!.string!,
-                                      statusCode: d["StatusCode"]!.string!, completed: d["Completed"]!.bool!)
+        var j = GlacierJobDescription(
+            jobId: d["JobId"]!.string!, action: d["Action"]!.string!,
+            statusCode: d["StatusCode"]!.string!, completed: d["Completed"]!.bool!)
         j.jobDescription = d["JobDescription"]?.string
         j.archiveId = d["ArchiveId"]?.string
         j.vaultARN = d["VaultARN"]?.string
@@ -33,9 +34,10 @@ enum ExpectedModels {
     }
 
     static func vault(_ d: D) -> DescribeVaultOutput {
-        DescribeVaultOutput(vaultARN: d["VaultARN"]?.string, vaultName: d["VaultName"]!.string!,
-                            creationDate: d["CreationDate"]?.string, lastInventoryDate: d["LastInventoryDate"]?.string,
-                            numberOfArchives: d["NumberOfArchives"]?.int64, sizeInBytes: d["SizeInBytes"]?.int64)
+        DescribeVaultOutput(
+            vaultARN: d["VaultARN"]?.string, vaultName: d["VaultName"]!.string!,
+            creationDate: d["CreationDate"]?.string, lastInventoryDate: d["LastInventoryDate"]?.string,
+            numberOfArchives: d["NumberOfArchives"]?.int64, sizeInBytes: d["SizeInBytes"]?.int64)
     }
 
     static func error(_ d: D) -> GlacierErrorBody {

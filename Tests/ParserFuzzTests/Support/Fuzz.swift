@@ -11,7 +11,8 @@ enum FuzzConfig {
 
     static let iterations: Int = {
         guard let text = ProcessInfo.processInfo.environment["GLACIERFS_FUZZ_ITERATIONS"],
-              let n = Int(text), n > 0 else { return defaultIterations }
+            let n = Int(text), n > 0
+        else { return defaultIterations }
         return n
     }()
 
@@ -45,8 +46,10 @@ struct FuzzRun {
     mutating func reject() { rejected += 1 }
 
     /// Records a failure that names the seed, the iteration and the input, so it reproduces.
-    mutating func expect(_ condition: Bool, _ detail: @autoclosure () -> String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    mutating func expect(
+        _ condition: Bool, _ detail: @autoclosure () -> String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard !condition else { return }
         failures += 1
         if firstFailure == nil { firstFailure = iteration }
@@ -59,8 +62,10 @@ struct FuzzRun {
 
 /// Runs `body` once per iteration, each with a generator derived from the seed, the test's name and
 /// the iteration number, so any one failing input can be regenerated on its own.
-func fuzz(_ name: String, iterations: Int = FuzzConfig.iterations,
-          _ body: (inout FuzzRandom, inout FuzzRun) throws -> Void) rethrows {
+func fuzz(
+    _ name: String, iterations: Int = FuzzConfig.iterations,
+    _ body: (inout FuzzRandom, inout FuzzRun) throws -> Void
+) rethrows {
     var run = FuzzRun(name: name, seed: FuzzConfig.seed)
     let nameHash = fnv1a(name)
     for i in 0 ..< iterations {

@@ -34,12 +34,16 @@ enum HostileJSON {
     /// Strings servers send, and the ones a filesystem must never turn into names.
     static func string(_ r: inout FuzzRandom) -> String {
         switch r.int(0 ..< 8) {
-        case 0: return r.pick(["", ".", "..", "a/b", "../etc", "nul\u{0}id", "/", "\u{202E}txt", String(repeating: "x", count: 300)])
+        case 0:
+            return r.pick([
+                "", ".", "..", "a/b", "../etc", "nul\u{0}id", "/", "\u{202E}txt", String(repeating: "x", count: 300),
+            ])
         case 1: return TextMutator.text(&r, maxLength: 20)
         default:
-            return String(decoding: (0 ..< r.int(1 ... 40)).map { _ in
-                r.pick(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8))
-            }, as: UTF8.self)
+            return String(
+                decoding: (0 ..< r.int(1 ... 40)).map { _ in
+                    r.pick(Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8))
+                }, as: UTF8.self)
         }
     }
 
@@ -56,8 +60,11 @@ enum HostileJSON {
         var options: [JSONValue] = [.array([]), .array([.string("x")])]
         switch kind {
         case .string: options += [.number("5"), .bool(true), .number("-1"), .object([])]
-        case .int64: options += [.string("123"), .bool(false), .number("99999999999999999999"), .number("9223372036854775808"),
-                                 .number("-9223372036854775809"), .number("1.5"), .number("-0.5"), .number("1e400"), .object([])]
+        case .int64:
+            options += [
+                .string("123"), .bool(false), .number("99999999999999999999"), .number("9223372036854775808"),
+                .number("-9223372036854775809"), .number("1.5"), .number("-0.5"), .number("1e400"), .object([]),
+            ]
         case .bool: options += [.number("1"), .number("0"), .string("true"), .object([])]
         case .object: options += [.string("{}"), .number("0"), .bool(true)]
         }
@@ -94,8 +101,11 @@ enum HostileJSON {
     }
 
     /// An object of `fields` in shuffled order with an unknown key sometimes added.
-    static func object(_ fields: [Field], _ r: inout FuzzRandom, hostility: Int)
-        -> (json: JSONValue, valid: Bool, decoded: [String: Decoded]?) {
+    static func object(
+        _ fields: [Field], _ r: inout FuzzRandom, hostility: Int
+    )
+        -> (json: JSONValue, valid: Bool, decoded: [String: Decoded]?)
+    {
         let members = fields.map { member($0, &r, hostility: hostility) }
         var pairs = members.compactMap { m in m.json.map { (m.key, $0) } }
         if r.oneIn(4) { pairs.append(("Unexpected\(r.int(0 ... 9))", .array([.null]))) }
@@ -114,9 +124,13 @@ enum HostileJSON {
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return n
         case .string(let s): return quoted(s, escapeNonASCII: escapeNonASCII)
-        case .array(let items): return "[" + items.map { text($0, escapeNonASCII: escapeNonASCII) }.joined(separator: ",") + "]"
+        case .array(let items):
+            return "[" + items.map { text($0, escapeNonASCII: escapeNonASCII) }.joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.map { quoted($0.0, escapeNonASCII: escapeNonASCII) + ":" + text($0.1, escapeNonASCII: escapeNonASCII) }
+            return "{"
+                + members.map {
+                    quoted($0.0, escapeNonASCII: escapeNonASCII) + ":" + text($0.1, escapeNonASCII: escapeNonASCII)
+                }
                 .joined(separator: ",") + "}"
         }
     }

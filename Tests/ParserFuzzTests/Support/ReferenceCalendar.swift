@@ -15,7 +15,10 @@ enum ReferenceCalendar {
     static func civil(_ seconds: Int64) -> Civil {
         var days = Int(seconds / 86_400)
         var rest = Int(seconds % 86_400)
-        if rest < 0 { rest += 86_400; days -= 1 }
+        if rest < 0 {
+            rest += 86_400
+            days -= 1
+        }
         var year = 1970
         while days < 0 {
             year -= 1
@@ -30,7 +33,8 @@ enum ReferenceCalendar {
             days -= daysIn(month: month, year: year)
             month += 1
         }
-        return Civil(year: year, month: month, day: days + 1, hour: rest / 3600, minute: rest / 60 % 60, second: rest % 60)
+        return Civil(
+            year: year, month: month, day: days + 1, hour: rest / 3600, minute: rest / 60 % 60, second: rest % 60)
     }
 
     /// Seconds since 1970 of a civil time, counting whole years and months forward or backward.
@@ -65,8 +69,9 @@ enum ReferenceCalendar {
 
     /// A civil time that is often invalid in one field: 30 February, 31 April, hour 24, minute 60.
     static func randomFields(_ r: inout FuzzRandom, years: ClosedRange<Int>) -> Civil {
-        var c = Civil(year: r.int(years), month: r.int(1 ... 12), day: 1, hour: r.int(0 ... 23),
-                      minute: r.int(0 ... 59), second: r.int(0 ... 59))
+        var c = Civil(
+            year: r.int(years), month: r.int(1 ... 12), day: 1, hour: r.int(0 ... 23),
+            minute: r.int(0 ... 59), second: r.int(0 ... 59))
         c.day = r.int(1 ... daysIn(month: c.month, year: c.year))
         switch r.int(0 ..< 12) {
         case 0: c.day = daysIn(month: c.month, year: c.year) + r.int(1 ... 3)

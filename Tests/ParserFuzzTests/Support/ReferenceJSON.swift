@@ -123,14 +123,18 @@ struct ReferenceJSON {
             case UInt8(ascii: "\\"):
                 guard let e = peek else { return nil }
                 i += 1
-                let simple: [UInt8: Unicode.Scalar] = [0x22: "\"", 0x5C: "\\", 0x2F: "/", 0x62: "\u{8}", 0x66: "\u{C}",
-                                                       0x6E: "\n", 0x72: "\r", 0x74: "\t"]
+                let simple: [UInt8: Unicode.Scalar] = [
+                    0x22: "\"", 0x5C: "\\", 0x2F: "/", 0x62: "\u{8}", 0x66: "\u{C}",
+                    0x6E: "\n", 0x72: "\r", 0x74: "\t",
+                ]
                 if let s = simple[e] {
                     scalars.append(s)
                 } else if e == UInt8(ascii: "u"), let hi = hex4() {
                     var v = hi
                     if (0xD800 ..< 0xDC00).contains(hi) {
-                        guard eat(UInt8(ascii: "\\")), eat(UInt8(ascii: "u")), let lo = hex4(), (0xDC00 ..< 0xE000).contains(lo) else {
+                        guard eat(UInt8(ascii: "\\")), eat(UInt8(ascii: "u")), let lo = hex4(),
+                            (0xDC00 ..< 0xE000).contains(lo)
+                        else {
                             return nil
                         }
                         v = 0x10000 + (hi - 0xD800) << 10 + (lo - 0xDC00)
@@ -146,9 +150,11 @@ struct ReferenceJSON {
                 // Strict UTF-8: the right number of continuation bytes, no overlong forms, no
                 // surrogates, nothing above U+10FFFF.
                 let (count, base, minimum): (Int, UInt32, UInt32) =
-                    c >= 0xF0 && c <= 0xF4 ? (3, UInt32(c & 0x07), 0x10000)
-                    : c >= 0xE0 && c <= 0xEF ? (2, UInt32(c & 0x0F), 0x800)
-                    : c >= 0xC2 && c <= 0xDF ? (1, UInt32(c & 0x1F), 0x80) : (0, 0, 0)
+                    c >= 0xF0 && c <= 0xF4
+                    ? (3, UInt32(c & 0x07), 0x10000)
+                    : c >= 0xE0 && c <= 0xEF
+                        ? (2, UInt32(c & 0x0F), 0x800)
+                        : c >= 0xC2 && c <= 0xDF ? (1, UInt32(c & 0x1F), 0x80) : (0, 0, 0)
                 guard count > 0, i + count <= b.count else { return nil }
                 var v = base
                 for k in 0 ..< count {

@@ -19,7 +19,9 @@ enum ReferenceSHA256 {
         while data.count % 64 != 56 { data.append(0) }
         for i in (0 ..< 8).reversed() { data.append(UInt8(truncatingIfNeeded: bitLength >> (8 * UInt64(i)))) }
 
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        var h: [UInt32] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        ]
         var w = [UInt32](repeating: 0, count: 64)
         data.withUnsafeBufferPointer { d in
             k.withUnsafeBufferPointer { k in
@@ -27,7 +29,8 @@ enum ReferenceSHA256 {
                     for block in stride(from: 0, to: d.count, by: 64) {
                         for t in 0 ..< 16 {
                             let o = block + 4 * t
-                            w[t] = UInt32(d[o]) << 24 | UInt32(d[o + 1]) << 16 | UInt32(d[o + 2]) << 8 | UInt32(d[o + 3])
+                            w[t] =
+                                UInt32(d[o]) << 24 | UInt32(d[o + 1]) << 16 | UInt32(d[o + 2]) << 8 | UInt32(d[o + 3])
                         }
                         for t in 16 ..< 64 {
                             let s0 = rotr(w[t - 15], 7) ^ rotr(w[t - 15], 18) ^ (w[t - 15] >> 3)
@@ -36,12 +39,19 @@ enum ReferenceSHA256 {
                         }
                         var (a, b, c, dd, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
                         for t in 0 ..< 64 {
-                            let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
+                            let t1 =
+                                hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[t] &+ w[t]
                             let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
                             (hh, g, f, e, dd, c, b, a) = (g, f, e, dd &+ t1, c, b, a, t1 &+ t2)
                         }
-                        h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= dd
-                        h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
+                        h[0] &+= a
+                        h[1] &+= b
+                        h[2] &+= c
+                        h[3] &+= dd
+                        h[4] &+= e
+                        h[5] &+= f
+                        h[6] &+= g
+                        h[7] &+= hh
                     }
                 }
             }

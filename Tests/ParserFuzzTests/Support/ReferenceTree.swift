@@ -73,7 +73,8 @@ struct ReferenceTree {
             if self.bytes(leaves[mid]).upperBound <= bytes.lowerBound { lo = mid + 1 } else { hi = mid }
         }
         let first = lo
-        lo = 0; hi = leaves.count
+        lo = 0
+        hi = leaves.count
         while lo < hi {
             let mid = (lo + hi) / 2
             if self.bytes(leaves[mid]).lowerBound < bytes.upperBound { lo = mid + 1 } else { hi = mid }
@@ -114,7 +115,8 @@ struct ReferenceTree {
         var pieces: [Range<Int>] = []
         var p = run.lowerBound
         while p < run.upperBound {
-            guard let n = nodes(startingAt: p).last(where: { $0.upperBound <= run.upperBound && $0.count <= cap }) else {
+            guard let n = nodes(startingAt: p).last(where: { $0.upperBound <= run.upperBound && $0.count <= cap })
+            else {
                 return pieces  // unreachable: every leaf is a node
             }
             pieces.append(n)

@@ -54,9 +54,12 @@ enum TextMutator {
     /// numbers on either side of Int64.max.
     static func decimal(_ r: inout FuzzRandom) -> String {
         switch r.int(0 ..< 10) {
-        case 0: return r.pick(["9223372036854775807", "9223372036854775808", "18446744073709551615",
-                               "99999999999999999999", "999999999999999999", "1000000000000000000",
-                               "0000000000000000001", "000000000000000001", "0"])
+        case 0:
+            return r.pick([
+                "9223372036854775807", "9223372036854775808", "18446744073709551615",
+                "99999999999999999999", "999999999999999999", "1000000000000000000",
+                "0000000000000000001", "000000000000000001", "0",
+            ])
         case 1: return String(repeating: "0", count: r.int(1 ... 3)) + String(r.magnitude(maxBits: 40))
         case 2: return String(r.magnitude(maxBits: 64))
         case 3: return String(r.int64(0 ... 64) << 20)
@@ -82,7 +85,8 @@ func referenceDecimal(_ bytes: some Collection<UInt8>) -> Int64? {
 func referenceRange(_ bytes: some Collection<UInt8>) -> (first: Int64, last: Int64)? {
     let b = Array(bytes)
     guard let dash = b.firstIndex(of: 0x2D), let s = referenceDecimal(b[..<dash]),
-          let e = referenceDecimal(b[(dash + 1)...]), s <= e else { return nil }
+        let e = referenceDecimal(b[(dash + 1)...]), s <= e
+    else { return nil }
     return (s, e)
 }
 

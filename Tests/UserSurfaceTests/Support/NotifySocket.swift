@@ -44,7 +44,7 @@ final class NotifySocket: Sendable {
             var buffer = [UInt8](repeating: 0, count: 4096)
             let n = recv(fd, &buffer, buffer.count, 0)
             if n > 0 {
-                let new = String(decoding: buffer[0..<n], as: UTF8.self).split(separator: "\n").map(String.init)
+                let new = String(decoding: buffer[0 ..< n], as: UTF8.self).split(separator: "\n").map(String.init)
                 lines.withLock { $0 += new }
             }
         }

@@ -51,7 +51,7 @@ enum Surface {
             if n < 0 && errno == EINTR { continue }
             guard n >= 0 else { throw SeedError("read \(path): \(String(cString: strerror(errno)))") }
             if n == 0 { return bytes }
-            bytes += chunk[0..<n]
+            bytes += chunk[0 ..< n]
         }
     }
 }
@@ -64,14 +64,16 @@ enum Processes {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { pid_t($0) }.filter { pid in
             guard pid != own, let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"), !data.isEmpty,
-                  !isZombie(pid) else { return false }
+                !isZombie(pid)
+            else { return false }
             return String(decoding: data.map { $0 == 0 ? 0x20 : $0 }, as: UTF8.self).contains(marker)
         }
     }
 
     static func isZombie(_ pid: pid_t) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return true }
+            let close = stat.lastIndex(of: ")")
+        else { return true }
         return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 

@@ -13,8 +13,11 @@ struct UnitFile {
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 section = String(line.dropFirst().dropLast())
             } else if let equals = line.firstIndex(of: "=") {
-                entries.append((section, line[..<equals].trimmingCharacters(in: .whitespaces),
-                                line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)))
+                entries.append(
+                    (
+                        section, line[..<equals].trimmingCharacters(in: .whitespaces),
+                        line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+                    ))
             }
         }
     }
@@ -27,7 +30,9 @@ struct UnitFile {
 
     /// An Exec*= line as argv: prefixes like `-` dropped, `%f`/`%i` replaced, `$VAR` split into
     /// words and `${VAR}` kept as one, as systemd does. The template uses no quoting.
-    static func command(_ line: String, instancePath: String, instance: String, environment: [String: String]) -> [String] {
+    static func command(
+        _ line: String, instancePath: String, instance: String, environment: [String: String]
+    ) -> [String] {
         let body = line.drop { "-@:+!".contains($0) }
         return body.split(separator: " ", omittingEmptySubsequences: true).flatMap { word -> [String] in
             var w = String(word)
