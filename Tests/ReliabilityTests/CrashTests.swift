@@ -58,10 +58,11 @@ import Testing
                                 "bs=1M", "skip=\(skip)", "count=4", "status=none",
                             ]))
                 }
-                // Kill once fetches and cache writes are both under way (or after a few seconds).
+                // Kill once fetches and cache writes are both under way (the capped link keeps the reads
+                // going for seconds; a loaded machine may be slow to answer the status, hence the wait).
                 try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000 ... 150_000_000, using: &generator))
                 var fetching = false, writing = false
-                let deadline = ContinuousClock.now + .seconds(5)
+                let deadline = ContinuousClock.now + .seconds(20)
                 while ContinuousClock.now < deadline {
                     if let reads = try? await mounted.status().reads {
                         fetching = reads.fetchesInFlight > 0
