@@ -102,7 +102,9 @@ import Testing
                     switch (kind, error) {
                     case (.flip, .integrity(.checksumMismatch)), (.wrongChecksum, .integrity(.checksumMismatch)),
                         (.badContentRange, .integrity(.contentRangeMismatch)), (.truncate, .transport(.connectionLost)),
-                        (.truncate, .integrity(.lengthMismatch)), (.reset, .transport(.connectionLost)):
+                        (.truncate, .integrity(.lengthMismatch)), (.reset, .transport(.connectionLost)),
+                        // Cut part-way through the body: with the bytes that arrived, so a caller can keep them.
+                        (.truncate, .interrupted(.connectionLost, _, _)), (.reset, .interrupted(.connectionLost, _, _)):
                         break
                     default:
                         Issue.record("\(kind) ended in an unexpected error: \(error)")

@@ -18,7 +18,7 @@ struct InventoryStreamCheck {
             try parser.feed(chunk) { _ in }
             return nil
         } catch {
-            return "\(error)"
+            return Self.describe(error)
         }
     }
 
@@ -29,7 +29,12 @@ struct InventoryStreamCheck {
             summary = "\(s.archiveCount) archive(s), every entry's fields and types checked"
             return nil
         } catch {
-            return "\(error)"
+            return Self.describe(error)
         }
+    }
+
+    /// Where the inventory is wrong and how, e.g. "at archive entry 1, byte 24: Size is -10, …".
+    private static func describe(_ error: any Error) -> String {
+        (error as? InventoryError)?.located ?? "\(error)"
     }
 }
