@@ -11,10 +11,11 @@ import Testing
 
     @Test func outputsThatExpireBeforeTheirCopyAreRetrievedAgain() async throws {
         // One copy at a time takes longer than an output lives, so the outputs waiting their turn expire.
+        // (5 s of life leaves a loaded machine time to read the inventory; a copy takes over 6 s.)
         let specs = (0 ..< 3).map { ("slow/part-\($0).bin", 6 * Self.mib / 5 + $0) }
-        try await MigrationFixture.with(jobDelay: 0.3, outputLifetime: 2, archives: specs) { f in
+        try await MigrationFixture.with(jobDelay: 0.3, outputLifetime: 5, archives: specs) { f in
             _ = try await f.takeInventory()
-            try await f.emulator.setShaping(bytesPerSecondPerConnection: 400_000)
+            try await f.emulator.setShaping(bytesPerSecondPerConnection: 200_000)
             let before = try await f.statistics()
             let (status, output) = try await f.run(["--parallel-copies", "1"], timeout: 120)
             #expect(status == 0, "\(output.suffix(3000))")
@@ -30,7 +31,7 @@ import Testing
                 #expect(try f.fileFacts(line.path).sha256 == source.sha256)
             }
             print(
-                "FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 2 s"
+                "FIGURE migrate-expiry: \(initiated) InitiateJob calls for \(specs.count) archives whose outputs lived 5 s"
             )
         }
     }
