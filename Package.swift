@@ -158,7 +158,7 @@ package.targets += [
     .testTarget(
         name: "ReliabilityTests",
         dependencies: [
-            "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport",
+            "GlacierClient", "GlacierFileSystem", "AWSSigning", "GlacierTestSupport", "CPlatformSupport",
         ]),
     // A stand-in test process that LeftoverProcessTests kills, to show nothing it started survives.
     .executableTarget(

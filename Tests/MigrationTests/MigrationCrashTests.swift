@@ -80,7 +80,10 @@ import Testing
             let totalKills = kills.values.reduce(0, +)
             #expect(totalKills >= 10, "kills: \(kills); misses:\n\(misses.map(\.description).joined(separator: "\n"))")
             for target in Target.allCases {
-                #expect(kills[target, default: 0] >= 1, "no kill while \(target.rawValue): \(kills); misses:\n\(misses.map(\.description).joined(separator: "\n"))")
+                #expect(
+                    kills[target, default: 0] >= 1,
+                    "no kill while \(target.rawValue): \(kills); misses:\n\(misses.map(\.description).joined(separator: "\n"))"
+                )
             }
 
             let (status, output) = try await f.run(arguments, timeout: 180)
@@ -175,7 +178,8 @@ import Testing
                 let retrieving = try store.archives(in: [.retrieving]).count
                 let copying = try store.archives(in: [.copying]).count
                 let open = try store.archives(in: ArchivePhase.open).count
-                lastSeen = "planned \(planned), inventory job \(inventoryJob != nil), retrieving \(retrieving), "
+                lastSeen =
+                    "planned \(planned), inventory job \(inventoryJob != nil), retrieving \(retrieving), "
                     + "copying \(copying), open \(open)"
                 switch target {
                 case .inventory: return !planned && inventoryJob != nil

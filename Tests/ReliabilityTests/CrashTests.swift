@@ -1,4 +1,6 @@
+import CPlatformSupport
 import Foundation
+import GlacierFileSystem
 import GlacierTestSupport
 import Testing
 
@@ -60,25 +62,34 @@ import Testing
                 }
                 // Kill while fetches are in flight, and while a cache write is under way if one is seen
                 // within a second and a half of the fetches: a node's write takes milliseconds, so a
-                // status sample catches one only now and then (how often is reported).
-                try await Task.sleep(nanoseconds: UInt64.random(in: 10_000_000 ... 150_000_000, using: &generator))
-                var fetching = false, writing = false
-                var firstFetch: ContinuousClock.Instant?
-                let deadline = ContinuousClock.now + .seconds(20)
-                while ContinuousClock.now < deadline {
-                    if let reads = try? await mounted.status().reads {
-                        fetching = reads.fetchesInFlight > 0
-                        writing = reads.cacheWriteBytesPending > 0
-                        if fetching && firstFetch == nil { firstFetch = .now }
-                        if fetching && writing { break }
-                        if fetching, let first = firstFetch, ContinuousClock.now - first > .milliseconds(1500) { break }
+                // status sample catches one only now and then (how often is reported). The watching
+                // runs on a thread of its own: on a loaded test run the shared task pool can wake a
+                // sleeping task seconds late, and the readers would be done by then.
+                let delay = UInt32.random(in: 10_000 ... 150_000, using: &generator)
+                let mountpoint = mounted.mountpoint
+                let running = readers
+                let watched = try await offPool { () -> (reading: Bool, fetching: Bool, writing: Bool) in
+                    usleep(delay)
+                    var fetching = false, writing = false
+                    var firstFetch: Date?
+                    let deadline = Date().addingTimeInterval(20)
+                    while Date() < deadline {
+                        if let reads = Self.status(mountpoint)?.reads {
+                            fetching = reads.fetchesInFlight > 0
+                            writing = reads.cacheWriteBytesPending > 0
+                            if fetching && firstFetch == nil { firstFetch = Date() }
+                            if fetching && writing { break }
+                            if fetching, let first = firstFetch, Date().timeIntervalSince(first) > 1.5 { break }
+                        }
+                        usleep(2_000)
                     }
-                    try await Task.sleep(nanoseconds: 2_000_000)
+                    let reading = running.contains(where: \.isRunning)
+                    kill(pid, SIGKILL)
+                    return (reading, fetching, writing)
                 }
-                if readers.contains(where: \.isRunning) { killedWhileReading += 1 }
-                kill(pid, SIGKILL)
-                if fetching { killedDuringFetches += 1 }
-                if writing { killedDuringWrites += 1 }
+                if watched.reading { killedWhileReading += 1 }
+                if watched.fetching { killedDuringFetches += 1 }
+                if watched.writing { killedDuringWrites += 1 }
                 for r in readers { r.stop(grace: 2) }
                 await mounted.unmount()
                 #expect(!mounted.isMounted)
@@ -237,5 +248,14 @@ import Testing
                 "python3", "-c", script, path, copy ?? "",
                 offsets.map(String.init).joined(separator: ","),
             ])
+    }
+
+    /// The daemon's status document, read straight from the root's extended attribute (no task,
+    /// no child process).
+    static func status(_ mountpoint: String) -> FileSystemStatus? {
+        var buffer = [UInt8](repeating: 0, count: 1 << 20)
+        let n = glfs_getxattr(mountpoint, GlacierFileSystem.statusAttribute, &buffer, buffer.count)
+        guard n > 0 else { return nil }
+        return try? JSONDecoder().decode(FileSystemStatus.self, from: Data(buffer[0 ..< n]))
     }
 }
