@@ -73,17 +73,7 @@ struct MigrateCommand: AsyncParsableCommand {
             valueName: "arn"))
     var snsTopic: String?
 
-    @Option(
-        name: .customLong("cache-dir"),
-        help: ArgumentHelp(
-            "The read engine's cache, shared with `mount` (default: ~/.cache/glacierfs).",
-            valueName: "path"))
-    var cacheDir: String?
-
-    @Option(
-        name: .customLong("cache-size"),
-        help: ArgumentHelp("The most job output to keep cached, e.g. 20G.", valueName: "size"))
-    var cacheSize = ByteSize(bytes: 20 << 30)
+    @OptionGroup var cache: CacheOptions
 
     @Option(name: .customLong("parallel-copies"), help: "Archive outputs copied at once.")
     var parallelCopies: Int = 4
@@ -106,7 +96,6 @@ struct MigrateCommand: AsyncParsableCommand {
         }
         guard maxJobs >= 1 else { throw ValidationError("--max-jobs must be at least 1") }
         guard parallelCopies >= 1 else { throw ValidationError("--parallel-copies must be at least 1") }
-        guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
         guard pollInterval > 0 else { throw ValidationError("--poll-interval must be a positive number of seconds") }
         if let b = maxBytesPerDay, b.bytes < 1 { throw ValidationError("--max-bytes-per-day must be at least 1 byte") }
         try SNSTopicOption.validate(snsTopic)
@@ -130,17 +119,17 @@ struct MigrateCommand: AsyncParsableCommand {
         let display = ProgressDisplay()
         var readers: OutputReaders?
         if !dryRun {
-            let cache: OutputCache
+            let outputCache: OutputCache
             do {
-                cache = try OutputCache(
-                    directory: cacheDir ?? OutputCache.defaultDirectory(), maxBytes: cacheSize.bytes,
+                outputCache = try OutputCache(
+                    directory: cache.directory, maxBytes: cache.cacheSize.bytes,
                     logger: Logger(label: "glacierfs.cache"))
             } catch {
                 throw UserFacingError(
                     error.description + " (or give migrate a cache of its own with --cache-dir)",
                     exitCode: GlacierExit.cache)
             }
-            readers = OutputReaders(client: client, cache: cache, configuration: FileSystemConfiguration())
+            readers = OutputReaders(client: client, cache: outputCache, configuration: FileSystemConfiguration())
         }
         let runner = MigrationRunner(
             client: client, settings: settings, root: Self.absolute(to!),

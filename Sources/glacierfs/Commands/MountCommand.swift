@@ -39,17 +39,7 @@ struct MountCommand: ParsableCommand {
             valueName: "name"))
     var vaults: [String] = []
 
-    @Option(
-        name: .customLong("cache-dir"),
-        help: ArgumentHelp(
-            "Where verified data is cached (default: ~/.cache/glacierfs).",
-            valueName: "path"))
-    var cacheDir: String?
-
-    @Option(
-        name: .customLong("cache-size"),
-        help: ArgumentHelp("The most job output to keep cached, e.g. 20G or 500M.", valueName: "size"))
-    var cacheSize = ByteSize(bytes: 20 << 30)
+    @OptionGroup var cache: CacheOptions
 
     @Option(
         name: .customLong("cache-min-free"),
@@ -114,7 +104,6 @@ struct MountCommand: ParsableCommand {
 
     mutating func validate() throws {
         guard memoryLimit.bytes >= 48 << 20 else { throw ValidationError("--memory-limit must be at least 48M") }
-        guard cacheSize.bytes >= 8 << 20 else { throw ValidationError("--cache-size must be at least 8M") }
         let connections = ServiceOptions.connectionsPerHost
         guard (1 ... connections).contains(parallelFetches) else {
             throw ValidationError(
@@ -152,7 +141,7 @@ struct MountCommand: ParsableCommand {
         return true
     }
 
-    var cacheDirectory: String { cacheDir ?? OutputCache.defaultDirectory() }
+    var cacheDirectory: String { cache.directory }
     var logFilePath: String { logFile ?? cacheDirectory + "/glacierfs.log" }
 
     func run() throws {

@@ -21,7 +21,7 @@ struct MountDaemon {
         let cache: OutputCache
         do {
             cache = try OutputCache(
-                directory: command.cacheDirectory, maxBytes: command.cacheSize.bytes,
+                directory: command.cacheDirectory, maxBytes: command.cache.cacheSize.bytes,
                 minFreeBytes: command.cacheMinFree?.bytes, logger: Logger(label: "glacierfs.cache"))
         } catch {
             throw UserFacingError(error.description, exitCode: GlacierExit.cache)
