@@ -79,6 +79,18 @@ public final class ArchiveIndex: Sendable {
     public static func build(
         path: String, source: Source, archives: [InventoryArchive], tree: ArchiveTree
     ) throws -> ArchiveIndex {
+        try write(path: path, source: source, archives: archives, tree: tree)
+        guard let index = open(path: path, inventoryJobId: source.inventoryJobId) else {
+            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
+        }
+        return index
+    }
+
+    /// Writes the index file alone, so a caller can free the build's memory before it opens the
+    /// index it keeps (an index opened amid the build's allocations pins their pages).
+    public static func write(
+        path: String, source: Source, archives: [InventoryArchive], tree: ArchiveTree
+    ) throws {
         let temporary = path + ".building-\(getpid())"
         try? FileManager.default.removeItem(atPath: temporary)
         do {
@@ -100,10 +112,6 @@ public final class ArchiveIndex: Sendable {
             try? FileManager.default.removeItem(atPath: temporary)
             throw error
         }
-        guard let index = open(path: path, inventoryJobId: source.inventoryJobId) else {
-            throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: path])
-        }
-        return index
     }
 
     static func createSchema(_ db: Database) throws {

@@ -350,31 +350,32 @@ public final class MigrationRunner: Sendable {
         }
         let client = self.client
         let settings = self.settings
+        // Plain values into each child: Swift 6.3's release build was seen to hand a child garbage
+        // when it captured the labelled-tuple element of `group` (an index out of range, every run).
+        let requests: [(String, String)] = group.map { ($0.archive.archiveId, $0.tier) }
         let answers = await withTaskGroup(of: (Int, Result<InitiatedJob, GlacierError>).self) { tasks in
-            for (index, item) in group.enumerated() {
+            for index in requests.indices {
+                let (archiveId, tier) = requests[index]
                 tasks.addTask {
                     do {
-                        return (
-                            index,
-                            .success(
-                                try await client.initiateArchiveRetrieval(
-                                    vault: settings.vault, archiveId: item.archive.archiveId, tier: item.tier,
-                                    description: "glacierfs migrate", snsTopic: settings.snsTopic,
-                                    retry: RetryPolicy(maxAttempts: 1)))
-                        )
+                        let job = try await client.initiateArchiveRetrieval(
+                            vault: settings.vault, archiveId: archiveId, tier: tier,
+                            description: "glacierfs migrate", snsTopic: settings.snsTopic,
+                            retry: RetryPolicy(maxAttempts: 1))
+                        return (index, .success(job))
                     } catch {
                         return (index, .failure(error as? GlacierError ?? .invalidConfiguration("\(error)")))
                     }
                 }
             }
-            var answers: [(Int, Result<InitiatedJob, GlacierError>)] = []
-            for await answer in tasks { answers.append(answer) }
-            return answers.sorted { $0.0 < $1.0 }
+            var answers = [Result<InitiatedJob, GlacierError>?](repeating: nil, count: requests.count)
+            for await (index, answer) in tasks { answers[index] = answer }
+            return answers
         }
         var carryOn = true
         var stop: (any Error)?
-        for (index, answer) in answers {
-            let item = group[index]
+        for (item, answer) in zip(group, answers) {
+            guard let answer else { continue }
             switch answer {
             case .success(let job):
                 try store.attachJob(

@@ -62,9 +62,7 @@ import Testing
                         daemon RSS \(rss) MiB, peak \(peak) MiB
                         """)
                     #expect(m.log.contains("indexed vault v: \(Self.count) archives"))
-                    print(
-                        m.log.split(separator: "\n").filter { $0.contains("indexed vault") || $0.contains("MEMPROBE") }
-                            .joined(separator: "\n"))
+                    print(m.log.split(separator: "\n").filter { $0.contains("indexed vault") }.joined(separator: "\n"))
                 }
             }
         }

@@ -8,8 +8,12 @@ public enum TestPaths {
             .deletingLastPathComponent()
     }()
 
-    /// The directory holding the built executables: the test bundle's own directory.
+    /// The directory holding the built executables: the test bundle's own directory, or
+    /// GLACIERFS_BIN_DIR (`.ci/run` points it at a release build, to test what users run).
     public static let buildDirectory: URL = {
+        if let env = ProcessInfo.processInfo.environment["GLACIERFS_BIN_DIR"], !env.isEmpty {
+            return URL(fileURLWithPath: env)
+        }
         let exe =
             (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: exe).deletingLastPathComponent()

@@ -89,32 +89,18 @@ extension GlacierFileSystem {
             switch await reader.leaf(leaf) {
             case .success(let view):
                 try withExtendedLifetime(view.node) { try parser.feed(view.bytes) { archives.append($0) } }
-                // Consumed, like a sequential reader's leaf: the first to go when memory is wanted.
-                reader.services.memory.demote(output: reader.id, leaf: leaf)
+                // Parsed and cached on disk: its memory is better spent on the archive list growing here,
+                // so the peak stays near the larger of the two rather than their sum.
+                reader.services.memory.drop(output: reader.id, leaf: leaf)
+                if leaf % 16 == 15 { reader.services.pool.releaseIdle() }
             case .failure(let failure):
                 throw ArchiveIndexProblem(failure.message)
             }
         }
         let summary = try parser.finish { archives.append($0) }
+        reader.services.pool.releaseIdle()
         // Archives only a retrieval job names are shown too (as _unnamed/<id>), until an inventory lists them.
-        var listed = Set(archives.map(\.archiveId))
-        for entry in jobs.values.sorted(by: { $0.job.jobId < $1.job.jobId }) {
-            let job = entry.job
-            guard job.isArchiveRetrieval, let id = job.archiveId, let size = job.archiveSizeInBytes,
-                let hash = job.archiveSHA256TreeHash ?? job.sha256TreeHash, !listed.contains(id),
-                InventoryParser.problem(
-                    in: InventoryArchive(
-                        archiveId: id, archiveDescription: "",
-                        creationDate: "1970-01-01T00:00:00Z", size: size,
-                        sha256TreeHash: hash)) == nil
-            else { continue }
-            listed.insert(id)
-            archives.append(
-                InventoryArchive(
-                    archiveId: id, archiveDescription: "",
-                    creationDate: job.creationDate ?? "1970-01-01T00:00:00Z", size: size,
-                    sha256TreeHash: hash))
-        }
+        archives += Self.archivesOnlyJobsName(jobs: jobs, listed: archives)
         let source = ArchiveIndex.Source(
             inventoryJobId: inventory.job.jobId, inventoryDate: summary.inventoryDate,
             format: parser.format.rawValue, archiveCount: archives.count)
@@ -122,18 +108,55 @@ extension GlacierFileSystem {
             atPath: (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         // Decoding and writing 200,000 names takes seconds of CPU: keep it off the cooperative pool.
-        let built = archives
+        // The list moves into the build, which frees it before malloc is asked to give memory back:
+        // a closure capturing it would keep its 100 MB alive past the trim, and RSS with them.
+        let handoff = ArchiveHandoff(archives)
         archives = []
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 let result = Result {
-                    try ArchiveIndex.build(path: path, source: source, archives: built, tree: ArchiveTree.build(built))
+                    try Self.writeIndex(path: path, source: source, taking: handoff)
+                    // The build's hundreds of MB are free now; give them back before the index is
+                    // opened, or RSS keeps them for the mount's life.
+                    glfs_release_free_memory()
+                    guard let index = ArchiveIndex.open(path: path, inventoryJobId: source.inventoryJobId) else {
+                        throw ArchiveIndexProblem("the index just written to \(path) cannot be opened")
+                    }
+                    return index
                 }
-                // The build's hundreds of MB are free now; give them back, or RSS keeps them for the mount's life.
-                glfs_release_free_memory()
                 continuation.resume(with: result)
             }
         }
+    }
+
+    /// Archives that retrieval jobs name but the inventory does not list. The set built here holds
+    /// the jobs' few ids, not the inventory's: a set of 200,000 ids would outlive the list it came
+    /// from, its strings scattered over the pages the list frees, and pin them in RSS.
+    private static func archivesOnlyJobsName(jobs: [String: JobEntry], listed: [InventoryArchive]) -> [InventoryArchive]
+    {
+        var named: [String: InventoryArchive] = [:]
+        for entry in jobs.values.sorted(by: { $0.job.jobId < $1.job.jobId }) {
+            let job = entry.job
+            guard job.isArchiveRetrieval, let id = job.archiveId, named[id] == nil, let size = job.archiveSizeInBytes,
+                let hash = job.archiveSHA256TreeHash ?? job.sha256TreeHash
+            else { continue }
+            let archive = InventoryArchive(
+                archiveId: id, archiveDescription: "",
+                creationDate: job.creationDate ?? "1970-01-01T00:00:00Z", size: size, sha256TreeHash: hash)
+            var checked = archive
+            checked.creationDate = "1970-01-01T00:00:00Z"  // a job's own date format is not the inventory's
+            guard InventoryParser.problem(in: checked) == nil else { continue }
+            named[id] = archive
+        }
+        guard !named.isEmpty else { return [] }
+        for archive in listed where named[archive.archiveId] != nil { named[archive.archiveId] = nil }
+        return named.values.sorted { $0.archiveId < $1.archiveId }
+    }
+
+    /// Writes the index of the archives in `handoff`, which it empties; they are freed on return.
+    private static func writeIndex(path: String, source: ArchiveIndex.Source, taking handoff: ArchiveHandoff) throws {
+        let archives = handoff.take()
+        try ArchiveIndex.write(path: path, source: source, archives: archives, tree: ArchiveTree.build(archives))
     }
 
     // MARK: - Names and attributes

@@ -10,6 +10,8 @@ final class BufferPool: Sendable {
         var allocated = 0
         var free: [Int: [IdleMemory]] = [:]
         var peakAllocated = 0
+        /// When a buffer was last handed out: an idle pool gives its free memory back.
+        var lastUse = ContinuousClock.now
     }
 
     /// - Parameter reclaim: drops one held leaf, returning false when there is none left.
@@ -21,9 +23,27 @@ final class BufferPool: Sendable {
         Task.detached { [weak self] in
             while let pool = self {
                 pool.gate.update { _ in }
+                if ContinuousClock.now - pool.gate.withState({ $0.lastUse }) > Self.idleRelease {
+                    pool.releaseIdle()
+                }
                 try? await Task.sleep(for: .milliseconds(100))
             }
         }
+    }
+
+    /// How long the pool may sit unused before its free memory goes back to the kernel: a mount
+    /// that finished a copy should not keep the copy's buffers for the rest of its life.
+    static let idleRelease: Duration = .seconds(10)
+
+    /// Gives every free buffer back to the kernel, so RSS falls to what is held.
+    func releaseIdle() {
+        let idle = gate.update { s -> [IdleMemory] in
+            let all = s.free.values.flatMap { $0 }
+            s.free = [:]
+            s.allocated -= all.reduce(0) { $0 + $1.capacity }
+            return all
+        }
+        for memory in idle { PageMemory.free(memory.pointer, memory.capacity) }
     }
 
     /// How long a fetch waits for memory before it may go over the budget (by at most
@@ -72,6 +92,7 @@ final class BufferPool: Sendable {
         let (reused, fresh) =
             gate.withState { s -> ([IdleMemory], Int)? in
                 guard Self.room(in: s, budget: budget, capacity: capacity) >= count else { return nil }
+                s.lastUse = .now
                 let reuse = Array((s.free[capacity] ?? []).suffix(count))
                 s.free[capacity]?.removeLast(reuse.count)
                 let fresh = count - reuse.count
@@ -118,6 +139,7 @@ final class BufferPool: Sendable {
         enum Step { case reuse(IdleMemory), allocate, release(IdleMemory), full }
         while true {
             let step: Step = gate.withState { s in
+                s.lastUse = .now
                 if let p = s.free[capacity]?.popLast() { return .reuse(p) }
                 if s.allocated + capacity <= budget || evenOverBudget {
                     s.allocated += capacity

@@ -46,7 +46,18 @@ final class LeafMemory: Sendable {
         state.withLock { $0.order.demote(LRUTracker.key(output: output, leaf: leaf)) }
     }
 
-    /// Drops every leaf of an output (one whose root did not match).
+    /// Drops one leaf that no reader will want again soon (an inventory leaf, once parsed).
+    func drop(output: Int, leaf: Int) {
+        let key = LRUTracker.key(output: output, leaf: leaf)
+        let dropped: LeafView? = state.withLock { s in
+            s.order.remove(key)
+            s.unread.remove(key)
+            return s.views.removeValue(forKey: key)
+        }
+        _ = dropped  // released outside the lock, as in drop(output:)
+    }
+
+    /// Drops every leaf of an output (one whose root did not match, or an inventory parsed whole).
     func drop(output: Int) {
         let dropped: [LeafView] = state.withLock { s in
             let keys = s.views.keys.filter { LRUTracker.split($0).output == output }

@@ -125,11 +125,22 @@ struct BenchWorkspace {
         _ = try admin("PUT", "shaping", body: body + "}")
     }
 
-    private func admin(_ method: String, _ path: String, body: String? = nil) throws -> [UInt8] {
-        let http = HTTPClient()
+    /// Adds `count` metadata-only archives to `vault`, with descriptions in every upload tool's
+    /// format, and one inventory job listing them all.
+    func seedSyntheticArchives(vault: String, count: Int) throws {
+        try runBlocking { try await client.createVault(vault) }
+        _ = try admin("POST", "vaults/\(vault)/synthetic-archives", body: "{\"count\":\(count)}", timeout: 600)
+        _ = try admin("POST", "vaults/\(vault)/synthetic-jobs", body: "{\"count\":1}", timeout: 600)
+    }
+
+    /// Admin calls that build synthetic data send nothing until done: allow them minutes.
+    private func admin(_ method: String, _ path: String, body: String? = nil, timeout: Double = 30) throws -> [UInt8] {
+        var configuration = HTTPClientConfiguration()
+        configuration.lowSpeedSeconds = Int(timeout)
+        let http = HTTPClient(configuration: configuration)
         let request = HTTPRequest(
             method: method, url: "\(endpoint)/_emulator/\(path)",
-            body: body.map { .bytes(Array($0.utf8)) } ?? .none, timeoutSeconds: 30)
+            body: body.map { .bytes(Array($0.utf8)) } ?? .none, timeoutSeconds: timeout)
         let response = try runBlocking { try await http.send(request) }
         guard (200 ..< 300).contains(response.status) else {
             throw UserFacingError("emulator admin \(path): HTTP \(response.status)")

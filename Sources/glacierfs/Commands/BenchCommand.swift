@@ -93,6 +93,15 @@ struct BenchCommand: ParsableCommand {
         help: ArgumentHelp("With --migrate: the size of each small archive.", valueName: "size"))
     var smallSize = ByteSize(bytes: 64 << 10)
 
+    @Flag(
+        help:
+            "Measure the archives/ view instead: a vault of --names-archives synthetic archives, its index build, find, du, ls -l and the daemon's RSS."
+    )
+    var names = false
+
+    @Option(name: .customLong("names-archives"), help: "With --names: how many archives the vault has.")
+    var namesArchives = 200_000
+
     @Flag(help: "Keep the work directory afterwards.")
     var keep = false
 
@@ -110,6 +119,8 @@ struct BenchCommand: ParsableCommand {
             throw ValidationError("--size must be at least 64M and a multiple of 8M")
         }
         guard (vault == nil) == jobs.isEmpty else { throw ValidationError("--vault and --job go together") }
+        guard !(names && migrate) else { throw ValidationError("--names and --migrate are separate runs: give one") }
+        guard namesArchives >= 10_000 else { throw ValidationError("--names-archives must be at least 10000") }
         guard randomReads >= 10 else { throw ValidationError("--random-reads must be at least 10") }
         guard (1 ... 9).contains(runs) else { throw ValidationError("--runs must be 1 to 9") }
     }
@@ -125,12 +136,21 @@ struct BenchCommand: ParsableCommand {
             if let vault {
                 workspace = try BenchWorkspace.existing(directory: dir, service: service, vault: vault, jobs: jobs)
             } else {
-                workspace = try BenchWorkspace.seeded(directory: dir, size: size.bytes, progress: progress)
+                // --names reads no archive bytes: the smallest seed will do.
+                workspace = try BenchWorkspace.seeded(
+                    directory: dir, size: names ? 64 << 20 : size.bytes, progress: progress)
             }
         } catch {
             throw ServiceErrorReport.userFacing(error, endpoint: service.endpoint ?? "the service")
         }
         defer { workspace.stop() }
+        if names {
+            guard vault == nil else { throw ValidationError("--names runs on the embedded emulator only") }
+            let lines = try NamesBench(workspace: workspace, progress: progress, archives: namesArchives).run()
+            progress.finish("done")
+            for line in lines { print(line) }
+            return
+        }
         if migrate {
             guard vault == nil else { throw ValidationError("--migrate runs on the embedded emulator only") }
             let lines = try MigrateBench(
