@@ -59,7 +59,8 @@ struct ArchiveCopier: Sendable {
         guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
         var closed = false
         defer { if !closed { close(fd) } }
-        let hasher = TreeHashBuilder()
+        // An empty archive's tree hash; any other comes from the engine, which hashed every leaf.
+        var computed = TreeHashBuilder().finalize().hex
         do {
             if archive.size > 0, let job, let readers {
                 let shape: JobOutputShape
@@ -74,20 +75,25 @@ struct ArchiveCopier: Sendable {
                 }
                 let refusal: String?
                 do {
-                    refusal = try await download(
-                        handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath,
-                        hasher: hasher)
+                    refusal = try await download(handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath)
                 } catch {
                     handle.close()
                     throw error
                 }
+                let root = handle.matchedRoot
                 handle.close()
                 if let refusal {
                     unlink(tempPath)
                     return .mismatch(refusal)
                 }
+                // Every byte written was verified by the engine, leaf by leaf, and the leaves' root
+                // against the job's checksum; that root is the tree hash of what was written.
+                guard let root else {
+                    unlink(tempPath)
+                    return .mismatch("the read engine did not confirm the tree hash of job \(job.jobId)'s output")
+                }
+                computed = root
             }
-            let computed = hasher.finalize().hex
             guard computed == archive.treeHash else {
                 unlink(tempPath)
                 return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
@@ -112,12 +118,11 @@ struct ArchiveCopier: Sendable {
         }
     }
 
-    /// Reads the whole output in order, hashing and writing each chunk; returns why the engine
-    /// refused the bytes, if it did. The next chunk is asked for before this one is hashed and
-    /// written, so the engine's fetches and the disk's writes overlap.
+    /// Reads the whole output in order, writing each chunk; returns why the engine refused the
+    /// bytes, if it did. The next chunk is asked for before this one is written, so the engine's
+    /// fetches and the disk's writes overlap.
     func download(
-        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String,
-        hasher: TreeHashBuilder
+        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String
     ) async throws -> String? {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
@@ -132,10 +137,7 @@ struct ArchiveCopier: Sendable {
                 case .data(let segments):
                     var got = 0
                     for segment in segments {
-                        try segment.withUnsafeBytes { bytes in
-                            hasher.update(bytes)
-                            try DestinationFiles.writeAll(fd, bytes, path: path)
-                        }
+                        try segment.withUnsafeBytes { try DestinationFiles.writeAll(fd, $0, path: path) }
                         got += segment.count
                     }
                     guard Int64(got) == min(Int64(Self.chunk), size - offset) else {

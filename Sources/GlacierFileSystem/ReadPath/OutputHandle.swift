@@ -15,6 +15,9 @@ public final class OutputHandle: Sendable {
     /// The output's size in bytes.
     public var size: Int64 { reader.shape.size }
 
+    /// The output's tree hash as the engine computed and checked it, once all of it was verified.
+    public var matchedRoot: String? { reader.matchedRoot }
+
     /// Reads `size` bytes at `offset`, calling `completion` exactly once (possibly before
     /// returning) with verified bytes or why not.
     public func read(offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {

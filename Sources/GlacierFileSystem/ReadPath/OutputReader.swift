@@ -83,6 +83,13 @@ final class OutputReader: Sendable {
         return nil
     }
 
+    /// The root of the output's leaves, once every leaf was verified and their root matched the
+    /// job's checksum: what a caller that read it all may record, without hashing it again.
+    var matchedRoot: String? {
+        guard let check = rootGate?.verdict ?? store.wholeOutputCheck, check.result == .matched else { return nil }
+        return check.computedRoot
+    }
+
     private func refused(_ reason: String) -> ReadFailure {
         let first = state.withLock { s in
             defer { s.refusalLogged = true }
