@@ -12,7 +12,17 @@ import GlacierModel
 /// directories and files, each with its parent's id; the root of the view has id `rootId`.
 public final class ArchiveIndex: Sendable {
     public static let rootId: Int64 = 1
-    static let schemaVersion = "1"
+    /// 2: entry ids below the root start at a base derived from the inventory job (see `idBase`).
+    static let schemaVersion = "2"
+
+    /// Where the ids of an index built from `inventoryJobId` start (the root is always `rootId`).
+    /// Indexes of different inventories use different ranges, so an inode a mount handed out for
+    /// an entry of the old index never names another entry after the view moves to a newer one.
+    static func idBase(inventoryJobId: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+        for byte in inventoryJobId.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return Int64(hash % (1 << 30) + 1) << 32
+    }
 
     /// Where an index came from.
     public struct Source: Sendable, Equatable {
@@ -153,16 +163,18 @@ public final class ArchiveIndex: Sendable {
                 """)
         // Directories come sorted, so a parent always has its id before its children need it.
         var directoryIds: [Substring: Int64] = [:]
-        var nextId = rootId
+        let base = idBase(inventoryJobId: source.inventoryJobId)
+        var nextId = base
         for directory in tree.directories {
             let path = Substring(directory.path)
             let (parentPath, name) = split(path)
             let parent = path.isEmpty ? 0 : directoryIds[parentPath]!
-            directoryIds[path] = nextId
+            let id = path.isEmpty ? rootId : nextId
+            directoryIds[path] = id
             try row.execute(arguments: [
-                nextId, parent, String(name), 1, directory.modified, 0, nil, nil, nil, nil, nil, nil,
+                id, parent, String(name), 1, directory.modified, 0, nil, nil, nil, nil, nil, nil,
             ])
-            nextId += 1
+            if !path.isEmpty { nextId += 1 }
         }
         for file in tree.files {
             let (parentPath, name) = split(Substring(file.path))

@@ -250,6 +250,48 @@ import Testing
         }
     }
 
+    /// An inventory that completes during a mount replaces the view (after the listing TTL, built in
+    /// the background while the old view serves): new archives appear under their names.
+    @Test func aNewerInventoryReplacesTheViewDuringTheMount() async throws {
+        try await EmulatorProcess.with { emulator in
+            try await TempDirectory.with("archives") { dir in
+                let client = emulator.client()
+                try await client.createVault("v")
+                let file = try Seed.randomFile(size: 100, in: dir)
+                _ = try await client.uploadArchive(vault: "v", file: file.path, description: "old.txt")
+                let first = try await client.initiateInventoryRetrieval(vault: "v", format: "JSON").jobId
+                try await Seed.waitForJob(client, vault: "v", jobId: first)
+                try await MountedFileSystem.with(
+                    endpoint: emulator.endpoint, environment: emulator.environment,
+                    cacheDirectory: dir.appendingPathComponent("cache").path, extraArguments: ["--listing-ttl", "1"]
+                ) { m in
+                    let root = m.path("v/archives")
+                    #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["old.txt"])
+                    _ = try await client.uploadArchive(vault: "v", file: file.path, description: "new.txt")
+                    let second = try await client.initiateInventoryRetrieval(vault: "v", format: "CSV").jobId
+                    try await Seed.waitForJob(client, vault: "v", jobId: second)
+                    // Listings age out after 1 s; the refresh runs in the background: ask until it lands.
+                    let listing = try await offPool { () -> [String] in
+                        let deadline = Date().addingTimeInterval(60)
+                        var names: [String] = []
+                        while Date() < deadline {
+                            names = (try FileManager.default.contentsOfDirectory(atPath: root)).sorted()
+                            if names.count == 2 { break }
+                            Thread.sleep(forTimeInterval: 0.2)
+                        }
+                        return names
+                    }
+                    #expect(listing == ["new.txt", "old.txt"], "\(listing)")
+                    let status = try await Self.xattr("user.glacier.archives", root)
+                    #expect(status.contains("inventory job \(second)") && status.contains("CSV"), "\(status)")
+                    #expect(m.log.contains("re-indexed vault v from newer inventory job \(second)"), "\(m.log)")
+                    let attributes = try FileManager.default.attributesOfItem(atPath: root + "/new.txt")
+                    #expect((attributes[.size] as? NSNumber)?.intValue == 100)
+                }
+            }
+        }
+    }
+
     @Test func retrieveByNameStartsOneJobPerMatchingArchive() async throws {
         try await EmulatorProcess.with { emulator in
             try await TempDirectory.with("archives") { dir in

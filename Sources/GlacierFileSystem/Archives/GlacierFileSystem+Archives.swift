@@ -24,7 +24,11 @@ extension GlacierFileSystem {
     // MARK: - The index
 
     func archiveIndex(vault: String) async -> ArchiveIndexes.Status {
-        await archiveIndexes.status(vault: vault) { [self] in await buildArchiveIndex(vault: vault) }
+        await archiveIndexes.status(
+            vault: vault, build: { [self] in await buildArchiveIndex(vault: vault) },
+            refresh: { [self] current, refused in
+                await refreshArchiveIndex(vault: vault, current: current, refused: refused)
+            })
     }
 
     func archiveIndexPath(vault: String) -> String {
@@ -32,12 +36,52 @@ extension GlacierFileSystem {
         return cache.directory + "/archive-index/" + key.directoryName + ".sqlite"
     }
 
+    /// The vault's completed inventory jobs, newest first.
+    private func inventories(in jobs: [String: JobEntry]) -> [JobEntry] {
+        jobs.values.filter { $0.job.isInventoryRetrieval && $0.outputShape != nil }
+            .sorted { ($0.completionDate, $0.job.jobId) > ($1.completionDate, $1.job.jobId) }
+    }
+
+    /// Whether an inventory's bytes can still be had: from the service, or wholly from the cache.
+    private func isReadable(_ job: JobEntry, vault: String) -> Bool {
+        job.source != .cacheOnly
+            || cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: job.job.jobId))?.isComplete == true
+    }
+
+    /// An index of the newest readable inventory, when that is newer than the one `current` was
+    /// built from (and not refused before). The old index keeps serving until this one is ready.
+    private func refreshArchiveIndex(
+        vault: String, current: ArchiveIndex, refused: Set<String>
+    ) async -> ArchiveIndexes.Refresh {
+        let jobs = await catalog.jobs(vault: vault)
+        guard let newest = inventories(in: jobs).first(where: { isReadable($0, vault: vault) }),
+            newest.job.jobId != current.source.inventoryJobId, !refused.contains(newest.job.jobId),
+            newest.completionDate > (jobs[current.source.inventoryJobId]?.completionDate ?? .distantPast)
+        else { return .unchanged }
+        let id = newest.job.jobId
+        do {
+            let clock = ContinuousClock()
+            let start = clock.now
+            let index = try await buildArchiveIndex(
+                vault: vault, inventory: newest, jobs: jobs, path: archiveIndexPath(vault: vault))
+            let was = "was \(current.source.archiveCount) from job \(current.source.inventoryJobId)"
+            logger.notice(
+                "re-indexed vault \(vault) from newer inventory job \(id): \(index.source.archiveCount) archives (\(was)) in \(clock.now - start)"
+            )
+            return .replaced(index)
+        } catch {
+            logger.error(
+                "cannot use the newer inventory job \(id) of vault \(vault): \(error); archives/ keeps the view from job \(current.source.inventoryJobId)"
+            )
+            return .refused(jobId: id)
+        }
+    }
+
     /// Tries the vault's readable inventories, newest first: reuses an index already built from one,
     /// else parses it (streaming, every field checked) into a new index.
     private func buildArchiveIndex(vault: String) async -> ArchiveIndexes.Status {
         let jobs = await catalog.jobs(vault: vault)
-        let inventories = jobs.values.filter { $0.job.isInventoryRetrieval && $0.outputShape != nil }
-            .sorted { ($0.completionDate, $0.job.jobId) > ($1.completionDate, $1.job.jobId) }
+        let inventories = inventories(in: jobs)
         let command = "glacierfs inventory \(vault) --wait"
         guard !inventories.isEmpty else {
             let why =
@@ -50,9 +94,7 @@ extension GlacierFileSystem {
         var problems: [String] = []
         for job in inventories {
             let id = job.job.jobId
-            if job.source == .cacheOnly,
-                cache.existingEntry(for: catalog.outputKey(vault: vault, jobId: id))?.isComplete != true
-            {
+            guard isReadable(job, vault: vault) else {
                 problems.append("inventory job \(id) has expired and is not wholly cached")
                 continue
             }
@@ -187,7 +229,8 @@ extension GlacierFileSystem {
             inode: inode, isDirectory: entry.isDirectory, size: entry.isDirectory ? 0 : entry.size,
             permissions: entry.isDirectory ? 0o555 : 0o444, linkCount: entry.isDirectory ? 2 : 1,
             modified: Date(timeIntervalSince1970: TimeInterval(entry.modified)), uid: configuration.uid,
-            gid: configuration.gid, cacheSeconds: Self.immutableSeconds)
+            // Not immutable: a newer inventory can rename, add or drop entries during the mount.
+            gid: configuration.gid, cacheSeconds: configuration.listingTTLSeconds)
         attributes.changed = entry.created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
         return .success(attributes)
     }
@@ -208,7 +251,7 @@ extension GlacierFileSystem {
                 size: child.isDirectory ? 0 : child.size,
                 permissions: child.isDirectory ? 0o555 : 0o444, linkCount: child.isDirectory ? 2 : 1,
                 modified: Date(timeIntervalSince1970: TimeInterval(child.modified)), uid: configuration.uid,
-                gid: configuration.gid, cacheSeconds: Self.immutableSeconds)
+                gid: configuration.gid, cacheSeconds: configuration.listingTTLSeconds)
             attributes.changed = child.created.map { Date(timeIntervalSince1970: TimeInterval($0)) }
             return DirectoryEntry(name: child.name, attributes: attributes)
         }
