@@ -111,6 +111,8 @@ public final class ArchiveIndex: Sendable {
                 try db.inTransaction {
                     try createSchema(db)
                     try insert(tree, archives: archives, source: source, into: db)
+                    // Built once, after the rows: far cheaper than 200,000 inserts in random id order.
+                    try db.execute(sql: "CREATE INDEX entry_by_archive ON entry (archive_id)")
                     return .commit
                 }
             }
@@ -143,7 +145,6 @@ public final class ArchiveIndex: Sendable {
                     flags INTEGER,
                     UNIQUE (parent, name)
                 );
-                CREATE INDEX entry_by_archive ON entry (archive_id);
                 """)
     }
 

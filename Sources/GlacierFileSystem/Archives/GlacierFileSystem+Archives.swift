@@ -127,8 +127,14 @@ extension GlacierFileSystem {
         }
         var parser = InventoryParser(format: shape.inventoryFormat?.uppercased() == "CSV" ? .csv : .json)
         var archives: [InventoryArchive] = []
+        let clock = ContinuousClock()
+        let started = clock.now
+        var downloaded = started
         for leaf in 0 ..< reader.geometry.leafCount {
-            switch await reader.leaf(leaf) {
+            let result = await reader.leaf(leaf)
+            // The first leaf is served only once the whole inventory was downloaded and checked.
+            if leaf == 0 { downloaded = clock.now }
+            switch result {
             case .success(let view):
                 try withExtendedLifetime(view.node) { try parser.feed(view.bytes) { archives.append($0) } }
                 // Parsed and cached on disk: its memory is better spent on the archive list growing here,
@@ -140,6 +146,7 @@ extension GlacierFileSystem {
             }
         }
         let summary = try parser.finish { archives.append($0) }
+        let parsed = clock.now
         reader.services.pool.releaseIdle()
         // Archives only a retrieval job names are shown too (as _unnamed/<id>), until an inventory lists them.
         archives += Self.archivesOnlyJobsName(jobs: jobs, listed: archives)
@@ -154,6 +161,11 @@ extension GlacierFileSystem {
         // a closure capturing it would keep its 100 MB alive past the trim, and RSS with them.
         let handoff = ArchiveHandoff(archives)
         archives = []
+        defer {
+            logger.notice(
+                "index of vault \(vault): inventory downloaded and checked in \(downloaded - started), parsed in \(parsed - downloaded), named and written in \(clock.now - parsed)"
+            )
+        }
         return try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 let result = Result {
