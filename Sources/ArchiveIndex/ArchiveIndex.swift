@@ -15,12 +15,17 @@ public final class ArchiveIndex: Sendable {
     /// 2: entry ids below the root start at a base derived from the inventory job (see `idBase`).
     static let schemaVersion = "2"
 
-    /// Where the ids of an index built from `inventoryJobId` start (the root is always `rootId`).
-    /// Indexes of different inventories use different ranges, so an inode a mount handed out for
-    /// an entry of the old index never names another entry after the view moves to a newer one.
-    static func idBase(inventoryJobId: String) -> Int64 {
+    /// Where the ids of an index start (the root is always `rootId`), from its inventory job and
+    /// every archive id it lists. Indexes of different contents use different ranges, so an inode
+    /// a mount handed out for an entry of an old index never names another entry of a newer one.
+    static func idBase(inventoryJobId: String, archives: [InventoryArchive]) -> Int64 {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
-        for byte in inventoryJobId.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        func mix(_ text: String) {
+            for byte in text.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            hash = (hash ^ 0x0a) &* 0x100_0000_01b3
+        }
+        mix(inventoryJobId)
+        for archive in archives { mix(archive.archiveId) }
         return Int64(hash % (1 << 30) + 1) << 32
     }
 
@@ -164,7 +169,7 @@ public final class ArchiveIndex: Sendable {
                 """)
         // Directories come sorted, so a parent always has its id before its children need it.
         var directoryIds: [Substring: Int64] = [:]
-        let base = idBase(inventoryJobId: source.inventoryJobId)
+        let base = idBase(inventoryJobId: source.inventoryJobId, archives: archives)
         var nextId = base
         for directory in tree.directories {
             let path = Substring(directory.path)

@@ -287,6 +287,26 @@ import Testing
                     #expect(m.log.contains("re-indexed vault v from newer inventory job \(second)"), "\(m.log)")
                     let attributes = try FileManager.default.attributesOfItem(atPath: root + "/new.txt")
                     #expect((attributes[.size] as? NSNumber)?.intValue == 100)
+
+                    // An archive no inventory lists yet shows up once a retrieval names it.
+                    let late = try await client.uploadArchive(vault: "v", file: file.path, description: "late.txt")
+                    let retrieval = try await client.initiateArchiveRetrieval(vault: "v", archiveId: late.archiveId)
+                    try await Seed.waitForJob(client, vault: "v", jobId: retrieval.jobId)
+                    let unnamed = try await offPool { () -> [String] in
+                        let deadline = Date().addingTimeInterval(60)
+                        var names: [String] = []
+                        while Date() < deadline {
+                            names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/_unnamed")) ?? []
+                            if !names.isEmpty { break }
+                            Thread.sleep(forTimeInterval: 0.2)
+                        }
+                        return names
+                    }
+                    #expect(unnamed == [late.archiveId], "\(unnamed)")
+                    #expect(
+                        try FileManager.default.contentsOfDirectory(atPath: root).sorted() == [
+                            "_unnamed", "new.txt", "old.txt",
+                        ])
                 }
             }
         }

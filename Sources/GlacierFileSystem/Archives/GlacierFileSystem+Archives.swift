@@ -54,26 +54,42 @@ extension GlacierFileSystem {
         vault: String, current: ArchiveIndex, refused: Set<String>
     ) async -> ArchiveIndexes.Refresh {
         let jobs = await catalog.jobs(vault: vault)
-        guard let newest = inventories(in: jobs).first(where: { isReadable($0, vault: vault) }),
+        let inventory: JobEntry
+        let why: String
+        let key: String
+        if let newest = inventories(in: jobs).first(where: { isReadable($0, vault: vault) }),
             newest.job.jobId != current.source.inventoryJobId, !refused.contains(newest.job.jobId),
             newest.completionDate > (jobs[current.source.inventoryJobId]?.completionDate ?? .distantPast)
-        else { return .unchanged }
-        let id = newest.job.jobId
+        {
+            (inventory, why, key) = (newest, "newer inventory job \(newest.job.jobId)", newest.job.jobId)
+        } else if let same = jobs[current.source.inventoryJobId], isReadable(same, vault: vault) {
+            // Retrievals started during the mount can name archives the inventory does not list:
+            // they are shown (as _unnamed/<id>) once the same inventory is indexed again with them.
+            let unlisted = Self.archivesOnlyJobsName(jobs: jobs, listed: []).map(\.archiveId)
+                .filter { (try? current.files(archiveId: $0))?.isEmpty == true }
+            key = current.source.inventoryJobId + "+" + unlisted.joined(separator: ",")
+            guard !unlisted.isEmpty, !refused.contains(key) else { return .unchanged }
+            (inventory, why) = (
+                same, "inventory job \(same.job.jobId) with \(unlisted.count) archive(s) only a retrieval job names"
+            )
+        } else {
+            return .unchanged
+        }
         do {
             let clock = ContinuousClock()
             let start = clock.now
             let index = try await buildArchiveIndex(
-                vault: vault, inventory: newest, jobs: jobs, path: archiveIndexPath(vault: vault))
+                vault: vault, inventory: inventory, jobs: jobs, path: archiveIndexPath(vault: vault))
             let was = "was \(current.source.archiveCount) from job \(current.source.inventoryJobId)"
             logger.notice(
-                "re-indexed vault \(vault) from newer inventory job \(id): \(index.source.archiveCount) archives (\(was)) in \(clock.now - start)"
+                "re-indexed vault \(vault) from \(why): \(index.source.archiveCount) archives (\(was)) in \(clock.now - start)"
             )
             return .replaced(index)
         } catch {
             logger.error(
-                "cannot use the newer inventory job \(id) of vault \(vault): \(error); archives/ keeps the view from job \(current.source.inventoryJobId)"
+                "cannot re-index vault \(vault) from \(why): \(error); archives/ keeps the view from job \(current.source.inventoryJobId)"
             )
-            return .refused(jobId: id)
+            return .refused(jobId: key)
         }
     }
 
