@@ -17,6 +17,23 @@ import Testing
         try body(dir)
     }
 
+    /// Opens the cache at `dir`. A cache this process just closed may still read as locked for a
+    /// moment: a child that another test is spawning holds a copy of the lock's descriptor until
+    /// its exec closes it. Only that case is waited out; a lock held by anyone else fails at once.
+    static func open(_ dir: String, maxBytes: Int64) throws -> OutputCache {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            let opened: Result<OutputCache, CacheError> = Result { () throws(CacheError) in
+                try OutputCache(directory: dir, maxBytes: maxBytes, minFreeBytes: 0)
+            }
+            if case .failure(.inUse(_, let pid)) = opened, pid == getpid(), Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.05)
+                continue
+            }
+            return try opened.get()
+        }
+    }
+
     static func descriptor(
         job: String, size: Int, kind: OutputDescriptor.Kind = .archive,
         treeHash: SHA256Digest?
@@ -44,7 +61,7 @@ import Testing
             let root = TreeHash.root(of: data.map { SHA256.hash($0) })
             let key: OutputKey
             do {
-                let cache = try OutputCache(directory: dir, maxBytes: Int64(4 * Self.mib), minFreeBytes: 0)
+                let cache = try Self.open(dir, maxBytes: Int64(4 * Self.mib))
                 let entry = try cache.entry(for: Self.descriptor(job: "a", size: 12 * Self.mib, treeHash: root))
                 key = entry.descriptor.key
                 Self.storeAll(entry, data)
@@ -57,7 +74,7 @@ import Testing
                 cache.flush()
             }
             // The digests survive a reopen, as digest-only slots.
-            let reopened = try OutputCache(directory: dir, maxBytes: Int64(4 * Self.mib), minFreeBytes: 0)
+            let reopened = try Self.open(dir, maxBytes: Int64(4 * Self.mib))
             let again = try #require(reopened.existingEntry(for: key))
             #expect(again.knownDigestCount == 12 && again.cachedLeafCount == 4)
         }
@@ -68,7 +85,7 @@ import Testing
             let data = Self.leaves(3, seed: 7)
             let key: OutputKey
             do {
-                let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+                let cache = try Self.open(dir, maxBytes: .max)
                 let entry = try cache.entry(
                     for: Self.descriptor(job: "b", size: 3 * Self.mib, treeHash: SHA256.hash([0])))
                 key = entry.descriptor.key
@@ -82,7 +99,7 @@ import Testing
                 }
                 cache.flush()
             }
-            let reopened = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let reopened = try Self.open(dir, maxBytes: .max)
             let again = try #require(reopened.existingEntry(for: key), "the verdict outlives a reopen")
             #expect(again.wholeOutputCheck?.result == .mismatched && again.cachedLeafCount == 0)
             #expect(again.usage.verificationSummary.hasPrefix("root mismatch"))
@@ -94,7 +111,7 @@ import Testing
             let data = Self.leaves(3, seed: 40)
             let key: OutputKey, directory: String
             do {
-                let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+                let cache = try Self.open(dir, maxBytes: .max)
                 let entry = try cache.entry(for: Self.descriptor(job: "c", size: 3 * Self.mib, treeHash: nil))
                 Self.storeAll(entry, data)
                 cache.flush()
@@ -111,7 +128,7 @@ import Testing
             try file.write(contentsOf: [data[2][999] ^ 0x40])
             try file.close()
 
-            let reopened = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let reopened = try Self.open(dir, maxBytes: .max)
             let again = try #require(reopened.existingEntry(for: key))
             #expect(again.cachedLeaves == [0, 2], "the torn slot reads as empty")
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
@@ -124,7 +141,7 @@ import Testing
 
     @Test func unverifiedEntriesSaySo() throws {
         try Self.withDirectory { dir in
-            let cache = try OutputCache(directory: dir, maxBytes: .max, minFreeBytes: 0)
+            let cache = try Self.open(dir, maxBytes: .max)
             let entry = try cache.entry(
                 for: Self.descriptor(job: "d", size: Self.mib, kind: .unverified, treeHash: nil))
             Self.storeAll(entry, Self.leaves(1, seed: 3))
