@@ -80,11 +80,15 @@ public final class EmulatorHarness: Sendable {
         return env
     }
 
-    public func client(
-        retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2)
-    )
-        -> GlacierClient
-    {
+    public func client(retry: RetryPolicy = EmulatorHarness.testRetry) -> GlacierClient {
+        Self.client(endpoint: endpoint, credentials: credentials, retry: retry)
+    }
+
+    /// Quick retries: an emulator on loopback answers at once or is being told to fail.
+    public static let testRetry = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2)
+
+    /// A client of the emulator at `endpoint`, signing with `credentials` (in-process or child).
+    public static func client(endpoint: String, credentials: AWSCredentialSet, retry: RetryPolicy) -> GlacierClient {
         GlacierClient(
             configuration: GlacierClientConfiguration(endpoint: endpoint, region: "us-east-1", retry: retry),
             credentials: StaticCredentials(credentials))

@@ -75,14 +75,8 @@ public final class EmulatorProcess: Sendable {
     /// What a child process (the mount) needs to sign requests to this emulator.
     public var environment: [String: String] { EmulatorHarness.childEnvironment(credentials: credentials) }
 
-    public func client(
-        retry: RetryPolicy = RetryPolicy(maxAttempts: 6, baseDelaySeconds: 0.01, maxDelaySeconds: 0.2)
-    )
-        -> GlacierClient
-    {
-        GlacierClient(
-            configuration: GlacierClientConfiguration(endpoint: endpoint, region: "us-east-1", retry: retry),
-            credentials: StaticCredentials(credentials))
+    public func client(retry: RetryPolicy = EmulatorHarness.testRetry) -> GlacierClient {
+        EmulatorHarness.client(endpoint: endpoint, credentials: credentials, retry: retry)
     }
 
     public func stop() { child.stop() }

@@ -15,7 +15,7 @@ enum BenchMeasurements {
     ) throws -> BenchReport.Throughput {
         let size = w.outputSize
         let started = Date()
-        let (_, cpu) = try ProcessCPU.measure(getpid()) {
+        let (_, cpu) = try ProcessUsage.measure(getpid()) {
             try runBlocking {
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     let next = NextRange(size: size, step: requestBytes)
@@ -49,7 +49,7 @@ enum BenchMeasurements {
         let statusBefore = mount.status()
         let fetchSecondsBefore = statusBefore?.reads.fetchSeconds ?? 0
         let started = Date()
-        let (_, cpu) = try ProcessCPU.measure(statusBefore?.pid) {
+        let (_, cpu) = try ProcessUsage.measure(statusBefore?.pid) {
             let pids = try paths.enumerated().map { i, path in
                 try ChildProcesses.spawn(
                     "/bin/cp", [path, "/dev/null"], environment: ProcessInfo.processInfo.environment,

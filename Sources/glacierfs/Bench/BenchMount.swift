@@ -42,11 +42,7 @@ struct BenchMount {
     }
 
     static func peakRSS(of pid: Int32) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-            let kib = Int(line.split(separator: " ").dropFirst().first ?? "")
-        else { return nil }
-        return kib * 1024
+        ProcessUsage.statusKibibytes("VmHWM", of: pid).map { $0 * 1024 }
     }
 
     /// Drops the kernel's page cache (root only), so reads go to the daemon and its disk cache.

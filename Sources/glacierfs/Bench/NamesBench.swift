@@ -30,16 +30,16 @@ struct NamesBench {
         progress.update("ls -l of a directory of 10,000 files")
         let (ls, listed) = try timed("ls -l '\(root)/\(Self.flatDirectory)' | wc -l")
         let pid = mount.status()?.pid
-        let rss = pid.flatMap { Self.kibibytes("VmRSS", pid: $0) }.map { $0 / 1024 }
-        let peak = pid.flatMap { Self.kibibytes("VmHWM", pid: $0) }.map { $0 / 1024 }
-        let anonymous = pid.flatMap { Self.kibibytes("RssAnon", pid: $0) }.map { $0 / 1024 }
-        let fileBacked = pid.flatMap { Self.kibibytes("RssFile", pid: $0) }.map { $0 / 1024 }
+        let rss = pid.flatMap { ProcessUsage.statusKibibytes("VmRSS", of: $0) }.map { $0 / 1024 }
+        let peak = pid.flatMap { ProcessUsage.statusKibibytes("VmHWM", of: $0) }.map { $0 / 1024 }
+        let anonymous = pid.flatMap { ProcessUsage.statusKibibytes("RssAnon", of: $0) }.map { $0 / 1024 }
+        let fileBacked = pid.flatMap { ProcessUsage.statusKibibytes("RssFile", of: $0) }.map { $0 / 1024 }
 
         progress.update("remount, first listing again: the index is reused")
         mount.unmount()
         try mount.mount()
         let (reopen, _) = try timed("ls '\(root)' > /dev/null")
-        let remountRSS = mount.status().flatMap { Self.kibibytes("VmRSS", pid: $0.pid) }.map { $0 / 1024 }
+        let remountRSS = mount.status().flatMap { ProcessUsage.statusKibibytes("VmRSS", of: $0.pid) }.map { $0 / 1024 }
 
         func verdict(_ ok: Bool) -> String { ok ? "met" : "MISSED" }
         let count = entries.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -75,12 +75,5 @@ struct NamesBench {
         let seconds = Date().timeIntervalSince(started)
         guard r.status == 0 else { throw UserFacingError("`\(command)` failed (\(r.status)): \(r.output)") }
         return (seconds, r.output)
-    }
-
-    static func kibibytes(_ field: String, pid: Int32) -> Int? {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") })
-        else { return nil }
-        return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
 }
