@@ -75,7 +75,7 @@ final class OutputReader: Sendable {
     /// leaves, block reads, prefetch (and so readahead and mmap, which arrive as reads).
     func refusal() -> ReadFailure? {
         if case .refused(let reason) = shape.verification { return refused(reason) }
-        if let check = rootGate?.verdict ?? store.wholeOutputCheck, check.result == .mismatched {
+        if let check = verdict, check.result == .mismatched {
             return refused(
                 "the root of its leaves (\(check.computedRoot)) does not match the job's SHA256TreeHash, "
                     + "so its cached data was dropped; retrieve the archive again with a new job")
@@ -83,10 +83,13 @@ final class OutputReader: Sendable {
         return nil
     }
 
+    /// The whole-output check, from this mount's gate or, before it has one, the store's record.
+    private var verdict: WholeOutputCheck? { rootGate?.verdict ?? store.wholeOutputCheck }
+
     /// The root of the output's leaves, once every leaf was verified and their root matched the
     /// job's checksum: what a caller that read it all may record, without hashing it again.
     var matchedRoot: String? {
-        guard let check = rootGate?.verdict ?? store.wholeOutputCheck, check.result == .matched else { return nil }
+        guard let check = verdict, check.result == .matched else { return nil }
         return check.computedRoot
     }
 
