@@ -183,5 +183,6 @@ package.targets += [
         name: "MigrationTests",
         dependencies: [
             "Migration", "GlacierTestSupport", "GlacierClient", "GlacierEmulator", "GlacierModel", "GlacierIntegrity",
+            "OutputCache",
         ])
 ]

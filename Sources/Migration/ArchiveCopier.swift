@@ -13,6 +13,8 @@ import Glibc
 /// a temporary file in the same directory, the tree hash checked against the inventory's, fsync,
 /// mtime, rename, and fsync of the directory. The bytes come through the filesystem's read
 /// engine: parallel tree-node requests, each verified, kept in the same disk cache as the mount's.
+/// Where that cache is on the destination's filesystem, its file of the whole verified output is
+/// handed over as the temporary file instead of written a second time.
 struct ArchiveCopier: Sendable {
     let root: String
     let readers: OutputReaders?
@@ -53,12 +55,15 @@ struct ArchiveCopier: Sendable {
 
     func copy(_ archive: PlannedArchive, job: GlacierJobDescription?) async throws -> Outcome {
         let finalPath = root + "/" + archive.path!
+        let directory = (finalPath as NSString).deletingLastPathComponent
         let tempPath = Self.temporaryPath(for: finalPath, archiveId: archive.archiveId)
-        try DestinationFiles.makeDirectories((finalPath as NSString).deletingLastPathComponent)
-        let fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
-        var closed = false
-        defer { if !closed { close(fd) } }
+        try DestinationFiles.makeDirectories(directory)
+        var fd: Int32 = -1
+        defer { if fd >= 0 { close(fd) } }
+        func createTemporary() throws {
+            fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
+        }
         // An empty archive's tree hash; any other comes from the engine, which hashed every leaf.
         var computed = TreeHashBuilder().finalize().hex
         do {
@@ -73,42 +78,53 @@ struct ArchiveCopier: Sendable {
                 case .success(let h): handle = h
                 case .failure(let e): throw POSIXFileError(path: "cache entry for job \(job.jobId)", code: e.errno)
                 }
-                let refusal: String?
-                do {
-                    refusal = try await download(handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath)
-                } catch {
-                    handle.close()
-                    throw error
+                defer { handle.close() }
+                // On the cache's filesystem the verified bytes need not be written twice: the
+                // cache's file of the whole output becomes the temporary file.
+                let handOver = readers.canHandOver(size: archive.size, toDirectory: directory)
+                if !handOver { try createTemporary() }
+                var refusal = try await download(
+                    handle, size: archive.size, jobId: job.jobId, into: handOver ? nil : fd, path: tempPath)
+                if handOver && refusal == nil {
+                    if await readers.handOver(handle, to: tempPath) {
+                        fd = open(tempPath, O_WRONLY | O_CLOEXEC)
+                        guard fd >= 0, fchmod(fd, 0o644 & ~Self.umask) == 0 else {
+                            throw DestinationFiles.error(errno, tempPath)
+                        }
+                    } else {
+                        // Not whole in the cache after all: copy, mostly from what it holds.
+                        try createTemporary()
+                        refusal = try await download(
+                            handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath)
+                    }
                 }
-                let root = handle.matchedRoot
-                handle.close()
                 if let refusal {
                     unlink(tempPath)
                     return .mismatch(refusal)
                 }
                 // Every byte written was verified by the engine, leaf by leaf, and the leaves' root
                 // against the job's checksum; that root is the tree hash of what was written.
-                guard let root else {
+                guard let root = handle.matchedRoot else {
                     unlink(tempPath)
                     return .mismatch("the read engine did not confirm the tree hash of job \(job.jobId)'s output")
                 }
                 computed = root
+            } else {
+                try createTemporary()
             }
             guard computed == archive.treeHash else {
                 unlink(tempPath)
                 return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
             }
+            let seconds = Int(archive.mtime.rounded(.down))
+            let nanoseconds = Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)
             var times = [
-                timespec(
-                    tv_sec: Int(archive.mtime.rounded(.down)),
-                    tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
-                timespec(
-                    tv_sec: Int(archive.mtime.rounded(.down)),
-                    tv_nsec: Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)),
+                timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds),
             ]
             guard futimens(fd, &times) == 0, fsync(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
-            closed = true
-            guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
+            let closing = fd
+            fd = -1
+            guard close(closing) == 0 else { throw DestinationFiles.error(errno, tempPath) }
             guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
             // The caller syncs the directory (once for many files) before it records the copy.
             return .copied(computedTreeHash: computed)
@@ -118,11 +134,21 @@ struct ArchiveCopier: Sendable {
         }
     }
 
-    /// Reads the whole output in order, writing each chunk; returns why the engine refused the
-    /// bytes, if it did. The next chunk is asked for before this one is written, so the engine's
-    /// fetches and the disk's writes overlap.
+    /// The process's umask, for a handed-over file's mode (it was created private, as the cache's).
+    /// Read from /proc: setting it to read it would race the other copies' file creation.
+    static let umask: mode_t = {
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        for line in status.split(separator: "\n") where line.hasPrefix("Umask:") {
+            if let mask = mode_t(line.dropFirst(6).trimmingCharacters(in: .whitespaces), radix: 8) { return mask }
+        }
+        return 0o022
+    }()
+
+    /// Reads the whole output in order, writing each chunk to `fd` (or only reading it, for a
+    /// hand-over); returns why the engine refused the bytes, if it did. The next chunk is asked
+    /// for before this one is written, so the engine's fetches and the disk's writes overlap.
     func download(
-        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32, path: String
+        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32?, path: String
     ) async throws -> String? {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
@@ -137,14 +163,14 @@ struct ArchiveCopier: Sendable {
                 case .data(let segments):
                     var got = 0
                     for segment in segments {
-                        try segment.withUnsafeBytes { try DestinationFiles.writeAll(fd, $0, path: path) }
+                        if let fd { try segment.withUnsafeBytes { try DestinationFiles.writeAll(fd, $0, path: path) } }
                         got += segment.count
                     }
                     guard Int64(got) == min(Int64(Self.chunk), size - offset) else {
                         throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
                     }
                     offset += Int64(got)
-                    if offset - writtenBack >= Self.writebackStep {
+                    if let fd, offset - writtenBack >= Self.writebackStep {
                         // The disk writes while the download goes on, instead of all at the fsync.
                         _ = glfs_start_writeback(fd, off_t(writtenBack), off_t(offset - writtenBack))
                         writtenBack = offset

@@ -11,6 +11,8 @@ public final class CachedOutput: Sendable {
     public let geometry: TreeGeometry
     let directory: String
     private let files = Mutex<EntryFiles?>(nil)
+    /// Set when the entry is removed; its directory is then no longer written.
+    private let retired = Mutex(false)
     private let state: Mutex<EntryState>
     private let space: CacheSpace
     /// Makes room for new bytes by evicting leaves of any entry: the owner of the entries does it.
@@ -263,6 +265,19 @@ public final class CachedOutput: Sendable {
         return Int64(removed.length)
     }
 
+    /// Empties the entry, if every leaf is still held, without touching its files: its data now
+    /// belongs to another name (`OutputCache.handOver`). Returns each leaf and its length, for the
+    /// space's accounting; nil when a leaf has gone.
+    func detachAllLeaves() -> [(leaf: Int, bytes: Int64)]? {
+        state.withLock { s in
+            guard s.cachedCount == geometry.leafCount else { return nil }
+            let released = s.leaves.indices.map { (leaf: $0, bytes: Int64(s.leaves[$0]!.length)) }
+            s.leaves = Array(repeating: nil, count: geometry.leafCount)
+            s.cachedCount = 0
+            return released
+        }
+    }
+
     /// Drops every leaf and every digest, and records `check` (a root mismatch): the entry stays
     /// only as the record that this job's output must not be served.
     func dropAll(recording check: WholeOutputCheck) {
@@ -337,21 +352,28 @@ public final class CachedOutput: Sendable {
         }
     }
 
-    /// Writes `meta.json` if it changed.
+    /// Writes `meta.json` if it changed, unless the entry was removed.
     public func flushDescriptor() {
-        let pending = state.withLock { s -> OutputDescriptor? in
-            guard s.descriptorDirty else { return nil }
-            s.descriptorDirty = false
-            return s.descriptor
-        }
-        guard let pending else { return }
-        do {
-            try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(pending), to: directory + "/meta.json")
-        } catch {
-            state.withLock { $0.descriptorDirty = true }
-            space.reportWriteFailure(error, directory: directory)
+        // Held over the write, so a removal waits for it and no write starts after one.
+        retired.withLock { retired in
+            guard !retired else { return }
+            let pending = state.withLock { s -> OutputDescriptor? in
+                guard s.descriptorDirty else { return nil }
+                s.descriptorDirty = false
+                return s.descriptor
+            }
+            guard let pending else { return }
+            do {
+                try FileIO.writeAtomically(try OutputCacheCoding.encoder.encode(pending), to: directory + "/meta.json")
+            } catch {
+                state.withLock { $0.descriptorDirty = true }
+                space.reportWriteFailure(error, directory: directory)
+            }
         }
     }
+
+    /// Ends the entry's writes of metadata: it is being removed.
+    func retire() { retired.withLock { $0 = true } }
 
     // MARK: - Files
 

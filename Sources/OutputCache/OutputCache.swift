@@ -154,12 +154,44 @@ public final class OutputCache: Sendable {
 
     /// Drops an entry and its files.
     public func remove(_ output: CachedOutput) {
+        // First, so no flush of its metadata recreates a file in the directory being removed.
+        output.retire()
         for leaf in output.cachedLeaves { output.forget(leaf) }
         entries.withLock { $0[output.descriptor.key] = nil }
         entriesById.withLock { $0[output.id] = nil }
         output.closeFiles()
         Self.removeTree(output.directory)
     }
+
+    /// Gives a complete, matched entry's data file to `path`, a new name on the same filesystem,
+    /// instead of copying it (`glacierfs migrate` keeps the archive, not the cache entry), and
+    /// drops the entry. The data is linked to `path` first and the entry emptied only if no leaf
+    /// was evicted meanwhile, so an eviction's hole punch can never reach the new file; a crash
+    /// leaves the entry without its data, which the next open discards. False, with nothing
+    /// changed, when the entry is incomplete or unmatched or the link fails (EXDEV: another
+    /// filesystem; EPERM: one without hard links).
+    public func handOver(_ output: CachedOutput, to path: String) -> Bool {
+        guard output.isComplete, output.wholeOutputCheck?.result == .matched else { return false }
+        let data = output.directory + "/data"
+        unlink(path)
+        guard link(data, path) == 0 else { return false }
+        guard let released = output.detachAllLeaves() else {
+            unlink(path)
+            return false
+        }
+        for (leaf, bytes) in released { space.untrack(output: output.id, leaf: leaf, bytes: bytes) }
+        remove(output)
+        return true
+    }
+
+    /// Whether `directory` is on the cache's filesystem, where `handOver` can give it a file.
+    public func sharesFilesystem(with directory: String) -> Bool {
+        var mine = stat()
+        var theirs = stat()
+        return stat(outputsDirectory, &mine) == 0 && stat(directory, &theirs) == 0 && mine.st_dev == theirs.st_dev
+    }
+
+    public var maxBytes: Int64 { space.maxBytes }
 
     /// Writes every changed `meta.json`.
     public func flush() {

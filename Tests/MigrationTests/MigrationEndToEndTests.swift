@@ -2,6 +2,7 @@ import Foundation
 import GlacierModel
 import GlacierTestSupport
 import Migration
+import OutputCache
 import Testing
 
 /// `glacierfs migrate` against the emulator, start to finish, checked file by file.
@@ -93,6 +94,14 @@ import Testing
             }
             #expect(f.destinationFiles() == Set(lines.map(\.path)), "DIR holds exactly the manifest's files")
 
+            // The cache is on DIR's filesystem: every archive's cached file became its copy (a
+            // hand-over, not a second write), and left the cache; only the inventory stays.
+            let cached = OutputCache.inspect(directory: f.cacheDirectory).outputs
+            #expect(
+                cached.allSatisfy { $0.kind == .inventory },
+                "\(cached.map { "\($0.key.jobId) \($0.kind) \($0.cachedBytes)/\($0.size) \($0.verificationSummary)" })")
+            let umaskNow = umask(0o022)
+            umask(umaskNow)
             var copiedBytes: Int64 = 0
             for source in copiedSources {
                 guard let line = byId[source.archiveId] else {
@@ -110,6 +119,7 @@ import Testing
                 let format = Self.formats.first { $0.description == source.description }
                 let mtime = format?.mtime.flatMap(GlacierTimestamp.parse) ?? created
                 #expect(facts.mtime == Int(mtime.timeIntervalSince1970), "\(line.path): mtime")
+                #expect(facts.mode == 0o644 & ~umaskNow, "\(line.path): mode \(String(facts.mode, radix: 8))")
                 if let format {
                     #expect(line.path == format.path && line.decoder == format.decoder, "\(source.description)")
                 }

@@ -203,12 +203,12 @@ final class MigrationFixture: Sendable {
         return files
     }
 
-    /// SHA-256 and mtime (seconds) of a destination file.
-    func fileFacts(_ path: String) throws -> (sha256: String, mtime: Int) {
+    /// SHA-256, mtime (seconds) and permission bits of a destination file.
+    func fileFacts(_ path: String) throws -> (sha256: String, mtime: Int, mode: mode_t) {
         let data = try Data(contentsOf: URL(fileURLWithPath: destination + "/" + path))
         var st = stat()
         _ = stat(destination + "/" + path, &st)
-        return (SHA256.hash(Array(data)).hex, st.st_mtim.tv_sec)
+        return (SHA256.hash(Array(data)).hex, st.st_mtim.tv_sec, st.st_mode & 0o7777)
     }
 
     func statistics() async throws -> EmulatorProcess.Statistics { try await emulator.statistics() }

@@ -149,4 +149,55 @@ import Testing
             #expect(OutputCache.inspect(directory: dir).outputs.first?.kind == .unverified)
         }
     }
+
+    @Test func aWholeMatchedOutputIsHandedOverAndLeavesTheCache() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(3, seed: 60) + [[UInt8](repeating: 9, count: 1000)]
+            let root = TreeHash.root(of: data.map { SHA256.hash($0) })
+            let size = 3 * Self.mib + 1000
+            let target = dir + "/handed-over"
+            let key: OutputKey
+            do {
+                let cache = try Self.open(dir, maxBytes: .max)
+                #expect(cache.sharesFilesystem(with: dir))
+                let entry = try cache.entry(for: Self.descriptor(job: "h", size: size, treeHash: root))
+                key = entry.descriptor.key
+                Self.storeAll(entry, Array(data.prefix(3)))
+                #expect(!cache.handOver(entry, to: target), "not while a leaf is missing")
+                #expect(!FileManager.default.fileExists(atPath: target) && entry.cachedLeafCount == 3)
+                Self.storeAll(entry, data)
+                #expect(!cache.handOver(entry, to: target), "nor before the root is matched")
+                cache.record(try #require(entry.computeWholeOutputCheck()), for: entry)
+                let used = cache.usage().usedBytes
+                #expect(used == Int64(size))
+                #expect(cache.handOver(entry, to: target))
+                #expect(cache.usage().usedBytes == 0 && cache.existingEntry(for: key) == nil)
+                #expect(!FileManager.default.fileExists(atPath: entry.directory))
+                // Nothing the cache does later reaches the handed-over file.
+                #expect(entry.forget(0) == 0)
+            }
+            let bytes = try #require(FileManager.default.contents(atPath: target))
+            #expect(Array(bytes) == Array(data.joined()))
+            let reopened = try Self.open(dir, maxBytes: .max)
+            #expect(reopened.existingEntry(for: key) == nil)
+        }
+    }
+
+    @Test func anEntryWithoutItsDataAfterACrashedHandOverIsDiscarded() throws {
+        try Self.withDirectory { dir in
+            let key: OutputKey
+            do {
+                let cache = try Self.open(dir, maxBytes: .max)
+                let entry = try cache.entry(for: Self.descriptor(job: "i", size: Self.mib, treeHash: nil))
+                key = entry.descriptor.key
+                Self.storeAll(entry, Self.leaves(1, seed: 5))
+                cache.flush()
+                // As a crash between the hand-over's link and the entry's removal leaves it, once
+                // the destination's rename has taken the file's name away.
+                #expect(rename(entry.directory + "/data", dir + "/elsewhere") == 0)
+            }
+            let reopened = try Self.open(dir, maxBytes: .max)
+            #expect(reopened.existingEntry(for: key) == nil && reopened.usage().usedBytes == 0)
+        }
+    }
 }

@@ -247,18 +247,20 @@ final class OutputReader: Sendable {
                 services.logger.info(
                     "output verified whole: the root of all leaves matches the job's SHA256TreeHash",
                     metadata: ["vault": "\(vault)", "job": "\(jobId)"])
-                publish(leaves, fetched.views)
-                return services.writeToCache(bytes: byteCount(leaves)) {
+                // Queued before the bytes are published, so whoever has read them all finds
+                // every write counted (a hand-over waits for them).
+                services.writeToCache(bytes: byteCount(leaves)) {
                     self.persist(fetched)
                     self.store.record(check)
                 }
+                return publish(leaves, fetched.views)
             case .mismatched(let check):
                 rootMismatched(check)
                 return fail(leaves, refusal() ?? .refused("root mismatch"))
             }
         }
-        publish(leaves, fetched.views)
         services.writeToCache(bytes: byteCount(leaves)) { self.persist(fetched) }
+        publish(leaves, fetched.views)
     }
 
     private func byteCount(_ leaves: Range<Int>) -> Int {

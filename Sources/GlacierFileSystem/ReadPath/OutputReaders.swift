@@ -160,6 +160,36 @@ public final class OutputReaders: Sendable {
             nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
     }
 
+    // MARK: - Handing an output over
+
+    /// Whether an output of `size` bytes, read whole, can be handed over to a file in
+    /// `directory` instead of copied there: the cache is on that filesystem, and holds the
+    /// output with room to spare (half its budget), so it stays whole until handed over.
+    public func canHandOver(size: Int64, toDirectory directory: String) -> Bool {
+        guard let cache else { return false }
+        return size <= cache.maxBytes / 2 && cache.sharesFilesystem(with: directory)
+    }
+
+    /// Gives the cached data of an output read whole, and matched, to `path` (see
+    /// `OutputCache.handOver`), once the cache writers have put its last leaves on disk. False
+    /// when it cannot: the caller copies instead.
+    public func handOver(_ handle: OutputHandle, to path: String) async -> Bool {
+        guard let cache, let store = handle.reader.store as? CachedOutputStore, handle.matchedRoot != nil,
+            registry.withLock({ $0.values.first { $0.reader === handle.reader }?.handles == 1 })
+        else { return false }
+        // The writes were queued before the bytes were published to the reader.
+        func whole() -> Bool { store.entry.isComplete && store.entry.wholeOutputCheck?.result == .matched }
+        while !whole() {
+            // Nothing left to write and still not whole: a leaf was not kept, or was evicted.
+            if services.statistics.cacheWriteBytesPending.load(ordering: .relaxed) == 0 {
+                guard whole() else { return false }
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(2))
+        }
+        return cache.handOver(store.entry, to: path)
+    }
+
     var registeredReaderCount: Int { registry.withLock { $0.count } }
     var openHandleCount: Int { openHandles.load(ordering: .relaxed) }
 
