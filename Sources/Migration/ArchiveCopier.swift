@@ -22,6 +22,8 @@ struct ArchiveCopier: Sendable {
     /// The endpoint and configured account, which name cache entries as the mount names them.
     let endpoint: String
     let accountId: String
+    /// Whether a whole cached output may be handed over instead of copied (not with --keep-cache).
+    var handsOver = true
     /// Sequential reads this large let the engine's prefetch window grow to full speed.
     static let chunk = 8 << 20
     /// Bytes written between two starts of writeback.
@@ -59,10 +61,16 @@ struct ArchiveCopier: Sendable {
         let tempPath = Self.temporaryPath(for: finalPath, archiveId: archive.archiveId)
         try DestinationFiles.makeDirectories(directory)
         var fd: Int32 = -1
-        defer { if fd >= 0 { close(fd) } }
+        var direct: Int32 = -1
+        defer {
+            if fd >= 0 { close(fd) }
+            if direct >= 0 { close(direct) }
+        }
         func createTemporary() throws {
             fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
+            // Whole leaves go straight to the disk: no copy into the page cache, no writeback later.
+            direct = open(tempPath, O_WRONLY | O_CLOEXEC | glfs_o_direct())
         }
         // An empty archive's tree hash; any other comes from the engine, which hashed every leaf.
         var computed = TreeHashBuilder().finalize().hex
@@ -81,10 +89,11 @@ struct ArchiveCopier: Sendable {
                 defer { handle.close() }
                 // On the cache's filesystem the verified bytes need not be written twice: the
                 // cache's file of the whole output becomes the temporary file.
-                let handOver = readers.canHandOver(size: archive.size, toDirectory: directory)
+                let handOver = handsOver && readers.canHandOver(size: archive.size, toDirectory: directory)
                 if !handOver { try createTemporary() }
                 var refusal = try await download(
-                    handle, size: archive.size, jobId: job.jobId, into: handOver ? nil : fd, path: tempPath)
+                    handle, size: archive.size, jobId: job.jobId,
+                    into: handOver ? nil : Destination(fd: fd, direct: direct, path: tempPath))
                 if handOver && refusal == nil {
                     if await readers.handOver(handle, to: tempPath) {
                         fd = open(tempPath, O_WRONLY | O_CLOEXEC)
@@ -95,7 +104,8 @@ struct ArchiveCopier: Sendable {
                         // Not whole in the cache after all: copy, mostly from what it holds.
                         try createTemporary()
                         refusal = try await download(
-                            handle, size: archive.size, jobId: job.jobId, into: fd, path: tempPath)
+                            handle, size: archive.size, jobId: job.jobId,
+                            into: Destination(fd: fd, direct: direct, path: tempPath))
                     }
                 }
                 if let refusal {
@@ -147,9 +157,9 @@ struct ArchiveCopier: Sendable {
     /// Reads the whole output in order, writing each chunk to `fd` (or only reading it, for a
     /// hand-over); returns why the engine refused the bytes, if it did. The next chunk is asked
     /// for before this one is written, so the engine's fetches and the disk's writes overlap.
-    func download(
-        _ handle: OutputHandle, size: Int64, jobId: String, into fd: Int32?, path: String
-    ) async throws -> String? {
+    func download(_ handle: OutputHandle, size: Int64, jobId: String, into destination: Destination?) async throws
+        -> String?
+    {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
         var offset: Int64 = 0
@@ -163,16 +173,16 @@ struct ArchiveCopier: Sendable {
                 case .data(let segments):
                     var got = 0
                     for segment in segments {
-                        if let fd { try segment.withUnsafeBytes { try DestinationFiles.writeAll(fd, $0, path: path) } }
+                        try segment.withUnsafeBytes { try destination?.write($0, at: offset + Int64(got)) }
                         got += segment.count
                     }
                     guard Int64(got) == min(Int64(Self.chunk), size - offset) else {
                         throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
                     }
                     offset += Int64(got)
-                    if let fd, offset - writtenBack >= Self.writebackStep {
-                        // The disk writes while the download goes on, instead of all at the fsync.
-                        _ = glfs_start_writeback(fd, off_t(writtenBack), off_t(offset - writtenBack))
+                    if let destination, offset - writtenBack >= Self.writebackStep {
+                        // What was not written directly goes to the disk now, not all at the fsync.
+                        _ = glfs_start_writeback(destination.fd, off_t(writtenBack), off_t(offset - writtenBack))
                         writtenBack = offset
                     }
                 case .failure(.outputGone(let why)):
@@ -189,6 +199,30 @@ struct ArchiveCopier: Sendable {
             throw error
         }
         return nil
+    }
+
+    /// The temporary file a download writes: whole 4 KiB-aligned leaves through its O_DIRECT
+    /// descriptor when it has one, anything else through the buffered one.
+    struct Destination {
+        let fd: Int32
+        let direct: Int32
+        let path: String
+
+        func write(_ bytes: UnsafeRawBufferPointer, at offset: Int64) throws {
+            let aligned =
+                direct >= 0 && Int(bitPattern: bytes.baseAddress) % 4096 == 0 && bytes.count % 4096 == 0
+                && offset % 4096 == 0
+            var done = 0
+            if aligned {
+                let n = pwrite(direct, bytes.baseAddress, bytes.count, off_t(offset))
+                // EINVAL: this filesystem takes no direct writes after all; the rest is buffered.
+                if n < 0 && errno != EINVAL && errno != EINTR { throw DestinationFiles.error(errno, path) }
+                done = max(0, n)
+            }
+            guard done < bytes.count else { return }
+            try DestinationFiles.pwriteAll(
+                fd, UnsafeRawBufferPointer(rebasing: bytes[done...]), at: offset + Int64(done), path: path)
+        }
     }
 
     /// For an archive a crash caught between rename and bookkeeping: whether its final file is

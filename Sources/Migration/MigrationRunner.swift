@@ -160,7 +160,7 @@ public final class MigrationRunner: Sendable {
     func makeCopier() -> ArchiveCopier {
         ArchiveCopier(
             root: root, readers: readers, vault: settings.vault, endpoint: client.configuration.endpoint,
-            accountId: client.configuration.accountId)
+            accountId: client.configuration.accountId, handsOver: !settings.keepCache)
     }
 
     static func coversWholeArchive(_ job: GlacierJobDescription) -> Bool {

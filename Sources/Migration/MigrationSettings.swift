@@ -16,11 +16,13 @@ public struct MigrationSettings: Sendable, Equatable {
     public var parallelCopies: Int
     /// Seconds between checks of the jobs' status.
     public var pollInterval: Double
+    /// Copy every archive and keep its cache entry, rather than hand the cache's file over.
+    public var keepCache: Bool
 
     public init(
         vault: String, tier: String = "Bulk", maxBytesPerDay: Int64? = nil, maxJobs: Int = 100,
         include: [String] = [], exclude: [String] = [], snsTopic: String? = nil, freshInventory: Bool = false,
-        parallelCopies: Int = 4, pollInterval: Double = 60
+        parallelCopies: Int = 4, pollInterval: Double = 60, keepCache: Bool = false
     ) {
         self.vault = vault
         self.tier = tier
@@ -32,5 +34,6 @@ public struct MigrationSettings: Sendable, Equatable {
         self.freshInventory = freshInventory
         self.parallelCopies = parallelCopies
         self.pollInterval = pollInterval
+        self.keepCache = keepCache
     }
 }

@@ -2,9 +2,11 @@ import Foundation
 import GlacierModel
 import GlacierTestSupport
 import Migration
+import OutputCache
 import Testing
 
-/// The command's other faces: --dry-run, --status, --verify, filters, --sns-topic and usage errors.
+/// The command's other faces: --dry-run, --status, --verify, filters, --keep-cache, --sns-topic and
+/// usage errors.
 @Suite(.serialized) struct MigrationCommandTests {
     static let topic = "arn:aws:sns:us-east-1:123456789012:glacier-done"
 
@@ -30,6 +32,27 @@ import Testing
             let after = try await f.statistics()
             #expect(after.requests["InitiateJob"] == before.requests["InitiateJob"], "a dry run starts nothing")
             #expect(!FileManager.default.fileExists(atPath: f.destination + "/.glacierfs"), "and writes nothing")
+        }
+    }
+
+    @Test func keepCacheCopiesAndLeavesEveryArchiveCachedForAMount() async throws {
+        // Whole leaves, a short last leaf, and an archive smaller than a block: direct and buffered writes.
+        let specs = [
+            ("k/a.bin", 3 * MigrationFixture.mib + 4097), ("k/b.bin", 2 * MigrationFixture.mib), ("k/c.txt", 1000),
+        ]
+        try await MigrationFixture.with(archives: specs) { f in
+            _ = try await f.takeInventory()
+            let (status, output) = try await f.run(["--keep-cache"])
+            #expect(status == 0, "\(output)")
+            let (lines, summary) = try f.manifest()
+            #expect(summary?.complete == true && lines.count == specs.count)
+            for line in lines {
+                let source = try #require(f.archives.first { $0.archiveId == line.archiveId })
+                #expect(try f.fileFacts(line.path).sha256 == source.sha256, "\(line.path)")
+            }
+            let archives = OutputCache.inspect(directory: f.cacheDirectory).outputs.filter { $0.kind == .archive }
+            #expect(archives.count == specs.count, "every archive stays cached: \(archives.map(\.key.jobId))")
+            #expect(archives.allSatisfy { $0.verificationSummary == "complete (root matched)" })
         }
     }
 

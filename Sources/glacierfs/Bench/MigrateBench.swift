@@ -19,6 +19,7 @@ struct MigrateBench {
         let mount = BenchMount(workspace: w, extraArguments: [])
         defer { mount.unmount() }
         var cp: [BenchReport.Throughput] = [], cpToFile: [Double] = [], migrate: [Stage] = []
+        var copied: [Stage] = []
         for run in 1 ... runs {
             progress.update("cp from the mount, cold, run \(run) of \(runs)")
             mount.unmount()
@@ -32,6 +33,8 @@ struct MigrateBench {
             cpToFile.append(try copyToFile(w.outputPath(w.sequentialJob)))
             progress.update("migrate of the same archive, cold, run \(run) of \(runs)")
             migrate.append(try migrateOnce(vault: w.vault, name: "one-\(run)", extra: []))
+            progress.update("migrate --keep-cache of the same archive, cold, run \(run) of \(runs)")
+            copied.append(try migrateOnce(vault: w.vault, name: "copy-\(run)", extra: ["--keep-cache"]))
         }
         mount.unmount()
         let cpMedian = BenchReport.Throughput.median(of: cp)!
@@ -52,6 +55,15 @@ struct MigrateBench {
                 cpToFile.map { String(format: "%.3f", $0 / 1e9) }.joined(separator: ", ")),
             String(format: "migrate ÷ cp to /dev/null:     %.2f", median.rate / 1e9 / cpMedian.gigabytesPerSecond),
             String(format: "migrate ÷ cp to a file + sync: %.2f", median.rate / toFile),
+        ]
+        let sorted = copied.sorted { $0.rate < $1.rate }
+        let copyMedian = sorted[sorted.count / 2]
+        lines += [
+            String(
+                format: "migrate --keep-cache (cold):   %.3f GB/s  (runs: %@); copies, so each byte is written twice",
+                copyMedian.rate / 1e9, sorted.map { String(format: "%.3f", $0.rate / 1e9) }.joined(separator: ", ")),
+            String(
+                format: "  ÷ cp to /dev/null:           %.2f", copyMedian.rate / 1e9 / cpMedian.gigabytesPerSecond),
         ]
         progress.update("seeding \(smallArchives) archives of \(ByteSize.format(Int64(smallSize)))")
         try seedSmall()
@@ -95,7 +107,9 @@ struct MigrateBench {
 
     /// One `glacierfs migrate` into a fresh directory with a fresh cache; its copy stage as it reports it.
     func migrateOnce(vault: String, name: String, extra: [String]) throws -> Stage {
-        let destination = workspace.directory + "/migrate-\(name)"
+        let destination =
+            workspace.directory + "/migrate-\(name)"
+            + "/migrate-\(name)"
         let cache = workspace.directory + "/migrate-cache-\(name)"
         defer {
             try? FileManager.default.removeItem(atPath: destination)

@@ -81,6 +81,15 @@ struct MigrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("poll-interval"), help: "Seconds between checks of the jobs' status.")
     var pollInterval: Double = 60
 
+    @Flag(
+        name: .customLong("keep-cache"),
+        help: ArgumentHelp(
+            "Copy each archive and keep it in the cache, for a mount to read later without a download.",
+            discussion:
+                "Without it, when the cache is on DIR's filesystem, each archive's cached file becomes its copy "
+                + "(written once, not twice) and leaves the cache."))
+    var keepCache = false
+
     func validate() throws {
         let modes = [to != nil || vault != nil, status != nil, verify != nil].filter { $0 }.count
         guard modes == 1 else {
@@ -115,7 +124,7 @@ struct MigrateCommand: AsyncParsableCommand {
             vault: vault!, tier: tier, maxBytesPerDay: maxBytesPerDay?.bytes, maxJobs: maxJobs,
             include: include, exclude: exclude, snsTopic: snsTopic,
             freshInventory: freshInventory, parallelCopies: parallelCopies,
-            pollInterval: pollInterval)
+            pollInterval: pollInterval, keepCache: keepCache)
         let display = ProgressDisplay()
         var readers: OutputReaders?
         if !dryRun {
