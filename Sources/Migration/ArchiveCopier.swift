@@ -154,12 +154,10 @@ struct ArchiveCopier: Sendable {
         return 0o022
     }()
 
-    /// Reads the whole output in order, writing each chunk to `fd` (or only reading it, for a
-    /// hand-over); returns why the engine refused the bytes, if it did. The next chunk is asked
-    /// for before this one is written, so the engine's fetches and the disk's writes overlap.
-    func download(
-        _ handle: OutputHandle, size: Int64, jobId: String, into destination: Destination?
-    ) async throws
+    /// Reads the whole output in order, writing each chunk to `destination` (or only reading it,
+    /// for a hand-over); returns why the engine refused the bytes, if it did. The next chunk is
+    /// asked for before this one is written, so the engine's fetches and the disk's writes overlap.
+    func download(_ handle: OutputHandle, size: Int64, jobId: String, into destination: Destination?) async throws
         -> String?
     {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
