@@ -93,7 +93,7 @@ struct ArchiveCopier: Sendable {
                 if !handOver { try createTemporary() }
                 var refusal = try await download(
                     handle, size: archive.size, jobId: job.jobId,
-                    into: handOver ? nil : Destination(fd: fd, direct: direct, path: tempPath))
+                    to: handOver ? nil : Destination(fd: fd, direct: direct, path: tempPath))
                 if handOver && refusal == nil {
                     if await readers.handOver(handle, to: tempPath) {
                         fd = open(tempPath, O_WRONLY | O_CLOEXEC)
@@ -105,7 +105,7 @@ struct ArchiveCopier: Sendable {
                         try createTemporary()
                         refusal = try await download(
                             handle, size: archive.size, jobId: job.jobId,
-                            into: Destination(fd: fd, direct: direct, path: tempPath))
+                            to: Destination(fd: fd, direct: direct, path: tempPath))
                     }
                 }
                 if let refusal {
@@ -154,12 +154,10 @@ struct ArchiveCopier: Sendable {
         return 0o022
     }()
 
-    /// Reads the whole output in order, writing each chunk to `destination` (or only reading it,
+    /// Reads the whole output in order, writing each chunk to `file` (or only reading it,
     /// for a hand-over); returns why the engine refused the bytes, if it did. The next chunk is
     /// asked for before this one is written, so the engine's fetches and the disk's writes overlap.
-    func download(_ handle: OutputHandle, size: Int64, jobId: String, into destination: Destination?) async throws
-        -> String?
-    {
+    func download(_ handle: OutputHandle, size: Int64, jobId: String, to file: Destination?) async throws -> String? {
         var pending: Task<ReadOutcome, Never>? = Task { await handle.read(offset: 0, size: Self.chunk) }
         defer { pending?.cancel() }
         var offset: Int64 = 0
@@ -173,16 +171,16 @@ struct ArchiveCopier: Sendable {
                 case .data(let segments):
                     var got = 0
                     for segment in segments {
-                        try segment.withUnsafeBytes { try destination?.write($0, at: offset + Int64(got)) }
+                        try segment.withUnsafeBytes { try file?.write($0, at: offset + Int64(got)) }
                         got += segment.count
                     }
                     guard Int64(got) == min(Int64(Self.chunk), size - offset) else {
                         throw MigrationError.downloadFailed("job \(jobId) returned \(got) bytes at \(offset)")
                     }
                     offset += Int64(got)
-                    if let destination, offset - writtenBack >= Self.writebackStep {
+                    if let file, offset - writtenBack >= Self.writebackStep {
                         // What was not written directly goes to the disk now, not all at the fsync.
-                        _ = glfs_start_writeback(destination.fd, off_t(writtenBack), off_t(offset - writtenBack))
+                        _ = glfs_start_writeback(file.fd, off_t(writtenBack), off_t(offset - writtenBack))
                         writtenBack = offset
                     }
                 case .failure(.outputGone(let why)):
