@@ -24,6 +24,8 @@ struct ArchiveCopier: Sendable {
     let accountId: String
     /// Whether a whole cached output may be handed over instead of copied (not with --keep-cache).
     var handsOver = true
+    /// Archives copied at once: their hand-overs share the cache's budget.
+    var copies = 1
     /// Sequential reads this large let the engine's prefetch window grow to full speed.
     static let chunk = 8 << 20
     /// Bytes written between two starts of writeback.
@@ -67,7 +69,9 @@ struct ArchiveCopier: Sendable {
             if direct >= 0 { close(direct) }
         }
         func createTemporary() throws {
-            fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            // A new file, never a truncated old name: a leftover could share its data with another.
+            unlink(tempPath)
+            fd = open(tempPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
             guard fd >= 0 else { throw DestinationFiles.error(errno, tempPath) }
             // Whole leaves go straight to the disk: no copy into the page cache, no writeback later.
             direct = open(tempPath, O_WRONLY | O_CLOEXEC | glfs_o_direct())
@@ -75,7 +79,11 @@ struct ArchiveCopier: Sendable {
         // An empty archive's tree hash; any other comes from the engine, which hashed every leaf.
         var computed = TreeHashBuilder().finalize().hex
         do {
-            if archive.size > 0, let job, let readers {
+            if let leftover = Self.completeLeftover(tempPath, archive) {
+                // A crash came after this archive's file was whole and checked, before its rename.
+                fd = leftover
+                computed = archive.treeHash
+            } else if archive.size > 0, let job, let readers {
                 let shape: JobOutputShape
                 do { shape = try JobOutputShape.of(job, allowUnverified: false) } catch {
                     unlink(tempPath)
@@ -89,14 +97,20 @@ struct ArchiveCopier: Sendable {
                 defer { handle.close() }
                 // On the cache's filesystem the verified bytes need not be written twice: the
                 // cache's file of the whole output becomes the temporary file.
-                let handOver = handsOver && readers.canHandOver(size: archive.size, toDirectory: directory)
-                if !handOver { try createTemporary() }
+                let handOver =
+                    handsOver && readers.canHandOver(size: archive.size, toDirectory: directory, copies: copies)
+                if handOver {
+                    readers.prepareHandOver(handle)
+                } else {
+                    try createTemporary()
+                }
+                defer { if handOver { readers.abandonHandOver(handle) } }
                 var refusal = try await download(
                     handle, size: archive.size, jobId: job.jobId,
                     to: handOver ? nil : Destination(fd: fd, direct: direct, path: tempPath))
                 if handOver && refusal == nil {
                     if await readers.handOver(handle, to: tempPath) {
-                        fd = open(tempPath, O_WRONLY | O_CLOEXEC)
+                        fd = open(tempPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
                         guard fd >= 0, fchmod(fd, 0o644 & ~Self.umask) == 0 else {
                             throw DestinationFiles.error(errno, tempPath)
                         }
@@ -221,6 +235,23 @@ struct ArchiveCopier: Sendable {
             try DestinationFiles.pwriteAll(
                 fd, UnsafeRawBufferPointer(rebasing: bytes[done...]), at: offset + Int64(done), path: path)
         }
+    }
+
+    /// A temporary file a crash left whole: its own only name, the archive's size and tree hash.
+    /// Opened for the steps that remain (mode, mtime, fsync, rename), or nil.
+    static func completeLeftover(_ tempPath: String, _ archive: PlannedArchive) -> Int32? {
+        var st = stat()
+        guard archive.size > 0, lstat(tempPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1,
+            Int64(st.st_size) == archive.size,
+            (try? DestinationFiles.treeHash(ofFile: tempPath)) == archive.treeHash
+        else { return nil }
+        let fd = open(tempPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        guard fchmod(fd, 0o644 & ~umask) == 0 else {
+            close(fd)
+            return nil
+        }
+        return fd
     }
 
     /// For an archive a crash caught between rename and bookkeeping: whether its final file is

@@ -160,7 +160,8 @@ public final class MigrationRunner: Sendable {
     func makeCopier() -> ArchiveCopier {
         ArchiveCopier(
             root: root, readers: readers, vault: settings.vault, endpoint: client.configuration.endpoint,
-            accountId: client.configuration.accountId, handsOver: !settings.keepCache)
+            accountId: client.configuration.accountId, handsOver: !settings.keepCache,
+            copies: settings.parallelCopies)
     }
 
     static func coversWholeArchive(_ job: GlacierJobDescription) -> Bool {

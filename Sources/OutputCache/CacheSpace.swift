@@ -20,6 +20,8 @@ final class CacheSpace: Sendable {
         var usedBytes: Int64 = 0
         var lru = LRUTracker()
         var lastWriteFailureLog: Date = .distantPast
+        /// Outputs whose leaves are kept out of the eviction order (an output being handed over).
+        var pinned: Set<Int> = []
     }
 
     /// What a reservation needs next.
@@ -69,7 +71,28 @@ final class CacheSpace: Sendable {
     func release(bytes: Int64) { state.withLock { $0.usedBytes -= bytes } }
 
     /// Marks a leaf as just stored or just used.
-    func track(output: Int, leaf: Int) { state.withLock { $0.lru.touch(LRUTracker.key(output: output, leaf: leaf)) } }
+    func track(output: Int, leaf: Int) {
+        state.withLock { s in
+            guard !s.pinned.contains(output) else { return }
+            s.lru.touch(LRUTracker.key(output: output, leaf: leaf))
+        }
+    }
+
+    /// Keeps an output's leaves, those held and those stored later, from being evicted.
+    func pin(output: Int, leaves: [Int]) {
+        state.withLock { s in
+            s.pinned.insert(output)
+            for leaf in leaves { s.lru.remove(LRUTracker.key(output: output, leaf: leaf)) }
+        }
+    }
+
+    /// Puts a pinned output's leaves back in the eviction order, as just used.
+    func unpin(output: Int, leaves: [Int]) {
+        state.withLock { s in
+            guard s.pinned.remove(output) != nil else { return }
+            for leaf in leaves { s.lru.touch(LRUTracker.key(output: output, leaf: leaf)) }
+        }
+    }
 
     func untrack(output: Int, leaf: Int, bytes: Int64) {
         state.withLock { s in

@@ -26,6 +26,8 @@ public final class CachedOutput: Sendable {
         var cachedCount = 0
         var knownDigestCount = 0
         var descriptorDirty = false
+        /// Being handed over: its files are no longer written.
+        var detached = false
     }
 
     init(
@@ -191,8 +193,10 @@ public final class CachedOutput: Sendable {
     /// that were not written.
     private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Bool {
         let total = leaves.reduce(0) { $0 + $1.bytes.count }
-        // An output whose root did not match keeps nothing.
-        guard state.withLock({ $0.descriptor.wholeOutputCheck?.result != .mismatched }) else { return false }
+        // An output whose root did not match keeps nothing; one being handed over takes nothing.
+        guard state.withLock({ !$0.detached && $0.descriptor.wholeOutputCheck?.result != .mismatched }) else {
+            return false
+        }
         guard makeRoom(Int64(total)) else { return false }
         let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
         let slots = records.enumerated().flatMap { LeafIndexFile.encode($1, leaf: first + $0) }
@@ -215,7 +219,10 @@ public final class CachedOutput: Sendable {
         }
         var releasable: Int64 = 0
         var added: [Int] = []
-        state.withLock { s in
+        let kept = state.withLock { s -> Bool in
+            // Detached while writing: the bytes written are the same verified bytes, but the leaves
+            // are no longer the entry's to hold.
+            guard !s.detached else { return false }
             for (leaf, record) in zip(run, records) {
                 if s.leaves[leaf] == nil {
                     s.cachedCount += 1
@@ -235,6 +242,11 @@ public final class CachedOutput: Sendable {
             }
             s.descriptor.lastAccess = Date()
             s.descriptorDirty = true
+            return true
+        }
+        guard kept else {
+            space.release(bytes: Int64(total))
+            return false
         }
         for leaf in added { space.track(output: id, leaf: leaf) }
         if releasable > 0 { space.release(bytes: releasable) }
@@ -265,16 +277,33 @@ public final class CachedOutput: Sendable {
         return Int64(removed.length)
     }
 
-    /// Empties the entry, if every leaf is still held, without touching its files: its data now
-    /// belongs to another name (`OutputCache.handOver`). Returns each leaf and its length, for the
-    /// space's accounting; nil when a leaf has gone.
-    func detachAllLeaves() -> [(leaf: Int, bytes: Int64)]? {
-        state.withLock { s in
-            guard s.cachedCount == geometry.leafCount else { return nil }
-            let released = s.leaves.indices.map { (leaf: $0, bytes: Int64(s.leaves[$0]!.length)) }
-            s.leaves = Array(repeating: nil, count: geometry.leafCount)
-            s.cachedCount = 0
-            return released
+    /// Empties the entry for a hand-over, if every leaf is still held, without touching its files:
+    /// from now on nothing is stored, forgotten or flushed into them (its data is about to belong
+    /// to another name). Returns the leaves held, for `reattach` or the space's accounting; nil
+    /// when a leaf has gone.
+    func detachAllLeaves() -> [LeafRecord]? {
+        retired.withLock { retired in
+            state.withLock { s -> [LeafRecord]? in
+                guard !s.detached, s.cachedCount == geometry.leafCount else { return nil }
+                let held = s.leaves.map { $0! }
+                s.leaves = Array(repeating: nil, count: geometry.leafCount)
+                s.cachedCount = 0
+                s.detached = true
+                retired = true
+                return held
+            }
+        }
+    }
+
+    /// Undoes `detachAllLeaves` when the hand-over could not happen.
+    func reattach(_ held: [LeafRecord]) {
+        retired.withLock { retired in
+            state.withLock { s in
+                s.leaves = held
+                s.cachedCount = held.count
+                s.detached = false
+            }
+            retired = false
         }
     }
 
@@ -301,7 +330,8 @@ public final class CachedOutput: Sendable {
     /// After a failed write, puts back what the slot said before: digest-only if the leaf's
     /// digest is known, else empty.
     private func restoreSlot(_ leaf: Int) {
-        let digest = state.withLock { $0.digests[leaf] }
+        let (digest, detached) = state.withLock { ($0.digests[leaf], $0.detached) }
+        guard !detached else { return }  // its data file may already be someone else's
         let slot =
             digest.map {
                 LeafIndexFile.encode(

@@ -165,23 +165,52 @@ public final class OutputCache: Sendable {
 
     /// Gives a complete, matched entry's data file to `path`, a new name on the same filesystem,
     /// instead of copying it (`glacierfs migrate` keeps the archive, not the cache entry), and
-    /// drops the entry. The data is linked to `path` first and the entry emptied only if no leaf
-    /// was evicted meanwhile, so an eviction's hole punch can never reach the new file; a crash
-    /// leaves the entry without its data, which the next open discards. False, with nothing
-    /// changed, when the entry is incomplete or unmatched or the link fails (EXDEV: another
-    /// filesystem; EPERM: one without hard links).
+    /// drops the entry. False, with the entry as it was, when it is incomplete or unmatched or a
+    /// step fails (EXDEV: another filesystem; EPERM: one without hard links).
+    ///
+    /// The entry is emptied first, under its lock and only if every leaf is still held, so no
+    /// eviction, store or flush touches its files afterwards. Its directory then takes a
+    /// temporary name before the data is linked to `path`, so whatever instant a crash comes, the
+    /// next open either finds the entry whole and unlinked, or deletes the temporary directory;
+    /// it never loads an entry whose data is also the user's file (and refuses any data file
+    /// with a second link).
     public func handOver(_ output: CachedOutput, to path: String) -> Bool {
-        guard output.isComplete, output.wholeOutputCheck?.result == .matched else { return false }
-        let data = output.directory + "/data"
+        guard output.wholeOutputCheck?.result == .matched, let held = output.detachAllLeaves() else { return false }
+        let parked = outputsDirectory + "/.tmp-handover-" + output.descriptor.key.directoryName
+        Self.removeTree(parked)
         unlink(path)
-        guard link(data, path) == 0 else { return false }
-        guard let released = output.detachAllLeaves() else {
-            unlink(path)
+        guard rename(output.directory, parked) == 0 else {
+            output.reattach(held)
             return false
         }
-        for (leaf, bytes) in released { space.untrack(output: output.id, leaf: leaf, bytes: bytes) }
-        remove(output)
+        guard link(parked + "/data", path) == 0 else {
+            if rename(parked, output.directory) == 0 {
+                output.reattach(held)
+            } else {
+                drop(output, directory: parked)
+            }
+            return false
+        }
+        drop(output, directory: parked)
         return true
+    }
+
+    /// Keeps an entry whole while it is read for a hand-over: its leaves are not evicted.
+    public func pin(_ output: CachedOutput) { space.pin(output: output.id, leaves: output.cachedLeaves) }
+
+    /// Ends `pin`; after a hand-over, there is nothing left to unpin.
+    public func unpin(_ output: CachedOutput) { space.unpin(output: output.id, leaves: output.cachedLeaves) }
+
+    /// Forgets a detached entry, its leaves' bytes and its directory.
+    private func drop(_ output: CachedOutput, directory: String) {
+        for leaf in 0 ..< output.geometry.leafCount {
+            space.untrack(output: output.id, leaf: leaf, bytes: Int64(output.geometry.leafLength(leaf)))
+        }
+        space.unpin(output: output.id, leaves: [])
+        entries.withLock { $0[output.descriptor.key] = nil }
+        entriesById.withLock { $0[output.id] = nil }
+        output.closeFiles()
+        Self.removeTree(directory)
     }
 
     /// Whether `directory` is on the cache's filesystem, where `handOver` can give it a file.
@@ -274,7 +303,10 @@ public final class OutputCache: Sendable {
                 leafCount: geometry.leafCount)
         else { return nil }
         var st = stat()
-        guard stat(dir + "/data", &st) == 0, Int64(st.st_size) == descriptor.size else { return nil }
+        // A second link: the data was being handed over (to a migrated file) when power was lost.
+        guard stat(dir + "/data", &st) == 0, Int64(st.st_size) == descriptor.size, st.st_nlink == 1 else {
+            return nil
+        }
         let slots: [LeafIndexFile.Slot?] = (0 ..< geometry.leafCount).map { leaf in
             let at = LeafIndexFile.headerSize + leaf * LeafIndexFile.slotSize
             return LeafIndexFile.decode(

@@ -1,4 +1,5 @@
 import Foundation
+import GlacierIntegrity
 import GlacierModel
 import GlacierTestSupport
 import Migration
@@ -58,7 +59,9 @@ import Testing
 
     @Test func downloadsThatKeepFailingStopTheRunAndTheNextRunCarriesOn() async throws {
         let specs = (0 ..< 4).map { ("broken/\($0).bin", 2 * Self.mib + $0) }
-        try await MigrationFixture.with(jobDelay: 2, archives: specs) { f in
+        // Jobs complete 8 s after they start: time enough, on a loaded machine, to see the plan
+        // made and turn the faults on before any output can be copied.
+        try await MigrationFixture.with(jobDelay: 8, archives: specs) { f in
             _ = try await f.takeInventory()
             let child = try f.start()
             defer { child.kill9() }
@@ -88,6 +91,34 @@ import Testing
             #expect(
                 after.requests["InitiateJob"] == before.requests["InitiateJob"], "the jobs of the first run are used")
             #expect(try f.manifest().summary?.copied == Int64(specs.count))
+        }
+    }
+
+    @Test func aWholeFileACrashLeftBeforeItsRenameIsUsedAndADamagedOneReplaced() async throws {
+        let specs = [("left/whole.bin", 3 * Self.mib + 17), ("left/damaged.bin", 5000)]
+        try await MigrationFixture.with(archives: specs) { f in
+            _ = try await f.takeInventory()
+            // What a kill leaves between a file's last write (or hand-over) and its rename: the
+            // temporary name, whole; and for the other archive, its size of wrong bytes.
+            try FileManager.default.createDirectory(atPath: f.destination + "/left", withIntermediateDirectories: true)
+            func leftover(_ index: Int) -> String {
+                f.destination + "/left/.glacierfs-partial-" + SHA256.hash(f.archives[index].archiveId).hex.prefix(20)
+            }
+            try Data(MigrationFixture.contents(index: 0, size: specs[0].1)).write(to: URL(fileURLWithPath: leftover(0)))
+            try Data(repeating: 0x5A, count: specs[1].1).write(to: URL(fileURLWithPath: leftover(1)))
+            let before = try await f.statistics()
+            let (status, output) = try await f.run()
+            #expect(status == 0, "\(output.suffix(2000))")
+            let after = try await f.statistics()
+            let fetched = (after.bytesByOperation["GetJobOutput"] ?? 0) - (before.bytesByOperation["GetJobOutput"] ?? 0)
+            #expect(fetched < Int64(specs[0].1), "the whole leftover was not downloaded again: \(fetched) bytes")
+            let (lines, summary) = try f.manifest()
+            #expect(summary?.complete == true && lines.count == 2 && f.partialFiles().isEmpty)
+            for line in lines {
+                let source = try #require(f.archives.first { $0.archiveId == line.archiveId })
+                #expect(try f.fileFacts(line.path).sha256 == source.sha256, "\(line.path)")
+                #expect(line.computedTreeHash == source.treeHash)
+            }
         }
     }
 

@@ -183,7 +183,7 @@ import Testing
         }
     }
 
-    @Test func anEntryWithoutItsDataAfterACrashedHandOverIsDiscarded() throws {
+    @Test func anEntryWhoseDataHasASecondLinkIsDiscarded() throws {
         try Self.withDirectory { dir in
             let key: OutputKey
             do {
@@ -192,12 +192,30 @@ import Testing
                 key = entry.descriptor.key
                 Self.storeAll(entry, Self.leaves(1, seed: 5))
                 cache.flush()
-                // As a crash between the hand-over's link and the entry's removal leaves it, once
-                // the destination's rename has taken the file's name away.
-                #expect(rename(entry.directory + "/data", dir + "/elsewhere") == 0)
+                // As a power loss could leave a hand-over: the entry back under its own name,
+                // its data also linked as the user's file.
+                #expect(link(entry.directory + "/data", dir + "/elsewhere") == 0)
             }
             let reopened = try Self.open(dir, maxBytes: .max)
             #expect(reopened.existingEntry(for: key) == nil && reopened.usage().usedBytes == 0)
+            let kept = try #require(FileManager.default.contents(atPath: dir + "/elsewhere"))
+            #expect(Array(kept) == Self.leaves(1, seed: 5)[0], "the user's file keeps its bytes")
+        }
+    }
+
+    @Test func aPinnedEntryIsNotEvictedUntilUnpinned() throws {
+        try Self.withDirectory { dir in
+            let cache = try Self.open(dir, maxBytes: Int64(4 * Self.mib))
+            let pinned = try cache.entry(for: Self.descriptor(job: "p", size: 2 * Self.mib, treeHash: nil))
+            Self.storeAll(pinned, Self.leaves(2, seed: 70))
+            cache.pin(pinned)
+            let other = try cache.entry(for: Self.descriptor(job: "q", size: 6 * Self.mib, treeHash: nil))
+            Self.storeAll(other, Self.leaves(6, seed: 80))
+            #expect(pinned.cachedLeafCount == 2, "the pinned entry kept its leaves")
+            #expect(other.cachedLeafCount == 2 && cache.usage().usedBytes <= Int64(4 * Self.mib))
+            cache.unpin(pinned)
+            Self.storeAll(other, Self.leaves(6, seed: 90))
+            #expect(pinned.cachedLeafCount < 2, "unpinned, it is evicted like any other")
         }
     }
 }

@@ -22,6 +22,8 @@ final class OutputReader: Sendable {
     let shape: JobOutputShape
     let geometry: TreeGeometry
     let store: any OutputStore
+    /// This output's writes queued for the cache writers and not yet done.
+    let cacheWritesPending = Atomic<Int>(0)
     let services: ReadServices
     let fetcher: NodeFetcher
     let rootGate: RootGate?
@@ -249,7 +251,7 @@ final class OutputReader: Sendable {
                     metadata: ["vault": "\(vault)", "job": "\(jobId)"])
                 // Queued before the bytes are published, so whoever has read them all finds
                 // every write counted (a hand-over waits for them).
-                services.writeToCache(bytes: byteCount(leaves)) {
+                queueCacheWrite(leaves) {
                     self.persist(fetched)
                     self.store.record(check)
                 }
@@ -259,8 +261,16 @@ final class OutputReader: Sendable {
                 return fail(leaves, refusal() ?? .refused("root mismatch"))
             }
         }
-        services.writeToCache(bytes: byteCount(leaves)) { self.persist(fetched) }
+        queueCacheWrite(leaves) { self.persist(fetched) }
         publish(leaves, fetched.views)
+    }
+
+    private func queueCacheWrite(_ leaves: Range<Int>, _ job: @escaping @Sendable () -> Void) {
+        cacheWritesPending.add(1, ordering: .relaxed)
+        services.writeToCache(bytes: byteCount(leaves)) {
+            job()
+            self.cacheWritesPending.subtract(1, ordering: .releasing)
+        }
     }
 
     private func byteCount(_ leaves: Range<Int>) -> Int {

@@ -163,11 +163,23 @@ public final class OutputReaders: Sendable {
     // MARK: - Handing an output over
 
     /// Whether an output of `size` bytes, read whole, can be handed over to a file in
-    /// `directory` instead of copied there: the cache is on that filesystem, and holds the
-    /// output with room to spare (half its budget), so it stays whole until handed over.
-    public func canHandOver(size: Int64, toDirectory directory: String) -> Bool {
+    /// `directory` instead of copied there: the cache is on that filesystem, and `copies` such
+    /// outputs held at once (pinned while they are read) take at most half its budget.
+    public func canHandOver(size: Int64, toDirectory directory: String, copies: Int) -> Bool {
         guard let cache else { return false }
-        return size <= cache.maxBytes / 2 && cache.sharesFilesystem(with: directory)
+        return size <= cache.maxBytes / Int64(2 * max(1, copies)) && cache.sharesFilesystem(with: directory)
+    }
+
+    /// Keeps the output's cache entry whole while it is read for a hand-over (no eviction).
+    /// Undone by `handOver`, or by `abandonHandOver` on any other way out.
+    public func prepareHandOver(_ handle: OutputHandle) {
+        guard let cache, let store = handle.reader.store as? CachedOutputStore else { return }
+        cache.pin(store.entry)
+    }
+
+    public func abandonHandOver(_ handle: OutputHandle) {
+        guard let cache, let store = handle.reader.store as? CachedOutputStore else { return }
+        cache.unpin(store.entry)
     }
 
     /// Gives the cached data of an output read whole, and matched, to `path` (see
@@ -178,16 +190,11 @@ public final class OutputReaders: Sendable {
             registry.withLock({ $0.values.first { $0.reader === handle.reader }?.handles == 1 })
         else { return false }
         // The writes were queued before the bytes were published to the reader.
-        func whole() -> Bool { store.entry.isComplete && store.entry.wholeOutputCheck?.result == .matched }
-        while !whole() {
-            // Nothing left to write and still not whole: a leaf was not kept, or was evicted.
-            if services.statistics.cacheWriteBytesPending.load(ordering: .relaxed) == 0 {
-                guard whole() else { return false }
-                break
-            }
+        while handle.reader.cacheWritesPending.load(ordering: .acquiring) > 0 {
+            guard !Task.isCancelled else { return false }
             try? await Task.sleep(for: .milliseconds(2))
         }
-        return cache.handOver(store.entry, to: path)
+        return store.entry.isComplete && cache.handOver(store.entry, to: path)
     }
 
     var registeredReaderCount: Int { registry.withLock { $0.count } }
