@@ -114,6 +114,11 @@ struct ArchiveCopier: Sendable {
                         guard fd >= 0, fchmod(fd, 0o644 & ~Self.umask) == 0 else {
                             throw DestinationFiles.error(errno, tempPath)
                         }
+                        // The group a file created in DIR would get (a setgid directory's own).
+                        var dir = stat()
+                        if stat(directory, &dir) == 0, dir.st_mode & S_ISGID != 0 {
+                            _ = fchown(fd, uid_t.max, dir.st_gid)
+                        }
                     } else {
                         // Not whole in the cache after all: copy, mostly from what it holds.
                         try createTemporary()

@@ -12,11 +12,13 @@ import Synchronization
 /// outputs/<hash>/meta.json   the OutputDescriptor, written atomically
 /// outputs/<hash>/data        sparse file the size of the output
 /// outputs/<hash>/index       leaf index (see LeafIndexFile)
+/// outputs/.tmp-*             a hand-over or creation under way; deleted at startup
 /// ```
 /// Every leaf read back is checked against what was recorded when it was verified, so a torn
 /// write, a crash or a decayed disk can only make the cache forget, never serve wrong bytes.
 /// An output whose root did not match its job's tree hash keeps only its `meta.json` with that
-/// verdict, so no later mount serves it.
+/// verdict, so no later mount serves it. A data file with a second link (a hand-over to
+/// `glacierfs migrate` cut short) is never loaded: the cache must not punch holes in a user's file.
 public final class OutputCache: Sendable {
     public let directory: String
     let space: CacheSpace
