@@ -145,22 +145,42 @@ struct ArchiveCopier: Sendable {
                 unlink(tempPath)
                 return .mismatch("the output's tree hash \(computed) differs from the inventory's \(archive.treeHash)")
             }
-            let seconds = Int(archive.mtime.rounded(.down))
-            let nanoseconds = Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)
-            var times = [
-                timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds),
-            ]
-            guard futimens(fd, &times) == 0, fsync(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
             let closing = fd
             fd = -1
-            guard close(closing) == 0 else { throw DestinationFiles.error(errno, tempPath) }
-            guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
+            try Self.finish(closing, archive, from: tempPath, to: finalPath)
             // The caller syncs the directory (once for many files) before it records the copy.
             return .copied(computedTreeHash: computed)
         } catch {
             unlink(tempPath)
             throw error
         }
+    }
+
+    /// The last steps of every copy: the mtime, fsync, close (of `fd`, whatever happens) and the
+    /// rename to the final name.
+    static func finish(_ fd: Int32, _ archive: PlannedArchive, from tempPath: String, to finalPath: String) throws {
+        let seconds = Int(archive.mtime.rounded(.down))
+        let nanoseconds = Int((archive.mtime - archive.mtime.rounded(.down)) * 1e9)
+        var times = [timespec(tv_sec: seconds, tv_nsec: nanoseconds), timespec(tv_sec: seconds, tv_nsec: nanoseconds)]
+        guard futimens(fd, &times) == 0, fsync(fd) == 0 else {
+            let code = errno
+            close(fd)
+            throw DestinationFiles.error(code, tempPath)
+        }
+        guard close(fd) == 0 else { throw DestinationFiles.error(errno, tempPath) }
+        guard rename(tempPath, finalPath) == 0 else { throw DestinationFiles.error(errno, finalPath) }
+    }
+
+    /// For an archive a crash caught while copying: finishes a whole, checked temporary file it
+    /// left (mode, mtime, fsync, rename, the directory's fsync), so no job is needed for it.
+    /// Returns its tree hash, or nil when there is no such file.
+    func finishLeftover(_ archive: PlannedArchive) throws -> String? {
+        let finalPath = root + "/" + archive.path!
+        let tempPath = Self.temporaryPath(for: finalPath, archiveId: archive.archiveId)
+        guard let fd = Self.completeLeftover(tempPath, archive) else { return nil }
+        try Self.finish(fd, archive, from: tempPath, to: finalPath)
+        try DestinationFiles.syncDirectory((finalPath as NSString).deletingLastPathComponent)
+        return archive.treeHash
     }
 
     /// The process's umask, for a handed-over file's mode (it was created private, as the cache's).

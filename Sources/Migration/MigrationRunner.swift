@@ -191,7 +191,7 @@ public final class MigrationRunner: Sendable {
                     try store.dropIntent(archiveId: a.archiveId)
                 }  // else: the next poll looks again
             case .copying:
-                if let computed = copier.alreadyComplete(a) {
+                if let computed = try copier.alreadyComplete(a) ?? copier.finishLeftover(a) {
                     try store.markCopied(
                         archiveId: a.archiveId, computedTreeHash: computed, at: Date().timeIntervalSince1970)
                     continue
