@@ -266,10 +266,12 @@ struct ArchiveCopier: Sendable {
     /// Opened for the steps that remain (mode, mtime, fsync, rename), or nil.
     static func completeLeftover(_ tempPath: String, _ archive: PlannedArchive) -> Int32? {
         var st = stat()
-        guard archive.size > 0, lstat(tempPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_nlink == 1,
-            Int64(st.st_size) == archive.size,
-            (try? DestinationFiles.treeHash(ofFile: tempPath)) == archive.treeHash
-        else { return nil }
+        guard archive.size > 0, lstat(tempPath, &st) == 0, st.st_nlink == 1 else { return nil }
+        guard holds(archive, path: tempPath, st) else {
+            // Hashed once and found wanting: gone, so a later look is only an lstat.
+            if (st.st_mode & S_IFMT) == S_IFREG && Int64(st.st_size) == archive.size { unlink(tempPath) }
+            return nil
+        }
         let fd = open(tempPath, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         guard fchmod(fd, 0o644 & ~umask) == 0 else {
@@ -284,11 +286,14 @@ struct ArchiveCopier: Sendable {
     func alreadyComplete(_ archive: PlannedArchive) -> String? {
         let finalPath = root + "/" + archive.path!
         var st = stat()
-        guard stat(finalPath, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, Int64(st.st_size) == archive.size,
-            let computed = try? DestinationFiles.treeHash(ofFile: finalPath), computed == archive.treeHash
-        else {
-            return nil
-        }
-        return computed
+        guard stat(finalPath, &st) == 0, Self.holds(archive, path: finalPath, st) else { return nil }
+        return archive.treeHash
+    }
+
+    /// Whether the regular file at `path` (with `st`, its stat) is the archive: its size, then its
+    /// tree hash, the inventory's.
+    static func holds(_ archive: PlannedArchive, path: String, _ st: stat) -> Bool {
+        (st.st_mode & S_IFMT) == S_IFREG && Int64(st.st_size) == archive.size
+            && (try? DestinationFiles.treeHash(ofFile: path)) == archive.treeHash
     }
 }

@@ -159,10 +159,15 @@ public final class OutputCache: Sendable {
         // First, so no flush of its metadata recreates a file in the directory being removed.
         output.retire()
         for leaf in output.cachedLeaves { output.forget(leaf) }
+        unregister(output, removing: output.directory)
+    }
+
+    /// Takes an entry out of the tables, closes its files and removes its directory.
+    private func unregister(_ output: CachedOutput, removing directory: String) {
         entries.withLock { $0[output.descriptor.key] = nil }
         entriesById.withLock { $0[output.id] = nil }
         output.closeFiles()
-        Self.removeTree(output.directory)
+        Self.removeTree(directory)
     }
 
     /// Gives a complete, matched entry's data file to `path`, a new name on the same filesystem,
@@ -209,10 +214,7 @@ public final class OutputCache: Sendable {
             space.untrack(output: output.id, leaf: leaf, bytes: Int64(output.geometry.leafLength(leaf)))
         }
         space.unpin(output: output.id, leaves: [])
-        entries.withLock { $0[output.descriptor.key] = nil }
-        entriesById.withLock { $0[output.id] = nil }
-        output.closeFiles()
-        Self.removeTree(directory)
+        unregister(output, removing: directory)
     }
 
     /// Whether `directory` is on the cache's filesystem, where `handOver` can give it a file.

@@ -186,7 +186,7 @@ public final class OutputReaders: Sendable {
     /// `OutputCache.handOver`), once the cache writers have put its last leaves on disk. False
     /// when it cannot: the caller copies instead.
     public func handOver(_ handle: OutputHandle, to path: String) async -> Bool {
-        guard let cache, let store = handle.reader.store as? CachedOutputStore, handle.matchedRoot != nil,
+        guard let cache, let store = handle.reader.store as? CachedOutputStore,
             registry.withLock({ $0.values.first { $0.reader === handle.reader }?.handles == 1 })
         else { return false }
         // The writes were queued before the bytes were published to the reader.
@@ -194,7 +194,8 @@ public final class OutputReaders: Sendable {
             guard !Task.isCancelled else { return false }
             try? await Task.sleep(for: .milliseconds(2))
         }
-        return store.entry.isComplete && cache.handOver(store.entry, to: path)
+        // The cache hands over only a complete entry with a matched root.
+        return cache.handOver(store.entry, to: path)
     }
 
     var registeredReaderCount: Int { registry.withLock { $0.count } }

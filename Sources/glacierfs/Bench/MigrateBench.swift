@@ -39,8 +39,7 @@ struct MigrateBench {
         mount.unmount()
         let cpMedian = BenchReport.Throughput.median(of: cp)!
         let toFile = cpToFile.sorted()[cpToFile.count / 2]
-        let stages = migrate.sorted { $0.rate < $1.rate }
-        let median = stages[stages.count / 2]
+        let (stages, median) = Stage.sortedWithMedian(migrate)
         var lines = [
             "migrate benchmark, \(BenchRunner.machine()), \(ISO8601DateFormatter().string(from: Date()))",
             String(
@@ -56,8 +55,7 @@ struct MigrateBench {
             String(format: "migrate ÷ cp to /dev/null:     %.2f", median.rate / 1e9 / cpMedian.gigabytesPerSecond),
             String(format: "migrate ÷ cp to a file + sync: %.2f", median.rate / toFile),
         ]
-        let sorted = copied.sorted { $0.rate < $1.rate }
-        let copyMedian = sorted[sorted.count / 2]
+        let (sorted, copyMedian) = Stage.sortedWithMedian(copied)
         lines += [
             String(
                 format: "migrate --keep-cache (cold):   %.3f GB/s  (runs: %@); copies, so each byte is written twice",
@@ -103,13 +101,17 @@ struct MigrateBench {
         var seconds: Double
         var wall: Double
         var rate: Double { seconds > 0 ? Double(bytes) / seconds : 0 }
+
+        /// The runs slowest first, and their median.
+        static func sortedWithMedian(_ runs: [Stage]) -> ([Stage], Stage) {
+            let sorted = runs.sorted { $0.rate < $1.rate }
+            return (sorted, sorted[sorted.count / 2])
+        }
     }
 
     /// One `glacierfs migrate` into a fresh directory with a fresh cache; its copy stage as it reports it.
     func migrateOnce(vault: String, name: String, extra: [String]) throws -> Stage {
-        let destination =
-            workspace.directory + "/migrate-\(name)"
-            + "/migrate-\(name)"
+        let destination = workspace.directory + "/migrate-\(name)"
         let cache = workspace.directory + "/migrate-cache-\(name)"
         defer {
             try? FileManager.default.removeItem(atPath: destination)
