@@ -18,4 +18,9 @@ static inline CURLcode glfs_easy_getinfo_ptr(CURL *h, CURLINFO i, void **out) { 
 
 static inline CURLMcode glfs_multi_setopt_long(CURLM *m, CURLMoption o, long v) { return curl_multi_setopt(m, o, v); }
 static inline CURLSHcode glfs_share_setopt_long(CURLSH *s, CURLSHoption o, long v) { return curl_share_setopt(s, o, v); }
+
+// A write callback's "keep these bytes, hand them again after curl_easy_pause(CONT)" answer, and
+// that call: both are macros Swift does not import.
+static const size_t glfs_writefunc_pause = CURL_WRITEFUNC_PAUSE;
+static inline CURLcode glfs_easy_unpause(CURL *h) { return curl_easy_pause(h, CURLPAUSE_CONT); }
 #endif

@@ -23,10 +23,14 @@ public struct VerifiedOutputRange: Sendable {
     public let serviceTreeHash: SHA256Digest?
     public let contentType: String?
     public let archiveDescription: String?
+    /// Seconds to the response's first byte and to its end, as the transport measured them.
+    public let firstByteSeconds: Double?
+    public let totalSeconds: Double?
 
     public init(
         range: Range<Int64>, totalSize: Int64?, leafDigests: [SHA256Digest], serviceTreeHash: SHA256Digest?,
-        contentType: String?, archiveDescription: String?
+        contentType: String?, archiveDescription: String?, firstByteSeconds: Double? = nil,
+        totalSeconds: Double? = nil
     ) {
         self.range = range
         self.totalSize = totalSize
@@ -34,6 +38,8 @@ public struct VerifiedOutputRange: Sendable {
         self.serviceTreeHash = serviceTreeHash
         self.contentType = contentType
         self.archiveDescription = archiveDescription
+        self.firstByteSeconds = firstByteSeconds
+        self.totalSeconds = totalSeconds
     }
 }
 
@@ -99,13 +105,8 @@ extension GlacierClient {
         if verification == .treeHash && !geometry.isTreeHashAligned(range) {
             throw .invalidConfiguration("range \(range) is not a tree node of the output, so it cannot be verified")
         }
-        let wanted = InclusiveByteRange(first: range.lowerBound, last: range.upperBound - 1)!
-        var request = GlacierRequest(
-            operation: "GetJobOutput", method: "GET",
-            pathSegments: ["vaults", vault, "jobs", jobId, "output"])
-        let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
-        // The whole output is asked for without a Range, as the API's "whole output" form.
-        if !coversAll { request.headers.add("Range", "bytes=\(wanted)") }
+        let (request, wanted, coversAll) = Self.outputRequest(
+            vault: vault, jobId: jobId, range: range, outputSize: outputSize)
         return try await execute(request, into: .scatter(leaves), retry: retry) { response throws(GlacierError) in
             let total = try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
             var digests: [SHA256Digest] = []
@@ -117,20 +118,88 @@ extension GlacierClient {
             if verification == .treeHash {
                 guard let expected = serviceHash else { throw .integrity(.checksumMissing(range: wanted.description)) }
                 digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
-                let computed = TreeHash.root(of: digests)
-                guard computed == expected else {
-                    throw .integrity(
-                        .checksumMismatch(
-                            range: wanted.description, expected: expected.hex,
-                            computed: computed.hex))
-                }
+                try Self.checkRoot(of: digests, expected: expected, range: wanted)
             }
-            return VerifiedOutputRange(
-                range: range, totalSize: total,
-                leafDigests: digests, serviceTreeHash: serviceHash,
-                contentType: response.headers["Content-Type"],
-                archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription])
+            return Self.verified(response, range: range, totalSize: total, digests: digests, serviceHash: serviceHash)
         }
+    }
+
+    /// Streams `range` (a tree node of the output) to `spill`, leaf by leaf as it arrives, in
+    /// buffers the spill lends, and checks the node's checksum once every leaf was hashed. Memory
+    /// is what the spill lends, however large the node.
+    ///
+    /// One attempt, no retries: the spill has taken leaves that are only known good when this
+    /// returns; on a throw the caller discards whatever it took. By then no job runs.
+    public func streamJobOutput(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        guard !range.isEmpty, range.upperBound <= geometry.size, geometry.isTreeHashAligned(range) else {
+            throw .invalidConfiguration("range \(range) is not a tree node of an output of \(geometry.size) bytes")
+        }
+        let (request, wanted, coversAll) = Self.outputRequest(
+            vault: vault, jobId: jobId, range: range, outputSize: geometry.size)
+        let receiver = LeafStreamReceiver(leaves: geometry.leaves(covering: range), geometry: geometry, spill: spill)
+        let result: Result<HTTPResponse, GlacierError>
+        do {
+            result = .success(
+                try await execute(request, into: .stream(receiver), retry: RetryPolicy(maxAttempts: 1)) { $0 })
+        } catch {
+            result = .failure(error)
+        }
+        // Every spill job ends before the buffers can go back to the caller.
+        let outcome = await receiver.drain()
+        let response = try result.get()
+        let total = try Self.checkRange(response, wanted: wanted, outputSize: geometry.size, acceptWhole: coversAll)
+        guard let header = response.headers[GlacierProtocol.Header.treeHash] else {
+            throw .integrity(.checksumMissing(range: wanted.description))
+        }
+        guard let expected = SHA256Digest(hex: header) else { throw .integrity(.checksumMalformed(header)) }
+        if let leaf = outcome.unkept {
+            throw .invalidConfiguration("leaf \(leaf) of job \(jobId)'s output arrived but could not be kept")
+        }
+        let digests = outcome.digests.compactMap { $0 }
+        guard digests.count == outcome.digests.count else {
+            throw .integrity(.lengthMismatch(expected: wanted.length, got: Int64(response.bodyLength)))
+        }
+        try Self.checkRoot(of: digests, expected: expected, range: wanted)
+        return Self.verified(response, range: range, totalSize: total, digests: digests, serviceHash: expected)
+    }
+
+    /// The GetJobOutput request for `range`: the whole output is asked for without a Range, as
+    /// the API's "whole output" form.
+    static func outputRequest(
+        vault: String, jobId: String, range: Range<Int64>, outputSize: Int64
+    ) -> (GlacierRequest, InclusiveByteRange, coversAll: Bool) {
+        let wanted = InclusiveByteRange(first: range.lowerBound, last: range.upperBound - 1)!
+        var request = GlacierRequest(
+            operation: "GetJobOutput", method: "GET",
+            pathSegments: ["vaults", vault, "jobs", jobId, "output"])
+        let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
+        if !coversAll { request.headers.add("Range", "bytes=\(wanted)") }
+        return (request, wanted, coversAll)
+    }
+
+    static func checkRoot(
+        of digests: [SHA256Digest], expected: SHA256Digest, range: InclusiveByteRange
+    )
+        throws(GlacierError)
+    {
+        let computed = TreeHash.root(of: digests)
+        guard computed == expected else {
+            throw .integrity(
+                .checksumMismatch(range: range.description, expected: expected.hex, computed: computed.hex))
+        }
+    }
+
+    static func verified(
+        _ response: HTTPResponse, range: Range<Int64>, totalSize: Int64?, digests: [SHA256Digest],
+        serviceHash: SHA256Digest?
+    ) -> VerifiedOutputRange {
+        VerifiedOutputRange(
+            range: range, totalSize: totalSize, leafDigests: digests, serviceTreeHash: serviceHash,
+            contentType: response.headers["Content-Type"],
+            archiveDescription: response.headers[GlacierProtocol.Header.archiveDescription],
+            firstByteSeconds: response.firstByteSeconds, totalSeconds: response.totalSeconds)
     }
 
     /// The status, Content-Range and length of a ranged response must describe exactly the

@@ -16,8 +16,9 @@ public struct FileSystemConfiguration: Sendable {
     public var memoryBudgetBytes: Int = 160 << 20
     /// Parallel GetJobOutput requests across all outputs.
     public var maxParallelFetches: Int = 16
-    /// The farthest a sequential reader is prefetched ahead. Memory usually bounds it first.
-    public var maxPrefetchBytes: Int = 256 << 20
+    /// The farthest a sequential reader is prefetched ahead. Memory bounds it first, except
+    /// on a slow link, where nodes are streamed to the disk cache.
+    public var maxPrefetchBytes: Int = 512 << 20
     /// The largest single request (a tree node, so a power of two MiB).
     public var maxRequestBytes: Int = 16 << 20
     /// Attempts per GetJobOutput, including the first.

@@ -6,6 +6,8 @@ import Synchronization
 struct EngineInbox: ~Copyable {
     var pending: [TransferSubmission] = []
     var cancellations: Set<UInt64> = []
+    /// Paused transfers whose stream has room again.
+    var resumptions: Set<UInt64> = []
     var stopping = false
 }
 
@@ -56,6 +58,12 @@ final class CurlMultiEngine: Sendable {
         curl_multi_wakeup(multi.raw)
     }
 
+    /// Lets a transfer paused by its stream go on (nothing if it is not paused).
+    func resume(_ id: UInt64) {
+        inbox.withLock { _ = $0.resumptions.insert(id) }
+        curl_multi_wakeup(multi.raw)
+    }
+
     /// Fails every transfer still running and stops the thread.
     func shutdown() {
         inbox.withLock { $0.stopping = true }
@@ -86,10 +94,15 @@ final class CurlMultiEngine: Sendable {
                                 bodyBytesReceived: transfer.received)
                             : error)
                 } else {
+                    var firstByte: curl_off_t = 0
+                    var total: curl_off_t = 0
+                    _ = glfs_easy_getinfo_off(transfer.easy, CURLINFO_STARTTRANSFER_TIME_T, &firstByte)
+                    _ = glfs_easy_getinfo_off(transfer.easy, CURLINFO_TOTAL_TIME_T, &total)
                     transfer.continuation.resume(
                         returning: HTTPResponse(
                             status: transfer.status, headers: transfer.headers, body: transfer.collected,
-                            bodyLength: transfer.received))
+                            bodyLength: transfer.received, firstByteSeconds: Double(firstByte) / 1e6,
+                            totalSeconds: Double(total) / 1e6))
                 }
             } else {
                 transfer.continuation.resume(throwing: TransportError.cancelled)
@@ -99,12 +112,13 @@ final class CurlMultiEngine: Sendable {
         }
 
         while true {
-            let (pending, cancellations, stopping) = inbox.withLock { inbox in
+            let (pending, cancellations, resumptions, stopping) = inbox.withLock { inbox in
                 defer {
                     inbox.pending = []
                     inbox.cancellations = []
+                    inbox.resumptions = []
                 }
-                return (inbox.pending, inbox.cancellations, inbox.stopping)
+                return (inbox.pending, inbox.cancellations, inbox.resumptions, inbox.stopping)
             }
             if stopping {
                 for submission in pending { submission.continuation.resume(throwing: TransportError.cancelled) }
@@ -133,6 +147,13 @@ final class CurlMultiEngine: Sendable {
             }
             for id in cancellations {
                 if let transfer = active[id] { finish(transfer, nil) }
+            }
+            for id in resumptions {
+                guard let transfer = active[id], transfer.paused else { continue }
+                // Cleared first: the unpause hands the held bytes to the callback at once, which
+                // may pause again.
+                transfer.paused = false
+                _ = glfs_easy_unpause(transfer.easy)
             }
 
             var running: Int32 = 0
@@ -215,6 +236,7 @@ final class CurlMultiEngine: Sendable {
         case CURLE_WRITE_ERROR where t.overflowed:
             if case .collect(let limit) = t.sink { return .bodyTooLarge(limit: limit) }
             if case .scatter(let list) = t.sink { return .bodyTooLarge(limit: list.reduce(0) { $0 + $1.count }) }
+            if case .stream = t.sink { return .bodyTooLarge(limit: t.received) }
             return .bodyTooLarge(limit: 0)
         case CURLE_ABORTED_BY_CALLBACK where t.requestBodyError != nil,
             CURLE_READ_ERROR where t.requestBodyError != nil:

@@ -12,6 +12,7 @@ enum TransferSink: Sendable {
     case collect(limit: Int)
     /// Filled in order; one caller buffer is a list of one.
     case scatter([SendableBuffer])
+    case stream(any BodyStream)
 }
 
 /// One request handed to the engine thread. Everything here is Sendable; the C state is built on
@@ -96,11 +97,53 @@ final class CurlTransfer {
                 }
             }
             return bytes.count
+        case .stream(let stream):
+            return receive(bytes, into: stream)
         }
     }
 
     var scatterIndex = 0
     var scatterOffset = 0
+
+    /// Buffers lent by a stream and not yet full; the first is being filled from `streamOffset`.
+    private var lent: [UnsafeMutableRawBufferPointer] = []
+    private var streamOffset = 0
+    /// Set while libcurl holds the transfer paused for want of a buffer.
+    var paused = false
+
+    private func receive(_ bytes: UnsafeRawBufferPointer, into stream: any BodyStream) -> Int {
+        // Every buffer this piece needs is borrowed before any byte is copied: a pause makes
+        // libcurl hand the whole piece again.
+        var room = lent.reduce(0) { $0 + $1.count } - streamOffset
+        while room < bytes.count {
+            switch stream.nextBuffer() {
+            case .buffer(let b):
+                lent.append(b)
+                room += b.count
+            case .later:
+                paused = true
+                received -= bytes.count  // not taken: `receive`'s count is undone
+                return glfs_writefunc_pause
+            case .end:
+                overflowed = true
+                return 0
+            }
+        }
+        var rest = bytes
+        while !rest.isEmpty {
+            let target = lent[0]
+            let n = min(target.count - streamOffset, rest.count)
+            (target.baseAddress! + streamOffset).copyMemory(from: rest.baseAddress!, byteCount: n)
+            streamOffset += n
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if streamOffset == target.count {
+                lent.removeFirst()
+                streamOffset = 0
+                stream.bufferFilled()
+            }
+        }
+        return bytes.count
+    }
 
     /// Called once per header line, including each status line (there may be several, e.g.
     /// after `100 Continue`); only the last response's headers are kept.

@@ -23,8 +23,10 @@ public final class HTTPClient: Sendable {
             case .collect(let limit): .collect(limit: limit)
             case .buffer(let b): .scatter([SendableBuffer(base: b.baseAddress, count: b.count)])
             case .scatter(let list): .scatter(list.map { SendableBuffer(base: $0.baseAddress, count: $0.count) })
+            case .stream(let stream): .stream(stream)
             }
         let id = engine.makeId()
+        if case .stream(let stream) = sink { stream.attach(resume: { [engine] in engine.resume(id) }) }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 engine.submit(TransferSubmission(id: id, request: request, sink: sink, continuation: continuation))

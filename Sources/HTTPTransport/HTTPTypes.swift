@@ -61,6 +61,34 @@ public enum ResponseDestination {
     /// Written into several caller-owned buffers in turn, filling each before the next (e.g. one
     /// buffer per 1 MiB leaf). A body longer than their total fails with `.bodyTooLarge`.
     case scatter([UnsafeMutableRawBufferPointer])
+    /// Handed piece by piece to a receiver that lends one buffer at a time and takes each away
+    /// as it fills: for bodies too large to hold in memory whole.
+    case stream(any BodyStream)
+}
+
+/// A response body taken into buffers its receiver lends one at a time. Called on the transport's
+/// thread, which carries every transfer, so each call must return at once. A piece of the body
+/// is at most `receiveBufferBytes` and all of it is placed before any is taken (a pause hands the
+/// same piece again), so a receiver must be able to lend enough buffers at once to hold one
+/// piece across a boundary: two, for buffers at least that large.
+public protocol BodyStream: AnyObject, Sendable {
+    /// Where the body's next bytes go.
+    func nextBuffer() -> BodyStreamBuffer
+    /// The oldest buffer lent and not yet reported full is full.
+    func bufferFilled()
+    /// Called once before the transfer starts, with what resumes it after `nextBuffer` answered
+    /// `.later`. The closure may be called from any thread, and more often than needed.
+    func attach(resume: @escaping @Sendable () -> Void)
+}
+
+/// A `BodyStream`'s answer for the body's next bytes.
+public enum BodyStreamBuffer {
+    /// Fill this next; it stays the receiver's memory, alive until the exchange ends.
+    case buffer(UnsafeMutableRawBufferPointer)
+    /// None is free yet: the transfer pauses until the stream calls its resume closure.
+    case later
+    /// The body is longer than the receiver expects: the transfer fails with `.bodyTooLarge`.
+    case end
 }
 
 public struct HTTPResponse: Sendable {
@@ -70,6 +98,10 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// How many body bytes arrived, whatever the destination.
     public var bodyLength: Int
+    /// Seconds from the start of the exchange to the first byte of the response, and to its end:
+    /// what a caller needs to tell the link's latency from its rate. Nil when not measured.
+    public var firstByteSeconds: Double? = nil
+    public var totalSeconds: Double? = nil
 }
 
 /// Why an exchange did not complete. None of these carry request headers, so no secret can leak.

@@ -36,6 +36,15 @@ public struct LRUTracker: Sendable {
         if order.count > 2 * stamps.count + 1024 { compact() }
     }
 
+    /// The key `popOldest` would return, left in place.
+    public mutating func peekOldest() -> UInt64? {
+        while let first = order.first {
+            if stamps[first.key] == first.stamp { return first.key }
+            order.removeFirst()
+        }
+        return nil
+    }
+
     public mutating func popOldest() -> UInt64? {
         while let first = order.popFirst() {
             if stamps[first.key] == first.stamp {

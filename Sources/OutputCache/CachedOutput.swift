@@ -28,6 +28,8 @@ public final class CachedOutput: Sendable {
         var descriptorDirty = false
         /// Being handed over: its files are no longer written.
         var detached = false
+        /// Leaves written by `stage` and not yet committed or abandoned; their space is reserved.
+        var staged: [Int: LeafRecord] = [:]
     }
 
     init(
@@ -89,6 +91,23 @@ public final class CachedOutput: Sendable {
     /// not cached or its bytes no longer match, in which case the entry is dropped so the leaf is
     /// fetched again.
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
+        readLeaf(leaf, into: buffer, capacity: capacity) { $0.hashMatches($1) }
+    }
+
+    /// The same for a leaf stored moments ago (a streamed leaf just committed), checked by its
+    /// block CRC-32Cs instead of its SHA-256: the bytes were hashed as they arrived and the CRCs
+    /// taken from those same bytes, so they guard the trip to the disk and back without hashing
+    /// every byte a second time.
+    public func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
+        readLeaf(leaf, into: buffer, capacity: capacity) { record, bytes in
+            record.hasBlockChecksums ? record.blocksMatch(bytes) : record.hashMatches(bytes)
+        }
+    }
+
+    private func readLeaf(
+        _ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?,
+        check: (LeafRecord, UnsafeRawBufferPointer) -> Bool
+    ) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
         let wholeBlocks = (record.length + 4095) / 4096 * 4096
@@ -100,7 +119,7 @@ public final class CachedOutput: Sendable {
                 return FileIO.preadAtLeast(
                     f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
             } ?? false
-        guard ok, record.hashMatches(UnsafeRawBufferPointer(buffer)) else {
+        guard ok, check(record, UnsafeRawBufferPointer(buffer)) else {
             dropCorrupt(leaf, expected: record)
             return false
         }
@@ -193,26 +212,43 @@ public final class CachedOutput: Sendable {
     /// that were not written.
     private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Bool {
         let total = leaves.reduce(0) { $0 + $1.bytes.count }
-        // An output whose root did not match keeps nothing; one being handed over takes nothing.
-        guard state.withLock({ !$0.detached && $0.descriptor.wholeOutputCheck?.result != .mismatched }) else {
-            return false
-        }
-        guard makeRoom(Int64(total)) else { return false }
+        guard acceptsLeaves, makeRoom(Int64(total)) else { return false }
         let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
-        let slots = records.enumerated().flatMap { LeafIndexFile.encode($1, leaf: first + $0) }
-        let run = first ..< first + leaves.count
         do {
             try withFilesThrowing { f in
                 let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }
                 try FileIO.pwritevAll(
                     direct ? f.directData : f.data, leaves.map(\.bytes),
                     at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
+            }
+        } catch {
+            space.release(bytes: Int64(total))
+            space.reportWriteFailure(error, directory: directory)
+            for leaf in first ..< first + leaves.count where record(leaf) == nil { restoreSlot(leaf) }
+            return false
+        }
+        return commit(from: first, records)
+    }
+
+    /// An output whose root did not match keeps nothing; one being handed over takes nothing.
+    private var acceptsLeaves: Bool {
+        state.withLock { !$0.detached && $0.descriptor.wholeOutputCheck?.result != .mismatched }
+    }
+
+    /// Writes the slots of leaves whose data is written and whose space is reserved, and makes
+    /// them held. On failure the space is released and the slots put back.
+    private func commit(from first: Int, _ records: [LeafRecord]) -> Bool {
+        let total = records.reduce(Int64(0)) { $0 + Int64($1.length) }
+        let slots = records.enumerated().flatMap { LeafIndexFile.encode($1, leaf: first + $0) }
+        let run = first ..< first + records.count
+        do {
+            try withFilesThrowing { f in
                 try slots.withUnsafeBytes {
                     try FileIO.pwriteAll(f.index, $0, at: LeafIndexFile.slotOffset(first), path: directory + "/index")
                 }
             }
         } catch {
-            space.release(bytes: Int64(total))
+            space.release(bytes: total)
             space.reportWriteFailure(error, directory: directory)
             for leaf in run where record(leaf) == nil { restoreSlot(leaf) }
             return false
@@ -245,12 +281,71 @@ public final class CachedOutput: Sendable {
             return true
         }
         guard kept else {
-            space.release(bytes: Int64(total))
+            space.release(bytes: total)
             return false
         }
         for leaf in added { space.track(output: id, leaf: leaf) }
         if releasable > 0 { space.release(bytes: releasable) }
         return true
+    }
+
+    // MARK: - Staging
+
+    /// Writes a leaf of a node still arriving, whose checksum is not checked yet: its data goes
+    /// to the data file (with O_DIRECT from aligned memory, as `store` writes), and its space is
+    /// reserved, but no slot names it, so nothing reads it and a crash forgets it.
+    /// `commitStaged` makes it held once the node is verified; `abandonStaged` frees it.
+    public func stage(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+        guard leaf >= 0, leaf < geometry.leafCount, bytes.count == geometry.leafLength(leaf),
+            state.withLock({ $0.leaves[leaf] == nil && $0.staged[leaf] == nil }),
+            acceptsLeaves, makeRoom(Int64(bytes.count))
+        else { return false }
+        let record = LeafRecord(digest: digest, verifiedBytes: bytes)
+        do {
+            try withFilesThrowing { f in
+                try FileIO.pwriteAll(
+                    f.leafDescriptor(for: bytes), bytes, at: off_t(Int64(leaf) * TreeGeometry.leafSize),
+                    path: directory + "/data")
+            }
+        } catch {
+            space.release(bytes: Int64(bytes.count))
+            space.reportWriteFailure(error, directory: directory)
+            return false
+        }
+        let kept = state.withLock { s -> Bool in
+            guard !s.detached, s.staged[leaf] == nil else { return false }
+            s.staged[leaf] = record
+            return true
+        }
+        if !kept { space.release(bytes: Int64(bytes.count)) }
+        return kept
+    }
+
+    /// Makes the staged leaves of `leaves` held (their node was verified). False, with all of
+    /// them abandoned, when one is not staged or the slots cannot be written.
+    public func commitStaged(_ leaves: Range<Int>) -> Bool {
+        let records = state.withLock { s -> [LeafRecord]? in
+            guard leaves.allSatisfy({ s.staged[$0] != nil }) else { return nil }
+            return leaves.map { s.staged.removeValue(forKey: $0)! }
+        }
+        guard let records, acceptsLeaves else {
+            abandonStaged(leaves)
+            return false
+        }
+        return commit(from: leaves.lowerBound, records)
+    }
+
+    /// Frees the staged leaves of `leaves`: their node failed its check, or was abandoned.
+    public func abandonStaged(_ leaves: Range<Int>) {
+        let dropped = state.withLock { s in leaves.compactMap { s.staged.removeValue(forKey: $0) != nil ? $0 : nil } }
+        guard !dropped.isEmpty else { return }
+        space.release(bytes: dropped.reduce(Int64(0)) { $0 + Int64(geometry.leafLength($1)) })
+        _ = withFiles { f in
+            for leaf in dropped where state.withLock({ $0.leaves[leaf] == nil && !$0.detached }) {
+                FileIO.punchHole(
+                    f.data, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+            }
+        }
     }
 
     /// Drops a leaf's data, keeping its digest: the slot is rewritten as digest-only before the
@@ -310,6 +405,7 @@ public final class CachedOutput: Sendable {
     /// Drops every leaf and every digest, and records `check` (a root mismatch): the entry stays
     /// only as the record that this job's output must not be served.
     func dropAll(recording check: WholeOutputCheck) {
+        abandonStaged(0 ..< geometry.leafCount)
         for leaf in cachedLeaves { forget(leaf) }
         state.withLock { s in
             s.digests = Array(repeating: nil, count: geometry.leafCount)

@@ -272,6 +272,7 @@ public final class OutputCache: Sendable {
                 Self.removeTree(dir)
                 continue
             }
+            Self.freeUnheldData(dir + "/data", geometry: TreeGeometry(size: descriptor.size), slots: slots)
             loaded.append(makeOutput(directory: dir, descriptor: descriptor, slots: slots))
         }
         // Oldest outputs first, so they are the first evicted.
@@ -280,6 +281,31 @@ public final class OutputCache: Sendable {
             space.register(output: output.id, leavesOldestFirst: output.cachedLeaves, bytes: output.cachedBytes)
             entries.withLock { $0[output.descriptor.key] = output }
             entriesById.withLock { $0[output.id] = output }
+        }
+    }
+
+    /// Frees data no slot names: leaves of a streamed node staged before a crash came between
+    /// their write and their node's check. Nothing reads them; this gives their space back.
+    static func freeUnheldData(_ path: String, geometry: TreeGeometry, slots: [LeafIndexFile.Slot?]) {
+        let fd = open(path, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        // SEEK_DATA and SEEK_HOLE (Linux's values): Glibc's module does not import them.
+        let seekData: Int32 = 3
+        let seekHole: Int32 = 4
+        var at: off_t = 0
+        while at < off_t(geometry.size) {
+            let data = lseek(fd, at, seekData)
+            guard data >= 0 else { return }  // ENXIO: no data after `at`
+            let hole = lseek(fd, data, seekHole)
+            guard hole > data else { return }
+            let leaves = geometry.leaves(covering: Int64(data) ..< min(Int64(hole), geometry.size))
+            for leaf in leaves {
+                if case .cached? = slots[leaf] { continue }
+                FileIO.punchHole(
+                    fd, offset: off_t(Int64(leaf) * TreeGeometry.leafSize), length: off_t(TreeGeometry.leafSize))
+            }
+            at = hole
         }
     }
 

@@ -4,6 +4,7 @@ import GlacierEmulator
 import GlacierIntegrity
 import GlacierModel
 import GlacierTestSupport
+import Synchronization
 import Testing
 
 /// Ranged GetJobOutput: every check before a byte is returned, and what happens when one fails.
@@ -149,6 +150,123 @@ import Testing
                 f, Int64(3 * Self.mib) ..< Int64(5 * Self.mib), verification: .sizeOnly)
             #expect(bytes == Array(f.data[(3 * Self.mib) ..< (5 * Self.mib)]))
             #expect(checked.serviceTreeHash == nil, "the service sends no checksum for an unaligned range")
+        }
+    }
+
+    // MARK: - Streamed nodes
+
+    /// A spill with a few buffers of its own that keeps every leaf it is given, slowly, on a
+    /// queue of its own, and counts the times it had no buffer to lend.
+    final class RecordingSpill: LeafSpill {
+        let queue = DispatchQueue(label: "spill", attributes: .concurrent)
+        let delay: Duration
+        let kept = Mutex<[Int: (bytes: [UInt8], digest: SHA256Digest)]>([:])
+        let refuseLeaf: Int?
+        // Each buffer is lent to one leaf at a time, under `free` and `lent`.
+        nonisolated(unsafe) let buffers: [UnsafeMutableRawBufferPointer]
+        private let free: Mutex<[Int]>
+        private let lent = Mutex<[Int: Int]>([:])
+        let refusals = Mutex(0)
+
+        init(buffers count: Int = 2, delay: Duration = .zero, refuseLeaf: Int? = nil) {
+            self.delay = delay
+            self.refuseLeaf = refuseLeaf
+            buffers = (0 ..< count).map { _ in
+                UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+            }
+            free = Mutex(Array(0 ..< count))
+        }
+
+        deinit { for b in buffers { b.deallocate() } }
+
+        func buffer(for leaf: Int) -> UnsafeMutableRawBufferPointer? {
+            guard let index = free.withLock({ $0.popLast() }) else {
+                refusals.withLock { $0 += 1 }
+                return nil
+            }
+            lent.withLock { $0[leaf] = index }
+            return buffers[index]
+        }
+
+        func schedule(_ job: @escaping @Sendable () -> Void) { queue.async(execute: job) }
+
+        func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+            if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18) }
+            defer {
+                let index = lent.withLock { $0.removeValue(forKey: leaf)! }
+                free.withLock { $0.append(index) }
+            }
+            guard leaf != refuseLeaf else { return false }
+            kept.withLock { $0[leaf] = (Array(bytes), digest) }
+            return true
+        }
+    }
+
+    func stream(_ f: Fixture, _ range: Range<Int64>, spill: RecordingSpill) async throws -> VerifiedOutputRange {
+        try await f.client.streamJobOutput(
+            vault: "v", jobId: f.jobId, range: range, geometry: TreeGeometry(size: Int64(f.data.count)), to: spill)
+    }
+
+    @Test func aStreamedNodeComesThroughTwoBuffersLeafByLeafVerifiedWithItsDigests() async throws {
+        try await withFixture { f in
+            // Two buffers (the fewest that work) and a slow spill: the transfer must wait for them.
+            let spill = RecordingSpill(buffers: 2, delay: .milliseconds(30))
+            let range: Range<Int64> = 0 ..< Int64(4 * Self.mib)
+            let checked = try await stream(f, range, spill: spill)
+            #expect(spill.refusals.withLock { $0 } >= 1, "the transfer paused for a buffer")
+            let kept = spill.kept.withLock { $0 }
+            #expect(kept.keys.sorted() == [0, 1, 2, 3])
+            for leaf in 0 ..< 4 {
+                #expect(kept[leaf]?.bytes == Array(f.data[leaf * Self.mib ..< (leaf + 1) * Self.mib]), "leaf \(leaf)")
+                #expect(kept[leaf]?.digest == checked.leafDigests[leaf])
+            }
+            #expect(checked.serviceTreeHash == TreeHash.root(of: checked.leafDigests))
+            #expect((checked.firstByteSeconds ?? -1) >= 0 && (checked.totalSeconds ?? -1) >= checked.firstByteSeconds!)
+            // The last node of the output, shorter than a leaf at its end.
+            let g = TreeGeometry(size: Int64(f.data.count))
+            let tail = g.bytes(ofLeaves: 6 ..< 7)
+            let tailSpill = RecordingSpill()
+            _ = try await stream(f, tail, spill: tailSpill)
+            let tailBytes = tailSpill.kept.withLock { $0[6]?.bytes }
+            #expect(tailBytes == Array(f.data[(6 * Self.mib)...]))
+        }
+    }
+
+    @Test func aDamagedStreamedNodeThrowsAndSaysNothingOfItsLeavesIsGood() async throws {
+        for kind in [FaultKind.flip, .wrongChecksum, .truncate, .reset] {
+            try await withFixture(faults: FaultSettings(rates: [kind: 1.0], seed: 3)) { f in
+                let spill = RecordingSpill()
+                do {
+                    _ = try await stream(f, 0 ..< Int64(4 * Self.mib), spill: spill)
+                    Issue.record("\(kind): a damaged node must throw")
+                } catch let error as GlacierError {
+                    switch (kind, error) {
+                    case (.flip, .integrity(.checksumMismatch)), (.wrongChecksum, .integrity(.checksumMismatch)),
+                        (.truncate, .integrity(.lengthMismatch)), (.truncate, .transport), (.truncate, .interrupted),
+                        (.reset, .transport), (.reset, .interrupted):
+                        break
+                    default:
+                        Issue.record("\(kind) ended in an unexpected error: \(error)")
+                    }
+                }
+                #expect(
+                    f.emulator.server.statistics().requests["GetJobOutput"] == 1, "\(kind): one attempt, no retries")
+            }
+        }
+    }
+
+    @Test func aLeafTheSpillCannotKeepFailsTheNodeEvenThoughItsChecksumIsRight() async throws {
+        try await withFixture { f in
+            do {
+                _ = try await stream(f, 0 ..< Int64(4 * Self.mib), spill: RecordingSpill(refuseLeaf: 2))
+                Issue.record("a node with a leaf not kept must not pass")
+            } catch let error as GlacierError {
+                guard case .invalidConfiguration(let message) = error else {
+                    Issue.record("unexpected error \(error)")
+                    return
+                }
+                #expect(message.contains("leaf 2"))
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import GlacierClient
 import GlacierIntegrity
 import GlacierModel
+import OutputCache
 import Synchronization
 
 @testable import GlacierFileSystem
@@ -17,6 +18,9 @@ final class MemorySource: JobOutputSource {
     private let log = Mutex<[Range<Int64>]>([])
     /// Waited before each answer, like a WAN's round trip.
     let latency: Duration
+    /// The timings each answer reports, as a link with this wait and per-connection rate would
+    /// measure (none when nil): lets a test show the engine a slow link without waiting on one.
+    let reportedLink: (latency: Double, rate: Double)?
     private let inFlight = Mutex((now: 0, peak: 0))
 
     enum Behaviour: Sendable {
@@ -31,10 +35,11 @@ final class MemorySource: JobOutputSource {
     }
 
     init(
-        size: Int, seed: UInt64 = 1, latency: Duration = .zero,
+        size: Int, seed: UInt64 = 1, latency: Duration = .zero, reportedLink: (latency: Double, rate: Double)? = nil,
         behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }
     ) {
         self.latency = latency
+        self.reportedLink = reportedLink
         var state = seed
         var generated = [UInt8](repeating: 0, count: size)
         generated.withUnsafeMutableBytes { raw in
@@ -62,22 +67,104 @@ final class MemorySource: JobOutputSource {
     /// The tree hash of the whole output, as DescribeJob gives it.
     let treeHash: SHA256Digest
 
-    func fetchNode(
-        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
-        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
-        retry: RetryPolicy
+    /// Answers a request for `range`: counts it in flight and in the log, waits the latency, and
+    /// runs `body` with how many requests for the same range came before.
+    private func answering(
+        _ range: Range<Int64>, _ body: (Int) throws(GlacierError) -> VerifiedOutputRange
     ) async throws(GlacierError) -> VerifiedOutputRange {
-        let n = log.withLock { l in
-            let n = l.filter { $0 == range }.count
-            l.append(range)
-            return n
-        }
         inFlight.withLock {
             $0.now += 1
             $0.peak = max($0.peak, $0.now)
         }
         defer { inFlight.withLock { $0.now -= 1 } }
+        let n = log.withLock { l in
+            let n = l.filter { $0 == range }.count
+            l.append(range)
+            return n
+        }
         if latency > .zero { try? await Task.sleep(for: latency) }
+        return try body(n)
+    }
+
+    private func answer(_ range: Range<Int64>, _ digests: [SHA256Digest]) -> VerifiedOutputRange {
+        let seconds = reportedLink.map { ($0.latency, $0.latency + Double(range.count) / $0.rate) }
+        return VerifiedOutputRange(
+            range: range, totalSize: geometry.size, leafDigests: digests,
+            serviceTreeHash: TreeHash.root(of: digests), contentType: "application/octet-stream",
+            archiveDescription: "memory", firstByteSeconds: seconds?.0, totalSeconds: seconds?.1)
+    }
+
+    /// Leaves a streamed node spilled, in order.
+    private let spilled = Mutex<[Int]>([])
+    var spilledLeaves: [Int] { spilled.withLock { $0 } }
+
+    func streamNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        try await answering(range) { n throws(GlacierError) in
+            try streamNode(n, range: range, geometry: geometry, to: spill)
+        }
+    }
+
+    private func streamNode(
+        _ n: Int, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
+    ) throws(GlacierError) -> VerifiedOutputRange {
+        guard geometry.isTreeHashAligned(range) else {
+            throw .invalidConfiguration("range \(range) is not a tree node")
+        }
+        let behaviour = behaviour(n, range)
+        if case .fail(let error) = behaviour { throw error }
+        let leaves = geometry.leaves(covering: range)
+        var digests: [SHA256Digest] = []
+        var received = 0
+        for (i, leaf) in leaves.enumerated() {
+            let length = geometry.leafLength(leaf)
+            switch behaviour {
+            case .reset where i == leaves.count / 2:
+                throw .transport(.connectionLost("reset by the test"))
+            case .breakAfter(let count) where received + length > count:
+                let announced = TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
+                throw .interrupted(
+                    .connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
+            default: break
+            }
+            // Leaves are handed back one at a time, so the spill always has a buffer to lend.
+            guard let lent = spill.buffer(for: leaf) else { throw .invalidConfiguration("no buffer for leaf \(leaf)") }
+            let buffer = UnsafeMutableRawBufferPointer(rebasing: lent[0 ..< length])
+            let start = Int(geometry.bytes(ofLeaves: leaf ..< leaf + 1).lowerBound)
+            bytes.withUnsafeBytes {
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[start ..< start + length]))
+            }
+            // A damaged body: its last leaf arrives with a flipped byte (and is spilled like that).
+            if case .corrupt = behaviour, i == leaves.count - 1 { buffer[0] ^= 0xFF }
+            let digest = SHA256.hash(UnsafeRawBufferPointer(buffer))
+            guard spill.keep(leaf: leaf, bytes: UnsafeRawBufferPointer(buffer), digest: digest) else {
+                throw .invalidConfiguration("leaf \(leaf) could not be kept")
+            }
+            spilled.withLock { $0.append(leaf) }
+            digests.append(digest)
+            received += length
+        }
+        if case .corrupt = behaviour {
+            throw .integrity(.checksumMismatch(range: "\(range)", expected: "served", computed: "damaged"))
+        }
+        return answer(range, digests)
+    }
+
+    func fetchNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
+        verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
+        retry: RetryPolicy
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        try await answering(range) { n throws(GlacierError) in
+            try fetchNode(n, range: range, geometry: geometry, verification: verification, intoLeaves: leaves)
+        }
+    }
+
+    private func fetchNode(
+        _ n: Int, range: Range<Int64>, geometry: TreeGeometry, verification: OutputVerification,
+        intoLeaves leaves: [UnsafeMutableRawBufferPointer]
+    ) throws(GlacierError) -> VerifiedOutputRange {
         guard verification == .sizeOnly || geometry.isTreeHashAligned(range) else {
             throw .invalidConfiguration("range \(range) is not a tree node")
         }
@@ -108,11 +195,7 @@ final class MemorySource: JobOutputSource {
                     at += leaf.count
                 }
             }
-            let digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
-            return VerifiedOutputRange(
-                range: range, totalSize: geometry.size, leafDigests: digests,
-                serviceTreeHash: TreeHash.root(of: digests), contentType: "application/octet-stream",
-                archiveDescription: "memory")
+            return answer(range, leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) })
         }
     }
 }
@@ -122,14 +205,17 @@ struct Engine {
     let readers: OutputReaders
     let source: MemorySource
 
-    init(source: MemorySource, memory: Int = 64 << 20, parallel: Int = 8, maxRequest: Int = 16 << 20) {
+    init(
+        source: MemorySource, memory: Int = 64 << 20, parallel: Int = 8, maxRequest: Int = 16 << 20,
+        cache: OutputCache? = nil
+    ) {
         var configuration = FileSystemConfiguration()
         configuration.memoryBudgetBytes = memory
         configuration.maxParallelFetches = parallel
         configuration.maxRequestBytes = maxRequest
         configuration.fetchAttempts = 4
         readers = OutputReaders(
-            source: source, cache: nil, configuration: configuration,
+            source: source, cache: cache, configuration: configuration,
             logger: .init(label: "test"))
         self.source = source
     }

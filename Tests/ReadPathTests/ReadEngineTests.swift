@@ -89,7 +89,7 @@ import Testing
         // Little memory: small nodes, but still a power of two and at least a leaf.
         let small = Engine(source: MemorySource(size: Self.mib), memory: 12 << 20, parallel: 16)
         let h = try small.open()
-        #expect(small.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 9, nodeLeaves: 1))
+        #expect(small.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 9, nodeLeaves: 1, connections: 16))
         h.close()
         #expect([0, 1, 2, 3, 5, 8, 9, 1000].map(PrefetchPlan.powerOfTwo(atMost:)) == [1, 1, 2, 2, 4, 8, 8, 512])
     }

@@ -7,6 +7,11 @@ struct AccessPattern {
     static let forwardGapTolerance: Int64 = 2 << 20
 
     private(set) var windowLeaves = 0
+    /// Bytes read in order since the handle opened or last jumped.
+    private var sequentialBytes: Int64 = 0
+    /// On a slow link, a reader that has read this much in order is copying the file, not
+    /// sniffing its head: its window opens whole at once rather than one round trip at a time.
+    static let streamingReaderBytes: Int64 = 4 << 20
     private var nextOffset: Int64?
     private var prefetchedTo = 0
     private(set) var isRandom = false
@@ -18,6 +23,10 @@ struct AccessPattern {
         var maxNodeLeaves: Int
         /// The handle reads at random: serve small reads by blocks, prefetch nothing.
         var isRandom: Bool
+        /// Fetch the prefetched nodes streamed to the cache.
+        var streamed = false
+        /// Leaves to read back from the cache into memory just ahead of the reader (streamed).
+        var loadAhead: Range<Int>? = nil
     }
 
     mutating func record(offset: Int64, size: Int, leafSize: Int, leafCount: Int, plan: PrefetchPlan) -> Decision {
@@ -26,11 +35,15 @@ struct AccessPattern {
             let sequential =
                 offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
             if sequential {
-                windowLeaves = min(plan.windowLeaves, max(1, windowLeaves * 2))
+                sequentialBytes += max(0, end - expected)
+                windowLeaves =
+                    plan.streamed && sequentialBytes >= Self.streamingReaderBytes
+                    ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
                 isRandom = false
                 nextOffset = max(expected, end)
             } else {
                 windowLeaves = 0
+                sequentialBytes = 0
                 prefetchedTo = 0
                 isRandom = true
                 nextOffset = end
@@ -41,18 +54,20 @@ struct AccessPattern {
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }
         let current = Int(offset / Int64(leafSize))
         // Nodes grow with the window, so even while it opens there is a node per connection.
-        let nodeCap = PrefetchPlan.powerOfTwo(
-            atMost: max(
-                1,
-                min(
-                    plan.nodeLeaves,
-                    windowLeaves * plan.nodeLeaves / max(1, plan.windowLeaves))))
+        let nodeCap = PrefetchPlan.powerOfTwo(atMost: max(1, min(plan.nodeLeaves, windowLeaves / plan.connections)))
         // End on a node boundary, so each step of the window is made of whole, aligned nodes.
         let alignedEnd = (current + windowLeaves + nodeCap - 1) / nodeCap * nodeCap
         let target = current ..< min(leafCount, alignedEnd)
         let start = max(target.lowerBound, prefetchedTo)
-        guard start < target.upperBound else { return Decision(prefetch: nil, maxNodeLeaves: nodeCap, isRandom: false) }
+        // Streamed leaves arrive on disk at any time: the near ones are asked for on every read.
+        let near = plan.streamed ? current ..< min(leafCount, current + max(1, plan.nearLeaves)) : nil
+        guard start < target.upperBound else {
+            return Decision(
+                prefetch: nil, maxNodeLeaves: nodeCap, isRandom: false, streamed: plan.streamed, loadAhead: near)
+        }
         prefetchedTo = target.upperBound
-        return Decision(prefetch: start ..< target.upperBound, maxNodeLeaves: nodeCap, isRandom: false)
+        return Decision(
+            prefetch: start ..< target.upperBound, maxNodeLeaves: nodeCap, isRandom: false, streamed: plan.streamed,
+            loadAhead: near)
     }
 }

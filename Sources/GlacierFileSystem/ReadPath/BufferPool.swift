@@ -5,6 +5,7 @@ final class BufferPool: Sendable {
     let budget: Int
     private let gate = AsyncGate(PoolState())
     private let reclaim: @Sendable () -> Bool
+    private let reclaimRead: @Sendable () -> Bool
 
     struct PoolState: Sendable {
         var allocated = 0
@@ -14,10 +15,16 @@ final class BufferPool: Sendable {
         var lastUse = ContinuousClock.now
     }
 
-    /// - Parameter reclaim: drops one held leaf, returning false when there is none left.
-    init(budget: Int, reclaim: @escaping @Sendable () -> Bool) {
+    /// - Parameters:
+    ///   - reclaim: drops one held leaf, returning false when there is none left.
+    ///   - reclaimRead: the same, but only a leaf a reader has had.
+    init(
+        budget: Int, reclaim: @escaping @Sendable () -> Bool,
+        reclaimRead: @escaping @Sendable () -> Bool = { false }
+    ) {
         self.budget = budget
         self.reclaim = reclaim
+        self.reclaimRead = reclaimRead
         // Waiters are woken now and then even when no memory comes back, so a long wait can take
         // the overdraft (see `patience`).
         Task.detached { [weak self] in
@@ -131,6 +138,16 @@ final class BufferPool: Sendable {
             if reclaim() { continue }
             let withinOverdraft = gate.withState { $0.allocated + capacity <= budget + Self.overdraft }
             return withinOverdraft ? tryAcquire(capacity: capacity, evenOverBudget: true) : nil
+        }
+    }
+
+    /// A buffer now, within the budget, dropping leaves readers have had to make room if need
+    /// be (never ones still waiting for their reader); nil when none can be had. Never waits, so
+    /// it serves the transport's thread.
+    func tryAcquireReclaiming(capacity: Int) -> NodeBuffer? {
+        while true {
+            if let buffer = tryAcquire(capacity: capacity) { return buffer }
+            if !reclaimRead() { return nil }
         }
     }
 

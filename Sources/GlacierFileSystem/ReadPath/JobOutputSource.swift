@@ -10,6 +10,12 @@ protocol JobOutputSource: Sendable {
         verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],
         retry: RetryPolicy
     ) async throws(GlacierError) -> VerifiedOutputRange
+
+    /// The same, streamed leaf by leaf to `spill` (see `GlacierClient.streamJobOutput`): one
+    /// attempt, verified before it returns.
+    func streamNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
+    ) async throws(GlacierError) -> VerifiedOutputRange
 }
 
 extension GlacierClient: JobOutputSource {
@@ -21,5 +27,11 @@ extension GlacierClient: JobOutputSource {
         try await getJobOutput(
             vault: vault, jobId: jobId, range: range, geometry: geometry, verification: verification,
             intoLeaves: leaves, retry: retry)
+    }
+
+    func streamNode(
+        vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
+    ) async throws(GlacierError) -> VerifiedOutputRange {
+        try await streamJobOutput(vault: vault, jobId: jobId, range: range, geometry: geometry, to: spill)
     }
 }

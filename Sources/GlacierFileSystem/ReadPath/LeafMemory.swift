@@ -70,6 +70,17 @@ final class LeafMemory: Sendable {
         _ = dropped  // released here, outside the lock: releasing may return memory to the pool
     }
 
+    /// Drops the least recently used leaf if a reader has had it (not one loaded ahead and still
+    /// waiting for its reader); false otherwise.
+    func evictOldestRead() -> Bool {
+        let dropped: LeafView? = state.withLock { s in
+            guard let key = s.order.peekOldest(), !s.unread.contains(key) else { return nil }
+            _ = s.order.popOldest()
+            return s.views.removeValue(forKey: key)
+        }
+        return dropped != nil
+    }
+
     /// Drops the least recently used leaf; false when none is held.
     func evictOldest() -> Bool {
         // The view is released after the lock, since releasing may return memory to the pool.

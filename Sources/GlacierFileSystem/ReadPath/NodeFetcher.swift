@@ -19,11 +19,29 @@ struct NodeFetcher: Sendable {
     /// A verified run of leaves: a whole node, or a piece of one after a split.
     struct Fetched: Sendable {
         let leaves: Range<Int>
+        /// The bytes in memory, one per leaf; empty when they were staged in the store instead.
         let views: [LeafView]
         let digests: [SHA256Digest]
         let contentType: String?
         let archiveDescription: String?
+        /// Streamed: the leaves wait, staged, for the reader to commit them to the store, and
+        /// these of them are still in memory too.
+        var staged = false
+        var held: [Int: LeafView] = [:]
     }
+
+    /// Where a node's bytes land.
+    enum Landing {
+        /// In memory, one buffer per leaf: the node is held whole until its check.
+        case memory([LeafView])
+        /// Staged in the store leaf by leaf as they arrive (see `StoreSpill`): for nodes too large
+        /// to hold whole on a slow link.
+        case store(any OutputStore)
+    }
+
+    /// A streamed node's own buffers, for when memory is spent: one filling while the last is
+    /// hashed and written.
+    static let streamBuffers = 2
 
     /// Why leaves could not be had.
     enum Failure: Error, Sendable {
@@ -48,11 +66,20 @@ struct NodeFetcher: Sendable {
         // hands each child its part of them.
         let buffers = await services.pool.acquire(count: node.count, capacity: TreeHash.leafSize)
         let views = zip(node, buffers).map { LeafView(node: $1, offset: 0, length: geometry.leafLength($0)) }
-        await fetch(node, views: views, deliver: deliver, fail: fail)
+        await fetch(node, into: .memory(views), deliver: deliver, fail: fail)
+    }
+
+    /// Fetches `node` streamed into `store` (see `Landing.store`). Delivers staged pieces, which
+    /// the caller commits or abandons; a node the store cannot take is fetched into memory.
+    func fetchStreamed(
+        _ node: Range<Int>, into store: any OutputStore, deliver: @escaping @Sendable (Fetched) -> Void,
+        fail: @escaping @Sendable (Range<Int>, Failure) -> Void
+    ) async {
+        await fetch(node, into: .store(store), deliver: deliver, fail: fail)
     }
 
     private func fetch(
-        _ node: Range<Int>, views: [LeafView], deliver: @escaping @Sendable (Fetched) -> Void,
+        _ node: Range<Int>, into landing: Landing, deliver: @escaping @Sendable (Fetched) -> Void,
         fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {
         let bytes = geometry.bytes(ofLeaves: node)
@@ -67,15 +94,35 @@ struct NodeFetcher: Sendable {
             services.statistics.fetchStarted()
             let started = ContinuousClock.now
             let result: Result<VerifiedOutputRange, GlacierError>
-            do {
-                // One attempt per call: this loop decides between retrying and splitting.
-                result = .success(
-                    try await services.source.fetchNode(
-                        vault: vault, jobId: jobId, range: bytes, geometry: geometry, verification: verification,
-                        intoLeaves: views.map { UnsafeMutableRawBufferPointer(start: $0.node.base, count: $0.length) },
-                        retry: RetryPolicy(maxAttempts: 1)))
-            } catch {
-                result = .failure(error)
+            var spill: StoreSpill?
+            // One attempt per call: this loop decides between retrying and splitting.
+            switch landing {
+            case .memory(let views):
+                do {
+                    result = .success(
+                        try await services.source.fetchNode(
+                            vault: vault, jobId: jobId, range: bytes, geometry: geometry, verification: verification,
+                            intoLeaves: views.map {
+                                UnsafeMutableRawBufferPointer(start: $0.node.base, count: $0.length)
+                            },
+                            retry: RetryPolicy(maxAttempts: 1)))
+                } catch {
+                    result = .failure(error)
+                }
+            case .store(let store):
+                // Taken with the connection, not before: a node waiting for one holds no memory.
+                let own = await services.pool.acquire(
+                    count: min(node.count, Self.streamBuffers), capacity: TreeHash.leafSize)
+                let into = StoreSpill(
+                    store: store, geometry: geometry, workers: services.spillWorkers, pool: services.pool, own: own)
+                spill = into
+                do {
+                    result = .success(
+                        try await services.source.streamNode(
+                            vault: vault, jobId: jobId, range: bytes, geometry: geometry, to: into))
+                } catch {
+                    result = .failure(error)
+                }
             }
             services.statistics.fetchEnded(after: ContinuousClock.now - started)
             services.limiter.release()
@@ -83,8 +130,17 @@ struct NodeFetcher: Sendable {
             switch result {
             case .success(let checked):
                 services.linkHealth.reportClean()
+                services.linkSpeed.record(checked, bytes: Int(bytes.upperBound - bytes.lowerBound))
                 services.statistics.leavesFetched.add(node.count, ordering: .relaxed)
                 services.statistics.bytesFetched.add(Int(bytes.upperBound - bytes.lowerBound), ordering: .relaxed)
+                guard case .memory(let views) = landing else {
+                    services.statistics.nodesStreamed.add(1, ordering: .relaxed)
+                    return deliver(
+                        Fetched(
+                            leaves: node, views: [], digests: checked.leafDigests, contentType: checked.contentType,
+                            archiveDescription: checked.archiveDescription, staged: true, held: spill?.heldViews ?? [:])
+                    )
+                }
                 let digests =
                     checked.leafDigests.count == views.count ? checked.leafDigests : views.map { SHA256.hash($0.bytes) }
                 return deliver(
@@ -93,6 +149,17 @@ struct NodeFetcher: Sendable {
                         archiveDescription: checked.archiveDescription))
             case .failure(let error):
                 services.statistics.fetchFailures.add(1, ordering: .relaxed)
+                if let spill {
+                    spill.store.abandonStaged(node)
+                    spill.discard()
+                    if spill.failed {
+                        // The disk would not take the leaves (full, or failing): into memory instead.
+                        services.logger.warning(
+                            "could not stage a streamed node in the cache; fetching it into memory",
+                            metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+                        return await fetch(node, deliver: deliver, fail: fail)
+                    }
+                }
                 let where_ =
                     "GetJobOutput for vault \(vault) job \(jobId) bytes \(bytes.lowerBound)-\(bytes.upperBound - 1)"
                 if error.isNotFound {
@@ -103,8 +170,8 @@ struct NodeFetcher: Sendable {
                                 + "the service (jobs expire about 24 hours after they complete); only cached parts can be read"
                         ))
                 }
-                if case .interrupted(_, let received, let announced?) = error, node.count > 1,
-                    verification == .treeHash, let root = SHA256Digest(hex: announced)
+                if case .memory(let views) = landing, case .interrupted(_, let received, let announced?) = error,
+                    node.count > 1, verification == .treeHash, let root = SHA256Digest(hex: announced)
                 {
                     let whole = geometry.leaves(covering: bytes.lowerBound ..< bytes.lowerBound + Int64(received))
                         .filter {
@@ -123,7 +190,7 @@ struct NodeFetcher: Sendable {
                     services.logger.debug(
                         "\(where_) failed; fetching its two child nodes instead",
                         metadata: ["error": "\(error)"])
-                    return await split(node, views: views, deliver: deliver, fail: fail)
+                    return await split(node, into: landing, deliver: deliver, fail: fail)
                 }
                 let linkWorks = Self.isDamage(error) && services.linkHealth.cleanFetches > cleanBefore
                 if !linkWorks || attempt >= attempts * Self.leafAttemptFactor { counted += 1 }
@@ -156,7 +223,8 @@ struct NodeFetcher: Sendable {
                 let part = Array(
                     restViews[(piece.lowerBound - rest.lowerBound) ..< (piece.upperBound - rest.lowerBound)])
                 group.addTask {
-                    await fetch(piece, views: part, deliver: { collector.add($0) }, fail: { collector.fail($1) })
+                    await fetch(
+                        piece, into: .memory(part), deliver: { collector.add($0) }, fail: { collector.fail($1) })
                 }
             }
         }
@@ -169,22 +237,30 @@ struct NodeFetcher: Sendable {
                     contentType: fetched.contentType, archiveDescription: fetched.archiveDescription))
         case .success(let fetched):
             deliver(fetched)
-            await split(kept, views: keptViews, deliver: deliver, fail: fail)
+            await split(kept, into: .memory(keptViews), deliver: deliver, fail: fail)
         case .failure(let failure):
             fail(rest, failure)
-            await split(kept, views: keptViews, deliver: deliver, fail: fail)
+            await split(kept, into: .memory(keptViews), deliver: deliver, fail: fail)
         }
     }
 
-    /// Fetches the children of `node` side by side, each with its share of the buffers.
+    /// Fetches the children of `node` side by side, each with its share of the buffers (or
+    /// streamed, as the node was).
     private func split(
-        _ node: Range<Int>, views: [LeafView], deliver: @escaping @Sendable (Fetched) -> Void,
+        _ node: Range<Int>, into landing: Landing, deliver: @escaping @Sendable (Fetched) -> Void,
         fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {
         await withTaskGroup(of: Void.self) { group in
             for child in geometry.children(of: node) {
-                let part = Array(views[(child.lowerBound - node.lowerBound) ..< (child.upperBound - node.lowerBound)])
-                group.addTask { await fetch(child, views: part, deliver: deliver, fail: fail) }
+                let part: Landing
+                switch landing {
+                case .memory(let views):
+                    part = .memory(
+                        Array(views[(child.lowerBound - node.lowerBound) ..< (child.upperBound - node.lowerBound)]))
+                case .store:
+                    part = landing
+                }
+                group.addTask { await fetch(child, into: part, deliver: deliver, fail: fail) }
             }
         }
     }

@@ -27,7 +27,10 @@ public final class OutputHandle: Sendable {
             $0.record(
                 offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount, plan: plan)
         }
-        if let range = decision.prefetch { reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves) }
+        if let range = decision.prefetch {
+            reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves, streamed: decision.streamed)
+        }
+        if let near = decision.loadAhead { reader.loadAhead(near) }
         reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)
     }
 

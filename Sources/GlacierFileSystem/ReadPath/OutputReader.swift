@@ -39,6 +39,8 @@ final class OutputReader: Sendable {
         /// Inventories: whether the whole output was parsed (then leaves load like an archive's).
         var inventoryValidated = false
         var inventoryValidating = false
+        /// Leaves committed from a streamed node and not yet read back.
+        var recent: Set<Int> = []
     }
 
     init(
@@ -135,14 +137,19 @@ final class OutputReader: Sendable {
 
     /// Starts loading every leaf of `leaves` that is neither in memory nor on its way: from the
     /// store in the background, or from the service as tree nodes of up to `maxNodeLeaves`.
-    func prefetch(_ leaves: Range<Int>, maxNodeLeaves: Int) {
+    /// `streamed` nodes go to the store as they arrive, and leaves already there are left there
+    /// (`loadAhead` brings them in as the reader nears them).
+    func prefetch(_ leaves: Range<Int>, maxNodeLeaves: Int, streamed: Bool = false) {
         guard !leaves.isEmpty, !awaitsInventoryValidation, refusal() == nil else { return }
+        let streamed = streamed && store.canStage && shape.verification == .treeHash
         var fromStore: [Int] = []
         var missing: [Int] = []
         state.withLock { s in
             for leaf in leaves where s.pending[leaf] == nil && !services.memory.contains(output: id, leaf: leaf) {
+                let held = store.hasLeaf(leaf)
+                if held && streamed { continue }
                 s.pending[leaf] = []
-                if store.hasLeaf(leaf) { fromStore.append(leaf) } else { missing.append(leaf) }
+                if held { fromStore.append(leaf) } else { missing.append(leaf) }
             }
         }
         for leaf in fromStore {
@@ -158,7 +165,23 @@ final class OutputReader: Sendable {
                 runStart = nil
             }
         }
-        fetch(nodes)
+        fetch(nodes, streamed: streamed)
+    }
+
+    /// Reads the leaves of `leaves` held in the store back into memory, in the background, ahead
+    /// of a reader of streamed nodes. Leaves still on their way are left to their fetch.
+    func loadAhead(_ leaves: Range<Int>) {
+        guard !leaves.isEmpty, refusal() == nil else { return }
+        let fromStore = state.withLock { s -> [Int] in
+            var claimed: [Int] = []
+            for leaf in leaves
+            where s.pending[leaf] == nil && store.hasLeaf(leaf) && !services.memory.contains(output: id, leaf: leaf) {
+                s.pending[leaf] = []
+                claimed.append(leaf)
+            }
+            return claimed
+        }
+        for leaf in fromStore { services.diskWorkers.run { self.loadStoredOrFetch(leaf) } }
     }
 
     // MARK: - The store
@@ -184,12 +207,16 @@ final class OutputReader: Sendable {
     }
 
     /// Reads a stored leaf back into `buffer` and checks it; nil if it is gone or fails the check.
+    /// A leaf committed from a stream moments ago is checked by its block checksums; any other by
+    /// its SHA-256.
     func readBack(_ leaf: Int, into buffer: NodeBuffer) -> LeafView? {
         let length = geometry.leafLength(leaf)
+        let target = UnsafeMutableRawBufferPointer(start: buffer.base, count: length)
+        let recent = state.withLock { $0.recent.remove(leaf) != nil }
         guard
-            store.readLeaf(
-                leaf, into: UnsafeMutableRawBufferPointer(start: buffer.base, count: length),
-                capacity: buffer.capacity)
+            recent
+                ? store.readRecentLeaf(leaf, into: target, capacity: buffer.capacity)
+                : store.readLeaf(leaf, into: target, capacity: buffer.capacity)
         else {
             return nil
         }
@@ -212,15 +239,25 @@ final class OutputReader: Sendable {
 
     // MARK: - The network
 
-    func fetch(_ nodes: [Range<Int>]) {
+    func fetch(_ nodes: [Range<Int>], streamed: Bool = false) {
         guard !nodes.isEmpty else { return }
         if let gone = state.withLock({ $0.gone }) {
             for node in nodes { fail(node, .outputGone(gone)) }
             return
         }
         for node in nodes {
+            // Taken here, in the nodes' order, so they start in that order.
+            let ticket = services.limiter.takeTicket()
             Task.detached {
-                await self.fetcher.fetch(node, deliver: { self.accept($0) }, fail: { self.fetchFailed($0, $1) })
+                let deliver: @Sendable (NodeFetcher.Fetched) -> Void = { self.accept($0) }
+                let fail: @Sendable (Range<Int>, NodeFetcher.Failure) -> Void = { self.fetchFailed($0, $1) }
+                await FetchLimiter.$ticket.withValue(ticket) {
+                    if streamed {
+                        await self.fetcher.fetchStreamed(node, into: self.store, deliver: deliver, fail: fail)
+                    } else {
+                        await self.fetcher.fetch(node, deliver: deliver, fail: fail)
+                    }
+                }
             }
         }
     }
@@ -229,6 +266,7 @@ final class OutputReader: Sendable {
     /// the store.
     private func accept(_ fetched: NodeFetcher.Fetched) {
         recordResponseHeaders(fetched)
+        if fetched.staged { return acceptStaged(fetched) }
         let leaves = fetched.leaves
         if shape.verification == .inventory {
             // No checksum exists: the leaf must hash as it did when the whole inventory was parsed.
@@ -241,28 +279,80 @@ final class OutputReader: Sendable {
                 return fail(leaves, .fetchFailed(message))
             }
         }
-        if let rootGate {
-            switch rootGate.record(from: leaves.lowerBound, fetched.digests) {
-            case .pending:
-                break
-            case .matched(let check):
-                services.logger.info(
-                    "output verified whole: the root of all leaves matches the job's SHA256TreeHash",
-                    metadata: ["vault": "\(vault)", "job": "\(jobId)"])
-                // Queued before the bytes are published, so whoever has read them all finds
-                // every write counted (a hand-over waits for them).
-                queueCacheWrite(leaves) {
-                    self.persist(fetched)
-                    self.store.record(check)
-                }
-                return publish(leaves, fetched.views)
-            case .mismatched(let check):
-                rootMismatched(check)
-                return fail(leaves, refusal() ?? .refused("root mismatch"))
-            }
+        var matched: WholeOutputCheck?
+        guard passRootGate(leaves, fetched.digests, matched: &matched) else { return }
+        // Queued before the bytes are published, so whoever has read them all finds every write
+        // counted (a hand-over waits for them).
+        queueCacheWrite(leaves) { [matched] in
+            self.persist(fetched)
+            if let matched { self.store.record(matched) }
         }
-        queueCacheWrite(leaves) { self.persist(fetched) }
         publish(leaves, fetched.views)
+    }
+
+    /// Passes a verified piece's digests through the root gate. False, with the piece's waiters
+    /// failed, when they completed a root that does not match; `matched` is the verdict when they
+    /// completed one that does.
+    private func passRootGate(
+        _ leaves: Range<Int>, _ digests: [SHA256Digest], matched: inout WholeOutputCheck?
+    )
+        -> Bool
+    {
+        guard let rootGate else { return true }
+        switch rootGate.record(from: leaves.lowerBound, digests) {
+        case .pending:
+            return true
+        case .matched(let check):
+            services.logger.info(
+                "output verified whole: the root of all leaves matches the job's SHA256TreeHash",
+                metadata: ["vault": "\(vault)", "job": "\(jobId)"])
+            matched = check
+            return true
+        case .mismatched(let check):
+            // The store forgets the output, staged leaves included.
+            rootMismatched(check)
+            fail(leaves, refusal() ?? .refused("root mismatch"))
+            return false
+        }
+    }
+
+    /// A streamed node, verified and staged in the store: through the root gate, committed, then
+    /// published: the leaves still in memory as they are, the others read back for the callers
+    /// waiting on them, or left on disk until the reader nears them (`loadAhead`).
+    private func acceptStaged(_ fetched: NodeFetcher.Fetched) {
+        let leaves = fetched.leaves
+        var matched: WholeOutputCheck?
+        guard passRootGate(leaves, fetched.digests, matched: &matched) else { return store.abandonStaged(leaves) }
+        let committed = store.commitStaged(leaves)
+        if let matched { store.record(matched) }
+        for (leaf, view) in fetched.held.sorted(by: { $0.key < $1.key }) { publish(leaf ..< leaf + 1, [view]) }
+        guard committed else {
+            // The disk would not keep them: the leaves not in memory are fetched again, into memory.
+            services.logger.warning(
+                "could not keep a streamed node in the cache; fetching its leaves not in memory again",
+                metadata: ["vault": "\(vault)", "job": "\(jobId)", "leaves": "\(leaves)"])
+            let missing = leaves.filter { fetched.held[$0] == nil }
+            var nodes: [Range<Int>] = []
+            for leaf in missing where leaf == missing.first || !missing.contains(leaf - 1) {
+                var end = leaf + 1
+                while missing.contains(end) { end += 1 }
+                nodes += geometry.nodes(covering: leaf ..< end, maxLeaves: services.linkHealth.nodeLeafCap)
+            }
+            return fetch(nodes)
+        }
+        let waited = state.withLock { s -> [Int] in
+            var waited: [Int] = []
+            for leaf in leaves where fetched.held[leaf] == nil {
+                s.recent.insert(leaf)
+                if s.pending[leaf]?.isEmpty ?? true {
+                    s.pending[leaf] = nil
+                } else {
+                    waited.append(leaf)
+                }
+            }
+            return waited
+        }
+        for leaf in waited { services.diskWorkers.run { self.loadStoredOrFetch(leaf) } }
     }
 
     private func queueCacheWrite(_ leaves: Range<Int>, _ job: @escaping @Sendable () -> Void) {

@@ -33,11 +33,14 @@ public final class OutputReaders: Sendable {
         self.cache = cache
         let statistics = ReadStatistics()
         let memory = LeafMemory(statistics: statistics)
-        let pool = BufferPool(budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() })
+        let pool = BufferPool(
+            budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() },
+            reclaimRead: { memory.evictOldestRead() })
         services = ReadServices(
             source: source, pool: pool, memory: memory,
             limiter: FetchLimiter(slots: configuration.maxParallelFetches),
             linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
+            linkSpeed: LinkSpeed(),
             writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
             configuration: configuration, logger: logger, statistics: statistics)
     }
@@ -142,12 +145,15 @@ public final class OutputReaders: Sendable {
 
     /// Each sequential reader's prefetch window and the node size that fills it.
     ///
-    /// Every node is verified whole, so its buffers are held from request to check, and bytes in
-    /// flight are nodes in flight × node size. On a WAN each request first waits a round trip
-    /// (latency × per-connection rate bytes lost), so the nodes must be as large as memory allows
-    /// while still giving each of the reader's connections one: a reader's window is its share of
-    /// memory, cut into a node for each of its share of `--parallel-fetches` (a power of two, at
-    /// least a leaf).
+    /// A node fetched into memory is held whole from request to check, so there bytes in flight
+    /// are nodes in flight × node size: a reader's window is its share of memory, cut into a node
+    /// for each of its share of `--parallel-fetches` (a power of two, at least a leaf).
+    ///
+    /// On a slow link (`LinkSpeed`) that node can be too small to keep a connection busy: each
+    /// request first waits a round trip. With a disk cache the nodes are then streamed to it leaf
+    /// by leaf, so memory no longer bounds them: each is sized from the measured latency and
+    /// rate, and the window holds two per connection, so a connection that finishes a node finds
+    /// the next one while the reader waits on an earlier one.
     func prefetchPlan() -> PrefetchPlan {
         let active = max(1, openHandles.load(ordering: .relaxed))
         let share = min(
@@ -155,10 +161,24 @@ public final class OutputReaders: Sendable {
             max(0, configuration.memoryBudgetBytes - windowReserveBytes) / active)
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
-        return PrefetchPlan(
+        let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
-            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))))
+            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))),
+            connections: connections)
+        guard let cache, let wanted = services.linkSpeed.wantedNodeLeaves else { return inMemory }
+        let node = min(PrefetchPlan.powerOfTwo(atMost: maxRequestLeaves), PrefetchPlan.powerOfTwo(atLeast: wanted))
+        guard node > inMemory.nodeLeaves else { return inMemory }
+        // The window is disk: at most a quarter of the cache across readers.
+        let diskShare = Int(min(Int64(configuration.maxPrefetchBytes), cache.maxBytes / 4 / Int64(active)))
+        let window = max(node, min(2 * connections * node, diskShare / TreeHash.leafSize))
+        return PrefetchPlan(
+            windowLeaves: window, nodeLeaves: node, connections: connections, streamed: true,
+            nearLeaves: min(Self.nearLeaves, windowLeaves))
     }
+
+    /// Leaves read back from the cache ahead of a streamed reader: enough to keep the kernel's
+    /// reads from waiting on the disk.
+    static let nearLeaves = 32
 
     // MARK: - Handing an output over
 

@@ -22,6 +22,17 @@ protocol OutputStore: Sendable {
     func record(_ check: WholeOutputCheck)
     /// Keeps what only GetJobOutput's headers tell.
     func recordResponseHeaders(contentType: String?, archiveDescription: String?)
+
+    // Streamed nodes: their leaves are written as they arrive and held only once the node is verified.
+    /// Whether leaves can be staged here (on a disk): in memory they would be the node held whole.
+    var canStage: Bool { get }
+    /// Writes a leaf of a node not yet verified; it is not held, and a crash forgets it.
+    func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool
+    /// Holds the staged leaves of a verified node; false (all abandoned) when it cannot.
+    func commitStaged(_ leaves: Range<Int>) -> Bool
+    func abandonStaged(_ leaves: Range<Int>)
+    /// Reads back a leaf committed moments ago, checked by its block checksums.
+    func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool
 }
 
 /// A disk-cache entry as the engine's store.
@@ -47,6 +58,19 @@ struct CachedOutputStore: OutputStore {
     var wholeOutputCheck: WholeOutputCheck? { entry.wholeOutputCheck }
 
     func record(_ check: WholeOutputCheck) { cache.record(check, for: entry) }
+
+    var canStage: Bool { true }
+
+    func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+        entry.stage(leaf: leaf, bytes: bytes, digest: digest)
+    }
+
+    func commitStaged(_ leaves: Range<Int>) -> Bool { entry.commitStaged(leaves) }
+    func abandonStaged(_ leaves: Range<Int>) { entry.abandonStaged(leaves) }
+
+    func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool {
+        entry.readRecentLeaf(leaf, into: buffer, capacity: capacity)
+    }
 
     func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
         entry.updateDescriptor { d in

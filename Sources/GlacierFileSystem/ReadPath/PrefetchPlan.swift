@@ -6,9 +6,29 @@ struct PrefetchPlan: Sendable, Equatable {
     /// The node size, in leaves, once the window is fully open: the window over the reader's
     /// share of connections, so each has a request.
     var nodeLeaves: Int
+    /// Nodes are streamed to the cache as they arrive (a slow link): the window is then disk, and
+    /// only the `nearLeaves` just ahead of the reader are read back into memory.
+    var streamed = false
+    var nearLeaves = 0
+    /// The reader's share of `--parallel-fetches`: while the window opens, its nodes are cut so
+    /// that each of these has one.
+    var connections: Int
+
+    init(windowLeaves: Int, nodeLeaves: Int, connections: Int? = nil, streamed: Bool = false, nearLeaves: Int = 0) {
+        self.windowLeaves = windowLeaves
+        self.nodeLeaves = nodeLeaves
+        self.connections = connections ?? max(1, windowLeaves / max(1, nodeLeaves))
+        self.streamed = streamed
+        self.nearLeaves = nearLeaves
+    }
 
     /// The largest power of two not above `n` (at least 1).
     static func powerOfTwo(atMost n: Int) -> Int {
         n <= 1 ? 1 : 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount)
+    }
+
+    /// The smallest power of two not below `n` (at least 1).
+    static func powerOfTwo(atLeast n: Int) -> Int {
+        n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount)
     }
 }

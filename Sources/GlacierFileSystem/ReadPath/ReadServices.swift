@@ -9,6 +9,7 @@ struct ReadServices: Sendable {
     let memory: LeafMemory
     let limiter: FetchLimiter
     let linkHealth: LinkHealth
+    let linkSpeed: LinkSpeed
     /// Bytes waiting for the cache writers; fetches wait while it is full.
     let writeBacklog: WriteBacklog
     let configuration: FileSystemConfiguration
@@ -21,6 +22,8 @@ struct ReadServices: Sendable {
     /// Where verified leaves are written to the cache: those writes block on the disk, and on the
     /// concurrency pool's two threads they would stall every fetch and hash meanwhile.
     let cacheWriters = BlockingWorkers(threads: 3, name: "glacierfs-cache-write")
+    /// Where streamed leaves are hashed and staged as they arrive, off the transport's thread.
+    let spillWorkers = BlockingWorkers(threads: 4, name: "glacierfs-stream")
 
     /// Writes verified bytes to the cache off the fetch path, counted in the backlog until done.
     func writeToCache(bytes: Int, _ job: @escaping @Sendable () -> Void) {

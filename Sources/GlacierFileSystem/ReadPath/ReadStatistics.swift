@@ -23,6 +23,8 @@ public final class ReadStatistics: Sendable {
     let bytesSalvaged = Atomic<Int>(0)
     /// Verified bytes handed to the cache writers and not yet written.
     let cacheWriteBytesPending = Atomic<Int>(0)
+    /// Nodes streamed to the cache leaf by leaf rather than held in memory.
+    let nodesStreamed = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -66,6 +68,8 @@ public final class ReadStatistics: Sendable {
         public var fetchesInFlight: Int
         /// Verified bytes waiting to be written to the cache now.
         public var cacheWriteBytesPending: Int
+        /// Nodes streamed to the cache leaf by leaf (a slow link's large nodes).
+        public var nodesStreamed: Int
     }
 
     public var snapshot: Snapshot {
@@ -82,6 +86,7 @@ public final class ReadStatistics: Sendable {
             nodeSplits: nodeSplits.load(ordering: .relaxed),
             bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
             fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
-            cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed))
+            cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed),
+            nodesStreamed: nodesStreamed.load(ordering: .relaxed))
     }
 }

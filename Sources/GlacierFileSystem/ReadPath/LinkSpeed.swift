@@ -1,0 +1,51 @@
+import GlacierClient
+import GlacierIntegrity
+import Synchronization
+
+/// The link as fetches measured it: the wait for a response's first byte, and one connection's
+/// rate after it. Every request spends one wait before it carries data, so for a connection to
+/// carry data `efficiency` of the time, a node must take that many waits to arrive: latency ×
+/// rate (the bandwidth-delay product) × efficiency ÷ (1 − efficiency) bytes.
+final class LinkSpeed: Sendable {
+    /// The share of a connection's time spent carrying data that node sizes aim at.
+    static let efficiency = 0.9
+    /// Below this wait, nodes sized by memory keep connections busy (loopback, a LAN).
+    static let slowLinkLatency = 0.02
+    /// Samples before the estimate is used.
+    static let minimumSamples = 2
+    /// Weight of the newest sample.
+    static let weight = 0.2
+
+    private let state = Mutex<(latency: Double, rate: Double, samples: Int)>((0, 0, 0))
+
+    /// Takes a fetch's timings, if the transport measured them.
+    func record(_ checked: VerifiedOutputRange, bytes: Int) {
+        guard let first = checked.firstByteSeconds, let total = checked.totalSeconds, first >= 0, total > first,
+            bytes >= TreeHash.leafSize
+        else { return }
+        let rate = Double(bytes) / (total - first)
+        state.withLock { s in
+            if s.samples == 0 {
+                s.latency = first
+                s.rate = rate
+            } else {
+                s.latency += Self.weight * (first - s.latency)
+                s.rate += Self.weight * (rate - s.rate)
+            }
+            s.samples += 1
+        }
+    }
+
+    /// The measured wait (seconds) and per-connection rate (bytes a second), once known.
+    var estimate: (latency: Double, rate: Double)? {
+        state.withLock { s in s.samples >= Self.minimumSamples ? (s.latency, s.rate) : nil }
+    }
+
+    /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
+    /// link too fast to need more than memory gives, or before it is measured.
+    var wantedNodeLeaves: Int? {
+        guard let (latency, rate) = estimate, latency >= Self.slowLinkLatency else { return nil }
+        let bytes = latency * rate * Self.efficiency / (1 - Self.efficiency)
+        return max(1, Int((bytes / Double(TreeHash.leafSize)).rounded(.up)))
+    }
+}

@@ -1,0 +1,93 @@
+import GlacierClient
+import GlacierIntegrity
+import Synchronization
+
+/// A streamed node's leaves into its output's store, staged there until the node is verified
+/// (the staging write is the leaf's cache write).
+///
+/// Each leaf arrives in memory from the pool while the budget allows, and stays there to be
+/// published; with the budget spent it arrives in one of the node's own few buffers, which are
+/// reused as soon as the leaf is staged, so the leaf is read back from the store when wanted.
+/// So a node's memory grows with the bytes that have arrived, not the bytes asked for.
+final class StoreSpill: LeafSpill {
+    let store: any OutputStore
+    let geometry: TreeGeometry
+    let workers: BlockingWorkers
+    let pool: BufferPool
+    private let state: Mutex<State>
+
+    struct State {
+        /// The node's own buffers not lent now.
+        var spare: [NodeBuffer]
+        /// Buffers lent to leaves on their way, and whether each is one of the node's own.
+        var lent: [Int: (buffer: NodeBuffer, own: Bool)] = [:]
+        /// Leaves staged and still in memory.
+        var held: [Int: NodeBuffer] = [:]
+        var refused = false
+    }
+
+    /// - Parameter own: the node's own buffers (at least one), which guarantee it progress.
+    init(
+        store: any OutputStore, geometry: TreeGeometry, workers: BlockingWorkers, pool: BufferPool, own: [NodeBuffer]
+    ) {
+        self.store = store
+        self.geometry = geometry
+        self.workers = workers
+        self.pool = pool
+        state = Mutex(State(spare: own))
+    }
+
+    /// Whether the store refused a leaf (a full or failing disk), as opposed to the link failing.
+    var failed: Bool { state.withLock { $0.refused } }
+
+    /// The staged leaves still in memory, to publish without reading them back.
+    var heldViews: [Int: LeafView] {
+        state.withLock { s in
+            s.held.reduce(into: [:]) { views, entry in
+                views[entry.key] = LeafView(node: entry.value, offset: 0, length: geometry.leafLength(entry.key))
+            }
+        }
+    }
+
+    /// Lets go of every buffer, once the node failed: what a split or a retry fetches next needs
+    /// the memory.
+    func discard() {
+        let dropped = state.withLock { s in
+            defer {
+                s.spare = []
+                s.held = [:]
+                s.lent = [:]
+            }
+            return (s.spare, s.held, s.lent)
+        }
+        _ = dropped  // released here, outside the lock: releasing returns memory to the pool
+    }
+
+    func buffer(for leaf: Int) -> UnsafeMutableRawBufferPointer? {
+        if let fresh = pool.tryAcquireReclaiming(capacity: TreeHash.leafSize) {
+            state.withLock { $0.lent[leaf] = (fresh, false) }
+            return fresh.mutableBytes
+        }
+        return state.withLock { s in
+            guard let own = s.spare.popLast() else { return nil }
+            s.lent[leaf] = (own, true)
+            return own.mutableBytes
+        }
+    }
+
+    func schedule(_ job: @escaping @Sendable () -> Void) { workers.run(job) }
+
+    func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+        let staged = store.stage(leaf, bytes: bytes, digest: digest)
+        state.withLock { s in
+            guard let (buffer, own) = s.lent.removeValue(forKey: leaf) else { return }
+            if own {
+                s.spare.append(buffer)
+            } else if staged {
+                s.held[leaf] = buffer
+            }
+            if !staged { s.refused = true }
+        }
+        return staged
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import GlacierClient
+import GlacierIntegrity
+import GlacierTestSupport
+import OutputCache
+import Testing
+
+@testable import GlacierFileSystem
+
+/// On a slow link the engine streams large nodes to the disk cache leaf by leaf, so memory no
+/// longer bounds their size: what it decides, and that it stays exact and keeps nothing unverified.
+@Suite struct StreamedNodeTests {
+    static let mib = 1 << 20
+    /// What the bench's WAN row shapes: 50 ms before the first byte, 40 MB/s per connection.
+    static let wan = (latency: 0.05, rate: 40e6)
+
+    func withCache<T>(_ body: (OutputCache) async throws -> T) async throws -> T {
+        try await TempDirectory.with("streamed") { dir in
+            try await body(try OutputCache(directory: dir.path, maxBytes: 1 << 30, minFreeBytes: 0))
+        }
+    }
+
+    /// Reads the head a few times, so the link is measured before the sequential read.
+    func warmUp(_ handle: OutputHandle) async {
+        for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i) * Int64(Self.mib), size: 4096) }
+    }
+
+    @Test func aSlowLinkStreamsLargeNodesToTheCacheAndReadsExactly() async throws {
+        try await withCache { cache in
+            // Large enough for the window to open fully: nodes grow with it.
+            let source = MemorySource(size: 200 * Self.mib + 4321, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            await warmUp(handle)
+            #expect(await handle.readAll() == source.bytes)
+            let stats = engine.readers.statistics
+            #expect(stats.nodesStreamed > 0, "large nodes were streamed")
+            #expect(source.requests.contains { $0.count == Int64(16 * Self.mib) }, "nodes grew past the memory's 4 MiB")
+            let fetched = source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
+            #expect(fetched == Int64(source.bytes.count), "every byte fetched once")
+            let entry = try #require(cache.allEntries.first { $0.descriptor.size == Int64(source.bytes.count) })
+            #expect(entry.isComplete, "every leaf is held in the cache")
+            #expect(entry.wholeOutputCheck?.result == .matched)
+            #expect(handle.matchedRoot == source.treeHash.hex)
+            #expect(cache.usage().usedBytes == Int64(source.bytes.count), "no space is left reserved for staging")
+            handle.close()
+        }
+    }
+
+    @Test func thePlanStreamsOnlyOnASlowLinkWithADiskCache() async throws {
+        try await withCache { cache in
+            for (link, withCache, expectStreamed) in [
+                (Self.wan, true, true), ((latency: 0.001, rate: 40e6), true, false), (Self.wan, false, false),
+            ] {
+                let source = MemorySource(size: 40 * Self.mib, reportedLink: link)
+                let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: withCache ? cache : nil)
+                let handle = try engine.open()
+                await warmUp(handle)
+                let plan = engine.readers.prefetchPlan()
+                #expect(plan.streamed == expectStreamed, "\(link), cache \(withCache)")
+                if expectStreamed {
+                    // 50 ms × 40 MB/s × 9 = 18 MB wanted: the 16 MiB request limit, two per connection.
+                    #expect(plan.nodeLeaves == 16 && plan.windowLeaves == 2 * 8 * 16)
+                }
+                #expect(await handle.readAll() == source.bytes)
+                #expect((engine.readers.statistics.nodesStreamed > 0) == expectStreamed)
+                handle.close()
+                cache.clear()
+            }
+        }
+    }
+
+    @Test func onASlowLinkACopyingReaderOpensItsWindowWholeAndAHeadReadStaysOneLeaf() {
+        var pattern = AccessPattern()
+        let plan = PrefetchPlan(windowLeaves: 512, nodeLeaves: 16, connections: 16, streamed: true, nearLeaves: 32)
+        func record(_ mib: Int) -> AccessPattern.Decision {
+            pattern.record(
+                offset: Int64(mib * Self.mib), size: Self.mib, leafSize: Self.mib, leafCount: 1024, plan: plan)
+        }
+        #expect(record(0).prefetch == nil, "a head read fetches only its leaf")
+        for i in 1 ... 3 { _ = record(i) }
+        #expect(pattern.windowLeaves == 4, "a few reads in, the window is still opening")
+        let copying = record(4)
+        #expect(pattern.windowLeaves == 512, "4 MiB read in order: a copy, so the window opens whole")
+        #expect(copying.streamed && copying.maxNodeLeaves == 16)
+        #expect(copying.loadAhead == 4 ..< 36, "the leaves just ahead are read back from the cache")
+        _ = record(900)
+        #expect(pattern.windowLeaves == 0, "a jump closes it")
+        _ = record(901)
+        #expect(pattern.windowLeaves == 1, "and it opens again from the start")
+    }
+
+    @Test func aDamagedStreamedNodeIsSplitAndItsStagedLeavesAreDropped() async throws {
+        try await withCache { cache in
+            // Every first request for a node of 8 MiB or more comes back damaged.
+            let source = MemorySource(size: 160 * Self.mib, reportedLink: Self.wan) { n, range in
+                n == 0 && range.count >= Int64(8 << 20) ? .corrupt : .serve
+            }
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            await warmUp(handle)
+            #expect(await handle.readAll() == source.bytes)
+            #expect(engine.readers.statistics.nodeSplits > 0, "damaged nodes were split")
+            #expect(
+                source.spilledLeaves.count > source.geometry.leafCount, "damaged leaves were staged, then refetched")
+            #expect(cache.usage().usedBytes == Int64(source.bytes.count), "the damaged attempts' space was given back")
+            handle.close()
+        }
+    }
+
+    @Test func streamedNodesWhoseRootDoesNotMatchAreRefusedAndNotKept() async throws {
+        try await withCache { cache in
+            let source = MemorySource(size: 40 * Self.mib, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open(treeHash: SHA256.hash(Array("another archive".utf8)))
+            await warmUp(handle)
+            #expect(await handle.readAll() == nil, "the read that completes the root fails")
+            #expect(engine.readers.statistics.nodesStreamed > 0)
+            #expect(await handle.read(offset: 0, size: 4096).failure != nil, "and every read after it")
+            let entry = try #require(cache.allEntries.first)
+            #expect(entry.cachedLeafCount == 0 && entry.wholeOutputCheck?.result == .mismatched)
+            #expect(cache.usage().usedBytes == 0, "nothing staged is left behind")
+            handle.close()
+        }
+    }
+
+    @Test func aStagedLeafIsNotHeldUntilCommittedAndACrashForgetsIt() async throws {
+        try await TempDirectory.with("staging") { dir in
+            let geometry = TreeGeometry(size: Int64(3 * Self.mib))
+            let bytes = (0 ..< 3 * Self.mib).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+            let descriptor = OutputDescriptor(
+                key: OutputKey(endpoint: "e", accountId: "-", vault: "v", jobId: "j"), size: geometry.size,
+                kind: .archive, expectedTreeHash: TreeHash.hash(bytes).hex, contentType: nil, archiveDescription: nil,
+                archiveId: nil, jobDescriptionJSON: nil)
+            do {
+                let cache = try OutputCache(directory: dir.path, maxBytes: 1 << 30, minFreeBytes: 0)
+                let entry = try cache.entry(for: descriptor)
+                for leaf in 0 ..< 3 {
+                    let leafBytes = Array(bytes[leaf * Self.mib ..< (leaf + 1) * Self.mib])
+                    let staged = leafBytes.withUnsafeBytes {
+                        entry.stage(leaf: leaf, bytes: $0, digest: SHA256.hash($0))
+                    }
+                    #expect(staged)
+                }
+                #expect(entry.cachedLeafCount == 0, "staged leaves are not held")
+                #expect(entry.commitStaged(0 ..< 2))
+                #expect(entry.cachedLeaves == [0, 1])
+                let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
+                defer { buffer.deallocate() }
+                #expect(entry.readRecentLeaf(1, into: buffer, capacity: Self.mib))
+                #expect(Array(buffer) == Array(bytes[Self.mib ..< 2 * Self.mib]))
+                #expect(cache.usage().usedBytes == Int64(3 * Self.mib), "leaf 2's space stays reserved")
+                cache.flush()
+                // Leaf 2 stays staged: the cache goes away as in a crash.
+            }
+            let reopened = try OutputCache(directory: dir.path, maxBytes: 1 << 30, minFreeBytes: 0)
+            let entry = try reopened.entry(for: descriptor)
+            #expect(entry.cachedLeaves == [0, 1], "a leaf staged and never committed is forgotten")
+            #expect(reopened.usage().usedBytes == Int64(2 * Self.mib))
+            #expect(!entry.commitStaged(2 ..< 3), "nothing is staged after a restart")
+            // And the space of leaf 2's bytes went back to the disk.
+            let outputs = dir.path + "/outputs"
+            let name = try #require(try FileManager.default.contentsOfDirectory(atPath: outputs).first)
+            var st = stat()
+            #expect(stat(outputs + "/" + name + "/data", &st) == 0)
+            #expect(Int(st.st_blocks) * 512 <= 2 * Self.mib, "allocated: \(Int(st.st_blocks) * 512) bytes")
+        }
+    }
+}
