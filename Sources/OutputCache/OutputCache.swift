@@ -15,7 +15,9 @@ import Synchronization
 /// outputs/.tmp-*             a hand-over or creation under way; deleted at startup
 /// ```
 /// Every leaf read back is checked against what was recorded when it was verified, so a torn
-/// write, a crash or a decayed disk can only make the cache forget, never serve wrong bytes.
+/// write, a crash or a decayed disk can only make the cache forget, never serve wrong bytes. A
+/// streamed node's leaves are staged (data written, no slot) until the node verified; a crash
+/// forgets them, and startup frees their space.
 /// An output whose root did not match its job's tree hash keeps only its `meta.json` with that
 /// verdict, so no later mount serves it. A data file with a second link (a hand-over to
 /// `glacierfs migrate` cut short) is never loaded: the cache must not punch holes in a user's file.
