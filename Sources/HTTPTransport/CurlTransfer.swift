@@ -62,10 +62,16 @@ final class CurlTransfer {
         try? requestFile?.close()
     }
 
-    /// Called for each piece of the response body.
+    /// Called for each piece of the response body. A piece the transfer pauses on is not
+    /// received: libcurl hands it again.
     func receive(_ bytes: UnsafeRawBufferPointer) -> Int {
         if received == 0 && !(200 ..< 300).contains(status) { divertedToErrorBody = true }
-        defer { received += bytes.count }
+        let answer = take(bytes)
+        if answer != glfs_writefunc_pause { received += bytes.count }
+        return answer
+    }
+
+    private func take(_ bytes: UnsafeRawBufferPointer) -> Int {
         if divertedToErrorBody {
             if collected.count + bytes.count > Self.errorBodyLimit { return bytes.count }
             collected.append(contentsOf: bytes)
@@ -122,7 +128,6 @@ final class CurlTransfer {
                 room += b.count
             case .later:
                 paused = true
-                received -= bytes.count  // not taken: `receive`'s count is undone
                 return glfs_writefunc_pause
             case .end:
                 overflowed = true

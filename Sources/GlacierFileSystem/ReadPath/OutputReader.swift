@@ -155,17 +155,24 @@ final class OutputReader: Sendable {
         for leaf in fromStore {
             services.diskWorkers.run { self.loadStoredOrFetch(leaf) }
         }
-        let cap = min(maxNodeLeaves, services.linkHealth.nodeLeafCap)
+        fetch(
+            nodes(covering: missing, maxLeaves: min(maxNodeLeaves, services.linkHealth.nodeLeafCap)), streamed: streamed
+        )
+    }
+
+    /// Tree nodes of at most `maxLeaves` covering `leaves` (ascending), one run of consecutive
+    /// leaves at a time.
+    private func nodes(covering leaves: [Int], maxLeaves: Int) -> [Range<Int>] {
         var nodes: [Range<Int>] = []
         var runStart: Int?
-        for (i, leaf) in missing.enumerated() {
+        for (i, leaf) in leaves.enumerated() {
             if runStart == nil { runStart = leaf }
-            if i + 1 == missing.count || missing[i + 1] != leaf + 1 {
-                nodes += geometry.nodes(covering: runStart! ..< leaf + 1, maxLeaves: cap)
+            if i + 1 == leaves.count || leaves[i + 1] != leaf + 1 {
+                nodes += geometry.nodes(covering: runStart! ..< leaf + 1, maxLeaves: maxLeaves)
                 runStart = nil
             }
         }
-        fetch(nodes, streamed: streamed)
+        return nodes
     }
 
     /// Reads the leaves of `leaves` held in the store back into memory, in the background, ahead
@@ -332,13 +339,7 @@ final class OutputReader: Sendable {
                 "could not keep a streamed node in the cache; fetching its leaves not in memory again",
                 metadata: ["vault": "\(vault)", "job": "\(jobId)", "leaves": "\(leaves)"])
             let missing = leaves.filter { fetched.held[$0] == nil }
-            var nodes: [Range<Int>] = []
-            for leaf in missing where leaf == missing.first || !missing.contains(leaf - 1) {
-                var end = leaf + 1
-                while missing.contains(end) { end += 1 }
-                nodes += geometry.nodes(covering: leaf ..< end, maxLeaves: services.linkHealth.nodeLeafCap)
-            }
-            return fetch(nodes)
+            return fetch(nodes(covering: missing, maxLeaves: services.linkHealth.nodeLeafCap))
         }
         let waited = state.withLock { s -> [Int] in
             var waited: [Int] = []
