@@ -255,10 +255,16 @@ public final class CachedOutput: Sendable {
         }
         var releasable: Int64 = 0
         var added: [Int] = []
+        var mismatched = false
         let kept = state.withLock { s -> Bool in
             // Detached while writing: the bytes written are the same verified bytes, but the leaves
             // are no longer the entry's to hold.
             guard !s.detached else { return false }
+            // The root failed while writing (another piece completed it): keep nothing.
+            guard s.descriptor.wholeOutputCheck?.result != .mismatched else {
+                mismatched = true
+                return false
+            }
             for (leaf, record) in zip(run, records) {
                 if s.leaves[leaf] == nil {
                     s.cachedCount += 1
@@ -282,6 +288,14 @@ public final class CachedOutput: Sendable {
         }
         guard kept else {
             space.release(bytes: total)
+            if mismatched {
+                // The drop may have come before these slots and bytes were written: undo both.
+                for leaf in run { restoreSlot(leaf) }
+                _ = withFiles { f in
+                    FileIO.punchHole(
+                        f.data, offset: off_t(Int64(first) * TreeGeometry.leafSize), length: off_t(total))
+                }
+            }
             return false
         }
         for leaf in added { space.track(output: id, leaf: leaf) }
@@ -405,14 +419,15 @@ public final class CachedOutput: Sendable {
     /// Drops every leaf and every digest, and records `check` (a root mismatch): the entry stays
     /// only as the record that this job's output must not be served.
     func dropAll(recording check: WholeOutputCheck) {
-        abandonStaged(0 ..< geometry.leafCount)
-        for leaf in cachedLeaves { forget(leaf) }
+        // The verdict first: from then on no leaf is staged or committed (`acceptsLeaves`).
         state.withLock { s in
             s.digests = Array(repeating: nil, count: geometry.leafCount)
             s.knownDigestCount = 0
             s.descriptor.wholeOutputCheck = check
             s.descriptorDirty = true
         }
+        abandonStaged(0 ..< geometry.leafCount)
+        for leaf in cachedLeaves { forget(leaf) }
         // Every slot back to zeros (empty), every data byte freed.
         _ = withFiles { f in
             let slots = off_t(LeafIndexFile.headerSize + geometry.leafCount * LeafIndexFile.slotSize)

@@ -148,7 +148,8 @@ import Testing
         let source = MemorySource(size: 16 * Self.mib) { n, range -> MemorySource.Behaviour in
             n == 0 && range.count == Int64(16 * Self.mib) ? .breakAfter(12 * Self.mib + Self.mib / 2) : .serve
         }
-        let engine = Engine(source: source)
+        // One connection: a lone node with connections idle would be cut at its start.
+        let engine = Engine(source: source, parallel: 1)
         let reader = try engine.open().reader
         reader.prefetch(0 ..< 16, maxNodeLeaves: 16)
         let handle = try engine.open()

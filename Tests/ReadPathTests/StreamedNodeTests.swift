@@ -118,7 +118,9 @@ import Testing
             #expect(engine.readers.statistics.nodesStreamed > 0)
             #expect(await handle.read(offset: 0, size: 4096).failure != nil, "and every read after it")
             let entry = try #require(cache.allEntries.first)
-            #expect(entry.cachedLeafCount == 0 && entry.wholeOutputCheck?.result == .mismatched)
+            #expect(
+                entry.cachedLeafCount == 0 && entry.wholeOutputCheck?.result == .mismatched,
+                "held: \(entry.cachedLeaves), verdict: \(String(describing: entry.wholeOutputCheck?.result))")
             #expect(cache.usage().usedBytes == 0, "nothing staged is left behind")
             handle.close()
         }

@@ -29,6 +29,12 @@ struct AccessPattern {
         var loadAhead: Range<Int>? = nil
     }
 
+    /// Leaves a sequential reader has yet to have prefetched, to the output's end: work the
+    /// connections can expect (`FetchLimiter.expect`).
+    func leavesAhead(leafCount: Int) -> Int {
+        isRandom || windowLeaves == 0 ? 0 : max(0, leafCount - prefetchedTo)
+    }
+
     mutating func record(offset: Int64, size: Int, leafSize: Int, leafCount: Int, plan: PrefetchPlan) -> Decision {
         let end = offset + Int64(size)
         if let expected = nextOffset {
@@ -53,8 +59,11 @@ struct AccessPattern {
         }
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }
         let current = Int(offset / Int64(leafSize))
-        // Nodes grow with the window, so even while it opens there is a node per connection.
-        let nodeCap = PrefetchPlan.powerOfTwo(atMost: max(1, min(plan.nodeLeaves, windowLeaves / plan.connections)))
+        // Nodes grow with the window, so even while it opens there is a node per connection. On a
+        // slow link (streamed) each request first waits a round trip, so there they grow as fast as
+        // the tree allows: half the window.
+        let nodesPerWindow = plan.streamed ? 2 : plan.connections
+        let nodeCap = PrefetchPlan.powerOfTwo(atMost: max(1, min(plan.nodeLeaves, windowLeaves / nodesPerWindow)))
         // End on a node boundary, so each step of the window is made of whole, aligned nodes.
         let alignedEnd = (current + windowLeaves + nodeCap - 1) / nodeCap * nodeCap
         let target = current ..< min(leafCount, alignedEnd)

@@ -55,6 +55,20 @@ struct NodeFetcher: Sendable {
     /// A leaf that fails while nothing gets through uses the configured attempts only.
     static let leafAttemptFactor = 3
 
+    /// Nodes finish in waves, and at the end of the work the last wave is ragged: a large node
+    /// keeps one connection busy while the others fall idle. So a node that starts with little
+    /// work left besides it (`FetchLimiter.acquire`) is cut to each connection's share of that
+    /// work, down to `tailFloorLeaves`. Its other parts go back in line at its place, each a tree
+    /// node with a checksum of its own.
+    static let tailFloorLeaves = 2
+
+    /// The leaves at the head of `node` to fetch now when it should be cut; nil to fetch it whole.
+    static func tailCut(_ node: Range<Int>, workLeftLeaves: Int, connections: Int) -> Int? {
+        let share = (workLeftLeaves + node.count) / max(1, connections)
+        let cap = max(tailFloorLeaves, PrefetchPlan.powerOfTwo(atMost: share))
+        return cap < node.count ? cap : nil
+    }
+
     /// Fetches `node`, calling `deliver` for each verified piece as it arrives and `fail` for the
     /// leaves that could not be had. Returns when every leaf of the node was one or the other.
     func fetch(
@@ -90,7 +104,18 @@ struct NodeFetcher: Sendable {
         while true {
             attempt += 1
             let cleanBefore = services.linkHealth.cleanFetches
-            await services.limiter.acquire()
+            let grant = await services.limiter.acquire(leaves: node.count)
+            if attempt == 1, let place = FetchLimiter.place,
+                let cut = Self.tailCut(
+                    node, workLeftLeaves: grant.workLeft, connections: services.configuration.maxParallelFetches)
+            {
+                services.limiter.putBack(grant, at: place)
+                services.statistics.tailCuts.add(1, ordering: .relaxed)
+                let head = node.lowerBound ..< node.lowerBound + cut
+                return await fetch(
+                    [head] + geometry.nodes(covering: head.upperBound ..< node.upperBound), of: node, into: landing,
+                    deliver: deliver, fail: fail)
+            }
             services.statistics.fetchStarted()
             let started = ContinuousClock.now
             let result: Result<VerifiedOutputRange, GlacierError>
@@ -125,7 +150,7 @@ struct NodeFetcher: Sendable {
                 }
             }
             services.statistics.fetchEnded(after: ContinuousClock.now - started)
-            services.limiter.release()
+            services.limiter.release(grant)
 
             switch result {
             case .success(let checked):
@@ -244,14 +269,22 @@ struct NodeFetcher: Sendable {
         }
     }
 
-    /// Fetches the children of `node` side by side, each with its share of the buffers (or
-    /// streamed, as the node was).
+    /// Fetches the children of `node` side by side.
     private func split(
         _ node: Range<Int>, into landing: Landing, deliver: @escaping @Sendable (Fetched) -> Void,
         fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {
+        await fetch(geometry.children(of: node), of: node, into: landing, deliver: deliver, fail: fail)
+    }
+
+    /// Fetches `parts`, tree nodes that make up `node`, side by side, each with its share of the
+    /// buffers (or streamed, as the node was).
+    private func fetch(
+        _ parts: [Range<Int>], of node: Range<Int>, into landing: Landing,
+        deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
+    ) async {
         await withTaskGroup(of: Void.self) { group in
-            for child in geometry.children(of: node) {
+            for child in parts {
                 let part: Landing
                 switch landing {
                 case .memory(let views):

@@ -5,7 +5,8 @@ import Synchronization
 public final class OutputHandle: Sendable {
     let reader: OutputReader
     private let readers: OutputReaders
-    private let pattern = Mutex(AccessPattern())
+    /// The access pattern, and the leaves it last told the fetch limiter to expect.
+    private let pattern = Mutex((pattern: AccessPattern(), expected: 0))
 
     init(reader: OutputReader, readers: OutputReaders) {
         self.reader = reader
@@ -23,13 +24,22 @@ public final class OutputHandle: Sendable {
     public func read(offset: Int64, size: Int, completion: @escaping @Sendable (ReadOutcome) -> Void) {
         if let failure = reader.refusal() { return completion(.failure(failure)) }
         let plan = readers.prefetchPlan()
-        let decision = pattern.withLock {
-            $0.record(
-                offset: offset, size: size, leafSize: reader.leafSize, leafCount: reader.geometry.leafCount, plan: plan)
+        let leafCount = reader.geometry.leafCount
+        let (decision, expected) = pattern.withLock { s in
+            let decision = s.pattern.record(
+                offset: offset, size: size, leafSize: reader.leafSize, leafCount: leafCount, plan: plan)
+            let ahead = s.pattern.leavesAhead(leafCount: leafCount)
+            defer { s.expected = ahead }
+            return (decision, ahead - s.expected)
         }
+        // More expected before the prefetch starts, less after it is counted as waiting: so the
+        // work left is never undercounted in between.
+        let limiter = reader.services.limiter
+        if expected > 0 { limiter.expect(expected) }
         if let range = decision.prefetch {
             reader.prefetch(range, maxNodeLeaves: decision.maxNodeLeaves, streamed: decision.streamed)
         }
+        if expected < 0 { limiter.expect(expected) }
         if let near = decision.loadAhead { reader.loadAhead(near) }
         reader.read(offset: offset, size: size, isRandom: decision.isRandom, completion: completion)
     }
@@ -40,5 +50,12 @@ public final class OutputHandle: Sendable {
     }
 
     /// Lets go of the output; its reader is dropped after the last handle.
-    public func close() { readers.release(self) }
+    public func close() {
+        let expected = pattern.withLock { s in
+            defer { s.expected = 0 }
+            return s.expected
+        }
+        if expected != 0 { reader.services.limiter.expect(-expected) }
+        readers.release(self)
+    }
 }

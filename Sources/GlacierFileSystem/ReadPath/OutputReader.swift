@@ -41,6 +41,12 @@ final class OutputReader: Sendable {
         var inventoryValidating = false
         /// Leaves committed from a streamed node and not yet read back.
         var recent: Set<Int> = []
+        /// The root mismatched and the store has recorded it (and dropped what it held), in this
+        /// mount or before.
+        var mismatchRecorded = false
+        /// The place in line of each leaf's fetch, until it ends: a reader that comes to wait on
+        /// the leaf moves the fetch ahead of those no reader waits on.
+        var places: [Int: FetchLimiter.Place] = [:]
     }
 
     init(
@@ -61,6 +67,7 @@ final class OutputReader: Sendable {
         rootGate = shape.expectedTreeHash.map {
             RootGate(expected: $0, known: store.knownDigests, verdict: store.wholeOutputCheck)
         }
+        if store.wholeOutputCheck?.result == .mismatched { state.withLock { $0.mismatchRecorded = true } }
         if let rootGate, case .mismatched(let check) = rootGate.settle() { rootMismatched(check) }
         if shape.verification == .inventory && InventoryReader.isValidated(store, leafCount: geometry.leafCount) {
             state.withLock { $0.inventoryValidated = true }
@@ -79,7 +86,9 @@ final class OutputReader: Sendable {
     /// leaves, block reads, prefetch (and so readahead and mmap, which arrive as reads).
     func refusal() -> ReadFailure? {
         if case .refused(let reason) = shape.verification { return refused(reason) }
-        if let check = verdict, check.result == .mismatched {
+        // A mismatch is told to readers only once the store has dropped what it held, so none
+        // learns of it while the cache still holds leaves of the output.
+        if let check = verdict, check.result == .mismatched, state.withLock({ $0.mismatchRecorded }) {
             return refused(
                 "the root of its leaves (\(check.computedRoot)) does not match the job's SHA256TreeHash, "
                     + "so its cached data was dropped; retrieve the archive again with a new job")
@@ -125,14 +134,16 @@ final class OutputReader: Sendable {
 
     /// Registers `done` for `leaf`; true when the caller now owns loading it.
     private func claim(_ leaf: Int, _ done: @escaping LeafWaiter) -> Bool {
-        state.withLock { s -> Bool in
+        let (owns, place) = state.withLock { s -> (Bool, FetchLimiter.Place?) in
             if s.pending[leaf] != nil {
                 s.pending[leaf]!.append(done)
-                return false
+                return (false, s.places[leaf])
             }
             s.pending[leaf] = [done]
-            return true
+            return (true, nil)
         }
+        if let place { services.limiter.promote(place) }
+        return owns
     }
 
     /// Starts loading every leaf of `leaves` that is neither in memory nor on its way: from the
@@ -253,17 +264,27 @@ final class OutputReader: Sendable {
             return
         }
         for node in nodes {
-            // Taken here, in the nodes' order, so they start in that order.
-            let ticket = services.limiter.takeTicket()
+            // Taken here, in the nodes' order, so they start in that order; urgent when a reader
+            // already waits on one of its leaves.
+            let place = state.withLock { s in
+                let place = services.limiter.takePlace(
+                    urgent: node.contains { !(s.pending[$0]?.isEmpty ?? true) }, leaves: node.count)
+                for leaf in node { s.places[leaf] = place }
+                return place
+            }
             Task.detached {
                 let deliver: @Sendable (NodeFetcher.Fetched) -> Void = { self.accept($0) }
                 let fail: @Sendable (Range<Int>, NodeFetcher.Failure) -> Void = { self.fetchFailed($0, $1) }
-                await FetchLimiter.$ticket.withValue(ticket) {
+                await FetchLimiter.$place.withValue(place) {
                     if streamed {
                         await self.fetcher.fetchStreamed(node, into: self.store, deliver: deliver, fail: fail)
                     } else {
                         await self.fetcher.fetch(node, deliver: deliver, fail: fail)
                     }
+                }
+                self.services.limiter.forget(place)
+                self.state.withLock { s in
+                    for leaf in node where s.places[leaf] === place { s.places[leaf] = nil }
                 }
             }
         }
@@ -379,7 +400,10 @@ final class OutputReader: Sendable {
         // At once, not behind the cache writers: the verdict must be on record before any reader
         // learns of the failure.
         store.record(check)
-        let waiting = state.withLock { s in s.pending.keys.sorted() }
+        let waiting = state.withLock { s in
+            s.mismatchRecorded = true
+            return s.pending.keys.sorted()
+        }
         for leaf in waiting { fail(leaf ..< leaf + 1, refusal() ?? .refused("root mismatch")) }
     }
 

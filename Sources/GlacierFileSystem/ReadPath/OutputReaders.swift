@@ -36,11 +36,12 @@ public final class OutputReaders: Sendable {
         let pool = BufferPool(
             budget: configuration.memoryBudgetBytes, reclaim: { memory.evictOldest() },
             reclaimRead: { memory.evictOldestRead() })
+        let linkSpeed = LinkSpeed()
         services = ReadServices(
             source: source, pool: pool, memory: memory,
-            limiter: FetchLimiter(slots: configuration.maxParallelFetches),
+            limiter: FetchLimiter(slots: configuration.maxParallelFetches, linkSpeed: linkSpeed),
             linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
-            linkSpeed: LinkSpeed(),
+            linkSpeed: linkSpeed,
             writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
             configuration: configuration, logger: logger, statistics: statistics)
     }

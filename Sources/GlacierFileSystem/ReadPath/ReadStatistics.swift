@@ -25,6 +25,8 @@ public final class ReadStatistics: Sendable {
     let cacheWriteBytesPending = Atomic<Int>(0)
     /// Nodes streamed to the cache leaf by leaf rather than held in memory.
     let nodesStreamed = Atomic<Int>(0)
+    /// Nodes cut smaller as they started, at the end of the work (`NodeFetcher.tailCut`).
+    let tailCuts = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -70,6 +72,8 @@ public final class ReadStatistics: Sendable {
         public var cacheWriteBytesPending: Int
         /// Nodes streamed to the cache leaf by leaf (a slow link's large nodes).
         public var nodesStreamed: Int
+        /// Nodes cut smaller at the end of the work, so the connections finish together.
+        public var tailCuts: Int
     }
 
     public var snapshot: Snapshot {
@@ -87,6 +91,6 @@ public final class ReadStatistics: Sendable {
             bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
             fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
             cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed),
-            nodesStreamed: nodesStreamed.load(ordering: .relaxed))
+            nodesStreamed: nodesStreamed.load(ordering: .relaxed), tailCuts: tailCuts.load(ordering: .relaxed))
     }
 }

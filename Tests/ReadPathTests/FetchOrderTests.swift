@@ -1,0 +1,155 @@
+import Foundation
+import GlacierClient
+import GlacierIntegrity
+import GlacierTestSupport
+import OutputCache
+import Synchronization
+import Testing
+
+@testable import GlacierFileSystem
+
+/// Which fetch gets a connection next, and what size it is when it does: fetches a reader waits
+/// on go first, and at the end of the work nodes are cut so the connections finish together.
+@Suite struct FetchOrderTests {
+    static let mib = 1 << 20
+
+    /// Starts a task per place that takes a slot, notes its name and gives the slot back; returns
+    /// the names in the order they got a slot, once `limiter`'s one slot was given back.
+    func startOrder(
+        _ limiter: FetchLimiter, _ waiters: [(String, FetchLimiter.Place)],
+        whileWaiting: (FetchLimiter) -> Void = { _ in }
+    ) async -> [String] {
+        final class Order: Sendable { let names = Mutex<[String]>([]) }
+        let order = Order()
+        let held = await limiter.acquire()
+        await withTaskGroup(of: Void.self) { group in
+            for (name, place) in waiters {
+                group.addTask {
+                    await FetchLimiter.$place.withValue(place) {
+                        let grant = await limiter.acquire()
+                        order.names.withLock { $0.append(name) }
+                        limiter.release(grant)
+                    }
+                }
+            }
+            while limiter.waitingCount < waiters.count { await Task.yield() }
+            whileWaiting(limiter)
+            limiter.release(held)
+        }
+        return order.names.withLock { $0 }
+    }
+
+    @Test func aFetchAReaderWaitsOnStartsBeforePrefetchDecidedEarlier() async {
+        let limiter = FetchLimiter(slots: 1)
+        let order = await startOrder(
+            limiter,
+            [
+                ("prefetch 1", limiter.takePlace()), ("prefetch 2", limiter.takePlace()),
+                ("read", limiter.takePlace(urgent: true)),
+            ])
+        #expect(order == ["read", "prefetch 1", "prefetch 2"])
+    }
+
+    @Test func aPrefetchAReaderComesToWaitOnIsMovedAhead() async {
+        let limiter = FetchLimiter(slots: 1)
+        let places = (0 ..< 4).map { _ in limiter.takePlace() }
+        let order = await startOrder(limiter, places.enumerated().map { ("node \($0.offset)", $0.element) }) {
+            $0.promote(places[2])
+        }
+        #expect(order == ["node 2", "node 0", "node 1", "node 3"])
+    }
+
+    @Test func theWorkLeftCountsFetchesWaitingHalfOfThoseRunningAndWhatReadersWillAskFor() async {
+        let limiter = FetchLimiter(slots: 2)
+        limiter.expect(100)
+        let first = await limiter.acquire(leaves: 16)
+        #expect(first.workLeft == 100, "nothing else runs or waits")
+        let second = await limiter.acquire(leaves: 8)
+        #expect(second.workLeft == 100 + 16 / 2, "with the link not measured, a running node is half done")
+        limiter.release(first)
+        limiter.release(second)
+        limiter.expect(-100)
+        let third = await limiter.acquire(leaves: 4)
+        #expect(third.workLeft == 0)
+        limiter.release(third)
+    }
+
+    @Test func aRunningFetchCountsWhatTheMeasuredLinkHasYetToBring() async throws {
+        let link = LinkSpeed()
+        // 1 s to the first byte, then 1 MiB a second: a node of 16 leaves takes 17 s.
+        for _ in 0 ..< LinkSpeed.minimumSamples {
+            link.record(
+                VerifiedOutputRange(
+                    range: 0 ..< Int64(Self.mib), totalSize: Int64(Self.mib), leafDigests: [],
+                    serviceTreeHash: SHA256.hash([]), contentType: nil, archiveDescription: nil,
+                    firstByteSeconds: 1, totalSeconds: 2),
+                bytes: Self.mib)
+        }
+        let limiter = FetchLimiter(slots: 2, linkSpeed: link)
+        let running = await limiter.acquire(leaves: 16)
+        let next = await limiter.acquire(leaves: 1)
+        #expect(next.workLeft == 16, "a node just started has all of it to bring: \(next.workLeft)")
+        limiter.release(next)
+        limiter.release(running)
+    }
+
+    @Test func nodesAreCutOnlyWhenLittleWorkIsLeftForTheConnections() {
+        // Plenty left: whole.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 1000, connections: 16) == nil)
+        // 116 leaves for 16 connections: about 7 each, so 4 of the 16 now.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 100, connections: 16) == 4)
+        // Nothing else: no smaller than the floor.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 0, connections: 16) == NodeFetcher.tailFloorLeaves)
+        #expect(NodeFetcher.tailCut(0 ..< 2, workLeftLeaves: 0, connections: 16) == nil)
+        // One connection has nothing to share.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 0, connections: 1) == nil)
+    }
+
+    @Test func theLastNodesOfASequentialReadAreCutAndTheRestAreWhole() async throws {
+        try await TempDirectory.with("tail") { dir in
+            let cache = try OutputCache(directory: dir.path, maxBytes: 1 << 30, minFreeBytes: 0)
+            // A slow link, so nodes are streamed at 16 leaves; each answer waits, so nodes queue.
+            // Two connections: the last 32 leaves or so are the end of the work.
+            let source = MemorySource(
+                size: 160 * Self.mib + 999, latency: .milliseconds(5), reportedLink: StreamedNodeTests.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 2, cache: cache)
+            let handle = try engine.open()
+            for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i * Self.mib), size: 4096) }
+            #expect(await handle.readAll() == source.bytes)
+            let requests = source.requests
+            let fetched = requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
+            #expect(fetched == Int64(source.bytes.count), "every byte fetched once")
+            #expect(requests.allSatisfy { source.geometry.isTreeHashAligned($0) }, "every piece is a tree node")
+            #expect(engine.readers.statistics.tailCuts > 0, "nodes were cut at the end")
+            let node = Int64(16 * Self.mib)
+            // After the window opened (its nodes grow from one leaf) and before the last 48 MiB.
+            let middle = requests.filter { $0.lowerBound >= 2 * node && $0.upperBound <= 112 * Int64(Self.mib) }
+            #expect(
+                !middle.isEmpty && middle.allSatisfy { $0.count == node },
+                "before the end, nodes are whole: \(middle.map { "\($0.lowerBound >> 20)+\($0.count >> 20)" })")
+            let last = try #require(requests.max { $0.lowerBound < $1.lowerBound })
+            #expect(last.count < node, "the last piece is smaller than a node: \(last)")
+            #expect(handle.matchedRoot == source.treeHash.hex)
+            handle.close()
+        }
+    }
+
+    @Test func aHeadReadIsNotQueuedBehindAnotherReadersPrefetch() async throws {
+        // Two connections, and a copy whose window holds more nodes than they can take at once.
+        let source = MemorySource(size: 128 * Self.mib, latency: .milliseconds(100))
+        let engine = Engine(source: source, memory: 160 << 20, parallel: 2)
+        let copy = try engine.open()
+        for i in 0 ..< 8 { _ = await copy.read(offset: Int64(i * Self.mib / 2), size: Self.mib / 2) }
+        let limiter = engine.readers.services.limiter
+        #expect(limiter.waitingCount >= 3, "the copy's nodes wait for the connections")
+        let startedBefore = source.requests.count
+        let head = try engine.open()
+        let far = Int64(120 * Self.mib)
+        #expect(await head.read(offset: far, size: 4096).bytes == Array(source.bytes[Int(far) ..< Int(far) + 4096]))
+        let position = try #require(source.requests.firstIndex { $0.contains(far) })
+        #expect(position <= startedBefore + 1, "the head read took the next free connection")
+        #expect(await copy.readAll() == source.bytes)
+        head.close()
+        copy.close()
+    }
+}
