@@ -105,14 +105,12 @@ import Testing
         #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 0, connections: 1) == nil)
     }
 
-    @Test func theLastNodesOfASequentialReadAreCutAndTheRestAreWhole() async throws {
+    /// Reads `source` whole through an engine on a slow link (so nodes are streamed at 16
+    /// leaves) with `parallel` connections, and returns the requests, checking it was exact.
+    func readOnASlowLink(_ source: MemorySource, parallel: Int) async throws -> (requests: [Range<Int64>], cuts: Int) {
         try await TempDirectory.with("tail") { dir in
             let cache = try OutputCache(directory: dir.path, maxBytes: 1 << 30, minFreeBytes: 0)
-            // A slow link, so nodes are streamed at 16 leaves; each answer waits, so nodes queue.
-            // Two connections: the last 32 leaves or so are the end of the work.
-            let source = MemorySource(
-                size: 160 * Self.mib + 999, latency: .milliseconds(5), reportedLink: StreamedNodeTests.wan)
-            let engine = Engine(source: source, memory: 64 << 20, parallel: 2, cache: cache)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: parallel, cache: cache)
             let handle = try engine.open()
             for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i * Self.mib), size: 4096) }
             #expect(await handle.readAll() == source.bytes)
@@ -120,18 +118,33 @@ import Testing
             let fetched = requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
             #expect(fetched == Int64(source.bytes.count), "every byte fetched once")
             #expect(requests.allSatisfy { source.geometry.isTreeHashAligned($0) }, "every piece is a tree node")
-            #expect(engine.readers.statistics.tailCuts > 0, "nodes were cut at the end")
-            let node = Int64(16 * Self.mib)
-            // After the window opened (its nodes grow from one leaf) and before the last 48 MiB.
-            let middle = requests.filter { $0.lowerBound >= 2 * node && $0.upperBound <= 112 * Int64(Self.mib) }
-            #expect(
-                !middle.isEmpty && middle.allSatisfy { $0.count == node },
-                "before the end, nodes are whole: \(middle.map { "\($0.lowerBound >> 20)+\($0.count >> 20)" })")
-            let last = try #require(requests.max { $0.lowerBound < $1.lowerBound })
-            #expect(last.count < node, "the last piece is smaller than a node: \(last)")
             #expect(handle.matchedRoot == source.treeHash.hex)
             handle.close()
+            return (requests, engine.readers.statistics.tailCuts)
         }
+    }
+
+    @Test func whenLittleWorkIsLeftANodeIsCutSoIdleConnectionsShareIt() async throws {
+        // 64 leaves in all for 8 connections: whatever runs or waits, no connection's share of
+        // the work left reaches a node of 16, so every such node is cut as it starts.
+        let source = MemorySource(size: 64 * Self.mib, latency: .milliseconds(5), reportedLink: StreamedNodeTests.wan)
+        let (requests, cuts) = try await readOnASlowLink(source, parallel: 8)
+        #expect(cuts > 0)
+        #expect(!requests.contains { $0.count >= Int64(16 * Self.mib) }, "no node of 16 leaves went whole")
+    }
+
+    @Test func whileMuchWorkIsLeftNodesAreFetchedWhole() async throws {
+        // Two connections: a node ending at 96 MiB or before has at least 64 leaves after it, of
+        // which one other running node can hold 16, so each connection's share is at least 32.
+        let source = MemorySource(
+            size: 160 * Self.mib + 999, latency: .milliseconds(5), reportedLink: StreamedNodeTests.wan)
+        let (requests, _) = try await readOnASlowLink(source, parallel: 2)
+        let node = Int64(16 * Self.mib)
+        // After the window opened (its nodes grow from one leaf).
+        let middle = requests.filter { $0.lowerBound >= 2 * node && $0.upperBound <= 96 * Int64(Self.mib) }
+        #expect(
+            middle.count == 4 && middle.allSatisfy { $0.count == node },
+            "nodes are whole: \(middle.map { "\($0.lowerBound >> 20)+\($0.count >> 20)" })")
     }
 
     @Test func aHeadReadIsNotQueuedBehindAnotherReadersPrefetch() async throws {
