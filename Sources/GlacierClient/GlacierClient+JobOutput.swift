@@ -110,11 +110,7 @@ extension GlacierClient {
         return try await execute(request, into: .scatter(leaves), retry: retry) { response throws(GlacierError) in
             let total = try Self.checkRange(response, wanted: wanted, outputSize: outputSize, acceptWhole: coversAll)
             var digests: [SHA256Digest] = []
-            var serviceHash: SHA256Digest?
-            if let header = response.headers[GlacierProtocol.Header.treeHash] {
-                guard let parsed = SHA256Digest(hex: header) else { throw .integrity(.checksumMalformed(header)) }
-                serviceHash = parsed
-            }
+            let serviceHash = try Self.serviceTreeHash(response)
             if verification == .treeHash {
                 guard let expected = serviceHash else { throw .integrity(.checksumMissing(range: wanted.description)) }
                 digests = leaves.map { SHA256.hash(UnsafeRawBufferPointer($0)) }
@@ -150,10 +146,9 @@ extension GlacierClient {
         let outcome = await receiver.drain()
         let response = try result.get()
         let total = try Self.checkRange(response, wanted: wanted, outputSize: geometry.size, acceptWhole: coversAll)
-        guard let header = response.headers[GlacierProtocol.Header.treeHash] else {
+        guard let expected = try Self.serviceTreeHash(response) else {
             throw .integrity(.checksumMissing(range: wanted.description))
         }
-        guard let expected = SHA256Digest(hex: header) else { throw .integrity(.checksumMalformed(header)) }
         if let leaf = outcome.unkept {
             throw .invalidConfiguration("leaf \(leaf) of job \(jobId)'s output arrived but could not be kept")
         }
@@ -177,6 +172,13 @@ extension GlacierClient {
         let coversAll = range.lowerBound == 0 && range.upperBound == outputSize
         if !coversAll { request.headers.add("Range", "bytes=\(wanted)") }
         return (request, wanted, coversAll)
+    }
+
+    /// The checksum the service sent for the body, if it sent one.
+    static func serviceTreeHash(_ response: HTTPResponse) throws(GlacierError) -> SHA256Digest? {
+        guard let header = response.headers[GlacierProtocol.Header.treeHash] else { return nil }
+        guard let parsed = SHA256Digest(hex: header) else { throw .integrity(.checksumMalformed(header)) }
+        return parsed
     }
 
     static func checkRoot(

@@ -83,13 +83,15 @@ public struct TreeGeometry: Hashable, Sendable {
         return nodes(covering: node, maxLeaves: Self.nextPowerOfTwo(node.count) / 2)
     }
 
-    static func nextPowerOfTwo(_ n: Int) -> Int {
+    /// The smallest power of two not below `n` (at least 1).
+    public static func nextPowerOfTwo(_ n: Int) -> Int {
         var p = 1
         while p < n { p <<= 1 }
         return p
     }
 
-    static func previousPowerOfTwo(_ n: Int) -> Int {
+    /// The largest power of two not above `n` (at least 1).
+    public static func previousPowerOfTwo(_ n: Int) -> Int {
         var p = 1
         while p <= n / 2 { p <<= 1 }
         return p

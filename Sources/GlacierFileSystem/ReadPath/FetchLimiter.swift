@@ -1,4 +1,3 @@
-import GlacierIntegrity
 import Synchronization
 
 /// Caps how many GetJobOutput requests run at once, across all outputs, and decides which waiting
@@ -91,15 +90,16 @@ final class FetchLimiter: Sendable {
     /// A reader now waits on the fetch at `place`: it starts before any fetch no reader waits on.
     func promote(_ place: Place) {
         guard !place.urgent.load(ordering: .relaxed) else { return }
-        gate.withState { s in
+        let movedAhead = gate.withState { s in
             place.urgent.store(true, ordering: .relaxed)
             let moved = s.waiting.filter { $0.place === place }
-            guard !moved.isEmpty else { return }
+            guard !moved.isEmpty else { return false }
             s.waiting.removeAll { $0.place === place }
             s.waiting.insert(contentsOf: moved, at: s.waiting.insertionIndex(for: place))
+            return true
         }
-        // The promoted fetch may now be first in line.
-        gate.update { _ in }
+        // The promoted fetch may now be first in line (a running one has nothing to wake).
+        if movedAhead { gate.update { _ in } }
     }
 
     /// The fetches waiting for a slot now.
@@ -120,7 +120,7 @@ final class FetchLimiter: Sendable {
             s.waitingLeaves += leaves - counted
         }
         let link = linkSpeed?.estimate
-        let grant = await gate.wait { (s: inout Slots) -> Grant? in
+        let (id, inLine) = await gate.wait { (s: inout Slots) -> (UInt64, Int)? in
             guard s.available > 0, s.waiting.first?.place === place else { return nil }
             s.available -= 1
             // A node's pieces share a place: take out this fetch's own entry.
@@ -129,24 +129,18 @@ final class FetchLimiter: Sendable {
             let now = ContinuousClock.now
             var runningLeft = 0.0
             for r in s.running.values {
-                guard let link else {
-                    runningLeft += Double(r.leaves) / 2
-                    continue
-                }
-                let expected = link.latency + Double(r.leaves) * Double(TreeHash.leafSize) / link.rate
-                let elapsed = (now - r.started) / .seconds(1)
-                runningLeft += Double(r.leaves) * max(0, 1 - elapsed / max(expected, 1e-6))
+                // The share of it done, by time on the measured link; half before it is measured.
+                let done = link.map { (now - r.started) / .seconds(1) / max($0.seconds(forLeaves: r.leaves), 1e-6) }
+                runningLeft += Double(r.leaves) * max(0, 1 - (done ?? 0.5))
             }
             let id = s.nextGrant
             s.nextGrant += 1
             s.running[id] = Running(leaves: leaves, started: now)
-            return Grant(id: id, leaves: leaves, workLeft: s.waitingLeaves + Int(runningLeft.rounded()))
+            return (id, s.waitingLeaves + Int(runningLeft.rounded()))
         }
         // The next in line may be able to start too: it slept while this one was first.
         gate.update { _ in }
-        return Grant(
-            id: grant.id, leaves: leaves,
-            workLeft: grant.workLeft + max(0, expectedLeaves.load(ordering: .relaxed)))
+        return Grant(id: id, leaves: leaves, workLeft: inLine + max(0, expectedLeaves.load(ordering: .relaxed)))
     }
 
     /// Gives back the slot of a fetch that was cut: its pieces wait in line at its place, and

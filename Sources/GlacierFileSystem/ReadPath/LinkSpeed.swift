@@ -36,16 +36,27 @@ final class LinkSpeed: Sendable {
         }
     }
 
-    /// The measured wait (seconds) and per-connection rate (bytes a second), once known.
-    var estimate: (latency: Double, rate: Double)? {
-        state.withLock { s in s.samples >= Self.minimumSamples ? (s.latency, s.rate) : nil }
+    /// The link as measured: the wait (seconds) and per-connection rate (bytes a second).
+    struct Estimate: Sendable {
+        let latency: Double
+        let rate: Double
+
+        /// How long a request for `leaves` takes.
+        func seconds(forLeaves leaves: Int) -> Double {
+            latency + Double(leaves) * Double(TreeHash.leafSize) / rate
+        }
+    }
+
+    /// The link as measured, once known.
+    var estimate: Estimate? {
+        state.withLock { s in s.samples >= Self.minimumSamples ? Estimate(latency: s.latency, rate: s.rate) : nil }
     }
 
     /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
     /// link too fast to need more than memory gives, or before it is measured.
     var wantedNodeLeaves: Int? {
-        guard let (latency, rate) = estimate, latency >= Self.slowLinkLatency else { return nil }
-        let bytes = latency * rate * Self.efficiency / (1 - Self.efficiency)
+        guard let link = estimate, link.latency >= Self.slowLinkLatency else { return nil }
+        let bytes = link.latency * link.rate * Self.efficiency / (1 - Self.efficiency)
         return max(1, Int((bytes / Double(TreeHash.leafSize)).rounded(.up)))
     }
 }

@@ -167,7 +167,7 @@ public final class OutputReaders: Sendable {
             nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))),
             connections: connections)
         guard let cache, let wanted = services.linkSpeed.wantedNodeLeaves else { return inMemory }
-        let node = min(PrefetchPlan.powerOfTwo(atMost: maxRequestLeaves), PrefetchPlan.powerOfTwo(atLeast: wanted))
+        let node = min(PrefetchPlan.powerOfTwo(atMost: maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
         // The window is disk: at most a quarter of the cache across readers.
         let diskShare = Int(min(Int64(configuration.maxPrefetchBytes), cache.maxBytes / 4 / Int64(active)))

@@ -1,3 +1,5 @@
+import GlacierIntegrity
+
 /// How far ahead a sequential reader may fetch, and in tree nodes of what size: decided by
 /// `OutputReaders` from the memory budget and the connections, per open handle.
 struct PrefetchPlan: Sendable, Equatable {
@@ -22,13 +24,6 @@ struct PrefetchPlan: Sendable, Equatable {
         self.nearLeaves = nearLeaves
     }
 
-    /// The largest power of two not above `n` (at least 1).
-    static func powerOfTwo(atMost n: Int) -> Int {
-        n <= 1 ? 1 : 1 << (Int.bitWidth - 1 - n.leadingZeroBitCount)
-    }
-
-    /// The smallest power of two not below `n` (at least 1).
-    static func powerOfTwo(atLeast n: Int) -> Int {
-        n <= 1 ? 1 : 1 << (Int.bitWidth - (n - 1).leadingZeroBitCount)
-    }
+    /// The largest power of two not above `n` (at least 1): the size of a node of at most `n`.
+    static func powerOfTwo(atMost n: Int) -> Int { TreeGeometry.previousPowerOfTwo(n) }
 }
