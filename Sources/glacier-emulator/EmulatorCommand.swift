@@ -20,7 +20,7 @@ struct EmulatorCommand: AsyncParsableCommand {
 
             Admin API, unsigned, under /_emulator/: stats (GET, DELETE), faults (GET, PUT \
             {"rates":{"flip":0.1},"seed":7,"operations":["GetJobOutput"]}), shaping (GET, PUT \
-            {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000,"linkBytesPerSecond":200000000}), job-clock (POST \
+            {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000,"linkBytesPerSecond":200000000,"rateSpreadPercent":0}), job-clock (POST \
             {"advanceSeconds":3600}), vaults/V/jobs/ID/override (PUT a JSON object), \
             vaults/V/synthetic-jobs (POST {"count":10000,"archiveId":"..."}), response-overrides (POST \
             {"operation":"ListVaults","status":200,"headers":{},"body":"...","count":1}, DELETE).
@@ -78,6 +78,13 @@ struct EmulatorCommand: AsyncParsableCommand {
             "Bandwidth cap of the one link all connections share, in bytes per second; "
                 + "same suffixes as --bandwidth."))
     var linkBandwidth: String?
+
+    @Option(
+        name: .customLong("rate-spread"),
+        help: ArgumentHelp(
+            "Percent by which each response's per-connection bandwidth strays either way from --bandwidth, "
+                + "drawn afresh per response (0-90): connections of unequal speed, as on a real WAN."))
+    var rateSpread: Int = 0
 
     @Option(help: "Fault rates, e.g. flip=0.05,truncate=0.02,reset=0.01.")
     var faults: String?
@@ -162,6 +169,8 @@ struct EmulatorCommand: AsyncParsableCommand {
             }
             shaping.linkBytesPerSecond = rate
         }
+        guard (0 ... 90).contains(rateSpread) else { throw ValidationError("--rate-spread must be from 0 to 90") }
+        shaping.rateSpreadPercent = rateSpread
         let operations = Set(
             faultOperations.split(separator: ",").map {
                 String($0).trimmingCharacters(in: .whitespaces)

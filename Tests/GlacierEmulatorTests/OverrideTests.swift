@@ -76,6 +76,35 @@ import Testing
         }
     }
 
+    @Test func aRateSpreadGivesResponsesUnequalSpeedsAndIsCheckedWhenSet() async throws {
+        try await withEmulator { server, _ in
+            let g = RawGlacier(port: server.port)
+            try await g.createVault()
+            let data = testBytes(count: 200_000, seed: 11)
+            let job = try await g.retrieve(try await g.upload(data))
+            let bad = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "shaping",
+                json: #"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":95}"#)
+            #expect(bad.status == 400, "a spread over 90 % is refused")
+            let set = try await RawHTTP.admin(
+                port: server.port, method: "PUT", path: "shaping",
+                json: #"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":80}"#)
+            #expect(set.status == 200)
+            let shown = try await RawHTTP.admin(port: server.port, method: "GET", path: "shaping")
+            #expect(shown.text.contains(#""rateSpreadPercent":80"#))
+            // 200 kB at 0.2 to 1.8 MB/s: 0.11 to 1 s each; eight draws are never all alike.
+            var times: [Duration] = []
+            for _ in 0 ..< 8 {
+                let start = ContinuousClock.now
+                #expect(try await g.output(job).body == data)
+                times.append(ContinuousClock.now - start)
+            }
+            let (fastest, slowest) = (times.min()!, times.max()!)
+            #expect(fastest >= .milliseconds(100), "no response beats 1.8 MB/s: \(times)")
+            #expect(slowest > fastest * 1.3, "the speeds differ: \(times)")
+        }
+    }
+
     @Test func linkCapIsSharedByEveryConnection() async throws {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)

@@ -7,7 +7,7 @@ import NIOHTTP1
 ///     DELETE  stats                       zero those counters
 ///     GET|PUT faults                      {"rates":{"flip":0.1},"seed":7,"operations":["GetJobOutput"]}
 ///     GET|PUT shaping                     {"firstByteLatencyMs":50,"bytesPerSecondPerConnection":40000000,
-///                                          "linkBytesPerSecond":200000000}
+///                                          "linkBytesPerSecond":200000000,"rateSpreadPercent":50}
 ///     POST    job-clock                   {"advanceSeconds":3600}
 ///     PUT     vaults/V/jobs/ID/override   a JSON object whose members replace the description's
 ///     POST    vaults/V/synthetic-jobs     {"count":10000,"archiveId":"..."}

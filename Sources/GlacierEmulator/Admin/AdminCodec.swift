@@ -75,6 +75,7 @@ enum AdminCodec {
             ("firstByteLatencyMs", .number(String(s.firstByteLatencyMs))),
             ("bytesPerSecondPerConnection", s.bytesPerSecondPerConnection.map { .number(String($0)) } ?? .null),
             ("linkBytesPerSecond", s.linkBytesPerSecond.map { .number(String($0)) } ?? .null),
+            ("rateSpreadPercent", .number(String(s.rateSpreadPercent))),
         ])
     }
 
@@ -95,6 +96,12 @@ enum AdminCodec {
                 throw .invalidParameter("linkBytesPerSecond must be an integer or null.")
             }
             settings.linkBytesPerSecond = n == 0 ? nil : n
+        }
+        if let spread = v["rateSpreadPercent"], spread != .null {
+            guard let n = spread.intValue, (0 ... 90).contains(n) else {
+                throw .invalidParameter("rateSpreadPercent must be an integer from 0 to 90.")
+            }
+            settings.rateSpreadPercent = Int(n)
         }
         return settings
     }

@@ -9,13 +9,26 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
     /// Body bytes per second of all connections together (one link shared by all); nil means
     /// unlimited.
     public var linkBytesPerSecond: Int64?
+    /// How far each response's per-connection rate strays from `bytesPerSecondPerConnection`, in
+    /// percent either way (drawn afresh for each response): on a real WAN some connections run
+    /// at half the speed of others.
+    public var rateSpreadPercent: Int
 
     public init(
-        firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil, linkBytesPerSecond: Int64? = nil
+        firstByteLatencyMs: Int = 0, bytesPerSecondPerConnection: Int64? = nil, linkBytesPerSecond: Int64? = nil,
+        rateSpreadPercent: Int = 0
     ) {
         self.firstByteLatencyMs = firstByteLatencyMs
         self.bytesPerSecondPerConnection = bytesPerSecondPerConnection
         self.linkBytesPerSecond = linkBytesPerSecond
+        self.rateSpreadPercent = rateSpreadPercent
+    }
+
+    /// The per-connection rate of one response, with its spread drawn.
+    func connectionRate() -> Int64? {
+        guard let rate = bytesPerSecondPerConnection, rateSpreadPercent > 0 else { return bytesPerSecondPerConnection }
+        let spread = Double(rateSpreadPercent) / 100
+        return max(1, Int64(Double(rate) * Double.random(in: (1 - spread) ... (1 + spread))))
     }
 
     public static let none = ShapingSettings()
@@ -33,6 +46,9 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
         }
         if let rate = linkBytesPerSecond, rate < 1 {
             throw .invalid("linkBytesPerSecond must be at least 1 (or absent for no cap)")
+        }
+        guard (0 ... 90).contains(rateSpreadPercent) else {
+            throw .invalid("rateSpreadPercent must be between 0 and 90")
         }
     }
 }

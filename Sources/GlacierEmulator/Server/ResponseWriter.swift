@@ -44,7 +44,7 @@ struct ResponseWriter {
                         headers: response.headers)),
                 promise: nil)
             let length = response.body.length
-            let rate = Rates(connection: shaping.bytesPerSecondPerConnection, link: shaping.linkBytesPerSecond)
+            let rate = Rates(connection: shaping.connectionRate(), link: shaping.linkBytesPerSecond)
             switch effect {
             case .cut(let at, let reset):
                 let sent = try await sendBody(response.body, count: at, flips: [], rate: rate)
