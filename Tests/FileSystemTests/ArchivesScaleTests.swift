@@ -50,7 +50,7 @@ import Testing
                     #expect(
                         listing.output.trimmingCharacters(in: .whitespacesAndNewlines) == "10001",
                         "10,000 files and a total line")
-                    let pid = try #require(await m.daemonPid())
+                    let pid = try #require(await m.daemonPid(patience: .seconds(15)))
                     let rss = Self.kibibytes("VmRSS", pid: pid) / 1024
                     let peak = Self.kibibytes("VmHWM", pid: pid) / 1024
                     print(

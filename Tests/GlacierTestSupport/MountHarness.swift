@@ -62,12 +62,18 @@ public final class MountedFileSystem: Sendable {
         return pid_t(text[range.upperBound...].prefix { $0.isNumber || $0 == " " }.trimmingCharacters(in: .whitespaces))
     }
 
-    /// The daemon's pid, from its status attribute.
-    public func daemonPid() async -> pid_t? {
-        let out = try? await Command.run(
-            "/usr/bin/getfattr", ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint],
-            timeout: 30)
-        return out.flatMap { Self.pid(in: $0.output) }
+    /// The daemon's pid, from its status attribute. Right after a mount a loaded machine may not
+    /// answer at once: `patience` keeps asking that long before giving up.
+    public func daemonPid(patience: Duration = .zero) async -> pid_t? {
+        let deadline = ContinuousClock.now + patience
+        while true {
+            let out = try? await Command.run(
+                "/usr/bin/getfattr",
+                ["--absolute-names", "--only-values", "-n", "user.glacierfs.status", mountpoint], timeout: 30)
+            if let pid = out.flatMap({ Self.pid(in: $0.output) }) { return pid }
+            guard ContinuousClock.now < deadline else { return nil }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
     }
 
     public var isMounted: Bool { Self.isMountpoint(mountpoint) }

@@ -35,7 +35,7 @@ import Testing
                     endpoint: f.emulator.endpoint, environment: f.emulator.environment,
                     cacheDirectory: f.cacheDirectory,
                     extraArguments: ["--memory-limit", "48M"])
-                guard let pid = await mounted.daemonPid() else {
+                guard let pid = await mounted.daemonPid(patience: .seconds(15)) else {
                     await mounted.unmount()
                     Issue.record("no daemon pid")
                     return

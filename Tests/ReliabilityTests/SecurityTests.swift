@@ -25,7 +25,7 @@ import Testing
                         "--log-level", "trace",
                     ],
                     environment: f.emulator.environment)
-                let pid = await m.daemonPid()!
+                let pid = await m.daemonPid(patience: .seconds(15))!
                 let cmdline = try String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
                 for (what, text) in [
                     ("xattrs", xattrs.output), ("status", status.output), ("jobs command", jobs.output),
