@@ -169,7 +169,6 @@ struct EmulatorCommand: AsyncParsableCommand {
             }
             shaping.linkBytesPerSecond = rate
         }
-        guard (0 ... 90).contains(rateSpread) else { throw ValidationError("--rate-spread must be from 0 to 90") }
         shaping.rateSpreadPercent = rateSpread
         let operations = Set(
             faultOperations.split(separator: ",").map {

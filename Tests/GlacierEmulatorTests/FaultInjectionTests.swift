@@ -15,9 +15,8 @@ import Testing
     {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)
-            try await g.createVault()
             let data = testBytes(count: 3 * Self.mib, seed: 11)
-            let job = try await g.retrieve(try await g.upload(data))
+            let job = try await g.retrievalJob(of: data)
             try await body(server, g, job, data)
         }
     }

@@ -7,8 +7,7 @@ import Testing
     @Test func jobOverridesReplaceServedFieldsVerbatim() async throws {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)
-            try await g.createVault()
-            let job = try await g.retrieve(try await g.upload(testBytes(count: 10, seed: 1)))
+            let job = try await g.retrievalJob(of: testBytes(count: 10, seed: 1))
             let hostile = #"{"ArchiveSizeInBytes":99999999999999999999,"InventorySizeInBytes":-5,"Completed":"yes"}"#
             let set = try await RawHTTP.admin(
                 port: server.port, method: "PUT",
@@ -55,9 +54,8 @@ import Testing
     @Test func shapingAddsLatencyAndCapsBandwidth() async throws {
         try await withEmulator(configure: { $0.shaping = ShapingSettings(firstByteLatencyMs: 300) }) { server, _ in
             let g = RawGlacier(port: server.port)
-            try await g.createVault()
             let data = testBytes(count: 600_000, seed: 8)
-            let job = try await g.retrieve(try await g.upload(data))
+            let job = try await g.retrievalJob(of: data)
             var start = ContinuousClock.now
             _ = try await g.get("/jobs/\(job)")
             #expect(ContinuousClock.now - start >= .milliseconds(300))
@@ -79,9 +77,8 @@ import Testing
     @Test func aRateSpreadGivesResponsesUnequalSpeedsAndIsCheckedWhenSet() async throws {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)
-            try await g.createVault()
             let data = testBytes(count: 200_000, seed: 11)
-            let job = try await g.retrieve(try await g.upload(data))
+            let job = try await g.retrievalJob(of: data)
             let bad = try await RawHTTP.admin(
                 port: server.port, method: "PUT", path: "shaping",
                 json: #"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":95}"#)
@@ -108,9 +105,8 @@ import Testing
     @Test func linkCapIsSharedByEveryConnection() async throws {
         try await withEmulator { server, _ in
             let g = RawGlacier(port: server.port)
-            try await g.createVault()
             let data = testBytes(count: 600_000, seed: 9)
-            let job = try await g.retrieve(try await g.upload(data))
+            let job = try await g.retrievalJob(of: data)
             let set = try await RawHTTP.admin(
                 port: server.port, method: "PUT", path: "shaping",
                 json: #"{"linkBytesPerSecond":1000000}"#)

@@ -91,7 +91,7 @@ import Testing
         let h = try small.open()
         #expect(small.readers.prefetchPlan() == PrefetchPlan(windowLeaves: 9, nodeLeaves: 1, connections: 16))
         h.close()
-        #expect([0, 1, 2, 3, 5, 8, 9, 1000].map(PrefetchPlan.powerOfTwo(atMost:)) == [1, 1, 2, 2, 4, 8, 8, 512])
+        #expect([0, 1, 2, 3, 5, 8, 9, 1000].map(TreeGeometry.previousPowerOfTwo) == [1, 1, 2, 2, 4, 8, 8, 512])
     }
 
     @Test func aSequentialReaderKeepsEveryConnectionBusyOnASlowLink() async throws {

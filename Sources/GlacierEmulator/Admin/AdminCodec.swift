@@ -98,9 +98,7 @@ enum AdminCodec {
             settings.linkBytesPerSecond = n == 0 ? nil : n
         }
         if let spread = v["rateSpreadPercent"], spread != .null {
-            guard let n = spread.intValue, (0 ... 90).contains(n) else {
-                throw .invalidParameter("rateSpreadPercent must be an integer from 0 to 90.")
-            }
+            guard let n = spread.intValue else { throw .invalidParameter("rateSpreadPercent must be an integer.") }
             settings.rateSpreadPercent = Int(n)
         }
         return settings

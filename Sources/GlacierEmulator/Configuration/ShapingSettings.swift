@@ -48,7 +48,7 @@ public struct ShapingSettings: Sendable, Equatable, Codable {
             throw .invalid("linkBytesPerSecond must be at least 1 (or absent for no cap)")
         }
         guard (0 ... 90).contains(rateSpreadPercent) else {
-            throw .invalid("rateSpreadPercent must be between 0 and 90")
+            throw .invalid("rateSpreadPercent (--rate-spread) must be between 0 and 90")
         }
     }
 }

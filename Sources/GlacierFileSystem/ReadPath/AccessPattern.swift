@@ -1,3 +1,5 @@
+import GlacierIntegrity
+
 /// Watches one open handle's reads to tell a sequential reader (worth prefetching for) from a
 /// random one (not worth it). The prefetch window starts at nothing — so sniffing the head of a
 /// file fetches one leaf — and doubles with each sequential read up to a cap; a jump resets it.
@@ -63,7 +65,7 @@ struct AccessPattern {
         // slow link (streamed) each request first waits a round trip, so there they grow as fast as
         // the tree allows: half the window.
         let nodesPerWindow = plan.streamed ? 2 : plan.connections
-        let nodeCap = PrefetchPlan.powerOfTwo(atMost: max(1, min(plan.nodeLeaves, windowLeaves / nodesPerWindow)))
+        let nodeCap = TreeGeometry.previousPowerOfTwo(max(1, min(plan.nodeLeaves, windowLeaves / nodesPerWindow)))
         // End on a node boundary, so each step of the window is made of whole, aligned nodes.
         let alignedEnd = (current + windowLeaves + nodeCap - 1) / nodeCap * nodeCap
         let target = current ..< min(leafCount, alignedEnd)

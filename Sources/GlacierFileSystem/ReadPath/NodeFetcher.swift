@@ -65,7 +65,7 @@ struct NodeFetcher: Sendable {
     /// The leaves at the head of `node` to fetch now when it should be cut; nil to fetch it whole.
     static func tailCut(_ node: Range<Int>, workLeftLeaves: Int, connections: Int) -> Int? {
         let share = (workLeftLeaves + node.count) / max(1, connections)
-        let cap = max(tailFloorLeaves, PrefetchPlan.powerOfTwo(atMost: share))
+        let cap = max(tailFloorLeaves, TreeGeometry.previousPowerOfTwo(share))
         return cap < node.count ? cap : nil
     }
 

@@ -164,10 +164,10 @@ public final class OutputReaders: Sendable {
         let connections = max(1, configuration.maxParallelFetches / active)
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
-            nodeLeaves: PrefetchPlan.powerOfTwo(atMost: min(maxRequestLeaves, max(1, windowLeaves / connections))),
+            nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
             connections: connections)
         guard let cache, let wanted = services.linkSpeed.wantedNodeLeaves else { return inMemory }
-        let node = min(PrefetchPlan.powerOfTwo(atMost: maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
+        let node = min(TreeGeometry.previousPowerOfTwo(maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
         // The window is disk: at most a quarter of the cache across readers.
         let diskShare = Int(min(Int64(configuration.maxPrefetchBytes), cache.maxBytes / 4 / Int64(active)))

@@ -1,5 +1,3 @@
-import GlacierIntegrity
-
 /// How far ahead a sequential reader may fetch, and in tree nodes of what size: decided by
 /// `OutputReaders` from the memory budget and the connections, per open handle.
 struct PrefetchPlan: Sendable, Equatable {
@@ -23,7 +21,4 @@ struct PrefetchPlan: Sendable, Equatable {
         self.streamed = streamed
         self.nearLeaves = nearLeaves
     }
-
-    /// The largest power of two not above `n` (at least 1): the size of a node of at most `n`.
-    static func powerOfTwo(atMost n: Int) -> Int { TreeGeometry.previousPowerOfTwo(n) }
 }

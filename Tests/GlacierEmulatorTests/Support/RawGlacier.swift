@@ -39,6 +39,12 @@ struct RawGlacier: Sendable {
         return try await initiateJob("{\"Type\":\"archive-retrieval\",\"ArchiveId\":\"\(archiveId)\"\(extra)}")
     }
 
+    /// Creates the vault, uploads `bytes` and starts their retrieval; returns the job's id.
+    func retrievalJob(of bytes: [UInt8]) async throws -> String {
+        try await createVault()
+        return try await retrieve(try await upload(bytes))
+    }
+
     func output(_ jobId: String, range: String? = nil) async throws -> RawHTTP.Response {
         var headers = RawHTTP.glacierHeaders
         if let range { headers.append(("Range", range)) }
