@@ -7,6 +7,7 @@ import GlacierFileSystem
 final class FUSEBridge: Sendable {
     let filesystem: GlacierFileSystem
     let options: FUSEMountOptions
+    let sizeAnswers = SizeAnswers()
 
     init(filesystem: GlacierFileSystem, options: FUSEMountOptions) {
         self.filesystem = filesystem
@@ -21,5 +22,15 @@ final class FUSEBridge: Sendable {
     /// no FUSE thread.
     func async(_ body: @escaping @Sendable () async -> Void) {
         Task { await body() }
+    }
+
+    /// A size of 0 asks how large the value is; a buffer too small for it is ERANGE, unless it
+    /// fits the value a size query was just answered from.
+    func replyXattr(_ request: FUSERequest, _ key: SizeAnswers.Key, _ value: [UInt8], _ size: Int) {
+        switch sizeAnswers.reply(to: key, value: value, size: size) {
+        case .size(let n): fuse_reply_xattr(request.raw, n)
+        case .bytes(let bytes): request.replyBytes(bytes)
+        case .tooSmall: request.fail(ERANGE)
+        }
     }
 }

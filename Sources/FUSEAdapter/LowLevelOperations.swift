@@ -190,7 +190,7 @@ enum LowLevelOperations {
         let name = String(cString: name!)
         bridge.async {
             switch await bridge.filesystem.extendedAttribute(inode: UInt64(ino), name: name) {
-            case .success(let value): replyXattr(request, value, size)
+            case .success(let value): bridge.replyXattr(request, .init(inode: UInt64(ino), name: name), value, size)
             case .failure(let e): request.fail(e.errno)
             }
         }
@@ -201,20 +201,11 @@ enum LowLevelOperations {
         let bridge = FUSEBridge.from(req)
         bridge.async {
             switch await bridge.filesystem.extendedAttributeNames(inode: UInt64(ino)) {
-            case .success(let names): replyXattr(request, names.flatMap { Array($0.utf8) + [0] }, size)
+            case .success(let names):
+                bridge.replyXattr(
+                    request, .init(inode: UInt64(ino), name: nil), names.flatMap { Array($0.utf8) + [0] }, size)
             case .failure(let e): request.fail(e.errno)
             }
-        }
-    }
-
-    /// A size of 0 asks how large the value is; a smaller buffer than the value is ERANGE.
-    static func replyXattr(_ request: FUSERequest, _ value: [UInt8], _ size: Int) {
-        if size == 0 {
-            fuse_reply_xattr(request.raw, value.count)
-        } else if value.count > size {
-            request.fail(ERANGE)
-        } else {
-            request.replyBytes(value)
         }
     }
 }
