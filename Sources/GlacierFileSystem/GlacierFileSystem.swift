@@ -59,9 +59,11 @@ public final class GlacierFileSystem: Sendable {
     }
 
     /// Loads the vault list once, so the first `ls` is quick and the mount can report whether
-    /// the service was reachable.
+    /// the service was reachable; then lists each vault's jobs in the background, so the first
+    /// look into a vault does not wait a round trip either.
     public func warmUp() async -> (vaults: Int, offline: Bool) {
         let vaults = await catalog.vaults()
+        if !catalog.isOffline { catalog.listJobsAhead(vaults: vaults.keys.sorted()) }
         return (vaults.count, catalog.isOffline)
     }
 

@@ -52,6 +52,24 @@ import Testing
         }
     }
 
+    @Test func theMountListsEachVaultsJobsBeforeAnyoneLooks() async throws {
+        try await VaultFixture.with { (f: VaultFixture) async throws in
+            let before = try await f.requests("ListJobs")
+            try await f.mount { (m: MountedFileSystem) async throws in
+                // Nothing looks into the mount: the daemon lists the jobs on its own.
+                var listed = try await f.requests("ListJobs")
+                let deadline = Date().addingTimeInterval(10)
+                while listed == before && Date() < deadline {
+                    try await Task.sleep(nanoseconds: 50_000_000)
+                    listed = try await f.requests("ListJobs")
+                }
+                #expect(listed == before + 1, "one listing of the one vault, ahead of the first look")
+                _ = try FileManager.default.attributesOfItem(atPath: m.path(f.jobPath(f.binaryJob)))
+                #expect(try await f.requests("ListJobs") == listed, "the first look uses it")
+            }
+        }
+    }
+
     @Test func jobJSONHoldsThePrettyDescription() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in

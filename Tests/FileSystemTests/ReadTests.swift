@@ -129,6 +129,24 @@ import Testing
         }
     }
 
+    @Test func aSniffThroughABufferedReaderFetchesItsTwoLeavesAndNothingMore() async throws {
+        try await VaultFixture.with { (f: VaultFixture) async throws in
+            try await f.mount { (m: MountedFileSystem) async throws in
+                // Python (like stdio) reads st_blksize, 1 MiB, for a 4 KiB read; the kernel's first
+                // readahead makes that 2 MiB of reads.
+                let r = try await Command.run(
+                    "/usr/bin/env",
+                    ["python3", "-c", "import sys; open(sys.argv[1], 'rb').read(4096)", m.path(f.jobPath(f.binaryJob))])
+                #expect(r.status == 0, "\(r.output)")
+                try await Task.sleep(nanoseconds: 300_000_000)  // anything prefetched would have started by now
+                #expect(try await f.requests("GetJobOutput") <= 2)
+                #expect(
+                    try await f.emulator.statistics().bytesServed <= Int64(2 * VaultFixture.mib) + 65536,
+                    "a sniff of the head through a buffered reader must not open a prefetch window")
+            }
+        }
+    }
+
     @Test func inventoriesAreServedAsValidJSONAndCSV() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in

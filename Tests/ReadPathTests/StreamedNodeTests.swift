@@ -20,9 +20,10 @@ import Testing
         }
     }
 
-    /// Reads the head a few times, so the link is measured before the sequential read.
+    /// Small reads 3 MiB apart, so the link is measured before the sequential read and no window
+    /// opens on the way (they are not in order).
     func warmUp(_ handle: OutputHandle) async {
-        for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i) * Int64(Self.mib), size: 4096) }
+        for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i) * Int64(3 * Self.mib), size: 4096) }
     }
 
     @Test func aSlowLinkStreamsLargeNodesToTheCacheAndReadsExactly() async throws {
@@ -78,16 +79,36 @@ import Testing
                 offset: Int64(mib * Self.mib), size: Self.mib, leafSize: Self.mib, leafCount: 1024, plan: plan)
         }
         #expect(record(0).prefetch == nil, "a head read fetches only its leaf")
-        for i in 1 ... 3 { _ = record(i) }
-        #expect(pattern.windowLeaves == 4, "a few reads in, the window is still opening")
-        let copying = record(4)
-        #expect(pattern.windowLeaves == 512, "4 MiB read in order: a copy, so the window opens whole")
+        #expect(record(1).prefetch == 1 ..< 2, "a 1 MiB sniff (2 MiB of readahead) fetches its two leaves")
+        let copying = record(2)
+        #expect(pattern.windowLeaves == 512, "3 MiB read in order from the head: a copy, so the window opens whole")
         #expect(copying.streamed && copying.maxNodeLeaves == 16)
-        #expect(copying.loadAhead == 4 ..< 36, "the leaves just ahead are read back from the cache")
+        #expect(copying.prefetch == 2 ..< 528, "whole aligned nodes, from the reader on")
+        #expect(copying.loadAhead == 2 ..< 34, "the leaves just ahead are read back from the cache")
         _ = record(900)
         #expect(pattern.windowLeaves == 0, "a jump closes it")
-        _ = record(901)
-        #expect(pattern.windowLeaves == 1, "and it opens again from the start")
+        let afterJump = (901 ... 903).map { mib in
+            _ = record(mib)
+            return pattern.windowLeaves
+        }
+        #expect(afterJump == [1, 2, 512], "after a jump, a copy is 4 MiB in order: \(afterJump)")
+
+        // The kernel's readahead, its reads arriving out of order: the run is the span they cover.
+        var swapped = AccessPattern()
+        for mib in [1, 0, 2] {
+            _ = swapped.record(
+                offset: Int64(mib * Self.mib), size: Self.mib, leafSize: Self.mib, leafCount: 1024, plan: plan)
+        }
+        #expect(swapped.windowLeaves == 512, "3 MiB from the head, though the head came second")
+
+        // Small reads: the window opens step by step until 3 MiB from the head were read.
+        var small = AccessPattern()
+        var windows: [Int] = []
+        for i in 0 ... 11 {
+            _ = small.record(offset: Int64(i) << 18, size: 1 << 18, leafSize: Self.mib, leafCount: 1024, plan: plan)
+            windows.append(small.windowLeaves)
+        }
+        #expect(windows == [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 512], "256 KiB reads: \(windows)")
     }
 
     @Test func aDamagedStreamedNodeIsSplitAndItsStagedLeavesAreDropped() async throws {

@@ -130,6 +130,22 @@ final class Catalog: Sendable {
         return value
     }
 
+    /// Listings fetched at once by `listJobsAhead`.
+    static let listingsAhead = 4
+
+    /// Lists the jobs of `vaults` in the background, a few at a time. A look into a vault while
+    /// its listing is on the way waits for that listing, not for another.
+    func listJobsAhead(vaults: [String]) {
+        Task {
+            await withTaskGroup(of: Void.self) { group in
+                for (i, vault) in vaults.enumerated() {
+                    if i >= Self.listingsAhead { await group.next() }
+                    group.addTask { _ = await self.jobs(vault: vault) }
+                }
+            }
+        }
+    }
+
     func jobs(vault: String) async -> [String: JobEntry] {
         if let known = currentJobs(vault: vault) { return known }
         return await startJobRefresh(vault).value

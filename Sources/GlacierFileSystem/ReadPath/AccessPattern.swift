@@ -2,18 +2,27 @@ import GlacierIntegrity
 
 /// Watches one open handle's reads to tell a sequential reader (worth prefetching for) from a
 /// random one (not worth it). The prefetch window starts at nothing — so sniffing the head of a
-/// file fetches one leaf — and doubles with each sequential read up to a cap; a jump resets it.
+/// file fetches one leaf — and doubles with each sequential read up to a cap, or opens whole once
+/// the reader is found copying where round trips may be costly; a jump resets it.
 struct AccessPattern {
     /// Bytes of reordering tolerated: the kernel's readahead issues reads slightly out of order.
     static let backwardTolerance: Int64 = 8 << 20
     static let forwardGapTolerance: Int64 = 2 << 20
 
     private(set) var windowLeaves = 0
-    /// Bytes read in order since the handle opened or last jumped.
-    private var sequentialBytes: Int64 = 0
-    /// On a slow link, a reader that has read this much in order is copying the file, not
-    /// sniffing its head: its window opens whole at once rather than one round trip at a time.
-    static let streamingReaderBytes: Int64 = 4 << 20
+    /// Where the run of reads in order began (the handle's open, or its last jump). The kernel's
+    /// readahead sends reads side by side, and they may arrive out of order: a run is the span
+    /// its reads cover, not the sum of what followed the first.
+    private var runStart: Int64 = 0
+    /// A run this long from the file's first byte is a copy, not a sniff of the head: where the
+    /// plan allows (`opensWhole`) its window opens whole at once rather than one round trip at a
+    /// time. A sniff through stdio or Python reads `st_blksize` (1 MiB) at once, which the
+    /// kernel's first readahead turns into 2 MiB of reads; only a reader that goes on past that
+    /// makes a third.
+    static let copyingReaderBytes: Int64 = 3 << 20
+    /// Elsewhere a run must be this long to count as a copy: a reader that seeks and reads a few
+    /// MiB at a time would otherwise open a whole window at every seek.
+    static let copyingRunBytes: Int64 = 4 << 20
     private var nextOffset: Int64?
     private var prefetchedTo = 0
     private(set) var isRandom = false
@@ -43,20 +52,22 @@ struct AccessPattern {
             let sequential =
                 offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
             if sequential {
-                sequentialBytes += max(0, end - expected)
-                windowLeaves =
-                    plan.streamed && sequentialBytes >= Self.streamingReaderBytes
-                    ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
-                isRandom = false
+                runStart = min(runStart, offset)
                 nextOffset = max(expected, end)
+                let span = nextOffset! - runStart
+                let copying = span >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)
+                windowLeaves =
+                    plan.opensWhole && copying ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
+                isRandom = false
             } else {
                 windowLeaves = 0
-                sequentialBytes = 0
+                runStart = offset
                 prefetchedTo = 0
                 isRandom = true
                 nextOffset = end
             }
         } else {
+            runStart = offset
             nextOffset = end  // the first read of a handle fetches only what it asks for
         }
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }

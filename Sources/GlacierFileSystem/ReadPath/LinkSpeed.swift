@@ -52,6 +52,9 @@ final class LinkSpeed: Sendable {
         state.withLock { s in s.samples >= Self.minimumSamples ? Estimate(latency: s.latency, rate: s.rate) : nil }
     }
 
+    /// Whether round trips may be costly: the link is slow, or not yet measured.
+    var mayBeSlow: Bool { estimate.map { $0.latency >= Self.slowLinkLatency } ?? true }
+
     /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
     /// link too fast to need more than memory gives, or before it is measured.
     var wantedNodeLeaves: Int? {

@@ -165,7 +165,7 @@ public final class OutputReaders: Sendable {
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
             nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
-            connections: connections)
+            connections: connections, opensWhole: services.linkSpeed.mayBeSlow)
         guard let cache, let wanted = services.linkSpeed.wantedNodeLeaves else { return inMemory }
         let node = min(TreeGeometry.previousPowerOfTwo(maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
