@@ -101,6 +101,14 @@ import Testing
         }
         #expect(swapped.windowLeaves == 512, "3 MiB from the head, though the head came second")
 
+        // Random small reads that land within the tolerance by chance are not a long run.
+        var random = AccessPattern()
+        for mib in [100, 95] {
+            _ = random.record(
+                offset: Int64(mib * Self.mib), size: 4096, leafSize: Self.mib, leafCount: 1024, plan: plan)
+        }
+        #expect(random.windowLeaves < 512, "the gaps between random reads are not read bytes")
+
         // Small reads: the window opens step by step until 3 MiB from the head were read.
         var small = AccessPattern()
         var windows: [Int] = []

@@ -52,7 +52,9 @@ struct AccessPattern {
             let sequential =
                 offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
             if sequential {
-                runStart = min(runStart, offset)
+                // Only a read that reaches the run extends it back: a random reader's reads land
+                // within the tolerance by chance, and must not add the gap between them.
+                if end >= runStart { runStart = min(runStart, offset) }
                 nextOffset = max(expected, end)
                 let span = nextOffset! - runStart
                 let copying = span >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)

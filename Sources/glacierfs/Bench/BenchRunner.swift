@@ -125,8 +125,10 @@ struct BenchRunner {
     }
 
     /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads and the 8
-    /// readers too. Each read through the mount gets a fresh daemon, so its connection counts are
-    /// its own.
+    /// readers too. The ceiling and the `cp` alternate, run after run, and each figure is the
+    /// median of its runs: one run of a few seconds moves with the machine's load. Each read
+    /// through the mount gets a fresh daemon and an empty cache, so it is cold and its connection
+    /// counts are its own.
     private func measure(
         _ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
         rss: inout [String: Int]
@@ -134,28 +136,40 @@ struct BenchRunner {
         let w = workspace
         var result = BenchReport.LinkMeasurement(name: name, link: link)
         try w.setShaping(link)
-        progress.update("(a-WAN \(name)) ceiling: \(link.label)")
-        result.ceiling = try BenchMeasurements.rawCeiling(w, job: job, connections: parallelFetches)
-        progress.update("(g \(name)) WAN sequential: \(link.label)")
-        mount.unmount()
-        try mount.mount()
-        result.sequential = try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: mount)
-        rss["g \(name) sequential"] = mount.sampleMemory()
+        var ceilings: [BenchReport.Throughput] = [], sequentials: [BenchReport.Throughput] = []
+        for run in 1 ... runs {
+            progress.update("(a-WAN \(name)) ceiling, run \(run) of \(runs): \(link.label)")
+            ceilings.append(try BenchMeasurements.rawCeiling(w, job: job, connections: parallelFetches))
+            progress.update("(g \(name)) WAN sequential, run \(run) of \(runs): \(link.label)")
+            try remountCold(mount)
+            sequentials.append(try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: mount))
+            rss["g \(name) sequential"] = max(rss["g \(name) sequential"] ?? 0, mount.sampleMemory() ?? 0)
+        }
+        result.ceiling = BenchReport.Throughput.median(of: ceilings)
+        result.sequential = BenchReport.Throughput.median(of: sequentials)
         guard first else { return result }
         progress.update("(h \(name)) head reads: \(link.label)")
-        mount.unmount()
-        try mount.mount()
+        try remountCold(mount)
         let heads = try BenchMeasurements.headReads(w.headJobs.map(w.outputPath), mount: mount)
         result.headRead = BenchReport.Latency(heads.microseconds)
         result.headReadFetchedBytes = heads.fetched
         rss["h \(name)"] = mount.sampleMemory()
-        progress.update("(g \(name)) WAN 8 readers: \(link.label)")
-        mount.unmount()
-        try mount.mount()
-        result.parallelReaders = try BenchMeasurements.copy(
-            w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount)
-        rss["g \(name) 8 readers"] = mount.sampleMemory()
+        var parallel: [BenchReport.Throughput] = []
+        for run in 1 ... runs {
+            progress.update("(g \(name)) WAN 8 readers, run \(run) of \(runs): \(link.label)")
+            try remountCold(mount)
+            parallel.append(try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount))
+            rss["g \(name) 8 readers"] = max(rss["g \(name) 8 readers"] ?? 0, mount.sampleMemory() ?? 0)
+        }
+        result.parallelReaders = BenchReport.Throughput.median(of: parallel)
         return result
+    }
+
+    /// A fresh daemon over an empty cache.
+    private func remountCold(_ mount: BenchMount) throws {
+        mount.unmount()
+        try? FileManager.default.removeItem(atPath: workspace.cacheDirectory)
+        try mount.mount()
     }
 
     static func machine() -> String {
