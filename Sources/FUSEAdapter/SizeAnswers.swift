@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// The value each extended-attribute size query was last answered from. Callers such as
+/// The values the latest extended-attribute size queries were answered from. Callers such as
 /// `getfattr` ask the size (a buffer of 0), then read into a buffer of exactly that size; a
 /// changing value (the status document, the verification summary) may grow in between, and the
 /// read would fail with ERANGE. That read gets the value it was told the size of instead.
@@ -19,35 +19,38 @@ final class SizeAnswers: Sendable {
 
     /// A reader that asked longer ago than this gets ERANGE, and asks again.
     static let maximumAge = Duration.seconds(10)
-    /// Answers kept at most; the oldest go first (a size query is followed by its read at once).
+    /// Attributes remembered at most; the least recently asked go first.
     static let capacity = 256
+    /// Answers kept per attribute, for callers that ask at the same time.
+    static let answersPerAttribute = 4
 
-    private let answers = Mutex<[Key: Answer]>([:])
+    /// Each attribute's latest answers, oldest first.
+    private let answers = Mutex<[Key: [Answer]]>([:])
 
     /// What to send for a query of `key` with a buffer of `size` bytes (0 asks the size): the
-    /// size, the bytes, or nil for ERANGE.
+    /// size, the bytes, or `.tooSmall` for ERANGE.
     func reply(to key: Key, value: [UInt8], size: Int) -> Reply {
         let now = ContinuousClock.now
         if size == 0 {
             answers.withLock { answers in
-                if answers.count >= Self.capacity {
-                    answers = answers.filter { now - $0.value.at < Self.maximumAge }
+                if answers[key] == nil && answers.count >= Self.capacity {
+                    answers = answers.filter { now - $0.value.last!.at < Self.maximumAge }
                     while answers.count >= Self.capacity,
-                        let oldest = answers.min(by: { $0.value.at < $1.value.at })
+                        let oldest = answers.min(by: { $0.value.last!.at < $1.value.last!.at })
                     {
                         answers[oldest.key] = nil
                     }
                 }
-                answers[key] = Answer(value: value, at: now)
+                answers[key, default: []].append(Answer(value: value, at: now))
+                answers[key]!.removeFirst(max(0, answers[key]!.count - Self.answersPerAttribute))
             }
             return .size(value.count)
         }
         if value.count <= size { return .bytes(value) }
-        let earlier = answers.withLock { $0[key] }
-        if let earlier, earlier.value.count <= size, now - earlier.at < Self.maximumAge {
-            return .bytes(earlier.value)
+        let earlier = answers.withLock { answers in
+            answers[key]?.last { $0.value.count <= size && now - $0.at < Self.maximumAge }
         }
-        return .tooSmall
+        return earlier.map { .bytes($0.value) } ?? .tooSmall
     }
 
     enum Reply: Equatable {

@@ -93,30 +93,27 @@ import Testing
         }
         #expect(afterJump == [1, 2, 512], "after a jump, a copy is 4 MiB in order: \(afterJump)")
 
-        // The kernel's readahead, its reads arriving out of order: the run is the span they cover.
-        var swapped = AccessPattern()
-        for mib in [1, 0, 2] {
-            _ = swapped.record(
-                offset: Int64(mib * Self.mib), size: Self.mib, leafSize: Self.mib, leafCount: 1024, plan: plan)
-        }
-        #expect(swapped.windowLeaves == 512, "3 MiB from the head, though the head came second")
+        let mib = Int64(Self.mib)
+        // The kernel's readahead, its reads arriving out of order: still a run from the head.
+        #expect(windows([(mib, Self.mib), (0, Self.mib), (2 * mib, Self.mib), (3 * mib, Self.mib)], plan).last == 512)
+        // What a copy is not: random reads landing within the tolerance by chance, small reads
+        // that skip up to 2 MiB each, a reader going backwards.
+        #expect(windows([(100 * mib, 4096), (95 * mib, 4096)], plan).max()! < 512)
+        #expect(windows((0 ..< 6).map { (Int64($0) * 2 * mib, 4096) }, plan).max()! < 512)
+        #expect(windows((0 ..< 6).map { ((100 - Int64($0)) * mib, Self.mib) }, plan).max()! < 512)
+        // Small reads: the window doubles read by read until 3 MiB from the head were read.
+        let wide = PrefetchPlan(windowLeaves: 4096, nodeLeaves: 16, connections: 16, streamed: true, nearLeaves: 32)
+        let small = windows((0 ... 11).map { (Int64($0) << 18, 1 << 18) }, wide)
+        #expect(small == [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 4096], "256 KiB reads: \(small)")
+    }
 
-        // Random small reads that land within the tolerance by chance are not a long run.
-        var random = AccessPattern()
-        for mib in [100, 95] {
-            _ = random.record(
-                offset: Int64(mib * Self.mib), size: 4096, leafSize: Self.mib, leafCount: 1024, plan: plan)
+    /// The window after each of `reads` (offset, size) on a fresh handle.
+    func windows(_ reads: [(Int64, Int)], _ plan: PrefetchPlan) -> [Int] {
+        var pattern = AccessPattern()
+        return reads.map { offset, size in
+            _ = pattern.record(offset: offset, size: size, leafSize: Self.mib, leafCount: 1 << 14, plan: plan)
+            return pattern.windowLeaves
         }
-        #expect(random.windowLeaves < 512, "the gaps between random reads are not read bytes")
-
-        // Small reads: the window opens step by step until 3 MiB from the head were read.
-        var small = AccessPattern()
-        var windows: [Int] = []
-        for i in 0 ... 11 {
-            _ = small.record(offset: Int64(i) << 18, size: 1 << 18, leafSize: Self.mib, leafCount: 1024, plan: plan)
-            windows.append(small.windowLeaves)
-        }
-        #expect(windows == [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 512], "256 KiB reads: \(windows)")
     }
 
     @Test func aDamagedStreamedNodeIsSplitAndItsStagedLeavesAreDropped() async throws {

@@ -132,13 +132,16 @@ final class Catalog: Sendable {
 
     /// Listings fetched at once by `listJobsAhead`.
     static let listingsAhead = 4
+    /// Vaults listed ahead at most: an account with hundreds would cost a request each on every
+    /// mount, most of them stale within the listing TTL.
+    static let vaultsListedAhead = 32
 
-    /// Lists the jobs of `vaults` in the background, a few at a time. A look into a vault while
-    /// its listing is on the way waits for that listing, not for another.
+    /// Lists the jobs of the first `vaultsListedAhead` of `vaults` in the background, a few at a
+    /// time. A look into a vault while its listing is on the way waits for that listing.
     func listJobsAhead(vaults: [String]) {
         Task {
             await withTaskGroup(of: Void.self) { group in
-                for (i, vault) in vaults.enumerated() {
+                for (i, vault) in vaults.prefix(Self.vaultsListedAhead).enumerated() {
                     if i >= Self.listingsAhead { await group.next() }
                     group.addTask { _ = await self.jobs(vault: vault) }
                 }

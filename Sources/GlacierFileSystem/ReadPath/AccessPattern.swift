@@ -11,17 +11,20 @@ struct AccessPattern {
 
     private(set) var windowLeaves = 0
     /// Where the run of reads in order began (the handle's open, or its last jump). The kernel's
-    /// readahead sends reads side by side, and they may arrive out of order: a run is the span
-    /// its reads cover, not the sum of what followed the first.
+    /// readahead sends reads side by side, and they may arrive out of order: a read that ends
+    /// where the run begins moves its start back, so a run from the head is known as one.
     private var runStart: Int64 = 0
-    /// A run this long from the file's first byte is a copy, not a sniff of the head: where the
-    /// plan allows (`opensWhole`) its window opens whole at once rather than one round trip at a
-    /// time. A sniff through stdio or Python reads `st_blksize` (1 MiB) at once, which the
-    /// kernel's first readahead turns into 2 MiB of reads; only a reader that goes on past that
-    /// makes a third.
+    /// Bytes the run's reads brought past its end: the gaps a reader skips, and reads behind the
+    /// run (a reader going backwards), are not counted.
+    private var runBytes: Int64 = 0
+    /// A run from the file's first byte that has read this much is a copy, not a sniff of the
+    /// head: where the plan allows (`opensWhole`) its window opens whole at once rather than one
+    /// round trip at a time. A sniff through stdio or Python reads `st_blksize` (1 MiB) at once,
+    /// which the kernel's first readahead turns into 2 MiB of reads; only a reader that goes on
+    /// past that makes a third.
     static let copyingReaderBytes: Int64 = 3 << 20
-    /// Elsewhere a run must be this long to count as a copy: a reader that seeks and reads a few
-    /// MiB at a time would otherwise open a whole window at every seek.
+    /// Elsewhere a run must read this much to count as a copy: a reader that seeks and reads a
+    /// few MiB at a time would otherwise open a whole window at every seek.
     static let copyingRunBytes: Int64 = 4 << 20
     private var nextOffset: Int64?
     private var prefetchedTo = 0
@@ -52,24 +55,24 @@ struct AccessPattern {
             let sequential =
                 offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
             if sequential {
-                // Only a read that reaches the run extends it back: a random reader's reads land
-                // within the tolerance by chance, and must not add the gap between them.
                 if end >= runStart { runStart = min(runStart, offset) }
+                runBytes += max(0, end - max(offset, expected))
                 nextOffset = max(expected, end)
-                let span = nextOffset! - runStart
-                let copying = span >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)
+                let copying = runBytes >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)
                 windowLeaves =
                     plan.opensWhole && copying ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
                 isRandom = false
             } else {
                 windowLeaves = 0
                 runStart = offset
+                runBytes = Int64(size)
                 prefetchedTo = 0
                 isRandom = true
                 nextOffset = end
             }
         } else {
             runStart = offset
+            runBytes = Int64(size)
             nextOffset = end  // the first read of a handle fetches only what it asks for
         }
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }

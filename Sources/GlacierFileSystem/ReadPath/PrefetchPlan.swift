@@ -10,8 +10,8 @@ struct PrefetchPlan: Sendable, Equatable {
     /// only the `nearLeaves` just ahead of the reader are read back into memory.
     var streamed = false
     var nearLeaves = 0
-    /// A copying reader (`AccessPattern.copyingReaderBytes` read in order) gets the whole window
-    /// at once instead of doubling it read by read: on a slow link each doubling costs a round
+    /// A copying reader (see `AccessPattern.copyingReaderBytes`) gets the whole window at once
+    /// instead of doubling it read by read: on a slow link each doubling costs a round
     /// trip, and a link not yet measured may be slow. On a link measured fast, it doubles.
     var opensWhole: Bool
     /// The reader's share of `--parallel-fetches`: while the window opens, its nodes are cut so

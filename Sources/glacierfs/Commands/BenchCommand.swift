@@ -47,7 +47,10 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("random-reads"), help: "Random 4 KiB reads per pass for (e).")
     var randomReads = 300
 
-    @Option(help: "How many times (a), the curl baseline, (b) and (d) are measured; the table shows the medians.")
+    @Option(
+        help:
+            "How many times (a), (a′), the curl baseline, (b), (c), (d) and each shaped link's ceiling and cold copies are measured; the table shows the medians."
+    )
     var runs = 3
 
     @Option(
