@@ -35,7 +35,8 @@ final class SizeAnswers: Sendable {
             answers.withLock { answers in
                 if answers[key] == nil && answers.count >= Self.capacity {
                     answers = answers.filter { now - $0.value.last!.at < Self.maximumAge }
-                    while answers.count >= Self.capacity,
+                    // Keys come one at a time, so one makes room.
+                    if answers.count >= Self.capacity,
                         let oldest = answers.min(by: { $0.value.last!.at < $1.value.last!.at })
                     {
                         answers[oldest.key] = nil
@@ -53,7 +54,7 @@ final class SizeAnswers: Sendable {
         return earlier.map { .bytes($0.value) } ?? .tooSmall
     }
 
-    enum Reply: Equatable {
+    enum Reply {
         case size(Int)
         case bytes([UInt8])
         case tooSmall

@@ -60,10 +60,7 @@ import Testing
             _ = try await g.get("/jobs/\(job)")
             #expect(ContinuousClock.now - start >= .milliseconds(300))
 
-            let set = try await RawHTTP.admin(
-                port: server.port, method: "PUT", path: "shaping",
-                json: #"{"firstByteLatencyMs":0,"bytesPerSecondPerConnection":1000000}"#)
-            #expect(set.status == 200)
+            #expect(try await g.setShaping(#"{"firstByteLatencyMs":0,"bytesPerSecondPerConnection":1000000}"#) == 200)
             start = ContinuousClock.now
             let r = try await g.output(job)
             let elapsed = ContinuousClock.now - start
@@ -79,16 +76,10 @@ import Testing
             let g = RawGlacier(port: server.port)
             let data = testBytes(count: 200_000, seed: 11)
             let job = try await g.retrievalJob(of: data)
-            let bad = try await RawHTTP.admin(
-                port: server.port, method: "PUT", path: "shaping",
-                json: #"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":95}"#)
-            #expect(bad.status == 400, "a spread over 90 % is refused")
-            let set = try await RawHTTP.admin(
-                port: server.port, method: "PUT", path: "shaping",
-                json: #"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":80}"#)
-            #expect(set.status == 200)
-            let shown = try await RawHTTP.admin(port: server.port, method: "GET", path: "shaping")
-            #expect(shown.text.contains(#""rateSpreadPercent":80"#))
+            let bad = try await g.setShaping(#"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":95}"#)
+            #expect(bad == 400, "a spread over 90 % is refused")
+            #expect(try await g.setShaping(#"{"bytesPerSecondPerConnection":1000000,"rateSpreadPercent":80}"#) == 200)
+            #expect(try await g.shaping().contains(#""rateSpreadPercent":80"#))
             // 200 kB at 0.2 to 1.8 MB/s: 0.11 to 1 s each; eight draws are never all alike.
             var times: [Duration] = []
             for _ in 0 ..< 8 {
@@ -107,12 +98,8 @@ import Testing
             let g = RawGlacier(port: server.port)
             let data = testBytes(count: 600_000, seed: 9)
             let job = try await g.retrievalJob(of: data)
-            let set = try await RawHTTP.admin(
-                port: server.port, method: "PUT", path: "shaping",
-                json: #"{"linkBytesPerSecond":1000000}"#)
-            #expect(set.status == 200)
-            let shown = try await RawHTTP.admin(port: server.port, method: "GET", path: "shaping")
-            #expect(shown.text.contains(#""linkBytesPerSecond":1000000"#))
+            #expect(try await g.setShaping(#"{"linkBytesPerSecond":1000000}"#) == 200)
+            #expect(try await g.shaping().contains(#""linkBytesPerSecond":1000000"#))
             // Two connections at once: each alone would take 0.6 s, but they share 1 MB/s.
             let start = ContinuousClock.now
             async let first = g.output(job)

@@ -51,29 +51,26 @@ struct AccessPattern {
 
     mutating func record(offset: Int64, size: Int, leafSize: Int, leafCount: Int, plan: PrefetchPlan) -> Decision {
         let end = offset + Int64(size)
-        if let expected = nextOffset {
-            let sequential =
-                offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
-            if sequential {
-                if end >= runStart { runStart = min(runStart, offset) }
-                runBytes += max(0, end - max(offset, expected))
-                nextOffset = max(expected, end)
-                let copying = runBytes >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)
-                windowLeaves =
-                    plan.opensWhole && copying ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
-                isRandom = false
-            } else {
+        if let expected = nextOffset,
+            offset >= expected - Self.backwardTolerance && offset <= expected + Self.forwardGapTolerance
+        {
+            if end >= runStart { runStart = min(runStart, offset) }
+            runBytes += max(0, end - max(offset, expected))
+            nextOffset = max(expected, end)
+            let copying = runBytes >= (runStart == 0 ? Self.copyingReaderBytes : Self.copyingRunBytes)
+            windowLeaves =
+                plan.opensWhole && copying ? plan.windowLeaves : min(plan.windowLeaves, max(1, windowLeaves * 2))
+            isRandom = false
+        } else {
+            // The handle's first read fetches only what it asks for; a jump closes the window.
+            if nextOffset != nil {
                 windowLeaves = 0
-                runStart = offset
-                runBytes = Int64(size)
                 prefetchedTo = 0
                 isRandom = true
-                nextOffset = end
             }
-        } else {
             runStart = offset
             runBytes = Int64(size)
-            nextOffset = end  // the first read of a handle fetches only what it asks for
+            nextOffset = end
         }
         guard windowLeaves > 0 else { return Decision(prefetch: nil, maxNodeLeaves: 1, isRandom: isRandom) }
         let current = Int(offset / Int64(leafSize))

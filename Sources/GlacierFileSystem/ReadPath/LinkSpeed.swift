@@ -45,21 +45,21 @@ final class LinkSpeed: Sendable {
         func seconds(forLeaves leaves: Int) -> Double {
             latency + Double(leaves) * Double(TreeHash.leafSize) / rate
         }
+
+        /// Whether round trips cost more than nodes sized by memory can hide.
+        var isSlow: Bool { latency >= LinkSpeed.slowLinkLatency }
+
+        /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
+        /// link too fast to need more than memory gives.
+        var wantedNodeLeaves: Int? {
+            guard isSlow else { return nil }
+            let bytes = latency * rate * LinkSpeed.efficiency / (1 - LinkSpeed.efficiency)
+            return max(1, Int((bytes / Double(TreeHash.leafSize)).rounded(.up)))
+        }
     }
 
     /// The link as measured, once known.
     var estimate: Estimate? {
         state.withLock { s in s.samples >= Self.minimumSamples ? Estimate(latency: s.latency, rate: s.rate) : nil }
-    }
-
-    /// Whether round trips may be costly: the link is slow, or not yet measured.
-    var mayBeSlow: Bool { estimate.map { $0.latency >= Self.slowLinkLatency } ?? true }
-
-    /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
-    /// link too fast to need more than memory gives, or before it is measured.
-    var wantedNodeLeaves: Int? {
-        guard let link = estimate, link.latency >= Self.slowLinkLatency else { return nil }
-        let bytes = link.latency * link.rate * Self.efficiency / (1 - Self.efficiency)
-        return max(1, Int((bytes / Double(TreeHash.leafSize)).rounded(.up)))
     }
 }

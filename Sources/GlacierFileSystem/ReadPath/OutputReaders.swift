@@ -162,11 +162,12 @@ public final class OutputReaders: Sendable {
             max(0, configuration.memoryBudgetBytes - windowReserveBytes) / active)
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
+        let link = services.linkSpeed.estimate  // read once: this runs on every read
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
             nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
-            connections: connections, opensWhole: services.linkSpeed.mayBeSlow)
-        guard let cache, let wanted = services.linkSpeed.wantedNodeLeaves else { return inMemory }
+            connections: connections, opensWhole: link?.isSlow ?? true)
+        guard let cache, let wanted = link?.wantedNodeLeaves else { return inMemory }
         let node = min(TreeGeometry.previousPowerOfTwo(maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
         // The window is disk: at most a quarter of the cache across readers.

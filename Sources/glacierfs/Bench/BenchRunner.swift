@@ -39,11 +39,7 @@ struct BenchRunner {
                 if run == 1 { report.notes.append("the plain-curl baseline did not run: \(error)") }
             }
             progress.update("(b) cold sequential read, run \(run) of \(runs)")
-            if run > 1 {
-                mount.unmount()
-                try? FileManager.default.removeItem(atPath: w.cacheDirectory)  // cold again
-            }
-            try mount.mount()
+            if run > 1 { try remountCold(mount) } else { try mount.mount() }
             cold.append(try BenchMeasurements.copy([sequential], workspace: w, mount: mount))
         }
         report.rawCeiling = BenchReport.Throughput.median(of: raw)

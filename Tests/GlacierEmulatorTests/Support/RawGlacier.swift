@@ -45,6 +45,16 @@ struct RawGlacier: Sendable {
         return try await retrieve(try await upload(bytes))
     }
 
+    /// PUTs `json` as the emulator's shaping; the HTTP status.
+    func setShaping(_ json: String) async throws -> Int {
+        try await RawHTTP.admin(port: port, method: "PUT", path: "shaping", json: json).status
+    }
+
+    /// The shaping as the admin API shows it.
+    func shaping() async throws -> String {
+        try await RawHTTP.admin(port: port, method: "GET", path: "shaping").text
+    }
+
     func output(_ jobId: String, range: String? = nil) async throws -> RawHTTP.Response {
         var headers = RawHTTP.glacierHeaders
         if let range { headers.append(("Range", range)) }
