@@ -142,6 +142,7 @@ extension GlacierClient {
         } catch {
             result = .failure(error)
         }
+        spill.transferEnded()
         // Every spill job ends before the buffers can go back to the caller.
         let outcome = await receiver.drain()
         let response = try result.get()

@@ -167,10 +167,15 @@ import Testing
         private let free: Mutex<[Int]>
         private let lent = Mutex<[Int: Int]>([:])
         let refusals = Mutex(0)
+        /// A leaf whose keeping waits for the transfer's end (up to 5 s), and whether it came.
+        let holdLeaf: Int?
+        let transferEnd = DispatchSemaphore(value: 0)
+        let heldUntilTransferEnded = Mutex<Bool?>(nil)
 
-        init(buffers count: Int = 2, delay: Duration = .zero, refuseLeaf: Int? = nil) {
+        init(buffers count: Int = 2, delay: Duration = .zero, refuseLeaf: Int? = nil, holdLeaf: Int? = nil) {
             self.delay = delay
             self.refuseLeaf = refuseLeaf
+            self.holdLeaf = holdLeaf
             buffers = (0 ..< count).map { _ in
                 UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
             }
@@ -190,7 +195,13 @@ import Testing
 
         func schedule(_ job: @escaping @Sendable () -> Void) { queue.async(execute: job) }
 
+        func transferEnded() { transferEnd.signal() }
+
         func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
+            if leaf == holdLeaf {
+                let came = transferEnd.wait(timeout: .now() + 5) == .success
+                heldUntilTransferEnded.withLock { $0 = came }
+            }
             if delay > .zero { Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18) }
             defer {
                 let index = lent.withLock { $0.removeValue(forKey: leaf)! }
@@ -229,6 +240,18 @@ import Testing
             _ = try await stream(f, tail, spill: tailSpill)
             let tailBytes = tailSpill.kept.withLock { $0[6]?.bytes }
             #expect(tailBytes == Array(f.data[(6 * Self.mib)...]))
+        }
+    }
+
+    @Test func theTransferEndsBeforeItsLastLeafIsKept() async throws {
+        // The connection is given back as the last byte arrives: keeping the last leaves (a
+        // hash, a disk write) must not hold it. Here keeping the last leaf waits for that call.
+        try await withFixture { f in
+            let spill = RecordingSpill(holdLeaf: 3)
+            let checked = try await stream(f, 0 ..< Int64(4 * Self.mib), spill: spill)
+            #expect(spill.heldUntilTransferEnded.withLock { $0 } == true, "the transfer's end came first")
+            #expect(spill.kept.withLock { $0.keys.sorted() } == [0, 1, 2, 3])
+            #expect(checked.serviceTreeHash == TreeHash.root(of: checked.leafDigests))
         }
     }
 

@@ -103,6 +103,27 @@ import Testing
         #expect(NodeFetcher.tailCut(0 ..< 2, workLeftLeaves: 0, connections: 16) == nil)
         // One connection has nothing to share.
         #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 0, connections: 1) == nil)
+        // A share a hair under the node (255 leaves for 16 connections): whole, as the request a
+        // cut adds (under (i), a first byte costs what 1.9 leaves take) costs more than the
+        // node's lateness. Without that cost it is halved.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 239, connections: 16, latencyLeaves: 1.9) == nil)
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 239, connections: 16) == 8)
+        // Well under (216 leaves, 13.5 each): cut, whatever the wait.
+        #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 200, connections: 16, latencyLeaves: 1.9) == 8)
+    }
+
+    @Test func aSlotGivenBackTwiceIsGivenBackOnce() async throws {
+        // A streamed fetch gives its slot back as its transfer ends, and again when it is over.
+        let limiter = FetchLimiter(slots: 1)
+        let first = await limiter.acquire()
+        limiter.release(first)
+        limiter.release(first)
+        let second = await limiter.acquire()
+        let third = Task { await limiter.acquire() }
+        try await Task.sleep(for: .milliseconds(50))
+        #expect(limiter.waitingCount == 1, "one slot, held by the second fetch")
+        limiter.release(second)
+        limiter.release(await third.value)
     }
 
     /// Reads `source` whole through an engine on a slow link (so nodes are streamed at 16

@@ -26,6 +26,30 @@ import Testing
         for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i) * Int64(3 * Self.mib), size: 4096) }
     }
 
+    @Test func aCopysWindowOpensInStreamedNodesWhileItsSecondLeafIsStillOnTheWay() async throws {
+        // The kernel asks for a copy's second leaf beside its first, so when the copy asks for
+        // its third the second may still be on its way. The head read alone measured the link:
+        // the window opens in streamed nodes of 16 leaves, not in nodes sized by memory (4 here).
+        try await withCache { cache in
+            // Large enough that no node is cut for the end of the work; each answer takes 1 s.
+            let source = MemorySource(size: 200 * Self.mib, latency: .seconds(1), reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            _ = await handle.read(offset: 0, size: Self.mib)
+            async let second = handle.read(offset: Int64(Self.mib), size: Self.mib)
+            let asked = ContinuousClock.now
+            while source.requests.count < 2 && ContinuousClock.now - asked < .seconds(5) {
+                try await Task.sleep(for: .milliseconds(5))
+            }
+            #expect(source.requests.count == 2, "the second leaf is on its way")
+            _ = await handle.read(offset: Int64(2 * Self.mib), size: Self.mib)
+            _ = await second
+            let sizes = source.requests.map { $0.count / Self.mib }
+            #expect(sizes.contains(16), "the window opened in nodes of 16 leaves: \(sizes)")
+            handle.close()
+        }
+    }
+
     @Test func aSlowLinkStreamsLargeNodesToTheCacheAndReadsExactly() async throws {
         try await withCache { cache in
             // Large enough for the window to open fully: nodes grow with it.

@@ -63,9 +63,15 @@ struct NodeFetcher: Sendable {
     static let tailFloorLeaves = 2
 
     /// The leaves at the head of `node` to fetch now when it should be cut; nil to fetch it whole.
-    static func tailCut(_ node: Range<Int>, workLeftLeaves: Int, connections: Int) -> Int? {
-        let share = (workLeftLeaves + node.count) / max(1, connections)
-        let cap = max(tailFloorLeaves, TreeGeometry.previousPowerOfTwo(share))
+    /// A cut is worth it only when the node, whole, would end later than the connections' share
+    /// of the work by more than the request it adds costs them: one wait for a first byte
+    /// (`latencyLeaves`, in leaves a connection could carry meanwhile), spread over them all.
+    /// Without that test a node a hair over the share was halved, and a cold copy's whole last
+    /// wave went in twice as many requests.
+    static func tailCut(_ node: Range<Int>, workLeftLeaves: Int, connections: Int, latencyLeaves: Double = 0) -> Int? {
+        let share = Double(workLeftLeaves + node.count) / Double(max(1, connections))
+        guard Double(node.count) > share + latencyLeaves / Double(max(1, connections)) else { return nil }
+        let cap = max(tailFloorLeaves, TreeGeometry.previousPowerOfTwo(max(1, Int(share))))
         return cap < node.count ? cap : nil
     }
 
@@ -107,7 +113,8 @@ struct NodeFetcher: Sendable {
             let grant = await services.limiter.acquire(leaves: node.count)
             if attempt == 1, let place = FetchLimiter.place,
                 let cut = Self.tailCut(
-                    node, workLeftLeaves: grant.workLeft, connections: services.configuration.maxParallelFetches)
+                    node, workLeftLeaves: grant.workLeft, connections: services.configuration.maxParallelFetches,
+                    latencyLeaves: services.linkSpeed.estimate?.latencyLeaves ?? 0)
             {
                 services.limiter.putBack(grant, at: place)
                 services.statistics.tailCuts.add(1, ordering: .relaxed)
@@ -139,7 +146,10 @@ struct NodeFetcher: Sendable {
                 let own = await services.pool.acquire(
                     count: min(node.count, Self.streamBuffers), capacity: TreeHash.leafSize)
                 let into = StoreSpill(
-                    store: store, geometry: geometry, workers: services.spillWorkers, pool: services.pool, own: own)
+                    store: store, geometry: geometry, workers: services.spillWorkers, pool: services.pool, own: own,
+                    // The connection is free once the last byte is in: the next fetch need not
+                    // wait for this node's last leaves to be hashed and staged.
+                    onTransferEnd: { [limiter = services.limiter] in limiter.release(grant) })
                 spill = into
                 do {
                     result = .success(

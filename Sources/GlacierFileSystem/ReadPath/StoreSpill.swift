@@ -14,6 +14,7 @@ final class StoreSpill: LeafSpill {
     let geometry: TreeGeometry
     let workers: BlockingWorkers
     let pool: BufferPool
+    private let onTransferEnd: @Sendable () -> Void
     private let state: Mutex<State>
 
     struct State {
@@ -26,16 +27,22 @@ final class StoreSpill: LeafSpill {
         var refused = false
     }
 
-    /// - Parameter own: the node's own buffers (at least one), which guarantee it progress.
+    /// - Parameters:
+    ///   - own: the node's own buffers (at least one), which guarantee it progress.
+    ///   - onTransferEnd: called when the response is over, before its last leaves are staged.
     init(
-        store: any OutputStore, geometry: TreeGeometry, workers: BlockingWorkers, pool: BufferPool, own: [NodeBuffer]
+        store: any OutputStore, geometry: TreeGeometry, workers: BlockingWorkers, pool: BufferPool, own: [NodeBuffer],
+        onTransferEnd: @escaping @Sendable () -> Void = {}
     ) {
         self.store = store
         self.geometry = geometry
         self.workers = workers
         self.pool = pool
+        self.onTransferEnd = onTransferEnd
         state = Mutex(State(spare: own))
     }
+
+    func transferEnded() { onTransferEnd() }
 
     /// Whether the store refused a leaf (a full or failing disk), as opposed to the link failing.
     var failed: Bool { state.withLock { $0.refused } }
