@@ -112,12 +112,15 @@ import Testing
         #expect(NodeFetcher.tailCut(0 ..< 16, workLeftLeaves: 200, connections: 16, latencyLeaves: 1.9) == 8)
     }
 
-    @Test func aSlotGivenBackTwiceIsGivenBackOnce() async throws {
-        // A streamed fetch gives its slot back as its transfer ends, and again when it is over.
+    @Test func aConnectionGivenBackTwiceIsGivenBackOnce() async throws {
+        // A streamed fetch gives its connection back as its transfer ends, and again when it is over.
         let limiter = FetchLimiter(slots: 1)
-        let first = await limiter.acquire()
-        limiter.release(first)
-        limiter.release(first)
+        let statistics = ReadStatistics()
+        let first = ConnectionUse(await limiter.acquire(), of: limiter, statistics: statistics)
+        #expect(statistics.snapshot.fetchesInFlight == 1)
+        first.end()
+        first.end()
+        #expect(statistics.snapshot.fetchesInFlight == 0)
         let second = await limiter.acquire()
         let third = Task { await limiter.acquire() }
         try await Task.sleep(for: .milliseconds(50))

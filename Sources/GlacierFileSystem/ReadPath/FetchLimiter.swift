@@ -154,11 +154,11 @@ final class FetchLimiter: Sendable {
         }
     }
 
-    /// Gives back a slot; a grant given back already is ignored (a streamed fetch gives its
-    /// slot back as its transfer ends, and again when it is over).
+    /// Gives back a slot.
     func release(_ grant: Grant) {
         gate.update { s in
-            if s.running.removeValue(forKey: grant.id) != nil { s.available += 1 }
+            s.available += 1
+            s.running[grant.id] = nil
         }
     }
 }

@@ -123,8 +123,7 @@ struct NodeFetcher: Sendable {
                     [head] + geometry.nodes(covering: head.upperBound ..< node.upperBound), of: node, into: landing,
                     deliver: deliver, fail: fail)
             }
-            services.statistics.fetchStarted()
-            let started = ContinuousClock.now
+            let connection = ConnectionUse(grant, of: services.limiter, statistics: services.statistics)
             let result: Result<VerifiedOutputRange, GlacierError>
             var spill: StoreSpill?
             // One attempt per call: this loop decides between retrying and splitting.
@@ -149,7 +148,7 @@ struct NodeFetcher: Sendable {
                     store: store, geometry: geometry, workers: services.spillWorkers, pool: services.pool, own: own,
                     // The connection is free once the last byte is in: the next fetch need not
                     // wait for this node's last leaves to be hashed and staged.
-                    onTransferEnd: { [limiter = services.limiter] in limiter.release(grant) })
+                    onTransferEnd: connection.end)
                 spill = into
                 do {
                     result = .success(
@@ -159,8 +158,7 @@ struct NodeFetcher: Sendable {
                     result = .failure(error)
                 }
             }
-            services.statistics.fetchEnded(after: ContinuousClock.now - started)
-            services.limiter.release(grant)
+            connection.end()
 
             switch result {
             case .success(let checked):
