@@ -125,7 +125,9 @@ extension GlacierClient {
     /// is what the spill lends, however large the node.
     ///
     /// One attempt, no retries: the spill has taken leaves that are only known good when this
-    /// returns; on a throw the caller discards whatever it took. By then no job runs.
+    /// returns; on a throw the caller discards whatever it took. By then no job runs. The spill
+    /// hears when the exchange is over (`LeafSpill.transferEnded`), before the last leaves are
+    /// waited for, so its connection can serve another request meanwhile.
     public func streamJobOutput(
         vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
     ) async throws(GlacierError) -> VerifiedOutputRange {

@@ -15,13 +15,9 @@ public protocol LeafSpill: Sendable {
     /// Takes leaf `leaf` of the output, whose bytes (in the buffer lent for it) hash to `digest`;
     /// the range's checksum is not checked yet. False when it could not be kept.
     func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool
-    /// The response is over, and the connection free, while the last leaves may still be on
-    /// their way to the spill (hashed, kept): called once, before they are waited for.
+    /// The exchange is over, and its connection free, while the last leaves may still be on
+    /// their way to the spill (hashed, kept): called at most once, before they are waited for.
     func transferEnded()
-}
-
-extension LeafSpill {
-    public func transferEnded() {}
 }
 
 /// A leaf buffer lent to the transport and then to a spill job.

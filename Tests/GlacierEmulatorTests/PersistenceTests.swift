@@ -6,6 +6,22 @@ import Testing
 /// Vaults, archives, uploads, jobs, overrides and the job clock survive a restart on the same data
 /// directory, and leftovers of interrupted writes are cleaned at startup.
 @Suite struct PersistenceTests {
+    @Test func aStartWaitsForALockHeldAMoment() async throws {
+        // As a restart finds it when the process forked as the last server let go of its lock:
+        // the child holds it until its exec.
+        let dir = try ScratchDirectory()
+        defer { dir.remove() }
+        let data = dir.url.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let fd = open(data.path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        try #require(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
+        // Let go of on a thread of its own: the tasks' threads may all be busy with other suites.
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { close(fd) }
+        let server = try await GlacierEmulatorServer.start(
+            EmulatorConfiguration(dataDirectory: data, jobDelay: 50, eventLoopThreads: 1))
+        try await server.stop()
+    }
+
     @Test func stateSurvivesARestart() async throws {
         let dir = try ScratchDirectory()
         defer { dir.remove() }

@@ -32,7 +32,7 @@ final class StoreSpill: LeafSpill {
     ///   - onTransferEnd: called when the response is over, before its last leaves are staged.
     init(
         store: any OutputStore, geometry: TreeGeometry, workers: BlockingWorkers, pool: BufferPool, own: [NodeBuffer],
-        onTransferEnd: @escaping @Sendable () -> Void = {}
+        onTransferEnd: @escaping @Sendable () -> Void
     ) {
         self.store = store
         self.geometry = geometry
