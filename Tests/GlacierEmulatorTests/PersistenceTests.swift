@@ -15,8 +15,12 @@ import Testing
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         let fd = open(data.path + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         try #require(fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) == 0)
-        // Let go of on a thread of its own: the tasks' threads may all be busy with other suites.
-        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { close(fd) }
+        // Let go of on a thread of its own: the tasks' and dispatch's threads may all be busy
+        // with other suites (a dispatch block ran 40 s late in CI).
+        Thread {
+            usleep(300_000)
+            close(fd)
+        }.start()
         let server = try await GlacierEmulatorServer.start(
             EmulatorConfiguration(dataDirectory: data, jobDelay: 50, eventLoopThreads: 1))
         try await server.stop()
