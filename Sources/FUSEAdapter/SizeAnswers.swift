@@ -42,8 +42,9 @@ final class SizeAnswers: Sendable {
                         answers[oldest.key] = nil
                     }
                 }
-                answers[key, default: []].append(Answer(value: value, at: now))
-                answers[key]!.removeFirst(max(0, answers[key]!.count - Self.answersPerAttribute))
+                var kept = answers[key, default: []]
+                kept.append(Answer(value: value, at: now))
+                answers[key] = Array(kept.suffix(Self.answersPerAttribute))
             }
             return .size(value.count)
         }

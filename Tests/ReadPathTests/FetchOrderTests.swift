@@ -124,10 +124,7 @@ import Testing
         let second = await limiter.acquire()
         let third = Task { await limiter.acquire() }
         // Given back twice, the slot would let the third start at once, and none would wait.
-        let asked = ContinuousClock.now
-        while limiter.waitingCount == 0 && ContinuousClock.now - asked < .seconds(5) {
-            try await Task.sleep(for: .milliseconds(5))
-        }
+        try await eventually { limiter.waitingCount > 0 }
         #expect(limiter.waitingCount == 1, "one slot, held by the second fetch")
         limiter.release(second)
         limiter.release(await third.value)

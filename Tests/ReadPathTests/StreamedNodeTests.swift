@@ -37,10 +37,7 @@ import Testing
             let handle = try engine.open()
             _ = await handle.read(offset: 0, size: Self.mib)
             async let second = handle.read(offset: Int64(Self.mib), size: Self.mib)
-            let asked = ContinuousClock.now
-            while source.requests.count < 2 && ContinuousClock.now - asked < .seconds(5) {
-                try await Task.sleep(for: .milliseconds(5))
-            }
+            try await eventually { source.requests.count >= 2 }
             #expect(source.requests.count == 2, "the second leaf is on its way")
             _ = await handle.read(offset: Int64(2 * Self.mib), size: Self.mib)
             _ = await second

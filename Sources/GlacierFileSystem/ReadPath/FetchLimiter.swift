@@ -33,6 +33,8 @@ final class FetchLimiter: Sendable {
         let leaves: Int
         /// The work left besides this fetch, in leaves (see `acquire`).
         let workLeft: Int
+        /// The link as measured when the work left was counted; nil before it is.
+        let link: LinkSpeed.Estimate?
     }
 
     struct Waiter: Sendable {
@@ -140,7 +142,8 @@ final class FetchLimiter: Sendable {
         }
         // The next in line may be able to start too: it slept while this one was first.
         gate.update { _ in }
-        return Grant(id: id, leaves: leaves, workLeft: inLine + max(0, expectedLeaves.load(ordering: .relaxed)))
+        return Grant(
+            id: id, leaves: leaves, workLeft: inLine + max(0, expectedLeaves.load(ordering: .relaxed)), link: link)
     }
 
     /// Gives back the slot of a fetch that was cut: its pieces wait in line at its place, and

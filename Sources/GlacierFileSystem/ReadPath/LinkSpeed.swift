@@ -58,8 +58,7 @@ final class LinkSpeed: Sendable {
         /// link too fast to need more than memory gives.
         var wantedNodeLeaves: Int? {
             guard isSlow else { return nil }
-            let bytes = latency * rate * LinkSpeed.efficiency / (1 - LinkSpeed.efficiency)
-            return max(1, Int((bytes / Double(TreeHash.leafSize)).rounded(.up)))
+            return max(1, Int((latencyLeaves * LinkSpeed.efficiency / (1 - LinkSpeed.efficiency)).rounded(.up)))
         }
     }
 

@@ -69,8 +69,9 @@ struct NodeFetcher: Sendable {
     /// Without that test a node a hair over the share was halved, and a cold copy's whole last
     /// wave went in twice as many requests.
     static func tailCut(_ node: Range<Int>, workLeftLeaves: Int, connections: Int, latencyLeaves: Double = 0) -> Int? {
-        let share = Double(workLeftLeaves + node.count) / Double(max(1, connections))
-        guard Double(node.count) > share + latencyLeaves / Double(max(1, connections)) else { return nil }
+        let connections = Double(max(1, connections))
+        let share = Double(workLeftLeaves + node.count) / connections
+        guard Double(node.count) > share + latencyLeaves / connections else { return nil }
         let cap = max(tailFloorLeaves, TreeGeometry.previousPowerOfTwo(max(1, Int(share))))
         return cap < node.count ? cap : nil
     }
@@ -114,7 +115,7 @@ struct NodeFetcher: Sendable {
             if attempt == 1, let place = FetchLimiter.place,
                 let cut = Self.tailCut(
                     node, workLeftLeaves: grant.workLeft, connections: services.configuration.maxParallelFetches,
-                    latencyLeaves: services.linkSpeed.estimate?.latencyLeaves ?? 0)
+                    latencyLeaves: grant.link?.latencyLeaves ?? 0)
             {
                 services.limiter.putBack(grant, at: place)
                 services.statistics.tailCuts.add(1, ordering: .relaxed)
