@@ -6,9 +6,28 @@ public enum AmzDate {
         var t = time_t(date.timeIntervalSince1970.rounded(.down))
         var tm = tm()
         gmtime_r(&t, &tm)
-        return String(
-            format: "%04d%02d%02dT%02d%02d%02dZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1,
-            Int(tm.tm_mday), Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec))
+        // Written digit by digit: every request is signed, and `String(format:)` goes through
+        // Foundation's formatter.
+        var text = [UInt8]()
+        text.reserveCapacity(16)
+        func put(_ value: Int32, _ width: Int) {
+            var digits = [UInt8](repeating: 0x30, count: width)
+            var v = value
+            for i in stride(from: width - 1, through: 0, by: -1) {
+                digits[i] = 0x30 + UInt8(v % 10)
+                v /= 10
+            }
+            text += digits
+        }
+        put(tm.tm_year + 1900, 4)
+        put(tm.tm_mon + 1, 2)
+        put(tm.tm_mday, 2)
+        text.append(UInt8(ascii: "T"))
+        put(tm.tm_hour, 2)
+        put(tm.tm_min, 2)
+        put(tm.tm_sec, 2)
+        text.append(UInt8(ascii: "Z"))
+        return String(decoding: text, as: UTF8.self)
     }
 
     public static func parse(_ s: String) -> Date? {

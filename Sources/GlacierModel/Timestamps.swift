@@ -29,8 +29,7 @@ public enum GlacierTimestamp {
             return v
         }
         guard let y = num(0 ..< 4), let mo = num(5 ..< 7), let d = num(8 ..< 10), let h = num(11 ..< 13),
-            let mi = num(14 ..< 16), let se = num(17 ..< 19), (1 ... 12).contains(mo), (1 ... 31).contains(d),
-            h < 24, mi < 60, se < 61
+            let mi = num(14 ..< 16), let se = num(17 ..< 19)
         else { return nil }
         var fraction = 0.0
         if b.count > 20 {
@@ -44,16 +43,7 @@ public enum GlacierTimestamp {
         } else if b.count != 20 {
             return nil
         }
-        var tm = tm()
-        tm.tm_year = y - 1900
-        tm.tm_mon = mo - 1
-        tm.tm_mday = d
-        tm.tm_hour = h
-        tm.tm_min = mi
-        tm.tm_sec = se
-        let seconds = timegm(&tm)
-        // timegm quietly moves 30 February to March; such a date is not a date.
-        guard tm.tm_mday == d, tm.tm_mon == mo - 1, tm.tm_year == y - 1900 else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(seconds) + fraction)
+        let civil = CivilTime(year: y, month: mo, day: d, hour: h, minute: mi, second: se)
+        return civil.date.map { Date(timeIntervalSince1970: $0.timeIntervalSince1970 + fraction) }
     }
 }

@@ -134,4 +134,66 @@ import Testing
             )
         }
     }
+
+    /// The IMF-fixdate grammar on a real calendar date, by position; the seconds, or nil.
+    static func referenceHTTP(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count == 29 else { return nil }
+        func digits(_ r: Range<Int>) -> Int? {
+            b[r].allSatisfy { (0x30 ... 0x39).contains($0) } ? b[r].reduce(0) { $0 * 10 + Int($1 - 0x30) } : nil
+        }
+        func word(_ r: Range<Int>) -> String { String(decoding: b[r], as: UTF8.self) }
+        guard ReferenceCalendar.dayNames.contains(word(0 ..< 3)), word(3 ..< 5) == ", ", b[7] == 0x20,
+            let month = ReferenceCalendar.monthNames.firstIndex(of: word(8 ..< 11)), b[11] == 0x20,
+            b[16] == 0x20, b[19] == UInt8(ascii: ":"), b[22] == UInt8(ascii: ":"), word(25 ..< 29) == " GMT",
+            let d = digits(5 ..< 7), let y = digits(12 ..< 16), let h = digits(17 ..< 19),
+            let mi = digits(20 ..< 22), let s = digits(23 ..< 25)
+        else { return nil }
+        let c = ReferenceCalendar.Civil(year: y, month: month + 1, day: d, hour: h, minute: mi, second: s)
+        return ReferenceCalendar.isValid(c) ? ReferenceCalendar.seconds(c) : nil
+    }
+
+    @Test func httpDateFormatAndParseRoundTrip() {
+        fuzz("HTTPDate.format/parse") { r, run in
+            let seconds = Self.randomMillisecond(&r) / 1000
+            let text = ReferenceCalendar.http(ReferenceCalendar.civil(seconds))
+            let formatted = HTTPDate.format(Date(timeIntervalSince1970: Double(seconds) + (r.bool() ? 0.999 : 0)))
+            run.expect(formatted == text, "second \(seconds): formatted \(formatted), reference \(text)")
+            let parsed = HTTPDate.parse(text)
+            if parsed == nil { run.reject() }
+            run.expect(
+                parsed?.timeIntervalSince1970 == Double(seconds), "\(text): parsed as \(String(describing: parsed))")
+        }
+    }
+
+    @Test func httpDateParseRejectsOrAgrees() {
+        fuzz("HTTPDate.parse") { r, run in
+            let years = r.oneIn(8) ? 0 ... 9999 : 1970 ... 2100
+            var text = ReferenceCalendar.http(ReferenceCalendar.randomFields(&r, years: years))
+            if r.bool() { text = TextMutator.mutate(text, &r) }
+            let got = HTTPDate.parse(text)
+            let expected = Self.referenceHTTP(text)
+            if got == nil { run.reject() }
+            run.expect(
+                got?.timeIntervalSince1970 == expected.map(Double.init),
+                "\(show(text)): \(got.map { "\($0.timeIntervalSince1970)" } ?? "rejected"), reference \(expected.map { "\($0)" } ?? "rejects it")"
+            )
+        }
+    }
+
+    /// RFC 9110 §5.6.7's example in its three forms, and near misses of each.
+    @Test func httpDateReadsTheObsoleteFormsAndNothingElse() {
+        for text in ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"] {
+            #expect(HTTPDate.parse(text)?.timeIntervalSince1970 == 784_111_777, "\(text)")
+        }
+        #expect(HTTPDate.parse("Thu Nov 26 08:49:37 2026")?.timeIntervalSince1970 == 1_795_682_977)
+        for text in [
+            "", "Sun, 06 Nov 1994 08:49:37 UTC", "Sun, 6 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Now 1994 08:49:37 GMT", "Sunday, 06 Nov 1994 08:49:37 GMT",
+            "Sun, 06-Nov-94 08:49:37 GMT", "Funday, 06-Nov-94 08:49:37 GMT", "Sun Nov 6 08:49:37 1994",
+            "Sun Nov  6 08:49:37 94", "Sun Nov  6 24:49:37 1994",
+        ] {
+            #expect(HTTPDate.parse(text) == nil, "\(text)")
+        }
+    }
 }

@@ -31,6 +31,8 @@ final class MemorySource: JobOutputSource {
         case reset
         /// The connection breaks after this many body bytes arrived (the checksum was announced).
         case breakAfter(Int)
+        /// As `breakAfter`, with a checksum announced that the node's bytes do not have.
+        case breakAfterAnnouncingAnother(Int)
         case fail(GlacierError)
     }
 
@@ -94,6 +96,12 @@ final class MemorySource: JobOutputSource {
             archiveDescription: "memory", firstByteSeconds: seconds?.0, totalSeconds: seconds?.1)
     }
 
+    /// The checksum a broken response announced before it broke.
+    private func announcement(_ range: Range<Int64>, _ behaviour: Behaviour) -> SHA256Digest {
+        if case .breakAfterAnnouncingAnother = behaviour { return SHA256.hash(Array("another node".utf8)) }
+        return TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
+    }
+
     /// Leaves a streamed node spilled, in order.
     private let spilled = Mutex<[Int]>([])
     var spilledLeaves: [Int] { spilled.withLock { $0 } }
@@ -122,10 +130,11 @@ final class MemorySource: JobOutputSource {
             switch behaviour {
             case .reset where i == leaves.count / 2:
                 throw .transport(.connectionLost("reset by the test"))
-            case .breakAfter(let count) where received + length > count:
-                let announced = TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
+            case .breakAfter(let count) where received + length > count,
+                .breakAfterAnnouncingAnother(let count) where received + length > count:
                 throw .interrupted(
-                    .connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
+                    .connectionLost("broken by the test"), receivedBytes: count,
+                    announcedTreeHash: announcement(range, behaviour).hex)
             default: break
             }
             // Leaves are handed back one at a time, so the spill always has a buffer to lend.
@@ -168,10 +177,11 @@ final class MemorySource: JobOutputSource {
         guard verification == .sizeOnly || geometry.isTreeHashAligned(range) else {
             throw .invalidConfiguration("range \(range) is not a tree node")
         }
-        switch behaviour(n, range) {
+        let behaviour = behaviour(n, range)
+        switch behaviour {
         case .fail(let error): throw error
         case .reset: throw .transport(.connectionLost("reset by the test"))
-        case .breakAfter(let count):
+        case .breakAfter(let count), .breakAfterAnnouncingAnother(let count):
             var at = Int(range.lowerBound), left = count
             for leaf in leaves where left > 0 {
                 let n = min(left, leaf.count)
@@ -182,9 +192,9 @@ final class MemorySource: JobOutputSource {
                 at += leaf.count
                 left -= n
             }
-            let announced = TreeHash.hash(Array(bytes[Int(range.lowerBound) ..< Int(range.upperBound)]))
             throw .interrupted(
-                .connectionLost("broken by the test"), receivedBytes: count, announcedTreeHash: announced.hex)
+                .connectionLost("broken by the test"), receivedBytes: count,
+                announcedTreeHash: announcement(range, behaviour).hex)
         case .corrupt:
             throw .integrity(.checksumMismatch(range: "\(range)", expected: "served", computed: "damaged"))
         case .serve:

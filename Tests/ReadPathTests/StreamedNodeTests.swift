@@ -155,6 +155,57 @@ import Testing
         }
     }
 
+    /// Each first request for a 16 MiB node breaks after 12.5 MiB, announcing `announced`'s checksum.
+    func brokenStreamedNodes(
+        announcing announced: @escaping @Sendable (Int) -> MemorySource.Behaviour
+    ) async throws -> (source: MemorySource, salvaged: Int, usedBytes: Int64, complete: Bool) {
+        try await withCache { cache in
+            let source = MemorySource(size: 160 * Self.mib, reportedLink: Self.wan) { n, range in
+                n == 0 && range.count == Int64(16 * Self.mib) ? announced(12 * Self.mib + Self.mib / 2) : .serve
+            }
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            await warmUp(handle)
+            #expect(await handle.readAll() == source.bytes)
+            #expect(engine.readers.statistics.nodesStreamed > 0)
+            handle.close()
+            let entry = try #require(cache.allEntries.first { $0.descriptor.size == Int64(source.bytes.count) })
+            return (
+                source, engine.readers.statistics.bytesSalvaged, cache.usage().usedBytes,
+                entry.isComplete && entry.wholeOutputCheck?.result == .matched
+            )
+        }
+    }
+
+    /// Bytes asked for beyond one request per leaf.
+    func askedTwice(_ source: MemorySource) -> Int64 {
+        source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound } - Int64(source.bytes.count)
+    }
+
+    @Test func aStreamedNodeBrokenPartWayKeepsTheLeavesThatArrivedWhole() async throws {
+        let run = try await brokenStreamedNodes { .breakAfter($0) }
+        let broken = run.source.requests.filter { $0.count == Int64(16 * Self.mib) }.count
+        #expect(broken > 0, "some nodes of 16 MiB were asked for: \(run.source.requests)")
+        #expect(run.salvaged == broken * 12 * Self.mib, "leaves 0-11 of each broken node were kept")
+        #expect(
+            askedTwice(run.source) == Int64(broken * 4 * Self.mib),
+            "only the leaves that did not arrive whole are fetched again: \(run.source.requests)")
+        #expect(run.complete, "every leaf is in the cache, and the root matched")
+        #expect(run.usedBytes == Int64(run.source.bytes.count), "no space is left reserved for staging")
+    }
+
+    @Test func keptLeavesThatDoNotMakeTheAnnouncedChecksumAreFetchedAgain() async throws {
+        let run = try await brokenStreamedNodes { .breakAfterAnnouncingAnother($0) }
+        let broken = run.source.requests.filter { $0.count == Int64(16 * Self.mib) }.count
+        #expect(broken > 0)
+        #expect(run.salvaged == 0, "nothing kept: the checksum the leaves had to make was another")
+        #expect(
+            askedTwice(run.source) == Int64(broken * 16 * Self.mib),
+            "the kept leaves were fetched again: \(run.source.requests)")
+        #expect(run.complete)
+        #expect(run.usedBytes == Int64(run.source.bytes.count), "the dropped leaves' space was given back")
+    }
+
     @Test func streamedNodesWhoseRootDoesNotMatchAreRefusedAndNotKept() async throws {
         try await withCache { cache in
             let source = MemorySource(size: 40 * Self.mib, reportedLink: Self.wan)

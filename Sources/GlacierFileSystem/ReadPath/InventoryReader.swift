@@ -79,7 +79,7 @@ struct InventoryReader: Sendable {
     /// Fetches one node and waits until all of its leaves arrived, in whatever pieces.
     private func fetchWhole(_ node: Range<Int>) async -> Result<NodeFetcher.Fetched, NodeFetcher.Failure> {
         let pieces = PieceCollector(node: node)
-        await reader.fetcher.fetch(node, deliver: { pieces.add($0) }, fail: { pieces.fail($1) })
+        await reader.fetcher.fetch(node, deliver: { pieces.add($0) }, fail: { pieces.fail($0, $1) })
         return pieces.result
     }
 }

@@ -184,6 +184,20 @@ struct NodeFetcher: Sendable {
             case .failure(let error):
                 services.statistics.fetchFailures.add(1, ordering: .relaxed)
                 if let spill {
+                    if !spill.failed, case .interrupted(_, _, let announced?) = error, node.count > 1,
+                        verification == .treeHash, let root = SHA256Digest(hex: announced)
+                    {
+                        let run = spill.stagedRun(from: node.lowerBound)
+                        if !run.leaves.isEmpty && run.leaves.upperBound < node.upperBound {
+                            spill.store.abandonStaged(run.leaves.upperBound ..< node.upperBound)
+                            let held = spill.heldViews.filter { run.leaves.contains($0.key) }
+                            spill.discard()
+                            services.linkHealth.reportDamage()
+                            return await salvage(
+                                node, store: spill.store, kept: run.leaves, digests: run.digests, held: held,
+                                root: root, deliver: deliver, fail: fail)
+                        }
+                    }
                     spill.store.abandonStaged(node)
                     spill.discard()
                     if spill.failed {
@@ -258,7 +272,7 @@ struct NodeFetcher: Sendable {
                     restViews[(piece.lowerBound - rest.lowerBound) ..< (piece.upperBound - rest.lowerBound)])
                 group.addTask {
                     await fetch(
-                        piece, into: .memory(part), deliver: { collector.add($0) }, fail: { collector.fail($1) })
+                        piece, into: .memory(part), deliver: { collector.add($0) }, fail: { collector.fail($0, $1) })
                 }
             }
         }
@@ -276,6 +290,41 @@ struct NodeFetcher: Sendable {
             fail(rest, failure)
             await split(kept, into: .memory(keptViews), deliver: deliver, fail: fail)
         }
+    }
+
+    /// `salvage` for a streamed node: the leaves that arrived whole stay staged (with their
+    /// digests, and those still in memory) while the rest is fetched streamed, as tree nodes of its
+    /// own. Only if all their digests make the announced root is the kept part delivered; otherwise
+    /// it is dropped and fetched again. The rest's pieces, each verified, are delivered either way.
+    private func salvage(
+        _ node: Range<Int>, store: any OutputStore, kept: Range<Int>, digests: [SHA256Digest],
+        held: [Int: LeafView], root: SHA256Digest, deliver: @escaping @Sendable (Fetched) -> Void,
+        fail: @escaping @Sendable (Range<Int>, Failure) -> Void
+    ) async {
+        let rest = kept.upperBound ..< node.upperBound
+        let collector = PieceCollector(node: rest)
+        await withTaskGroup(of: Void.self) { group in
+            for piece in geometry.nodes(covering: rest) {
+                group.addTask {
+                    await fetch(
+                        piece, into: .store(store), deliver: { collector.add($0) }, fail: { collector.fail($0, $1) })
+                }
+            }
+        }
+        let (pieces, failures) = collector.parts
+        if failures.isEmpty, TreeHash.root(of: digests + pieces.flatMap(\.digests)) == root {
+            services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
+            deliver(
+                Fetched(
+                    leaves: kept, views: [], digests: digests, contentType: pieces.first?.contentType,
+                    archiveDescription: pieces.first?.archiveDescription, staged: true, held: held))
+            pieces.forEach(deliver)
+            return
+        }
+        store.abandonStaged(kept)
+        pieces.forEach(deliver)
+        for (leaves, failure) in failures { fail(leaves, failure) }
+        await split(kept, into: .store(store), deliver: deliver, fail: fail)
     }
 
     /// Fetches the children of `node` side by side.

@@ -24,6 +24,8 @@ final class StoreSpill: LeafSpill {
         var lent: [Int: (buffer: NodeBuffer, own: Bool)] = [:]
         /// Leaves staged and still in memory.
         var held: [Int: NodeBuffer] = [:]
+        /// The digest of every leaf staged, to salvage the leaves of a transfer that breaks.
+        var staged: [Int: SHA256Digest] = [:]
         var refused = false
     }
 
@@ -93,8 +95,22 @@ final class StoreSpill: LeafSpill {
             } else if staged {
                 s.held[leaf] = buffer
             }
-            if !staged { s.refused = true }
+            if staged {
+                s.staged[leaf] = digest
+            } else {
+                s.refused = true
+            }
         }
         return staged
+    }
+
+    /// The leaves staged from `first` on without a gap, and their digests: what a broken transfer
+    /// brought whole. Call after the transfer, once its spill jobs are over.
+    func stagedRun(from first: Int) -> (leaves: Range<Int>, digests: [SHA256Digest]) {
+        state.withLock { s in
+            var digests: [SHA256Digest] = []
+            while let digest = s.staged[first + digests.count] { digests.append(digest) }
+            return (first ..< first + digests.count, digests)
+        }
     }
 }

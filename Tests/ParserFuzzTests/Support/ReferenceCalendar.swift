@@ -67,6 +67,19 @@ enum ReferenceCalendar {
         "\(pad(c.year, 4))\(pad(c.month, 2))\(pad(c.day, 2))T\(pad(c.hour, 2))\(pad(c.minute, 2))\(pad(c.second, 2))Z"
     }
 
+    static let dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// `Www, DD Mon YYYY HH:MM:SS GMT` (IMF-fixdate); 1 January 1970 was a Thursday. A month out
+    /// of range has no name, so it is written as the month it wraps to.
+    static func http(_ c: Civil) -> String {
+        let month = ((c.month - 1) % 12 + 12) % 12 + 1
+        let days = seconds(Civil(year: c.year, month: month, day: c.day, hour: 0, minute: 0, second: 0)) / 86_400
+        let weekday = Int(((days + 4) % 7 + 7) % 7)
+        return "\(dayNames[weekday]), \(pad(c.day, 2)) \(monthNames[month - 1]) \(pad(c.year, 4)) "
+            + "\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2)) GMT"
+    }
+
     /// A civil time that is often invalid in one field: 30 February, 31 April, hour 24, minute 60.
     static func randomFields(_ r: inout FuzzRandom, years: ClosedRange<Int>) -> Civil {
         var c = Civil(
