@@ -196,4 +196,14 @@ import Testing
             #expect(HTTPDate.parse(text) == nil, "\(text)")
         }
     }
+
+    /// A real leap second ends a month's last day; each parser reads it as the next day's first
+    /// second, as the reference calendar does (POSIX time has no leap seconds).
+    @Test func aLeapSecondAtTheEndOfAMonthIsTheNextDaysFirstSecond() {
+        let newYear2017: Double = 1_483_228_800
+        #expect(GlacierTimestamp.parse("2016-12-31T23:59:60Z")?.timeIntervalSince1970 == newYear2017)
+        #expect(AmzDate.parse("20161231T235960Z")?.timeIntervalSince1970 == newYear2017)
+        #expect(HTTPDate.parse("Sat, 31 Dec 2016 23:59:60 GMT")?.timeIntervalSince1970 == newYear2017)
+        #expect(GlacierTimestamp.parse("2016-12-31T23:59:61Z") == nil)
+    }
 }

@@ -189,13 +189,13 @@ struct NodeFetcher: Sendable {
                     {
                         let run = spill.stagedRun(from: node.lowerBound)
                         if !run.leaves.isEmpty && run.leaves.upperBound < node.upperBound {
+                            // The kept leaves wait on disk, not in memory: the rest may take a while.
                             spill.store.abandonStaged(run.leaves.upperBound ..< node.upperBound)
-                            let held = spill.heldViews.filter { run.leaves.contains($0.key) }
                             spill.discard()
                             services.linkHealth.reportDamage()
                             return await salvage(
-                                node, store: spill.store, kept: run.leaves, digests: run.digests, held: held,
-                                root: root, deliver: deliver, fail: fail)
+                                node, store: spill.store, kept: run.leaves, digests: run.digests, root: root,
+                                deliver: deliver, fail: fail)
                         }
                     }
                     spill.store.abandonStaged(node)
@@ -292,14 +292,14 @@ struct NodeFetcher: Sendable {
         }
     }
 
-    /// `salvage` for a streamed node: the leaves that arrived whole stay staged (with their
-    /// digests, and those still in memory) while the rest is fetched streamed, as tree nodes of its
-    /// own. Only if all their digests make the announced root is the kept part delivered; otherwise
-    /// it is dropped and fetched again. The rest's pieces, each verified, are delivered either way.
+    /// `salvage` for a streamed node: the leaves that arrived whole stay staged, with their
+    /// digests, while the rest is fetched streamed, as tree nodes of its own. Only if all their
+    /// digests make the announced root is the kept part delivered; otherwise it is dropped and
+    /// fetched again (or failed with the rest, if the output is gone). The rest's pieces, each
+    /// verified, are delivered either way.
     private func salvage(
-        _ node: Range<Int>, store: any OutputStore, kept: Range<Int>, digests: [SHA256Digest],
-        held: [Int: LeafView], root: SHA256Digest, deliver: @escaping @Sendable (Fetched) -> Void,
-        fail: @escaping @Sendable (Range<Int>, Failure) -> Void
+        _ node: Range<Int>, store: any OutputStore, kept: Range<Int>, digests: [SHA256Digest], root: SHA256Digest,
+        deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {
         let rest = kept.upperBound ..< node.upperBound
         let collector = PieceCollector(node: rest)
@@ -317,13 +317,16 @@ struct NodeFetcher: Sendable {
             deliver(
                 Fetched(
                     leaves: kept, views: [], digests: digests, contentType: pieces.first?.contentType,
-                    archiveDescription: pieces.first?.archiveDescription, staged: true, held: held))
+                    archiveDescription: pieces.first?.archiveDescription, staged: true))
             pieces.forEach(deliver)
             return
         }
         store.abandonStaged(kept)
         pieces.forEach(deliver)
         for (leaves, failure) in failures { fail(leaves, failure) }
+        if let gone = failures.first(where: { if case .gone = $0.1 { true } else { false } }) {
+            return fail(kept, gone.1)
+        }
         await split(kept, into: .store(store), deliver: deliver, fail: fail)
     }
 
