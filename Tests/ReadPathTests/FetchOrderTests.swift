@@ -83,7 +83,7 @@ import Testing
                     range: 0 ..< Int64(Self.mib), totalSize: Int64(Self.mib), leafDigests: [],
                     serviceTreeHash: SHA256.hash([]), contentType: nil, archiveDescription: nil,
                     firstByteSeconds: 1, totalSeconds: 2),
-                bytes: Self.mib)
+                bytes: Self.mib, othersInFlight: 0)
         }
         let limiter = FetchLimiter(slots: 2, linkSpeed: link)
         let running = await limiter.acquire(leaves: 16)

@@ -69,6 +69,35 @@ import Testing
         }
     }
 
+    /// The wait for first bytes grows with the fetches we run at once, even on loopback: the link
+    /// is judged by the wait of fetches that ran with few others, and sized by all of them.
+    @Test func aFastLinkIsNotTakenForASlowOneWhenOurOwnLoadSlowsIt() throws {
+        func record(_ link: LinkSpeed, wait: Double, others: Int) {
+            link.record(
+                VerifiedOutputRange(
+                    range: 0 ..< Int64(Self.mib), totalSize: Int64(Self.mib), leafDigests: [],
+                    serviceTreeHash: SHA256.hash([]), contentType: nil, archiveDescription: nil,
+                    firstByteSeconds: wait, totalSeconds: wait + 0.005),
+                bytes: Self.mib, othersInFlight: others)
+        }
+        let near = LinkSpeed()
+        record(near, wait: 0.002, others: 0)  // a copy's head read, alone
+        for _ in 0 ..< 20 { record(near, wait: 0.04, others: 15) }  // its window: 16 at once
+        let loaded = try #require(near.estimate)
+        #expect(loaded.latency > 0.03, "the wait under load is what fetches take: \(loaded.latency)")
+        #expect(!loaded.isSlow && loaded.wantedNodeLeaves == nil, "but the link is a fast one")
+
+        let far = LinkSpeed()
+        record(far, wait: 0.05, others: 0)
+        for _ in 0 ..< 20 { record(far, wait: 0.08, others: 15) }
+        let slow = try #require(far.estimate)
+        #expect(slow.isSlow && slow.wantedNodeLeaves != nil, "a long round trip is slow however it was measured")
+
+        let crowded = LinkSpeed()
+        for _ in 0 ..< 8 { record(crowded, wait: 0.05, others: 7) }  // 8 readers' head reads at once
+        #expect(try #require(crowded.estimate).isSlow, "with no quiet fetch, every fetch's wait counts")
+    }
+
     @Test func thePlanStreamsOnlyOnASlowLinkWithADiskCache() async throws {
         try await withCache { cache in
             for (link, withCache, expectStreamed) in [

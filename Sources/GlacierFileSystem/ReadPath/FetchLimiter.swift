@@ -35,6 +35,8 @@ final class FetchLimiter: Sendable {
         let workLeft: Int
         /// The link as measured when the work left was counted; nil before it is.
         let link: LinkSpeed.Estimate?
+        /// Fetches under way when this one started.
+        var othersInFlight = 0
     }
 
     struct Waiter: Sendable {
@@ -122,7 +124,7 @@ final class FetchLimiter: Sendable {
             s.waitingLeaves += leaves - counted
         }
         let link = linkSpeed?.estimate
-        let (id, inLine) = await gate.wait { (s: inout Slots) -> (UInt64, Int)? in
+        let (id, inLine, others) = await gate.wait { (s: inout Slots) -> (UInt64, Int, Int)? in
             guard s.available > 0, s.waiting.first?.place === place else { return nil }
             s.available -= 1
             // A node's pieces share a place: take out this fetch's own entry.
@@ -137,13 +139,15 @@ final class FetchLimiter: Sendable {
             }
             let id = s.nextGrant
             s.nextGrant += 1
+            let others = s.running.count
             s.running[id] = Running(leaves: leaves, started: now)
-            return (id, s.waitingLeaves + Int(runningLeft.rounded()))
+            return (id, s.waitingLeaves + Int(runningLeft.rounded()), others)
         }
         // The next in line may be able to start too: it slept while this one was first.
         gate.update { _ in }
         return Grant(
-            id: id, leaves: leaves, workLeft: inLine + max(0, expectedLeaves.load(ordering: .relaxed)), link: link)
+            id: id, leaves: leaves, workLeft: inLine + max(0, expectedLeaves.load(ordering: .relaxed)), link: link,
+            othersInFlight: others)
     }
 
     /// Gives back the slot of a fetch that was cut: its pieces wait in line at its place, and

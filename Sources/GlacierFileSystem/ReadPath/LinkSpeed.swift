@@ -17,11 +17,23 @@ final class LinkSpeed: Sendable {
     static let minimumSamples = 1
     /// Weight of the newest sample.
     static let weight = 0.2
+    /// A fetch that started with at most this many others in flight measured the link, not the
+    /// load we put on it (a copy's head read, and the kernel's readahead beside it).
+    static let quietFetches = 1
 
-    private let state = Mutex<(latency: Double, rate: Double, samples: Int)>((0, 0, 0))
+    private let state = Mutex(State())
 
-    /// Takes a fetch's timings, if the transport measured them.
-    func record(_ checked: VerifiedOutputRange, bytes: Int) {
+    struct State {
+        var latency = 0.0
+        var rate = 0.0
+        var samples = 0
+        /// The wait as fetches measured it with few others in flight; nil until one did.
+        var quietLatency: Double?
+    }
+
+    /// Takes a fetch's timings, if the transport measured them; `othersInFlight` is how many
+    /// fetches were under way when it started.
+    func record(_ checked: VerifiedOutputRange, bytes: Int, othersInFlight: Int) {
         guard let first = checked.firstByteSeconds, let total = checked.totalSeconds, first >= 0, total > first,
             bytes >= TreeHash.leafSize
         else { return }
@@ -35,6 +47,9 @@ final class LinkSpeed: Sendable {
                 s.rate += Self.weight * (rate - s.rate)
             }
             s.samples += 1
+            if othersInFlight <= Self.quietFetches {
+                s.quietLatency = s.quietLatency.map { $0 + Self.weight * (first - $0) } ?? first
+            }
         }
     }
 
@@ -42,6 +57,8 @@ final class LinkSpeed: Sendable {
     struct Estimate: Sendable {
         let latency: Double
         let rate: Double
+        /// The wait with few fetches in flight (`latency` until one was measured so).
+        var quietLatency: Double
 
         /// How long a request for `leaves` takes.
         func seconds(forLeaves leaves: Int) -> Double {
@@ -51,8 +68,12 @@ final class LinkSpeed: Sendable {
         /// The leaves one connection could carry in the time a request waits for its first byte.
         var latencyLeaves: Double { latency * rate / Double(TreeHash.leafSize) }
 
-        /// Whether round trips cost more than nodes sized by memory can hide.
-        var isSlow: Bool { latency >= LinkSpeed.slowLinkLatency }
+        /// Whether round trips cost more than nodes sized by memory can hide. Judged by the quiet
+        /// wait: a fast link's wait grows with the load we put on it (a cold copy over loopback
+        /// waited over 20 ms for its first bytes, and streamed its nodes through the disk for
+        /// nothing: 25 % slower, with 10 % more CPU), while a long link's does not fall below its
+        /// round trip.
+        var isSlow: Bool { quietLatency >= LinkSpeed.slowLinkLatency }
 
         /// The leaves a node needs to keep its connection busy `efficiency` of the time; nil on a
         /// link too fast to need more than memory gives.
@@ -64,6 +85,9 @@ final class LinkSpeed: Sendable {
 
     /// The link as measured, once known.
     var estimate: Estimate? {
-        state.withLock { s in s.samples >= Self.minimumSamples ? Estimate(latency: s.latency, rate: s.rate) : nil }
+        state.withLock { s in
+            s.samples >= Self.minimumSamples
+                ? Estimate(latency: s.latency, rate: s.rate, quietLatency: s.quietLatency ?? s.latency) : nil
+        }
     }
 }

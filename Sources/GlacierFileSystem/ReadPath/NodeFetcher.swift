@@ -164,7 +164,8 @@ struct NodeFetcher: Sendable {
             switch result {
             case .success(let checked):
                 services.linkHealth.reportClean()
-                services.linkSpeed.record(checked, bytes: Int(bytes.upperBound - bytes.lowerBound))
+                services.linkSpeed.record(
+                    checked, bytes: Int(bytes.upperBound - bytes.lowerBound), othersInFlight: grant.othersInFlight)
                 services.statistics.leavesFetched.add(node.count, ordering: .relaxed)
                 services.statistics.bytesFetched.add(Int(bytes.upperBound - bytes.lowerBound), ordering: .relaxed)
                 guard case .memory(let views) = landing else {

@@ -41,6 +41,11 @@ final class OutputReader: Sendable {
         var inventoryValidating = false
         /// Leaves committed from a streamed node and not yet read back.
         var recent: Set<Int> = []
+        /// Verified leaves queued for the store and not yet written. Memory may drop one before
+        /// its write (it makes room for leaves further ahead), and a reader that comes for it
+        /// meanwhile is served these bytes, which the write holds anyway, instead of fetching it
+        /// again.
+        var unwritten: [Int: LeafView] = [:]
         /// The root mismatched and the store has recorded it (and dropped what it held), in this
         /// mount or before.
         var mismatchRecorded = false
@@ -157,7 +162,7 @@ final class OutputReader: Sendable {
         var missing: [Int] = []
         state.withLock { s in
             for leaf in leaves where s.pending[leaf] == nil && !services.memory.contains(output: id, leaf: leaf) {
-                let held = store.hasLeaf(leaf)
+                let held = s.unwritten[leaf] != nil || store.hasLeaf(leaf)
                 if held && streamed { continue }
                 s.pending[leaf] = []
                 if held { fromStore.append(leaf) } else { missing.append(leaf) }
@@ -193,7 +198,9 @@ final class OutputReader: Sendable {
         let fromStore = state.withLock { s -> [Int] in
             var claimed: [Int] = []
             for leaf in leaves
-            where s.pending[leaf] == nil && store.hasLeaf(leaf) && !services.memory.contains(output: id, leaf: leaf) {
+            where s.pending[leaf] == nil && (s.unwritten[leaf] != nil || store.hasLeaf(leaf))
+                && !services.memory.contains(output: id, leaf: leaf)
+            {
                 s.pending[leaf] = []
                 claimed.append(leaf)
             }
@@ -207,6 +214,10 @@ final class OutputReader: Sendable {
     /// Publishes a claimed leaf from the store, or fetches it when it is not held or fails its
     /// check. With no memory free at once, the readback waits for a buffer like a fetch does.
     private func loadStoredOrFetch(_ leaf: Int) {
+        if let view = state.withLock({ $0.unwritten[leaf] }) {
+            services.statistics.leavesFromMemory.add(1, ordering: .relaxed)
+            return publish(leaf ..< leaf + 1, [view])
+        }
         if store.hasLeaf(leaf) {
             guard let buffer = services.pool.acquireNow(capacity: leafSize) else {
                 Task.detached {
@@ -311,9 +322,15 @@ final class OutputReader: Sendable {
         guard passRootGate(leaves, fetched.digests, matched: &matched) else { return }
         // Queued before the bytes are published, so whoever has read them all finds every write
         // counted (a hand-over waits for them).
+        state.withLock { s in
+            for (leaf, view) in zip(leaves, fetched.views) { s.unwritten[leaf] = view }
+        }
         queueCacheWrite(leaves) { [matched] in
             self.persist(fetched)
             if let matched { self.store.record(matched) }
+            self.state.withLock { s in
+                for leaf in leaves { s.unwritten[leaf] = nil }
+            }
         }
         publish(leaves, fetched.views)
     }
