@@ -45,7 +45,8 @@ public enum AmzDate {
             let h = num(9 ..< 11), let mi = num(11 ..< 13), let se = num(13 ..< 15),
             (1 ... 12).contains(mo), (1 ... 31).contains(d), h < 24, mi < 60, se < 61
         else { return nil }
-        // Second 60 (a leap second) is the second after 59, at the end of any day too; timegm
+        // As GlacierModel's CivilTime (this module does not depend on that one). Second 60 (a
+        // leap second) is the second after 59, at the end of any day too; timegm
         // would carry 23:59:60 into the next day, which the check below refuses.
         let leap: Int32 = se == 60 ? 1 : 0
         var tm = tm()

@@ -52,8 +52,9 @@ public enum HTTPDate {
         return CivilTime(year: year, month: month, day: day, hour: time.0, minute: time.1, second: time.2)
     }
 
-    /// ` 06-Nov-94 08:49:37 GMT`, after `Sunday,`. A two-digit year more than 50 years ahead is
-    /// taken as the century before (RFC 9110 §5.6.7).
+    /// ` 06-Nov-94 08:49:37 GMT`, after `Sunday,`. A two-digit year is the one with those digits
+    /// from 49 years back to 50 ahead: one more than 50 years ahead is the century before (RFC
+    /// 9110 §5.6.7).
     private static func rfc850(_ s: inout Scanner) -> CivilTime? {
         guard s.skip(" "), let day = s.digits(2), s.skip("-"), let month = s.month(), s.skip("-"),
             let short = s.digits(2), s.skip(" "), let time = s.time(), s.skip(" GMT")
@@ -64,6 +65,7 @@ public enum HTTPDate {
         let thisYear = tm.tm_year + 1900
         var year = thisYear / 100 * 100 + short
         if year > thisYear + 50 { year -= 100 }
+        if year <= thisYear - 50 { year += 100 }
         return CivilTime(year: year, month: month, day: day, hour: time.0, minute: time.1, second: time.2)
     }
 

@@ -86,6 +86,8 @@ import Testing
         let loaded = try #require(near.estimate)
         #expect(loaded.latency > 0.03, "the wait under load is what fetches take: \(loaded.latency)")
         #expect(!loaded.isSlow && loaded.wantedNodeLeaves == nil, "but the link is a fast one")
+        let later = try #require(near.estimate(at: .now + LinkSpeed.quietLifetime + .seconds(1)))
+        #expect(later.isSlow, "a quiet wait long past no longer speaks for the link")
 
         let far = LinkSpeed()
         record(far, wait: 0.05, others: 0)

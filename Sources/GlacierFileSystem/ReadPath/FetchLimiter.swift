@@ -36,7 +36,7 @@ final class FetchLimiter: Sendable {
         /// The link as measured when the work left was counted; nil before it is.
         let link: LinkSpeed.Estimate?
         /// Fetches under way when this one started.
-        var othersInFlight = 0
+        let othersInFlight: Int
     }
 
     struct Waiter: Sendable {

@@ -20,6 +20,9 @@ final class LinkSpeed: Sendable {
     /// A fetch that started with at most this many others in flight measured the link, not the
     /// load we put on it (a copy's head read, and the kernel's readahead beside it).
     static let quietFetches = 1
+    /// A quiet wait older than this no longer speaks for the link (a route may have changed while
+    /// long copies kept every connection busy); then every fetch's wait counts again.
+    static let quietLifetime = Duration.seconds(60)
 
     private let state = Mutex(State())
 
@@ -27,13 +30,16 @@ final class LinkSpeed: Sendable {
         var latency = 0.0
         var rate = 0.0
         var samples = 0
-        /// The wait as fetches measured it with few others in flight; nil until one did.
+        /// The wait as fetches measured it with few others in flight, and when it last did.
         var quietLatency: Double?
+        var quietAt: ContinuousClock.Instant?
     }
 
     /// Takes a fetch's timings, if the transport measured them; `othersInFlight` is how many
     /// fetches were under way when it started.
-    func record(_ checked: VerifiedOutputRange, bytes: Int, othersInFlight: Int) {
+    func record(
+        _ checked: VerifiedOutputRange, bytes: Int, othersInFlight: Int, at now: ContinuousClock.Instant = .now
+    ) {
         guard let first = checked.firstByteSeconds, let total = checked.totalSeconds, first >= 0, total > first,
             bytes >= TreeHash.leafSize
         else { return }
@@ -49,6 +55,7 @@ final class LinkSpeed: Sendable {
             s.samples += 1
             if othersInFlight <= Self.quietFetches {
                 s.quietLatency = s.quietLatency.map { $0 + Self.weight * (first - $0) } ?? first
+                s.quietAt = now
             }
         }
     }
@@ -57,8 +64,8 @@ final class LinkSpeed: Sendable {
     struct Estimate: Sendable {
         let latency: Double
         let rate: Double
-        /// The wait with few fetches in flight (`latency` until one was measured so).
-        var quietLatency: Double
+        /// The wait with few fetches in flight (`latency` when none was measured so lately).
+        let quietLatency: Double
 
         /// How long a request for `leaves` takes.
         func seconds(forLeaves leaves: Int) -> Double {
@@ -84,10 +91,14 @@ final class LinkSpeed: Sendable {
     }
 
     /// The link as measured, once known.
-    var estimate: Estimate? {
+    var estimate: Estimate? { estimate(at: .now) }
+
+    func estimate(at now: ContinuousClock.Instant) -> Estimate? {
         state.withLock { s in
-            s.samples >= Self.minimumSamples
-                ? Estimate(latency: s.latency, rate: s.rate, quietLatency: s.quietLatency ?? s.latency) : nil
+            guard s.samples >= Self.minimumSamples else { return nil }
+            let fresh = s.quietAt.map { now - $0 < Self.quietLifetime } ?? false
+            return Estimate(
+                latency: s.latency, rate: s.rate, quietLatency: fresh ? s.quietLatency ?? s.latency : s.latency)
         }
     }
 }

@@ -194,7 +194,7 @@ struct NodeFetcher: Sendable {
                             spill.store.abandonStaged(run.leaves.upperBound ..< node.upperBound)
                             spill.discard()
                             services.linkHealth.reportDamage()
-                            return await salvage(
+                            return await salvageStaged(
                                 node, store: spill.store, kept: run.leaves, digests: run.digests, root: root,
                                 deliver: deliver, fail: fail)
                         }
@@ -298,7 +298,7 @@ struct NodeFetcher: Sendable {
     /// digests make the announced root is the kept part delivered; otherwise it is dropped and
     /// fetched again (or failed with the rest, if the output is gone). The rest's pieces, each
     /// verified, are delivered either way.
-    private func salvage(
+    private func salvageStaged(
         _ node: Range<Int>, store: any OutputStore, kept: Range<Int>, digests: [SHA256Digest], root: SHA256Digest,
         deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {

@@ -214,6 +214,8 @@ final class OutputReader: Sendable {
     /// Publishes a claimed leaf from the store, or fetches it when it is not held or fails its
     /// check. With no memory free at once, the readback waits for a buffer like a fetch does.
     private func loadStoredOrFetch(_ leaf: Int) {
+        // A reader that got past the check just before the root mismatched is refused here.
+        if let failure = refusal() { return fail(leaf ..< leaf + 1, failure) }
         if let view = state.withLock({ $0.unwritten[leaf] }) {
             services.statistics.leavesFromMemory.add(1, ordering: .relaxed)
             return publish(leaf ..< leaf + 1, [view])
@@ -329,7 +331,10 @@ final class OutputReader: Sendable {
             self.persist(fetched)
             if let matched { self.store.record(matched) }
             self.state.withLock { s in
-                for leaf in leaves { s.unwritten[leaf] = nil }
+                // Only its own: the leaf may have been fetched again, and queued again, meanwhile.
+                for (leaf, view) in zip(leaves, fetched.views) where s.unwritten[leaf]?.node === view.node {
+                    s.unwritten[leaf] = nil
+                }
             }
         }
         publish(leaves, fetched.views)
