@@ -94,15 +94,19 @@ final class CurlMultiEngine: Sendable {
                                 bodyBytesReceived: transfer.received)
                             : error)
                 } else {
+                    var sent: curl_off_t = 0
                     var firstByte: curl_off_t = 0
                     var total: curl_off_t = 0
+                    // Timed from the request's start on an open connection: a new connection's
+                    // handshakes (TCP, TLS) are no part of what each request costs.
+                    _ = glfs_easy_getinfo_off(transfer.easy, CURLINFO_PRETRANSFER_TIME_T, &sent)
                     _ = glfs_easy_getinfo_off(transfer.easy, CURLINFO_STARTTRANSFER_TIME_T, &firstByte)
                     _ = glfs_easy_getinfo_off(transfer.easy, CURLINFO_TOTAL_TIME_T, &total)
                     transfer.continuation.resume(
                         returning: HTTPResponse(
                             status: transfer.status, headers: transfer.headers, body: transfer.collected,
-                            bodyLength: transfer.received, firstByteSeconds: Double(firstByte) / 1e6,
-                            totalSeconds: Double(total) / 1e6))
+                            bodyLength: transfer.received, firstByteSeconds: Double(firstByte - sent) / 1e6,
+                            totalSeconds: Double(total - sent) / 1e6))
                 }
             } else {
                 transfer.continuation.resume(throwing: TransportError.cancelled)

@@ -98,8 +98,9 @@ public struct HTTPResponse: Sendable {
     public var body: [UInt8]
     /// How many body bytes arrived, whatever the destination.
     public var bodyLength: Int
-    /// Seconds from the start of the exchange to the first byte of the response, and to its end:
-    /// what a caller needs to tell the link's latency from its rate. Nil when not measured.
+    /// Seconds from the request's start on an open connection (after any connecting and TLS) to
+    /// the first byte of the response, and to its end: what a caller needs to tell the link's
+    /// latency from its rate. Nil when not measured.
     public var firstByteSeconds: Double? = nil
     public var totalSeconds: Double? = nil
 }

@@ -53,6 +53,19 @@ import Testing
         return (Array(buffer), checked)
     }
 
+    /// The timings a read reports are the link's: the service's wait before the first byte, and
+    /// the transfer after it, each from the request's start on an open connection.
+    @Test func aReadReportsTheWaitForItsFirstByteAndThenItsTransfer() async throws {
+        try await withFixture { f in
+            try f.emulator.server.setShaping(ShapingSettings(firstByteLatencyMs: 100))
+            let (_, checked) = try await read(f, 0 ..< Int64(Self.mib))
+            let first = try #require(checked.firstByteSeconds)
+            let total = try #require(checked.totalSeconds)
+            #expect(first >= 0.1, "the emulator waited 100 ms before the first byte: \(first) s")
+            #expect(total >= first, "\(total) s in all")
+        }
+    }
+
     @Test func everyTreeNodeRangeComesBackVerifiedWithItsLeafDigests() async throws {
         try await withFixture { f in
             let g = TreeGeometry(size: Int64(f.data.count))
