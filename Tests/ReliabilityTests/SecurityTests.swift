@@ -82,15 +82,29 @@ import Testing
                     "-addext", "subjectAltName=DNS:localhost",
                 ])
             #expect(made.status == 0)
-            let port = Int.random(in: 20_000 ... 40_000)
-            let server = try ChildProcess.start(
-                "/usr/bin/openssl",
-                [
-                    "s_server", "-accept", "\(port)", "-cert", cert,
-                    "-key", key, "-www", "-quiet",
-                ])
+            // A port below Linux's ephemeral range (32768 on), which outgoing connections take, and
+            // one nobody listens on; another is tried if the server still cannot bind it (a CI run
+            // once failed here with "Address already in use").
+            var started: (server: ChildProcess, port: Int)?
+            var outputs: [String] = []
+            for _ in 0 ..< 5 where started == nil {
+                let port = Int.random(in: 20_000 ... 32_000)
+                guard !(await Self.acceptsConnections(port: port, tries: 1)) else { continue }
+                let server = try ChildProcess.start(
+                    "/usr/bin/openssl",
+                    [
+                        "s_server", "-accept", "\(port)", "-cert", cert,
+                        "-key", key, "-www", "-quiet",
+                    ])
+                if await Self.acceptsConnections(port: port), server.isRunning {
+                    started = (server, port)
+                } else {
+                    outputs.append(server.output)
+                    server.stop()
+                }
+            }
+            let (server, port) = try #require(started, "openssl s_server did not start: \(outputs)")
             defer { server.stop() }
-            try #require(await Self.acceptsConnections(port: port), "openssl s_server did not start: \(server.output)")
             let mountpoint = dir.appendingPathComponent("mnt").path
             try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
             var env = ProcessInfo.processInfo.environment
@@ -111,9 +125,9 @@ import Testing
         }
     }
 
-    /// Polls until something accepts TCP connections on 127.0.0.1:`port` (up to 10 s).
-    private static func acceptsConnections(port: Int) async -> Bool {
-        for _ in 0 ..< 200 {
+    /// Polls until something accepts TCP connections on 127.0.0.1:`port` (`tries` 50 ms apart).
+    private static func acceptsConnections(port: Int, tries: Int = 200) async -> Bool {
+        for _ in 0 ..< tries {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
