@@ -8,6 +8,9 @@ public final class MountedFileSystem: Sendable {
     public let endpoint: String
     public let environment: [String: String]
     public let arguments: [String]
+    /// The mountpoint was made for this mount, so its unmount removes it: a test run made
+    /// hundreds of empty ones a day under /tmp/glacierfs-tests.
+    let ownsMountpoint: Bool
 
     /// Mounts with `glacierfs mount MOUNTPOINT --endpoint ... --cache-dir ... EXTRA`, returning once
     /// the command reports the mount ready. Throws with the command's output if it fails.
@@ -26,17 +29,19 @@ public final class MountedFileSystem: Sendable {
         }
         return MountedFileSystem(
             mountpoint: target, cacheDirectory: cacheDirectory, endpoint: endpoint,
-            environment: environment, arguments: arguments)
+            environment: environment, arguments: arguments, ownsMountpoint: mountpoint == nil)
     }
 
     init(
-        mountpoint: String, cacheDirectory: String, endpoint: String, environment: [String: String], arguments: [String]
+        mountpoint: String, cacheDirectory: String, endpoint: String, environment: [String: String],
+        arguments: [String], ownsMountpoint: Bool = false
     ) {
         self.mountpoint = mountpoint
         self.cacheDirectory = cacheDirectory
         self.endpoint = endpoint
         self.environment = environment
         self.arguments = arguments
+        self.ownsMountpoint = ownsMountpoint
     }
 
     /// Mounts, runs `body`, and unmounts however `body` ends.
@@ -92,6 +97,8 @@ public final class MountedFileSystem: Sendable {
             kill(pid, SIGKILL)
             usleep(100_000)
         }
+        // Only once nothing is mounted there, and only if empty (rmdir refuses otherwise).
+        if ownsMountpoint && !Self.isMountpoint(mountpoint) { rmdir(mountpoint) }
     }
 
     public func path(_ relative: String) -> String { mountpoint + "/" + relative }
