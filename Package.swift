@@ -3,10 +3,10 @@ import PackageDescription
 
 // Module map: each library has one responsibility, and each executable links only what it uses.
 //   GlacierIntegrity  SHA-256 tree hash and tree-node arithmetic (OpenSSL)
+//   GlacierModel      the Glacier API's JSON shapes and error codes, and its timestamps (shared by client and emulator)
 //   AWSSigning        SigV4 signing and verification, no I/O
 //   AWSCredentials    credential and region resolution as the AWS CLI does it
 //   HTTPTransport     libcurl multi-interface HTTP client
-//   GlacierModel      the Glacier API's JSON shapes and error codes (shared by client and emulator)
 //   ArchiveNames      archive descriptions decoded into safe, stable paths, and the tree they make
 //   VaultInventory    streaming, validating parser of inventory job output (JSON and CSV)
 //   ArchiveIndex      the on-disk (SQLite) index of a vault's archives under their decoded names
@@ -43,7 +43,8 @@ let package = Package(
         // starting a child tied to its parent (fork, prctl(PR_SET_PDEATHSIG), exec).
         .target(name: "CPlatformSupport"),
         .target(name: "GlacierIntegrity", dependencies: ["COpenSSL", "CPlatformSupport"]),
-        .target(name: "AWSSigning", dependencies: ["GlacierIntegrity"]),
+        .target(name: "GlacierModel"),
+        .target(name: "AWSSigning", dependencies: ["GlacierIntegrity", "GlacierModel"]),
         .target(name: "HTTPTransport", dependencies: ["CCurl"]),
         .target(
             name: "AWSCredentials",
@@ -51,7 +52,6 @@ let package = Package(
                 "AWSSigning", "HTTPTransport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
-        .target(name: "GlacierModel"),
         .target(name: "ArchiveNames", dependencies: ["GlacierModel", "AWSSigning"]),
         .target(name: "VaultInventory", dependencies: ["GlacierModel"]),
         .target(

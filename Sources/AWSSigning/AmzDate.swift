@@ -1,4 +1,5 @@
 import Foundation
+import GlacierModel
 
 /// The `YYYYMMDD'T'HHMMSS'Z'` timestamps SigV4 uses, in UTC.
 public enum AmzDate {
@@ -42,23 +43,8 @@ public enum AmzDate {
             return v
         }
         guard let y = num(0 ..< 4), let mo = num(4 ..< 6), let d = num(6 ..< 8),
-            let h = num(9 ..< 11), let mi = num(11 ..< 13), let se = num(13 ..< 15),
-            (1 ... 12).contains(mo), (1 ... 31).contains(d), h < 24, mi < 60, se < 61
+            let h = num(9 ..< 11), let mi = num(11 ..< 13), let se = num(13 ..< 15)
         else { return nil }
-        // As GlacierModel's CivilTime (this module does not depend on that one). Second 60 (a
-        // leap second) is the second after 59, at the end of any day too; timegm
-        // would carry 23:59:60 into the next day, which the check below refuses.
-        let leap: Int32 = se == 60 ? 1 : 0
-        var tm = tm()
-        tm.tm_year = y - 1900
-        tm.tm_mon = mo - 1
-        tm.tm_mday = d
-        tm.tm_hour = h
-        tm.tm_min = mi
-        tm.tm_sec = se - leap
-        let seconds = timegm(&tm)
-        // timegm quietly moves 30 February to March; such a date is not a date.
-        guard tm.tm_mday == d, tm.tm_mon == mo - 1, tm.tm_year == y - 1900 else { return nil }
-        return Date(timeIntervalSince1970: TimeInterval(seconds) + TimeInterval(leap))
+        return CivilTime(year: y, month: mo, day: d, hour: h, minute: mi, second: se).date
     }
 }

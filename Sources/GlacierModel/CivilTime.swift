@@ -1,13 +1,22 @@
 import Foundation
 
 /// A UTC calendar time as a timestamp's fields give it, before it is known to be a real one.
-struct CivilTime {
+package struct CivilTime {
     var year, month, day, hour, minute, second: Int32
+
+    package init(year: Int32, month: Int32, day: Int32, hour: Int32, minute: Int32, second: Int32) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+    }
 
     /// The instant, or nil if the fields name no real time (30 February, hour 24). Second 60, a
     /// leap second, is the second after 59 (POSIX time has no leap seconds), at the end of any
     /// day too.
-    var date: Date? {
+    package var date: Date? {
         guard (1 ... 12).contains(month), (1 ... 31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
         // timegm would carry 23:59:60 into the next day, which the check below refuses.

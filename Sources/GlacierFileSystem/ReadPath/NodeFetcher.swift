@@ -267,16 +267,9 @@ struct NodeFetcher: Sendable {
         let rest = kept.upperBound ..< node.upperBound
         let restViews = Array(views[kept.count...])
         let collector = PieceCollector(node: rest)
-        await withTaskGroup(of: Void.self) { group in
-            for piece in geometry.nodes(covering: rest) {
-                let part = Array(
-                    restViews[(piece.lowerBound - rest.lowerBound) ..< (piece.upperBound - rest.lowerBound)])
-                group.addTask {
-                    await fetch(
-                        piece, into: .memory(part), deliver: { collector.add($0) }, fail: { collector.fail($0, $1) })
-                }
-            }
-        }
+        await fetch(
+            geometry.nodes(covering: rest), of: rest, into: .memory(restViews), deliver: { collector.add($0) },
+            fail: { collector.fail($0, $1) })
         switch collector.result {
         case .success(let fetched) where TreeHash.root(of: keptDigests + fetched.digests) == root:
             services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
@@ -304,14 +297,9 @@ struct NodeFetcher: Sendable {
     ) async {
         let rest = kept.upperBound ..< node.upperBound
         let collector = PieceCollector(node: rest)
-        await withTaskGroup(of: Void.self) { group in
-            for piece in geometry.nodes(covering: rest) {
-                group.addTask {
-                    await fetch(
-                        piece, into: .store(store), deliver: { collector.add($0) }, fail: { collector.fail($0, $1) })
-                }
-            }
-        }
+        await fetch(
+            geometry.nodes(covering: rest), of: rest, into: .store(store), deliver: { collector.add($0) },
+            fail: { collector.fail($0, $1) })
         let (pieces, failures) = collector.parts
         if failures.isEmpty, TreeHash.root(of: digests + pieces.flatMap(\.digests)) == root {
             services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
