@@ -59,6 +59,15 @@ import Testing
         #expect(order == ["node 2", "node 0", "node 1", "node 3"])
     }
 
+    /// Records one fetch of a leaf on `link`: 1 s to the first byte, then 1 MiB a second.
+    static func measure(_ link: LinkSpeed) {
+        link.record(
+            VerifiedOutputRange(
+                range: 0 ..< Int64(mib), totalSize: Int64(mib), leafDigests: [], serviceTreeHash: SHA256.hash([]),
+                contentType: nil, archiveDescription: nil, firstByteSeconds: 1, totalSeconds: 2),
+            bytes: mib, othersInFlight: 0)
+    }
+
     @Test func theWorkLeftCountsFetchesWaitingHalfOfThoseRunningAndWhatReadersWillAskFor() async {
         let limiter = FetchLimiter(slots: 2)
         limiter.expect(100)
@@ -77,20 +86,28 @@ import Testing
     @Test func aRunningFetchCountsWhatTheMeasuredLinkHasYetToBring() async throws {
         let link = LinkSpeed()
         // 1 s to the first byte, then 1 MiB a second: a node of 16 leaves takes 17 s.
-        for _ in 0 ..< LinkSpeed.minimumSamples {
-            link.record(
-                VerifiedOutputRange(
-                    range: 0 ..< Int64(Self.mib), totalSize: Int64(Self.mib), leafDigests: [],
-                    serviceTreeHash: SHA256.hash([]), contentType: nil, archiveDescription: nil,
-                    firstByteSeconds: 1, totalSeconds: 2),
-                bytes: Self.mib, othersInFlight: 0)
-        }
+        for _ in 0 ..< LinkSpeed.minimumSamples { Self.measure(link) }
         let limiter = FetchLimiter(slots: 2, linkSpeed: link)
         let running = await limiter.acquire(leaves: 16)
         let next = await limiter.acquire(leaves: 1)
         #expect(next.workLeft == 16, "a node just started has all of it to bring: \(next.workLeft)")
         limiter.release(next)
         limiter.release(running)
+    }
+
+    @Test func aFetchThatWaitedForItsSlotSeesTheLinkAsMeasuredMeanwhile() async throws {
+        let link = LinkSpeed()
+        let limiter = FetchLimiter(slots: 1, linkSpeed: link)
+        let running = await limiter.acquire(leaves: 16)
+        #expect(running.link == nil, "nothing measured yet")
+        let waiting = Task { await limiter.acquire(leaves: 16) }
+        try await eventually { limiter.waitingCount == 1 }
+        // The running fetch ends and measures the link.
+        Self.measure(link)
+        limiter.release(running)
+        let next = await waiting.value
+        #expect(next.link?.latency == 1, "the grant carries the link as measured when it was given")
+        limiter.release(next)
     }
 
     @Test func nodesAreCutOnlyWhenLittleWorkIsLeftForTheConnections() {

@@ -165,6 +165,34 @@ import Testing
         #expect(engine.readers.statistics.bytesSalvaged == 12 * Self.mib)
     }
 
+    @Test func aBrokenNodeWhoseRestPartlyFailsStillServesTheRestsGoodLeaves() async throws {
+        // The 16 MiB node breaks after 12.5 MiB, and leaf 15 never arrives whole: leaves 12-14 were
+        // verified on their own, so they are served without being fetched again; only leaf 15
+        // fails, and the kept leaves 0-11, which the announced checksum can no longer vouch for
+        // without leaf 15, are fetched again.
+        let source = MemorySource(size: 16 * Self.mib) { n, range -> MemorySource.Behaviour in
+            if n == 0 && range.count == Int64(16 * Self.mib) { return .breakAfter(12 * Self.mib + Self.mib / 2) }
+            return range.contains(Int64(15 * Self.mib)) ? .corrupt : .serve
+        }
+        let engine = Engine(source: source, parallel: 1)
+        let reader = try engine.open().reader
+        reader.prefetch(0 ..< 16, maxNodeLeaves: 16)
+        let handle = try engine.open()
+        for leaf in 0 ..< 15 {
+            let at = leaf * Self.mib
+            #expect(
+                await handle.read(offset: Int64(at), size: Self.mib).bytes
+                    == Array(source.bytes[at ..< at + Self.mib]), "leaf \(leaf)")
+        }
+        #expect(await handle.read(offset: Int64(15 * Self.mib), size: 10).failure != nil)
+        let rest = Int64(12 * Self.mib) ..< Int64(15 * Self.mib)
+        let restFetched = source.requests.filter { rest.contains($0.lowerBound) && $0.upperBound <= rest.upperBound }
+            .reduce(Int64(0)) { $0 + Int64($1.count) }
+        #expect(restFetched == Int64(3 * Self.mib), "leaves 12-14 fetched once: \(source.requests)")
+        #expect(engine.readers.statistics.bytesSalvaged == 0)
+        handle.close()
+    }
+
     @Test func resetsAndTransientFailuresAreRetriedUntilExact() async throws {
         let unavailable = GlacierError.service(
             ServiceErrorDetails(

@@ -123,10 +123,12 @@ final class FetchLimiter: Sendable {
             s.waiting.insert(Waiter(place: place, leaves: leaves), at: s.waiting.insertionIndex(for: place))
             s.waitingLeaves += leaves - counted
         }
-        let link = linkSpeed?.estimate
-        let (id, inLine, others) = await gate.wait { (s: inout Slots) -> (UInt64, Int, Int)? in
+        let (id, inLine, others, link) = await gate.wait {
+            (s: inout Slots) -> (UInt64, Int, Int, LinkSpeed.Estimate?)? in
             guard s.available > 0, s.waiting.first?.place === place else { return nil }
             s.available -= 1
+            // As the slot is granted: a wait in line may be long, and the link measured meanwhile.
+            let link = self.linkSpeed?.estimate
             // A node's pieces share a place: take out this fetch's own entry.
             let own = s.waiting.firstIndex { $0.place === place && $0.leaves == leaves } ?? 0
             s.waitingLeaves -= s.waiting.remove(at: own).leaves
@@ -141,7 +143,7 @@ final class FetchLimiter: Sendable {
             s.nextGrant += 1
             let others = s.running.count
             s.running[id] = Running(leaves: leaves, started: now)
-            return (id, s.waitingLeaves + Int(runningLeft.rounded()), others)
+            return (id, s.waitingLeaves + Int(runningLeft.rounded()), others, link)
         }
         // The next in line may be able to start too: it slept while this one was first.
         gate.update { _ in }

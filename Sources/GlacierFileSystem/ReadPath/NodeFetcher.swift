@@ -256,7 +256,8 @@ struct NodeFetcher: Sendable {
     /// A node whose connection broke part-way: the leaves that arrived whole (`kept`) cannot be
     /// checked alone, but the response announced the node's checksum before it broke. The rest is
     /// fetched as tree nodes of its own, each verified, and the kept leaves' digests together with
-    /// theirs must make the announced root; if they do not, the kept part is fetched again.
+    /// theirs must make the announced root; if they do not, or a piece of the rest failed, the
+    /// rest's verified pieces are delivered and the kept part is fetched again (`settle`).
     private func salvage(
         _ node: Range<Int>, views: [LeafView], kept: Range<Int>, root: SHA256Digest,
         deliver: @escaping @Sendable (Fetched) -> Void,
@@ -270,20 +271,30 @@ struct NodeFetcher: Sendable {
         await fetch(
             geometry.nodes(covering: rest), of: rest, into: .memory(restViews), deliver: { collector.add($0) },
             fail: { collector.fail($0, $1) })
-        switch collector.result {
-        case .success(let fetched) where TreeHash.root(of: keptDigests + fetched.digests) == root:
+        let (pieces, failures) = collector.parts
+        if failures.isEmpty, TreeHash.root(of: keptDigests + pieces.flatMap(\.digests)) == root {
             services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
-            deliver(
+            return deliver(
                 Fetched(
-                    leaves: node, views: views, digests: keptDigests + fetched.digests,
-                    contentType: fetched.contentType, archiveDescription: fetched.archiveDescription))
-        case .success(let fetched):
-            deliver(fetched)
-            await split(kept, into: .memory(keptViews), deliver: deliver, fail: fail)
-        case .failure(let failure):
-            fail(rest, failure)
-            await split(kept, into: .memory(keptViews), deliver: deliver, fail: fail)
+                    leaves: node, views: views, digests: keptDigests + pieces.flatMap(\.digests),
+                    contentType: pieces.first?.contentType, archiveDescription: pieces.first?.archiveDescription))
         }
+        await settle(kept, into: .memory(keptViews), pieces: pieces, failures: failures, deliver: deliver, fail: fail)
+    }
+
+    /// The end of a salvage whose kept part could not be checked: each piece of the rest was
+    /// verified on its own and is delivered, and only the leaves that failed fail. The kept part
+    /// is fetched again, or failed too if the output is gone.
+    private func settle(
+        _ kept: Range<Int>, into landing: Landing, pieces: [Fetched], failures: [(Range<Int>, Failure)],
+        deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
+    ) async {
+        pieces.forEach(deliver)
+        for (leaves, failure) in failures { fail(leaves, failure) }
+        if let gone = failures.first(where: { if case .gone = $0.1 { true } else { false } }) {
+            return fail(kept, gone.1)
+        }
+        await split(kept, into: landing, deliver: deliver, fail: fail)
     }
 
     /// `salvage` for a streamed node: the leaves that arrived whole stay staged, with their
@@ -311,12 +322,7 @@ struct NodeFetcher: Sendable {
             return
         }
         store.abandonStaged(kept)
-        pieces.forEach(deliver)
-        for (leaves, failure) in failures { fail(leaves, failure) }
-        if let gone = failures.first(where: { if case .gone = $0.1 { true } else { false } }) {
-            return fail(kept, gone.1)
-        }
-        await split(kept, into: .store(store), deliver: deliver, fail: fail)
+        await settle(kept, into: .store(store), pieces: pieces, failures: failures, deliver: deliver, fail: fail)
     }
 
     /// Fetches the children of `node` side by side.
