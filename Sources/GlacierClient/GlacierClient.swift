@@ -153,6 +153,10 @@ public final class GlacierClient: Sendable {
         }
         let elapsed = ContinuousClock.now - started
         stats.recordResponse(bytes: response.bodyLength)
+        // A download's wait is measured by its reader, under whatever load it puts on the link.
+        if request.operation != "GetJobOutput", let wait = response.firstByteSeconds {
+            stats.recordAnswer(firstByteSeconds: wait)
+        }
         if let date = response.headers["Date"].flatMap(HTTPDate.parse) {
             // The header has whole seconds: half a second is its expected truncation.
             serviceOffset.withLock { $0 = date.timeIntervalSinceNow + 0.5 }

@@ -66,6 +66,29 @@ import Testing
         }
     }
 
+    /// The service's round trip, for a read path that has downloaded nothing yet: the quickest
+    /// wait for an answer other than job output. Downloads do not count: their waits are their
+    /// reader's to judge, under the load it puts on the link.
+    @Test func answersOtherThanJobOutputMeasureTheServicesRoundTrip() async throws {
+        try await withFixture { f in
+            try f.emulator.server.setShaping(ShapingSettings(firstByteLatencyMs: 100))
+            let client = f.emulator.client()
+            #expect(client.statistics.roundTripSeconds == nil, "nothing answered yet")
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 16)
+            defer { buffer.deallocate() }
+            _ = try await client.getJobOutput(
+                vault: "v", jobId: f.jobId, range: 0 ..< Int64(Self.mib), outputSize: Int64(f.data.count),
+                verification: .treeHash, into: buffer)
+            #expect(client.statistics.roundTripSeconds == nil, "a download is not a round trip")
+            _ = try await client.describeJob(vault: "v", jobId: f.jobId)
+            let roundTrip = try #require(client.statistics.roundTripSeconds)
+            #expect(roundTrip >= 0.1, "the emulator waited 100 ms: \(roundTrip) s")
+            try f.emulator.server.setShaping(ShapingSettings(firstByteLatencyMs: 0))
+            _ = try await client.describeJob(vault: "v", jobId: f.jobId)
+            #expect(try #require(client.statistics.roundTripSeconds) < 0.1, "the quickest answer counts")
+        }
+    }
+
     @Test func everyTreeNodeRangeComesBackVerifiedWithItsLeafDigests() async throws {
         try await withFixture { f in
             let g = TreeGeometry(size: Int64(f.data.count))

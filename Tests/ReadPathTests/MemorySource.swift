@@ -22,6 +22,8 @@ final class MemorySource: JobOutputSource {
     /// measure (none when nil): lets a test show the engine a slow link without waiting on one.
     let reportedLink: (latency: Double, rate: Double)?
     private let inFlight = Mutex((now: 0, peak: 0))
+    /// The round trip the service's other answers showed (see `JobOutputSource`).
+    let roundTripSeconds: Double?
 
     enum Behaviour: Sendable {
         case serve
@@ -38,9 +40,10 @@ final class MemorySource: JobOutputSource {
 
     init(
         size: Int, seed: UInt64 = 1, latency: Duration = .zero, reportedLink: (latency: Double, rate: Double)? = nil,
-        behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }
+        roundTrip: Double? = nil, behaviour: @escaping @Sendable (Int, Range<Int64>) -> Behaviour = { _, _ in .serve }
     ) {
         self.latency = latency
+        roundTripSeconds = roundTrip
         self.reportedLink = reportedLink
         var state = seed
         var generated = [UInt8](repeating: 0, count: size)

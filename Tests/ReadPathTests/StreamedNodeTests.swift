@@ -100,6 +100,24 @@ import Testing
         #expect(try #require(crowded.estimate).isSlow, "with no quiet fetch, every fetch's wait counts")
     }
 
+    @Test func beforeAnyDownloadTheServicesRoundTripDecidesWhetherTheLinkIsSlow() async throws {
+        try await withCache { cache in
+            // The listings a mount starts with answered after 50 ms: a copy opens its window
+            // whole, streamed, in the largest nodes, without waiting for a download to measure it.
+            let far = Engine(source: MemorySource(size: 40 * Self.mib, roundTrip: 0.05), parallel: 8, cache: cache)
+            let slow = far.readers.prefetchPlan()
+            #expect(slow.streamed && slow.opensWhole && slow.nodeLeaves == 16, "\(slow)")
+            // After 1 ms: a fast link, whose window doubles read by read, in memory.
+            let near = Engine(source: MemorySource(size: 40 * Self.mib, roundTrip: 0.001), parallel: 8, cache: cache)
+            let fast = near.readers.prefetchPlan()
+            #expect(!fast.streamed && !fast.opensWhole, "\(fast)")
+            // Nothing known: in memory, and whole once copying, as a slow link might be.
+            let unknown = Engine(source: MemorySource(size: 40 * Self.mib), parallel: 8, cache: cache)
+            let plan = unknown.readers.prefetchPlan()
+            #expect(!plan.streamed && plan.opensWhole, "\(plan)")
+        }
+    }
+
     @Test func thePlanStreamsOnlyOnASlowLinkWithADiskCache() async throws {
         try await withCache { cache in
             for (link, withCache, expectStreamed) in [
@@ -131,7 +149,7 @@ import Testing
                 offset: Int64(mib * Self.mib), size: Self.mib, leafSize: Self.mib, leafCount: 1024, plan: plan)
         }
         #expect(record(0).prefetch == nil, "a head read fetches only its leaf")
-        #expect(record(1).prefetch == 1 ..< 2, "a 1 MiB sniff (2 MiB of readahead) fetches its two leaves")
+        #expect(record(1).prefetch == nil, "a 1 MiB sniff (2 MiB of readahead) fetches only its two leaves")
         let copying = record(2)
         #expect(pattern.windowLeaves == 512, "3 MiB read in order from the head: a copy, so the window opens whole")
         #expect(copying.streamed && copying.maxNodeLeaves == 16)
@@ -143,7 +161,7 @@ import Testing
             _ = record(mib)
             return pattern.windowLeaves
         }
-        #expect(afterJump == [1, 2, 512], "after a jump, a copy is 4 MiB in order: \(afterJump)")
+        #expect(afterJump == [0, 0, 512], "after a jump, a copy is 4 MiB in order: \(afterJump)")
 
         let mib = Int64(Self.mib)
         // The kernel's readahead, its reads arriving out of order: still a run from the head.
@@ -153,10 +171,14 @@ import Testing
         #expect(windows([(100 * mib, 4096), (95 * mib, 4096)], plan).max()! < 512)
         #expect(windows((0 ..< 6).map { (Int64($0) * 2 * mib, 4096) }, plan).max()! < 512)
         #expect(windows((0 ..< 6).map { ((100 - Int64($0)) * mib, Self.mib) }, plan).max()! < 512)
-        // Small reads: the window doubles read by read until 3 MiB from the head were read.
+        // Small reads: nothing is fetched ahead until 3 MiB from the head were read, then all of
+        // the window; on a fast link (a plan that does not open whole) it doubles read by read.
         let wide = PrefetchPlan(windowLeaves: 4096, nodeLeaves: 16, connections: 16, streamed: true, nearLeaves: 32)
         let small = windows((0 ... 11).map { (Int64($0) << 18, 1 << 18) }, wide)
-        #expect(small == [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 4096], "256 KiB reads: \(small)")
+        #expect(small == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4096], "256 KiB reads: \(small)")
+        let fast = PrefetchPlan(windowLeaves: 4096, nodeLeaves: 16, connections: 16, opensWhole: false)
+        let doubling = windows((0 ... 11).map { (Int64($0) << 18, 1 << 18) }, fast)
+        #expect(doubling == [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024], "256 KiB reads: \(doubling)")
     }
 
     /// The window after each of `reads` (offset, size) on a fresh handle.

@@ -16,9 +16,15 @@ protocol JobOutputSource: Sendable {
     func streamNode(
         vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry, to spill: any LeafSpill
     ) async throws(GlacierError) -> VerifiedOutputRange
+
+    /// The service's round trip as its answers other than job output measured it (see
+    /// `ClientStatistics.roundTripSeconds`); nil before any.
+    var roundTripSeconds: Double? { get }
 }
 
 extension GlacierClient: JobOutputSource {
+    var roundTripSeconds: Double? { statistics.roundTripSeconds }
+
     func fetchNode(
         vault: String, jobId: String, range: Range<Int64>, geometry: TreeGeometry,
         verification: OutputVerification, intoLeaves leaves: [UnsafeMutableRawBufferPointer],

@@ -163,11 +163,18 @@ public final class OutputReaders: Sendable {
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
         let link = services.linkSpeed.estimate  // read once: this runs on every read
+        // Before any download measured the link, the service's other answers (the listings a
+        // mount starts with) tell its round trip: a copy that starts at once need not wait for
+        // its head read to learn that the link is slow, and open its window a round trip late.
+        let slow = link?.isSlow ?? services.source.roundTripSeconds.map { $0 >= LinkSpeed.slowLinkLatency }
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
             nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
-            connections: connections, opensWhole: link?.isSlow ?? true)
-        guard let cache, let wanted = link?.wantedNodeLeaves else { return inMemory }
+            connections: connections, opensWhole: slow ?? true)
+        // A slow link whose rate is not yet measured gets the largest nodes; its first download
+        // measures the rate for the nodes decided after it.
+        guard let cache, let wanted = link.map(\.wantedNodeLeaves) ?? (slow == true ? maxRequestLeaves : nil)
+        else { return inMemory }
         let node = min(TreeGeometry.previousPowerOfTwo(maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
         // The window is disk: at most a quarter of the cache across readers.
