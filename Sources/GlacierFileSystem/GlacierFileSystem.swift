@@ -322,5 +322,9 @@ public final class GlacierFileSystem: Sendable {
     /// what was read before the unmount is there after the remount.
     public func shutdown() { readers.shutdown() }
 
+    /// Whether the service's round trip, as `warmUp` measured it, is a slow (WAN) link's; nil
+    /// when nothing answered.
+    public var roundTripIsSlow: Bool? { readers.roundTripIsSlow }
+
     var openHandleCount: Int { handles.withLock { $0.count } }
 }

@@ -147,6 +147,35 @@ import Testing
         }
     }
 
+    /// The kernel's readahead for the mount, from its backing device's `read_ahead_kb`.
+    func readaheadKiB(_ m: MountedFileSystem) throws -> Int? {
+        let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        let line = mountinfo.split(separator: "\n").last { $0.split(separator: " ")[4] == m.mountpoint }
+        guard let device = line?.split(separator: " ")[2] else { return nil }
+        let text = try String(contentsOfFile: "/sys/class/bdi/\(device)/read_ahead_kb", encoding: .utf8)
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    @Test func onALongRoundTripTheMountReadsAheadDeeperAndASniffStillFetchesTwoLeaves() async throws {
+        try await VaultFixture.with { (f: VaultFixture) async throws in
+            try await f.mount { (m: MountedFileSystem) async throws in
+                #expect(try readaheadKiB(m) == 8192, "loopback: the usual readahead")
+            }
+            // Every answer now waits 50 ms, the listings the mount starts with too.
+            try await f.emulator.setShaping(bytesPerSecondPerConnection: nil, firstByteLatencyMs: 50)
+            try await f.mount { (m: MountedFileSystem) async throws in
+                #expect(try readaheadKiB(m) == 16384, "a WAN's round trip: deeper readahead")
+                let before = try await f.requests("GetJobOutput")
+                let r = try await Command.run(
+                    "/usr/bin/env",
+                    ["python3", "-c", "import sys; open(sys.argv[1], 'rb').read(4096)", m.path(f.jobPath(f.binaryJob))])
+                #expect(r.status == 0, "\(r.output)")
+                try await Task.sleep(nanoseconds: 300_000_000)
+                #expect(try await f.requests("GetJobOutput") - before <= 2, "a sniff still opens no window")
+            }
+        }
+    }
+
     @Test func inventoriesAreServedAsValidJSONAndCSV() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in

@@ -127,8 +127,11 @@ final class BufferPool: Sendable {
     }
 
     /// How far reads that cannot wait (disk readbacks on a kernel thread's request) may go over
-    /// the budget while fetches hold all of it.
-    static let overdraft = 16 << 20
+    /// the budget while fetches hold all of it: the kernel's reads in progress can hold up to its
+    /// readahead, doubled for a reader that asked for sequential reading (32 MiB on a slow link,
+    /// `FUSEMountOptions.slowLinkReadaheadBytes`). At 16 MiB, that readahead hung 1 cold copy in
+    /// 8 with the memory spent and nothing in flight.
+    static let overdraft = 32 << 20
 
     /// A buffer now: within the budget if dropping held leaves makes room, else over it by at
     /// most `overdraft`; beyond that, nil (the caller waits or takes a slower path).

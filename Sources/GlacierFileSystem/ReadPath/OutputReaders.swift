@@ -163,10 +163,7 @@ public final class OutputReaders: Sendable {
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
         let link = services.linkSpeed.estimate  // read once: this runs on every read
-        // Before any download measured the link, the service's other answers (the listings a
-        // mount starts with) tell its round trip: a copy that starts at once need not wait for
-        // its head read to learn that the link is slow, and open its window a round trip late.
-        let slow = link?.isSlow ?? services.source.roundTripSeconds.map { $0 >= LinkSpeed.slowLinkLatency }
+        let slow = link?.isSlow ?? roundTripIsSlow
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
             nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
@@ -184,6 +181,12 @@ public final class OutputReaders: Sendable {
             windowLeaves: window, nodeLeaves: node, connections: connections, streamed: true,
             nearLeaves: min(Self.nearLeaves, windowLeaves))
     }
+
+    /// Whether the link is slow as the service's answers other than job output (the listings a
+    /// mount starts with) tell, before any download measured it: a copy that starts at once need
+    /// not wait for its head read to learn it, and open its window a round trip late. Nil when
+    /// nothing answered yet.
+    var roundTripIsSlow: Bool? { services.source.roundTripSeconds.map { $0 >= LinkSpeed.slowLinkLatency } }
 
     /// Leaves read back from the cache ahead of a streamed reader: enough to keep the kernel's
     /// reads from waiting on the disk.

@@ -53,6 +53,7 @@ struct MountDaemon {
         options.allowOther = command.allowOther
         options.extraOptions = command.optionList.passThrough
         options.debug = command.debugFUSE
+        if filesystem.roundTripIsSlow == true { options.readaheadBytes = FUSEMountOptions.slowLinkReadaheadBytes }
         let mount: FUSEMount
         do {
             mount = try FUSEMount(filesystem: filesystem, options: options, logger: Logger(label: "glacierfs.fuse"))
