@@ -163,14 +163,16 @@ public final class OutputReaders: Sendable {
         let windowLeaves = max(1, share / TreeHash.leafSize)
         let connections = max(1, configuration.maxParallelFetches / active)
         let link = services.linkSpeed.estimate  // read once: this runs on every read
-        let slow = link?.isSlow ?? roundTripIsSlow
+        // Unmeasured, a copy opens its window whole, as on a slow link: a remount reading its
+        // disk cache measures nothing, and its window read back from the disk is then whole too.
         let inMemory = PrefetchPlan(
             windowLeaves: windowLeaves,
             nodeLeaves: TreeGeometry.previousPowerOfTwo(min(maxRequestLeaves, max(1, windowLeaves / connections))),
-            connections: connections, opensWhole: slow ?? true)
+            connections: connections, opensWhole: link?.isSlow ?? true)
         // A slow link whose rate is not yet measured gets the largest nodes; its first download
         // measures the rate for the nodes decided after it.
-        guard let cache, let wanted = link.map(\.wantedNodeLeaves) ?? (slow == true ? maxRequestLeaves : nil)
+        guard let cache,
+            let wanted = link.map(\.wantedNodeLeaves) ?? (roundTripIsSlow == true ? maxRequestLeaves : nil)
         else { return inMemory }
         let node = min(TreeGeometry.previousPowerOfTwo(maxRequestLeaves), TreeGeometry.nextPowerOfTwo(wanted))
         guard node > inMemory.nodeLeaves else { return inMemory }
