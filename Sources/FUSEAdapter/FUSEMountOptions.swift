@@ -10,9 +10,9 @@ public struct FUSEMountOptions: Sendable {
     public var extraOptions: [String] = []
     public var maxThreads = 16
     /// The kernel's readahead for the mount (see `KernelSettings.raiseReadahead`).
-    public var readaheadBytes = Self.readaheadBytes
+    public var readaheadBytes = Self.defaultReadaheadBytes
     /// 8 MiB: deeper readahead made cold copies over loopback 20 % slower.
-    public static let readaheadBytes = 8 << 20
+    public static let defaultReadaheadBytes = 8 << 20
     /// Where round trips are long: `cp` and `cat` ask the kernel for sequential reading
     /// (fadvise), which then makes its first readahead of a 1 MiB read 4 MiB, enough for a copy
     /// to be known as one before its head read returns (see `AccessPattern.copyingReaderBytes`);

@@ -154,7 +154,7 @@ public final class GlacierClient: Sendable {
         let elapsed = ContinuousClock.now - started
         stats.recordResponse(bytes: response.bodyLength)
         // A download's wait is measured by its reader, under whatever load it puts on the link.
-        if request.operation != "GetJobOutput", let wait = response.firstByteSeconds {
+        if request.operation != "GetJobOutput", let wait = response.firstByteSeconds, wait > 0 {
             stats.recordAnswer(firstByteSeconds: wait)
         }
         if let date = response.headers["Date"].flatMap(HTTPDate.parse) {

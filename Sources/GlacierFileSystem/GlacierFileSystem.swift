@@ -322,9 +322,13 @@ public final class GlacierFileSystem: Sendable {
     /// what was read before the unmount is there after the remount.
     public func shutdown() { readers.shutdown() }
 
-    /// Whether the service's round trip, as `warmUp` measured it, is a slow (WAN) link's; nil
-    /// when nothing answered.
+    /// Whether the service's round trip, as its answers so far (`warmUp`'s first) measured it, is
+    /// a slow (WAN) link's; nil when nothing answered.
     public var roundTripIsSlow: Bool? { readers.roundTripIsSlow }
+
+    /// Tells the read path the kernel's readahead for the mount: its reads in progress can hold
+    /// that much memory (see `BufferPool.overdraft(forReadahead:)`).
+    public func kernelReadahead(bytes: Int) { readers.services.pool.allowOverdraft(forReadahead: bytes) }
 
     var openHandleCount: Int { handles.withLock { $0.count } }
 }

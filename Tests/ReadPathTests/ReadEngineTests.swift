@@ -52,7 +52,7 @@ import Testing
         let handle = try engine.open()
         #expect(await handle.readAll() == source.bytes)
         let peak = engine.readers.services.pool.peakBytes
-        #expect(peak <= 4 * Self.mib + BufferPool.overdraft, "memory stayed within the budget: peak \(peak)")
+        #expect(peak <= 4 * Self.mib + BufferPool.defaultOverdraft, "memory stayed within the budget: peak \(peak)")
     }
 
     @Test func prefetchStartsAtNothingDoublesAndResetsOnAJump() {
@@ -190,6 +190,25 @@ import Testing
             .reduce(Int64(0)) { $0 + Int64($1.count) }
         #expect(restFetched == Int64(3 * Self.mib), "leaves 12-14 fetched once: \(source.requests)")
         #expect(engine.readers.statistics.bytesSalvaged == 0)
+        handle.close()
+    }
+
+    @Test func aBrokenNodeWhoseRestIsGoneFailsItsKeptLeavesWithoutAskingAgain() async throws {
+        let gone = GlacierError.service(
+            ServiceErrorDetails(code: "ResourceNotFoundException", message: "gone", httpStatus: 404, requestId: nil))
+        let source = MemorySource(size: 16 * Self.mib) { n, range -> MemorySource.Behaviour in
+            if n == 0 && range.count == Int64(16 * Self.mib) { return .breakAfter(12 * Self.mib + Self.mib / 2) }
+            return range.lowerBound >= Int64(12 * Self.mib) ? .fail(gone) : .serve
+        }
+        let engine = Engine(source: source, parallel: 1)
+        let reader = try engine.open().reader
+        reader.prefetch(0 ..< 16, maxNodeLeaves: 16)
+        let handle = try engine.open()
+        let failure = await handle.read(offset: 0, size: 10).failure
+        #expect(failure?.message.contains("no longer available") == true, "\(String(describing: failure))")
+        #expect(
+            !source.requests.dropFirst().contains { $0.lowerBound < Int64(12 * Self.mib) },
+            "the kept leaves are not asked for again: \(source.requests)")
         handle.close()
     }
 

@@ -115,6 +115,15 @@ import Testing
             let unknown = Engine(source: MemorySource(size: 40 * Self.mib), parallel: 8, cache: cache)
             let plan = unknown.readers.prefetchPlan()
             #expect(!plan.streamed && plan.opensWhole, "\(plan)")
+            // Once downloads measured the link, they decide: fast here, whatever the listings said.
+            let measured = Engine(
+                source: MemorySource(size: 40 * Self.mib, reportedLink: (latency: 0.001, rate: 40e6), roundTrip: 0.05),
+                parallel: 8, cache: cache)
+            let handle = try measured.open()
+            await warmUp(handle)
+            let afterDownloads = measured.readers.prefetchPlan()
+            #expect(!afterDownloads.streamed && !afterDownloads.opensWhole, "\(afterDownloads)")
+            handle.close()
         }
     }
 

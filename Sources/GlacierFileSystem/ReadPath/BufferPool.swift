@@ -13,6 +13,8 @@ final class BufferPool: Sendable {
         var peakAllocated = 0
         /// When a buffer was last handed out: an idle pool gives its free memory back.
         var lastUse = ContinuousClock.now
+        /// See `overdraft(forReadahead:)`.
+        var overdraft = BufferPool.defaultOverdraft
     }
 
     /// - Parameters:
@@ -85,7 +87,9 @@ final class BufferPool: Sendable {
     private static func overdraw(
         _ s: inout PoolState, bytes: Int, budget: Int, since started: ContinuousClock.Instant
     ) -> Bool {
-        guard ContinuousClock.now - started > patience, s.allocated + bytes <= budget + overdraft else { return false }
+        guard ContinuousClock.now - started > patience, s.allocated + bytes <= budget + s.overdraft else {
+            return false
+        }
         s.allocated += bytes
         s.peakAllocated = max(s.peakAllocated, s.allocated)
         return true
@@ -127,11 +131,18 @@ final class BufferPool: Sendable {
     }
 
     /// How far reads that cannot wait (disk readbacks on a kernel thread's request) may go over
-    /// the budget while fetches hold all of it: the kernel's reads in progress can hold up to its
-    /// readahead, doubled for a reader that asked for sequential reading (32 MiB on a slow link,
-    /// `FUSEMountOptions.slowLinkReadaheadBytes`). At 16 MiB, that readahead hung 1 cold copy in
-    /// 8 with the memory spent and nothing in flight.
-    static let overdraft = 32 << 20
+    /// the budget while fetches hold all of it: what the kernel's reads in progress can hold,
+    /// twice its readahead for a reader that asked for sequential reading. An overdraft of 16 MiB
+    /// under a 16 MiB readahead hung 1 cold copy in 8, the memory spent and nothing in flight.
+    static func overdraft(forReadahead bytes: Int) -> Int { 2 * bytes }
+
+    /// For a mount's usual readahead, 8 MiB (`FUSEMountOptions.defaultReadaheadBytes`).
+    static let defaultOverdraft = overdraft(forReadahead: 8 << 20)
+
+    /// Sizes the overdraft for the mount's readahead, once it is chosen.
+    func allowOverdraft(forReadahead bytes: Int) {
+        gate.update { $0.overdraft = Self.overdraft(forReadahead: bytes) }
+    }
 
     /// A buffer now: within the budget if dropping held leaves makes room, else over it by at
     /// most `overdraft`; beyond that, nil (the caller waits or takes a slower path).
@@ -139,7 +150,7 @@ final class BufferPool: Sendable {
         while true {
             if let buffer = tryAcquire(capacity: capacity) { return buffer }
             if reclaim() { continue }
-            let withinOverdraft = gate.withState { $0.allocated + capacity <= budget + Self.overdraft }
+            let withinOverdraft = gate.withState { $0.allocated + capacity <= budget + $0.overdraft }
             return withinOverdraft ? tryAcquire(capacity: capacity, evenOverBudget: true) : nil
         }
     }

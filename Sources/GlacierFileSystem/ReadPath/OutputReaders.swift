@@ -185,8 +185,8 @@ public final class OutputReaders: Sendable {
     }
 
     /// Whether the link is slow as the service's answers other than job output (the listings a
-    /// mount starts with) tell, before any download measured it: a copy that starts at once need
-    /// not wait for its head read to learn it, and open its window a round trip late. Nil when
+    /// mount starts with) tell, before any download measured it: a copy that starts at once gets
+    /// a slow link's streamed nodes without waiting for its head read to measure it. Nil when
     /// nothing answered yet.
     var roundTripIsSlow: Bool? { services.source.roundTripSeconds.map { $0 >= LinkSpeed.slowLinkLatency } }
 

@@ -54,6 +54,7 @@ struct MountDaemon {
         options.extraOptions = command.optionList.passThrough
         options.debug = command.debugFUSE
         if filesystem.roundTripIsSlow == true { options.readaheadBytes = FUSEMountOptions.slowLinkReadaheadBytes }
+        filesystem.kernelReadahead(bytes: options.readaheadBytes)
         let mount: FUSEMount
         do {
             mount = try FUSEMount(filesystem: filesystem, options: options, logger: Logger(label: "glacierfs.fuse"))
