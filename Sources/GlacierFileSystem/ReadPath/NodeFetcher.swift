@@ -37,6 +37,19 @@ struct NodeFetcher: Sendable {
         /// Staged in the store leaf by leaf as they arrive (see `StoreSpill`): for nodes too large
         /// to hold whole on a slow link.
         case store(any OutputStore)
+
+        /// Where `leaves`, a run within `node`, land: their share of the buffers, or the same store.
+        func part(_ leaves: Range<Int>, of node: Range<Int>) -> Landing {
+            guard case .memory(let views) = self else { return self }
+            let first = leaves.lowerBound - node.lowerBound
+            return .memory(Array(views[first ..< first + leaves.count]))
+        }
+
+        /// The buffers, one per leaf; none for a store.
+        var views: [LeafView] {
+            guard case .memory(let views) = self else { return [] }
+            return views
+        }
     }
 
     /// A streamed node's own buffers, for when memory is spent: one filling while the last is
@@ -194,8 +207,8 @@ struct NodeFetcher: Sendable {
                             spill.store.abandonStaged(run.leaves.upperBound ..< node.upperBound)
                             spill.discard()
                             services.linkHealth.reportDamage()
-                            return await salvageStaged(
-                                node, store: spill.store, kept: run.leaves, digests: run.digests, root: root,
+                            return await salvage(
+                                node, kept: run.leaves, digests: run.digests, root: root, into: .store(spill.store),
                                 deliver: deliver, fail: fail)
                         }
                     }
@@ -228,9 +241,10 @@ struct NodeFetcher: Sendable {
                         }
                     if let last = whole.last, last + 1 < node.upperBound {
                         services.linkHealth.reportDamage()
+                        let kept = node.lowerBound ..< last + 1
                         return await salvage(
-                            node, views: views, kept: node.lowerBound ..< last + 1, root: root,
-                            deliver: deliver, fail: fail)
+                            node, kept: kept, digests: views[0 ..< kept.count].map { SHA256.hash($0.bytes) },
+                            root: root, into: landing, deliver: deliver, fail: fail)
                     }
                 }
                 if Self.isDamage(error) && node.count > 1 {
@@ -253,76 +267,41 @@ struct NodeFetcher: Sendable {
         }
     }
 
-    /// A node whose connection broke part-way: the leaves that arrived whole (`kept`) cannot be
-    /// checked alone, but the response announced the node's checksum before it broke. The rest is
-    /// fetched as tree nodes of its own, each verified, and the kept leaves' digests together with
-    /// theirs must make the announced root; if they do not, or a piece of the rest failed, the
-    /// rest's verified pieces are delivered and the kept part is fetched again (`settle`).
+    /// A node whose connection broke part-way: the leaves that arrived whole (`kept`, with their
+    /// `digests`) cannot be checked alone, but the response announced the node's checksum before
+    /// it broke. They wait where they landed (in memory, or staged on disk) while the rest is
+    /// fetched as tree nodes of its own, each verified. Only if the kept leaves' digests and the
+    /// rest's make the announced root is the kept part delivered. Otherwise the rest's verified
+    /// pieces are delivered, only the leaves that failed fail, and the kept part is dropped and
+    /// fetched again (or fails too, if the output is gone).
     private func salvage(
-        _ node: Range<Int>, views: [LeafView], kept: Range<Int>, root: SHA256Digest,
-        deliver: @escaping @Sendable (Fetched) -> Void,
-        fail: @escaping @Sendable (Range<Int>, Failure) -> Void
-    ) async {
-        let keptViews = Array(views[0 ..< kept.count])
-        let keptDigests = keptViews.map { SHA256.hash($0.bytes) }
-        let rest = kept.upperBound ..< node.upperBound
-        let restViews = Array(views[kept.count...])
-        let collector = PieceCollector(node: rest)
-        await fetch(
-            geometry.nodes(covering: rest), of: rest, into: .memory(restViews), deliver: { collector.add($0) },
-            fail: { collector.fail($0, $1) })
-        let (pieces, failures) = collector.parts
-        if failures.isEmpty, TreeHash.root(of: keptDigests + pieces.flatMap(\.digests)) == root {
-            services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
-            return deliver(
-                Fetched(
-                    leaves: node, views: views, digests: keptDigests + pieces.flatMap(\.digests),
-                    contentType: pieces.first?.contentType, archiveDescription: pieces.first?.archiveDescription))
-        }
-        await settle(kept, into: .memory(keptViews), pieces: pieces, failures: failures, deliver: deliver, fail: fail)
-    }
-
-    /// The end of a salvage whose kept part could not be checked: each piece of the rest was
-    /// verified on its own and is delivered, and only the leaves that failed fail. The kept part
-    /// is fetched again, or failed too if the output is gone.
-    private func settle(
-        _ kept: Range<Int>, into landing: Landing, pieces: [Fetched], failures: [(Range<Int>, Failure)],
+        _ node: Range<Int>, kept: Range<Int>, digests: [SHA256Digest], root: SHA256Digest, into landing: Landing,
         deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
     ) async {
+        let rest = kept.upperBound ..< node.upperBound
+        let collector = PieceCollector(node: rest)
+        await fetch(
+            geometry.nodes(covering: rest), of: rest, into: landing.part(rest, of: node),
+            deliver: { collector.add($0) }, fail: { collector.fail($0, $1) })
+        let (pieces, failures) = collector.parts
+        let keptLanding = landing.part(kept, of: node)
+        if failures.isEmpty, TreeHash.root(of: digests + pieces.flatMap(\.digests)) == root {
+            services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
+            var keptPart = Fetched(
+                leaves: kept, views: keptLanding.views, digests: digests, contentType: pieces.first?.contentType,
+                archiveDescription: pieces.first?.archiveDescription)
+            if case .store = landing { keptPart.staged = true }
+            deliver(keptPart)
+            pieces.forEach(deliver)
+            return
+        }
+        if case .store(let store) = landing { store.abandonStaged(kept) }
         pieces.forEach(deliver)
         for (leaves, failure) in failures { fail(leaves, failure) }
         if let gone = failures.first(where: { if case .gone = $0.1 { true } else { false } }) {
             return fail(kept, gone.1)
         }
-        await split(kept, into: landing, deliver: deliver, fail: fail)
-    }
-
-    /// `salvage` for a streamed node: the leaves that arrived whole stay staged, with their
-    /// digests, while the rest is fetched streamed, as tree nodes of its own. Only if all their
-    /// digests make the announced root is the kept part delivered; otherwise it is dropped and
-    /// fetched again (or failed with the rest, if the output is gone). The rest's pieces, each
-    /// verified, are delivered either way.
-    private func salvageStaged(
-        _ node: Range<Int>, store: any OutputStore, kept: Range<Int>, digests: [SHA256Digest], root: SHA256Digest,
-        deliver: @escaping @Sendable (Fetched) -> Void, fail: @escaping @Sendable (Range<Int>, Failure) -> Void
-    ) async {
-        let rest = kept.upperBound ..< node.upperBound
-        let collector = PieceCollector(node: rest)
-        await fetch(
-            geometry.nodes(covering: rest), of: rest, into: .store(store), deliver: { collector.add($0) },
-            fail: { collector.fail($0, $1) })
-        let (pieces, failures) = collector.parts
-        if failures.isEmpty, TreeHash.root(of: digests + pieces.flatMap(\.digests)) == root {
-            services.statistics.bytesSalvaged.add(kept.count * TreeHash.leafSize, ordering: .relaxed)
-            deliver(
-                Fetched(
-                    leaves: kept, views: [], digests: digests, contentType: pieces.first?.contentType,
-                    archiveDescription: pieces.first?.archiveDescription, staged: true))
-            pieces.forEach(deliver)
-            return
-        }
-        store.abandonStaged(kept)
-        await settle(kept, into: .store(store), pieces: pieces, failures: failures, deliver: deliver, fail: fail)
+        await split(kept, into: keptLanding, deliver: deliver, fail: fail)
     }
 
     /// Fetches the children of `node` side by side.
@@ -341,14 +320,7 @@ struct NodeFetcher: Sendable {
     ) async {
         await withTaskGroup(of: Void.self) { group in
             for child in parts {
-                let part: Landing
-                switch landing {
-                case .memory(let views):
-                    part = .memory(
-                        Array(views[(child.lowerBound - node.lowerBound) ..< (child.upperBound - node.lowerBound)]))
-                case .store:
-                    part = landing
-                }
+                let part = landing.part(child, of: node)
                 group.addTask { await fetch(child, into: part, deliver: deliver, fail: fail) }
             }
         }
