@@ -85,29 +85,17 @@ public final class CachedOutput: Sendable {
 
     // MARK: - Reading
 
-    /// Reads a whole leaf into `buffer` and checks its SHA-256. The buffer must hold the leaf's
-    /// length; a 4 KiB-aligned buffer of a whole leaf's capacity is read with O_DIRECT (the disk
-    /// fills it directly, with no copy through the page cache). Returns false when the leaf is
-    /// not cached or its bytes no longer match, in which case the entry is dropped so the leaf is
-    /// fetched again.
+    /// Reads a whole leaf into `buffer` and checks it against the CRC-32C of each 64 KiB block,
+    /// taken from the bytes that were verified against the service (a slot written without CRCs,
+    /// against its SHA-256). What a disk does to bytes (rot, torn or misplaced writes) the CRCs
+    /// catch as the hash would: every error burst of up to 32 bits, and all but one in 2^32 of any
+    /// other damage to a block. They cost a tenth of the hash, so a remount's reads keep up with
+    /// the disk; `auditLeaf` (`glacierfs cache verify`) still hashes every leaf. The buffer must
+    /// hold the leaf's length; a 4 KiB-aligned buffer of a whole leaf's capacity is read with
+    /// O_DIRECT (the disk fills it directly, with no copy through the page cache). Returns false
+    /// when the leaf is not cached or its bytes no longer match, in which case the entry is
+    /// dropped so the leaf is fetched again.
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
-        readLeaf(leaf, into: buffer, capacity: capacity) { $0.hashMatches($1) }
-    }
-
-    /// The same for a leaf stored moments ago (a streamed leaf just committed), checked by its
-    /// block CRC-32Cs instead of its SHA-256: the bytes were hashed as they arrived and the CRCs
-    /// taken from those same bytes, so they guard the trip to the disk and back without hashing
-    /// every byte a second time.
-    public func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
-        readLeaf(leaf, into: buffer, capacity: capacity) { record, bytes in
-            record.hasBlockChecksums ? record.blocksMatch(bytes) : record.hashMatches(bytes)
-        }
-    }
-
-    private func readLeaf(
-        _ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?,
-        check: (LeafRecord, UnsafeRawBufferPointer) -> Bool
-    ) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
         let wholeBlocks = (record.length + 4095) / 4096 * 4096
@@ -119,7 +107,8 @@ public final class CachedOutput: Sendable {
                 return FileIO.preadAtLeast(
                     f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
             } ?? false
-        guard ok, check(record, UnsafeRawBufferPointer(buffer)) else {
+        let bytes = UnsafeRawBufferPointer(buffer)
+        guard ok, record.hasBlockChecksums ? record.blocksMatch(bytes) : record.hashMatches(bytes) else {
             dropCorrupt(leaf, expected: record)
             return false
         }

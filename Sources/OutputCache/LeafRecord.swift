@@ -1,9 +1,9 @@
 import GlacierIntegrity
 
 /// What the cache knows about one stored leaf: its SHA-256 (as verified against the service) and a
-/// CRC-32C per 64 KiB block of those verified bytes. A leaf read back whole is checked against its
-/// SHA-256; a small random read checks only the CRCs of the blocks it touches, so it need not
-/// read and hash the whole leaf.
+/// CRC-32C per 64 KiB block of those verified bytes. Reads back check the CRCs (a small read only
+/// those of the blocks it touches); the SHA-256 makes the output's root, checks a slot written
+/// without CRCs, and is what `glacierfs cache verify` audits against.
 public struct LeafRecord: Sendable, Equatable {
     public static let blockSize = 64 * 1024
 

@@ -139,6 +139,50 @@ import Testing
         }
     }
 
+    /// Whole leaves read back are checked by their block CRCs, wherever the damage lies; a slot
+    /// written without CRCs is checked by its SHA-256.
+    @Test func aWholeLeafIsCheckedByItsBlocksOrWithoutThemByItsHash() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(4, seed: 90)
+            let key: OutputKey, directory: String
+            do {
+                let cache = try Self.open(dir, maxBytes: .max)
+                let entry = try cache.entry(for: Self.descriptor(job: "b", size: 4 * Self.mib, treeHash: nil))
+                Self.storeAll(entry, data)
+                cache.flush()
+                key = entry.descriptor.key
+                directory = entry.directory
+            }
+            // Leaves 2 and 3 lose their CRCs, as in a slot written without them.
+            let index = FileHandle(forUpdatingAtPath: directory + "/index")!
+            for leaf in [2, 3] {
+                let bare = data[leaf].withUnsafeBytes {
+                    LeafRecord(digest: SHA256.hash($0), length: $0.count, blockCRCs: [])
+                }
+                try index.seek(toOffset: UInt64(LeafIndexFile.slotOffset(leaf)))
+                try index.write(contentsOf: LeafIndexFile.encode(bare, leaf: leaf))
+            }
+            try index.close()
+            // Rot in leaf 1's last block, and in leaf 3.
+            let file = FileHandle(forUpdatingAtPath: directory + "/data")!
+            for (leaf, at) in [(1, Self.mib - 5), (3, 70_000)] {
+                try file.seek(toOffset: UInt64(leaf * Self.mib + at))
+                try file.write(contentsOf: [data[leaf][at] ^ 0x01])
+            }
+            try file.close()
+
+            let reopened = try Self.open(dir, maxBytes: .max)
+            let again = try #require(reopened.existingEntry(for: key))
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
+            defer { buffer.deallocate() }
+            #expect(again.readLeaf(0, into: buffer, capacity: Self.mib) && Array(buffer) == data[0])
+            #expect(!again.readLeaf(1, into: buffer, capacity: Self.mib), "one bit in the last block fails its CRC")
+            #expect(again.readLeaf(2, into: buffer, capacity: Self.mib) && Array(buffer) == data[2], "no CRCs: hashed")
+            #expect(!again.readLeaf(3, into: buffer, capacity: Self.mib), "and the hash catches rot")
+            #expect(again.cachedLeaves == [0, 2] && reopened.usage().corruptLeavesDropped == 2)
+        }
+    }
+
     @Test func unverifiedEntriesSaySo() throws {
         try Self.withDirectory { dir in
             let cache = try Self.open(dir, maxBytes: .max)

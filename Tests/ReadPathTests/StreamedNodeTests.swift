@@ -309,7 +309,7 @@ import Testing
                 #expect(entry.cachedLeaves == [0, 1])
                 let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
                 defer { buffer.deallocate() }
-                #expect(entry.readRecentLeaf(1, into: buffer, capacity: Self.mib))
+                #expect(entry.readLeaf(1, into: buffer, capacity: Self.mib))
                 #expect(Array(buffer) == Array(bytes[Self.mib ..< 2 * Self.mib]))
                 #expect(cache.usage().usedBytes == Int64(3 * Self.mib), "leaf 2's space stays reserved")
                 cache.flush()

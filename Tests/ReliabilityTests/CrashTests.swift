@@ -174,7 +174,7 @@ import Testing
                 #expect(try await ReliabilityFixture.sha256(f.path(m, 0)) == expected[0])
                 status = try await m.status()
                 #expect(
-                    status.cache.corruptLeavesDropped == 2, "leaf 20, read back whole, failed its block checksums too")
+                    status.cache.corruptLeavesDropped == 2, "leaf 20, read back whole, failed its check too")
             }
         }
     }

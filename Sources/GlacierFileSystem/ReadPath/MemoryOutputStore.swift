@@ -81,9 +81,6 @@ final class MemoryOutputStore: OutputStore {
     func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool { false }
     func commitStaged(_ leaves: Range<Int>) -> Bool { false }
     func abandonStaged(_ leaves: Range<Int>) {}
-    func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool {
-        readLeaf(leaf, into: buffer, capacity: capacity)
-    }
 
     func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
         state.withLock { s in

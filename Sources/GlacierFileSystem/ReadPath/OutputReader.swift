@@ -39,8 +39,6 @@ final class OutputReader: Sendable {
         /// Inventories: whether the whole output was parsed (then leaves load like an archive's).
         var inventoryValidated = false
         var inventoryValidating = false
-        /// Leaves committed from a streamed node and not yet read back.
-        var recent: Set<Int> = []
         /// Verified leaves queued for the store and not yet written. Memory may drop one before
         /// its write (it makes room for leaves further ahead), and a reader that comes for it
         /// meanwhile is served these bytes, which the write holds anyway, instead of fetching it
@@ -238,19 +236,10 @@ final class OutputReader: Sendable {
     }
 
     /// Reads a stored leaf back into `buffer` and checks it; nil if it is gone or fails the check.
-    /// A leaf committed from a stream moments ago is checked by its block checksums; any other by
-    /// its SHA-256.
     func readBack(_ leaf: Int, into buffer: NodeBuffer) -> LeafView? {
         let length = geometry.leafLength(leaf)
         let target = UnsafeMutableRawBufferPointer(start: buffer.base, count: length)
-        let recent = state.withLock { $0.recent.remove(leaf) != nil }
-        guard
-            recent
-                ? store.readRecentLeaf(leaf, into: target, capacity: buffer.capacity)
-                : store.readLeaf(leaf, into: target, capacity: buffer.capacity)
-        else {
-            return nil
-        }
+        guard store.readLeaf(leaf, into: target, capacity: buffer.capacity) else { return nil }
         services.statistics.leavesFromDisk.add(1, ordering: .relaxed)
         return LeafView(node: buffer, offset: 0, length: length)
     }
@@ -387,7 +376,6 @@ final class OutputReader: Sendable {
         let waited = state.withLock { s -> [Int] in
             var waited: [Int] = []
             for leaf in leaves where fetched.held[leaf] == nil {
-                s.recent.insert(leaf)
                 if s.pending[leaf]?.isEmpty ?? true {
                     s.pending[leaf] = nil
                 } else {

@@ -31,8 +31,6 @@ protocol OutputStore: Sendable {
     /// Holds the staged leaves of a verified node; false (all abandoned) when it cannot.
     func commitStaged(_ leaves: Range<Int>) -> Bool
     func abandonStaged(_ leaves: Range<Int>)
-    /// Reads back a leaf committed moments ago, checked by its block checksums.
-    func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool
 }
 
 /// A disk-cache entry as the engine's store.
@@ -67,10 +65,6 @@ struct CachedOutputStore: OutputStore {
 
     func commitStaged(_ leaves: Range<Int>) -> Bool { entry.commitStaged(leaves) }
     func abandonStaged(_ leaves: Range<Int>) { entry.abandonStaged(leaves) }
-
-    func readRecentLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool {
-        entry.readRecentLeaf(leaf, into: buffer, capacity: capacity)
-    }
 
     func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
         entry.updateDescriptor { d in
