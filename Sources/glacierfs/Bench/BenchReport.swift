@@ -115,6 +115,9 @@ struct BenchReport: Codable, Sendable {
     /// One plain `curl` of the whole output: what a user gets without glacierfs.
     var plainCurl: Throughput?
     var coldSequential: Throughput?
+    /// 1 MiB direct writes to a new file beside the cache: every cold read writes what it
+    /// verifies to the cache, so a disk slower than the link bounds it.
+    var diskWriteSpeed: Throughput?
     var warmSequential: Throughput?
     var diskCacheAfterRemount: Throughput?
     /// The cache's data file read straight from the disk: what bounds (d).
@@ -223,6 +226,11 @@ struct BenchReport: Codable, Sendable {
             row(
                 "(b) cold sequential (cp)", coldSequential, "verified and cached",
                 against: rawCeilingHashed?.gigabytesPerSecond, label: "(a′)"))
+        t.rows.append(
+            row(
+                "disk write speed", diskWriteSpeed,
+                "a new file beside the cache, 8 × 1 MiB direct writes at a time (as a slow link's streamed leaves "
+                    + "are staged), no FUSE"))
         t.rows.append(row("(c) warm (page cache)", warmSequential))
         let diskNote = pageCacheDropped == false ? "page cache NOT dropped (not root)" : "page cache dropped"
         t.rows.append(

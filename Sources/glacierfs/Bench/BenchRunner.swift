@@ -26,6 +26,7 @@ struct BenchRunner {
         // weighs on all of them alike; each figure is the median of its runs.
         var raw: [BenchReport.Throughput] = [], hashed: [BenchReport.Throughput] = []
         var curl: [BenchReport.Throughput] = [], cold: [BenchReport.Throughput] = []
+        var written: [BenchReport.Throughput] = []
         let sequential = w.outputPath(w.sequentialJob)
         defer { mount.unmount() }
         for run in 1 ... runs {
@@ -41,11 +42,18 @@ struct BenchRunner {
             progress.update("(b) cold sequential read, run \(run) of \(runs)")
             if run > 1 { try remountCold(mount) } else { try mount.mount() }
             cold.append(try BenchMeasurements.copy([sequential], workspace: w, mount: mount))
+            progress.update("the disk's own write speed, run \(run) of \(runs)")
+            // As much as (b) wrote, in whole MiB and at most 1 GiB (a real vault's job can be huge).
+            let size = max(1 << 20, (min(w.outputSize, 1 << 30) >> 20) << 20)
+            do { written.append(try DiskWriteSpeed.measure(directory: w.directory, bytes: size)) } catch {
+                if run == 1 { report.notes.append("the disk write speed was not measured: \(error)") }
+            }
         }
         report.rawCeiling = BenchReport.Throughput.median(of: raw)
         report.rawCeilingHashed = BenchReport.Throughput.median(of: hashed)
         report.plainCurl = BenchReport.Throughput.median(of: curl)
         report.coldSequential = BenchReport.Throughput.median(of: cold)
+        report.diskWriteSpeed = BenchReport.Throughput.median(of: written)
         report.daemonPeakRSSAfter["b"] = mount.sampleMemory()
         progress.update("(c) warm read")
         report.warmSequential = BenchReport.Throughput.median(

@@ -1,0 +1,50 @@
+import CPlatformSupport
+import Foundation
+import Synchronization
+
+/// What the disk under the cache writes, for the cold reads to be compared with: every byte a cold
+/// read verifies is written to the cache, so a disk slower than the link bounds the copy. A new
+/// file in the directory that holds the cache, written with 1 MiB direct writes eight at a time
+/// (as a slow link's streamed leaves are staged: O_DIRECT, no page cache), then deleted. Larger
+/// writes can go faster: (b) writes its nodes whole.
+enum DiskWriteSpeed {
+    static func measure(directory: String, bytes: Int64, writers: Int = 8) throws -> BenchReport.Throughput {
+        let file = directory + "/bench-write-speed.tmp"
+        let fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | glfs_o_direct(), 0o600)
+        guard fd >= 0 else {
+            throw UserFacingError("cannot create \(file) for direct writes: \(String(cString: strerror(errno)))")
+        }
+        defer {
+            close(fd)
+            unlink(file)
+        }
+        let chunks = NextRange(size: bytes, step: 1 << 20)
+        let failure = Atomic<Int32>(0)  // the errno of a failed write
+        let done = DispatchGroup()
+        let started = Date()
+        for writer in 0 ..< writers {
+            done.enter()
+            Thread.detachNewThread {
+                defer { done.leave() }
+                let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+                defer { buffer.deallocate() }
+                // Bytes that no disk or filesystem could compress or skip.
+                var state = UInt64(writer + 1) &* 0x9E37_79B9_7F4A_7C15
+                for word in 0 ..< (1 << 20) / 8 {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    buffer.storeBytes(of: state, toByteOffset: word * 8, as: UInt64.self)
+                }
+                while let chunk = chunks.take() {
+                    if pwrite(fd, buffer, Int(chunk.count), off_t(chunk.lowerBound)) != chunk.count {
+                        failure.store(errno == 0 ? EIO : errno, ordering: .relaxed)
+                        return
+                    }
+                }
+            }
+        }
+        done.wait()
+        let code = failure.load(ordering: .relaxed)
+        guard code == 0 else { throw UserFacingError("writing \(file) failed: \(String(cString: strerror(code)))") }
+        return BenchReport.Throughput(bytes: bytes, seconds: Date().timeIntervalSince(started))
+    }
+}
