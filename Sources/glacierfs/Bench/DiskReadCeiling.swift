@@ -1,7 +1,6 @@
 import CPlatformSupport
 import Foundation
 import OutputCache
-import Synchronization
 
 /// What the disk under the cache can read, for (d) to be compared with: one cached output's data
 /// file read with 1 MiB direct reads, eight at a time, after the page cache is dropped. No FUSE,
@@ -21,27 +20,14 @@ enum DiskReadCeiling {
         }
         defer { close(fd) }
         let size = Int64(lseek(fd, 0, SEEK_END))
-        let chunks = NextRange(size: size, step: 1 << 20)
-        let failure = Atomic<Int32>(0)  // the errno of a failed read
-        let done = DispatchGroup()
-        let started = Date()
-        for _ in 0 ..< readers {
-            done.enter()
-            Thread.detachNewThread {
-                defer { done.leave() }
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-                defer { buffer.deallocate() }
-                while let chunk = chunks.take() {
-                    if pread(fd, buffer, 1 << 20, off_t(chunk.lowerBound)) <= 0 {
-                        failure.store(errno == 0 ? EIO : errno, ordering: .relaxed)
-                        return
-                    }
-                }
-            }
+        // Whole 1 MiB reads, as O_DIRECT wants; the last may come back short.
+        let result = NextRange(size: size, step: 1 << 20).run(workers: readers) { buffer, range in
+            pread(fd, buffer, 1 << 20, off_t(range.lowerBound)) > 0
         }
-        done.wait()
-        let code = failure.load(ordering: .relaxed)
-        guard code == 0 else { throw UserFacingError("reading \(file) failed: \(String(cString: strerror(code)))") }
-        return BenchReport.Throughput(bytes: size, seconds: Date().timeIntervalSince(started))
+        switch result {
+        case .success(let seconds): return BenchReport.Throughput(bytes: size, seconds: seconds)
+        case .failure(let code):
+            throw UserFacingError("reading \(file) failed: \(String(cString: strerror(code.code.rawValue)))")
+        }
     }
 }

@@ -1,6 +1,5 @@
 import CPlatformSupport
 import Foundation
-import Synchronization
 
 /// What the disk under the cache writes, for the cold reads to be compared with: every byte a cold
 /// read verifies is written to the cache, so a disk slower than the link bounds the copy. A new
@@ -19,32 +18,21 @@ enum DiskWriteSpeed {
             unlink(file)
         }
         let chunks = NextRange(size: bytes, step: 1 << 20)
-        let failure = Atomic<Int32>(0)  // the errno of a failed write
-        let done = DispatchGroup()
-        let started = Date()
-        for writer in 0 ..< writers {
-            done.enter()
-            Thread.detachNewThread {
-                defer { done.leave() }
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: 1 << 20, alignment: 4096)
-                defer { buffer.deallocate() }
+        let result = chunks.run(
+            workers: writers,
+            prepare: { buffer, worker in
                 // Bytes that no disk or filesystem could compress or skip.
-                var state = UInt64(writer + 1) &* 0x9E37_79B9_7F4A_7C15
+                var state = UInt64(worker + 1) &* 0x9E37_79B9_7F4A_7C15
                 for word in 0 ..< (1 << 20) / 8 {
                     state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
                     buffer.storeBytes(of: state, toByteOffset: word * 8, as: UInt64.self)
                 }
-                while let chunk = chunks.take() {
-                    if pwrite(fd, buffer, Int(chunk.count), off_t(chunk.lowerBound)) != chunk.count {
-                        failure.store(errno == 0 ? EIO : errno, ordering: .relaxed)
-                        return
-                    }
-                }
-            }
+            },
+            io: { buffer, range in pwrite(fd, buffer, range.count, off_t(range.lowerBound)) == range.count })
+        switch result {
+        case .success(let seconds): return BenchReport.Throughput(bytes: bytes, seconds: seconds)
+        case .failure(let code):
+            throw UserFacingError("writing \(file) failed: \(String(cString: strerror(code.code.rawValue)))")
         }
-        done.wait()
-        let code = failure.load(ordering: .relaxed)
-        guard code == 0 else { throw UserFacingError("writing \(file) failed: \(String(cString: strerror(code)))") }
-        return BenchReport.Throughput(bytes: bytes, seconds: Date().timeIntervalSince(started))
     }
 }
