@@ -85,16 +85,13 @@ public final class CachedOutput: Sendable {
 
     // MARK: - Reading
 
-    /// Reads a whole leaf into `buffer` and checks it against the CRC-32C of each 64 KiB block,
-    /// taken from the bytes that were verified against the service (a slot written without CRCs,
-    /// against its SHA-256). What a disk does to bytes (rot, torn or misplaced writes) the CRCs
-    /// catch as the hash would: every error burst of up to 32 bits, and all but one in 2^32 of any
-    /// other damage to a block. They cost a tenth of the hash, so a remount's reads keep up with
-    /// the disk; `auditLeaf` (`glacierfs cache verify`) still hashes every leaf. The buffer must
-    /// hold the leaf's length; a 4 KiB-aligned buffer of a whole leaf's capacity is read with
-    /// O_DIRECT (the disk fills it directly, with no copy through the page cache). Returns false
-    /// when the leaf is not cached or its bytes no longer match, in which case the entry is
-    /// dropped so the leaf is fetched again.
+    /// Reads a whole leaf into `buffer` and checks it (`LeafRecord.readBackMatches`): by the CRCs
+    /// of its blocks, which catch what a disk does to bytes at a tenth of the hash's cost, so a
+    /// remount reads at the disk's speed. The CRCs are taken from the verified bytes when they are
+    /// written, so bytes changed in memory between their hash and their write would be kept;
+    /// `glacierfs cache verify` re-hashes every leaf. A 4 KiB-aligned buffer of a whole leaf's
+    /// capacity is read with O_DIRECT (no copy through the page cache). False when the leaf is not
+    /// cached or fails its check, in which case it is dropped so it is fetched again.
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)
@@ -108,7 +105,7 @@ public final class CachedOutput: Sendable {
                     f.leafDescriptor(for: UnsafeRawBufferPointer(rounded)), rounded, record.length, at: offset)
             } ?? false
         let bytes = UnsafeRawBufferPointer(buffer)
-        guard ok, record.hasBlockChecksums ? record.blocksMatch(bytes) : record.hashMatches(bytes) else {
+        guard ok, record.readBackMatches(bytes) else {
             dropCorrupt(leaf, expected: record)
             return false
         }

@@ -46,6 +46,7 @@ enum LeafIndexFile {
     }
 
     static func encode(_ record: LeafRecord, leaf: Int, dataEvicted: Bool = false) -> [UInt8] {
+        precondition(record.blockCRCs.count <= 16, "a leaf has at most 16 blocks of 64 KiB")
         var b = [UInt8](repeating: 0, count: slotSize)
         put32(&b, 0, slotMagic)
         put32(&b, 4, UInt32(leaf))

@@ -31,6 +31,12 @@ public struct LeafRecord: Sendable, Equatable {
         bytes.count == length && SHA256.hash(bytes) == digest
     }
 
+    /// The check of a leaf read back whole: its block CRCs, or its SHA-256 in a record without
+    /// them.
+    public func readBackMatches(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        hasBlockChecksums ? blocksMatch(bytes) : hashMatches(bytes)
+    }
+
     /// Whether `bytes` still match every block CRC (true for a record without them).
     public func blocksMatch(_ bytes: UnsafeRawBufferPointer) -> Bool {
         bytes.count == length

@@ -7,7 +7,8 @@ import OutputCache
 protocol OutputStore: Sendable {
     /// Whether the leaf's verified bytes are held.
     func hasLeaf(_ leaf: Int) -> Bool
-    /// Reads a whole leaf back, checked against its digest; false on a miss or a failed check.
+    /// Reads a whole leaf back, checked (by its block CRCs, or its SHA-256 without them); false on
+    /// a miss or a failed check.
     func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool
     /// Reads part of a leaf by checked blocks; the offset of `range` in `scratch`, or nil.
     func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int?
