@@ -87,9 +87,9 @@ public final class CachedOutput: Sendable {
 
     /// Reads a whole leaf into `buffer` and checks it (`LeafRecord.readBackMatches`): by the CRCs
     /// of its blocks, which catch what a disk does to bytes at a tenth of the hash's cost, so a
-    /// remount reads at the disk's speed. The CRCs are taken from the verified bytes when they are
-    /// written, so bytes changed in memory between their hash and their write would be kept;
-    /// `glacierfs cache verify` re-hashes every leaf. A 4 KiB-aligned buffer of a whole leaf's
+    /// remount reads at the disk's speed. The CRCs were taken from the bytes as they were verified
+    /// (see `store(from:_:)`), so bytes changed since fail them; `glacierfs cache verify` re-hashes
+    /// every leaf. A 4 KiB-aligned buffer of a whole leaf's
     /// capacity is read with O_DIRECT (no copy through the page cache). False when the leaf is not
     /// cached or fails its check, in which case it is dropped so it is fetched again.
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
@@ -175,31 +175,36 @@ public final class CachedOutput: Sendable {
     /// too small, disk full): the caller still has the bytes and serves them from memory.
     @discardableResult
     public func store(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
-        guard leaf < geometry.leafCount, bytes.count == geometry.leafLength(leaf) else { return false }
-        if let existing = record(leaf), existing.digest == digest { return true }
-        return storeRun(from: leaf, [(bytes, digest)])
+        store(from: leaf, [(bytes, LeafRecord(digest: digest, verifiedBytes: bytes))]) == 1
     }
 
     /// Stores consecutive verified leaves (a fetched tree node) with one vectored write of their
     /// data and one write of their slots: the disk takes one large direct write several times
-    /// faster than many 1 MiB ones. Returns how many were stored.
+    /// faster than many 1 MiB ones. Each record must have been made from its bytes as they were
+    /// verified (`LeafRecord(digest:verifiedBytes:)`), so bytes changed since fail their CRCs
+    /// when read back. Returns how many were stored.
     @discardableResult
-    public func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+    public func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, record: LeafRecord)]) -> Int {
         let fits =
             first >= 0 && first + leaves.count <= geometry.leafCount
-            && leaves.enumerated().allSatisfy { $1.bytes.count == geometry.leafLength(first + $0) }
+            && leaves.enumerated().allSatisfy {
+                $1.bytes.count == geometry.leafLength(first + $0) && $1.record.length == $1.bytes.count
+            }
         guard fits else { return 0 }
         let fresh = state.withLock { s in (first ..< first + leaves.count).allSatisfy { s.leaves[$0] == nil } }
         if fresh && leaves.count > 1 && storeRun(from: first, leaves) { return leaves.count }
-        return leaves.enumerated().filter { store(leaf: first + $0, bytes: $1.bytes, digest: $1.digest) }.count
+        return leaves.enumerated().filter { i, leaf in
+            if let existing = record(first + i), existing.digest == leaf.record.digest { return true }
+            return storeRun(from: first + i, [leaf])
+        }.count
     }
 
     /// Data first, then slots, so a crash can only leave slots missing, never pointing at bytes
     /// that were not written.
-    private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Bool {
+    private func storeRun(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, record: LeafRecord)]) -> Bool {
         let total = leaves.reduce(0) { $0 + $1.bytes.count }
         guard acceptsLeaves, makeRoom(Int64(total)) else { return false }
-        let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
+        let records = leaves.map(\.record)
         do {
             try withFilesThrowing { f in
                 let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }

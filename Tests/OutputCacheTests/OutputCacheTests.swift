@@ -183,6 +183,32 @@ import Testing
         }
     }
 
+    /// A leaf's record is made from its bytes as they were verified: bytes that changed before
+    /// their write (a bug reusing a buffer, a flipped bit in memory) fail their CRCs when read back.
+    @Test func bytesChangedAfterTheirRecordWasMadeFailTheirCheck() throws {
+        try Self.withDirectory { dir in
+            let data = Self.leaves(2, seed: 70)
+            let cache = try Self.open(dir, maxBytes: .max)
+            let entry = try cache.entry(for: Self.descriptor(job: "r", size: 2 * Self.mib, treeHash: nil))
+            var changed = data[1]
+            changed[123_456] ^= 0x10
+            let records = data.map { leaf in
+                leaf.withUnsafeBytes { LeafRecord(digest: SHA256.hash($0), verifiedBytes: $0) }
+            }
+            let stored = data[0].withUnsafeBytes { first in
+                changed.withUnsafeBytes { second in
+                    entry.store(from: 0, [(bytes: first, record: records[0]), (bytes: second, record: records[1])])
+                }
+            }
+            #expect(stored == 2)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.mib, alignment: 4096)
+            defer { buffer.deallocate() }
+            #expect(entry.readLeaf(0, into: buffer, capacity: Self.mib) && Array(buffer) == data[0])
+            #expect(!entry.readLeaf(1, into: buffer, capacity: Self.mib), "the changed bytes fail their CRCs")
+            #expect(entry.cachedLeaves == [0] && cache.usage().corruptLeavesDropped == 1)
+        }
+    }
+
     @Test func unverifiedEntriesSaySo() throws {
         try Self.withDirectory { dir in
             let cache = try Self.open(dir, maxBytes: .max)

@@ -56,7 +56,9 @@ struct InventoryReader: Sendable {
                     digests += fetched.digests
                     reader.store.store(
                         from: fetched.leaves.lowerBound,
-                        zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
+                        zip(fetched.views, fetched.digests).map {
+                            (bytes: $0.bytes, record: LeafRecord(digest: $1, verifiedBytes: $0.bytes))
+                        })
                 }
             }
         }

@@ -47,14 +47,14 @@ final class MemoryOutputStore: OutputStore {
         }
     }
 
-    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, record: LeafRecord)]) -> Int {
         state.withLock { s in
             s.storeCalls += 1
             guard s.check?.result != .mismatched else { return 0 }
             for (i, leaf) in leaves.enumerated() {
                 if s.leaves[first + i] == nil { s.order.append(first + i) }
                 s.leaves[first + i] = Array(leaf.bytes)
-                s.digests[first + i] = leaf.digest
+                s.digests[first + i] = leaf.record.digest
             }
             while let cap = capacityLeaves, s.order.count > cap { s.leaves[s.order.removeFirst()] = nil }
             return leaves.count

@@ -311,13 +311,17 @@ final class OutputReader: Sendable {
         }
         var matched: WholeOutputCheck?
         guard passRootGate(leaves, fetched.digests, matched: &matched) else { return }
+        // The block CRCs the cache will check these bytes by are taken now, from the bytes just
+        // verified, not when the write runs: bytes changed in between would fail them.
+        let records = zip(fetched.views, fetched.digests).map { LeafRecord(digest: $1, verifiedBytes: $0.bytes) }
         // Queued before the bytes are published, so whoever has read them all finds every write
         // counted (a hand-over waits for them).
         state.withLock { s in
             for (leaf, view) in zip(leaves, fetched.views) { s.unwritten[leaf] = view }
         }
         queueCacheWrite(leaves) { [matched] in
-            self.persist(fetched)
+            self.store.store(
+                from: leaves.lowerBound, zip(fetched.views, records).map { (bytes: $0.bytes, record: $1) })
             if let matched { self.store.record(matched) }
             self.state.withLock { s in
                 // Only its own: the leaf may have been fetched again, and queued again, meanwhile.
@@ -430,11 +434,6 @@ final class OutputReader: Sendable {
     }
 
     /// Stores verified leaves.
-    private func persist(_ fetched: NodeFetcher.Fetched) {
-        store.store(
-            from: fetched.leaves.lowerBound, zip(fetched.views, fetched.digests).map { (bytes: $0.bytes, digest: $1) })
-    }
-
     /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).
     /// Written to disk with the other metadata later: never an fsync on the read path.
     private func recordResponseHeaders(_ fetched: NodeFetcher.Fetched) {

@@ -12,9 +12,10 @@ protocol OutputStore: Sendable {
     func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int?) -> Bool
     /// Reads part of a leaf by checked blocks; the offset of `range` in `scratch`, or nil.
     func readBlocks(leaf: Int, range: Range<Int>, scratch: UnsafeMutableRawBufferPointer) -> Int?
-    /// Keeps consecutive verified leaves; returns how many were kept.
+    /// Keeps consecutive verified leaves, each with the record made from its bytes as they were
+    /// verified; returns how many were kept.
     @discardableResult
-    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int
+    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, record: LeafRecord)]) -> Int
     /// The digest each leaf was verified with, kept after its bytes are evicted.
     var knownDigests: [SHA256Digest?] { get }
     /// The verdict on the whole output's root, once reached.
@@ -49,7 +50,7 @@ struct CachedOutputStore: OutputStore {
         entry.readBlocks(leaf: leaf, range: range, scratch: scratch)
     }
 
-    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+    func store(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, record: LeafRecord)]) -> Int {
         entry.store(from: first, leaves)
     }
 
