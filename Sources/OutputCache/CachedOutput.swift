@@ -89,9 +89,9 @@ public final class CachedOutput: Sendable {
     /// of its blocks, which catch what a disk does to bytes at a tenth of the hash's cost, so a
     /// remount reads at the disk's speed. The CRCs were taken from the bytes as they were verified
     /// (see `store(from:_:)`), so bytes changed since fail them; `glacierfs cache verify` re-hashes
-    /// every leaf. A 4 KiB-aligned buffer of a whole leaf's
-    /// capacity is read with O_DIRECT (no copy through the page cache). False when the leaf is not
-    /// cached or fails its check, in which case it is dropped so it is fetched again.
+    /// every leaf. A 4 KiB-aligned buffer of a whole leaf's capacity is read with O_DIRECT (no copy
+    /// through the page cache). False when the leaf is not cached or fails its check, in which
+    /// case it is dropped so it is fetched again.
     public func readLeaf(_ leaf: Int, into buffer: UnsafeMutableRawBufferPointer, capacity: Int? = nil) -> Bool {
         guard let record = record(leaf), buffer.count == record.length else { return false }
         let offset = off_t(Int64(leaf) * TreeGeometry.leafSize)

@@ -48,6 +48,15 @@ import Testing
         (0 ..< count).map { i in [UInt8](repeating: seed &+ UInt8(i), count: mib) }
     }
 
+    /// A new entry holding every leaf of `data`, its cache flushed and closed: its key and directory.
+    static func storedAndClosed(_ dir: String, job: String, _ data: [[UInt8]]) throws -> (OutputKey, String) {
+        let cache = try open(dir, maxBytes: .max)
+        let entry = try cache.entry(for: descriptor(job: job, size: data.count * mib, treeHash: nil))
+        storeAll(entry, data)
+        cache.flush()
+        return (entry.descriptor.key, entry.directory)
+    }
+
     /// Stores every leaf of `data` one by one.
     static func storeAll(_ entry: CachedOutput, _ data: [[UInt8]]) {
         for (i, leaf) in data.enumerated() {
@@ -109,15 +118,7 @@ import Testing
     @Test func aTornSlotLosesItsLeafAndRotIsDropped() throws {
         try Self.withDirectory { dir in
             let data = Self.leaves(3, seed: 40)
-            let key: OutputKey, directory: String
-            do {
-                let cache = try Self.open(dir, maxBytes: .max)
-                let entry = try cache.entry(for: Self.descriptor(job: "c", size: 3 * Self.mib, treeHash: nil))
-                Self.storeAll(entry, data)
-                cache.flush()
-                key = entry.descriptor.key
-                directory = entry.directory
-            }
+            let (key, directory) = try Self.storedAndClosed(dir, job: "c", data)
             // Tear leaf 1's slot (as a crash mid-write would) and rot a byte of leaf 2's data.
             let index = FileHandle(forUpdatingAtPath: directory + "/index")!
             try index.seek(toOffset: UInt64(LeafIndexFile.slotOffset(1)) + 20)
@@ -144,15 +145,7 @@ import Testing
     @Test func aWholeLeafIsCheckedByItsBlocksOrWithoutThemByItsHash() throws {
         try Self.withDirectory { dir in
             let data = Self.leaves(4, seed: 90)
-            let key: OutputKey, directory: String
-            do {
-                let cache = try Self.open(dir, maxBytes: .max)
-                let entry = try cache.entry(for: Self.descriptor(job: "b", size: 4 * Self.mib, treeHash: nil))
-                Self.storeAll(entry, data)
-                cache.flush()
-                key = entry.descriptor.key
-                directory = entry.directory
-            }
+            let (key, directory) = try Self.storedAndClosed(dir, job: "b", data)
             // Leaves 2 and 3 lose their CRCs, as in a slot written without them.
             let index = FileHandle(forUpdatingAtPath: directory + "/index")!
             for leaf in [2, 3] {

@@ -312,7 +312,8 @@ final class OutputReader: Sendable {
         var matched: WholeOutputCheck?
         guard passRootGate(leaves, fetched.digests, matched: &matched) else { return }
         // The block CRCs the cache will check these bytes by are taken now, from the bytes just
-        // verified, not when the write runs: bytes changed in between would fail them.
+        // verified, not when the write runs: bytes changed in between would fail them. (Records,
+        // not the bytes' pointers, cross into the write: the views keep the buffers alive.)
         let records = zip(fetched.views, fetched.digests).map { LeafRecord(digest: $1, verifiedBytes: $0.bytes) }
         // Queued before the bytes are published, so whoever has read them all finds every write
         // counted (a hand-over waits for them).
