@@ -18,7 +18,8 @@ import Testing
                 ["python3", Self.script, server.endpoint, TestKeys.accessKey, TestKeys.secretKey, TestKeys.region],
                 environment: env, timeout: 300)  // generous: a loaded 2-core CI machine, not a speed test
             let lastLine = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
-            let report = try JSONSerialization.jsonObject(with: Data(lastLine.utf8)) as? [String: Any]
+            // No report (the script died): the failure below then shows its stdout and stderr.
+            let report = (try? JSONSerialization.jsonObject(with: Data(lastLine.utf8))) as? [String: Any]
             let failures = report?["failures"] as? [String] ?? ["no report: \(result.stdout) \(result.stderr)"]
             #expect(failures.isEmpty, "\(failures)")
             #expect((report?["checks"] as? Int ?? 0) >= 60)
