@@ -328,4 +328,54 @@ import Testing
             #expect(Int(st.st_blocks) * 512 <= 2 * Self.mib, "allocated: \(Int(st.st_blocks) * 512) bytes")
         }
     }
+
+    @Test func aLeafNearTheReaderTakesTheMemoryOfOneHeldFartherAhead() async throws {
+        try await withCache { cache in
+            // Memory for 4 leaves; streamed nodes of 4 leaves at 0, 8 and 16 of one output.
+            let source = MemorySource(size: 24 * Self.mib, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 4 * Self.mib, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            let reader = handle.reader
+            func spill(_ node: Range<Int>) -> StoreSpill {
+                StoreSpill(
+                    store: reader.store, output: reader.id, node: node, geometry: reader.geometry,
+                    services: reader.services, own: [.unpooled(capacity: Self.mib)], onTransferEnd: {})
+            }
+            /// Lends leaf `leaf` a buffer, fills it and keeps it, as a transfer does.
+            func arrive(_ leaf: Int, at spill: StoreSpill) throws {
+                let buffer = try #require(spill.buffer(for: leaf))
+                let bytes = source.bytes[leaf * Self.mib ..< (leaf + 1) * Self.mib]
+                bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+                let leafBytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: Self.mib)
+                #expect(spill.keep(leaf: leaf, bytes: leafBytes, digest: SHA256.hash(leafBytes)))
+            }
+            let middle = spill(8 ..< 12)
+            let near = spill(0 ..< 4)
+            let far = spill(16 ..< 20)
+            for leaf in 8 ..< 12 { try arrive(leaf, at: middle) }
+            // Memory is spent: the farthest ahead holds none, the nearest takes from the middle.
+            try arrive(16, at: far)
+            try arrive(0, at: near)
+            try arrive(1, at: near)
+            #expect(engine.readers.statistics.streamedLeavesYielded == 2)
+            let published = middle.takeHeld()
+            #expect(Set(published.keys) == [8, 9], "the middle node gave up its last two")
+            // Once a node is closed, its held leaves are the reader's: none is taken from it.
+            #expect(middle.takeLastHeld(beyond: 0) == nil)
+            try arrive(2, at: near)
+            #expect(engine.readers.statistics.streamedLeavesYielded == 2)
+            #expect(Set(near.takeHeld().keys) == [0, 1], "leaf 2 found no memory and stayed on disk only")
+            #expect(far.takeHeld().isEmpty, "nothing is held beyond a nearer node")
+            withExtendedLifetime(published) {}
+            // Every leaf given up is still staged, to be read back once its node is committed.
+            reader.store.abandonStaged(16 ..< 20)
+            #expect(reader.store.commitStaged(0 ..< 3) && reader.store.commitStaged(8 ..< 12))
+            let back = NodeBuffer.unpooled(capacity: Self.mib)
+            for leaf in [2, 10, 11] {
+                let view = try #require(reader.readBack(leaf, into: back))
+                #expect(Array(view.bytes) == Array(source.bytes[leaf * Self.mib ..< (leaf + 1) * Self.mib]))
+            }
+            handle.close()
+        }
+    }
 }

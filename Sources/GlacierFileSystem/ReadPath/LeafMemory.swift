@@ -81,12 +81,20 @@ final class LeafMemory: Sendable {
         return dropped != nil
     }
 
-    /// Drops the least recently used leaf; false when none is held.
+    /// Drops the least recently used leaf; false when none is held. When that leaf was loaded
+    /// ahead and is not read yet, the last of the unread leaves that follow it without a gap goes
+    /// instead: loaded in order, the oldest is the one its reader wants next, and the last the one
+    /// it wants last. (Unread leaves elsewhere, left behind by a jump, still age out in order.)
     func evictOldest() -> Bool {
         // The view is released after the lock, since releasing may return memory to the pool.
         let dropped: LeafView? = state.withLock { s in
-            guard let key = s.order.popOldest() else { return nil }
-            if s.unread.remove(key) != nil { statistics.droppedUnread.add(1, ordering: .relaxed) }
+            guard var key = s.order.peekOldest() else { return nil }
+            if s.unread.contains(key) {
+                while s.unread.contains(key + 1) { key += 1 }
+                s.unread.remove(key)
+                statistics.droppedUnread.add(1, ordering: .relaxed)
+            }
+            s.order.remove(key)
             return s.views.removeValue(forKey: key)
         }
         return dropped != nil

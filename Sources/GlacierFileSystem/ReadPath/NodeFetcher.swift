@@ -10,6 +10,8 @@ import GlacierModel
 /// grows with the bytes sent, large nodes are almost never clean while leaves mostly are.
 /// Service refusals (throttling, 5xx) are retried at the same size after a pause.
 struct NodeFetcher: Sendable {
+    /// The output's reader id (see `SpillRegistry`).
+    let output: Int
     let vault: String
     let jobId: String
     let geometry: TreeGeometry
@@ -159,7 +161,7 @@ struct NodeFetcher: Sendable {
                 let own = await services.pool.acquire(
                     count: min(node.count, Self.streamBuffers), capacity: TreeHash.leafSize)
                 let into = StoreSpill(
-                    store: store, geometry: geometry, workers: services.spillWorkers, pool: services.pool, own: own,
+                    store: store, output: output, node: node, geometry: geometry, services: services, own: own,
                     // The connection is free once the last byte is in: the next fetch need not
                     // wait for this node's last leaves to be hashed and staged.
                     onTransferEnd: connection.end)
@@ -183,11 +185,11 @@ struct NodeFetcher: Sendable {
                 services.statistics.bytesFetched.add(Int(bytes.upperBound - bytes.lowerBound), ordering: .relaxed)
                 guard case .memory(let views) = landing else {
                     services.statistics.nodesStreamed.add(1, ordering: .relaxed)
+                    let held = spill?.takeHeld() ?? [:]
                     return deliver(
                         Fetched(
                             leaves: node, views: [], digests: checked.leafDigests, contentType: checked.contentType,
-                            archiveDescription: checked.archiveDescription, staged: true, held: spill?.heldViews ?? [:])
-                    )
+                            archiveDescription: checked.archiveDescription, staged: true, held: held))
                 }
                 let digests =
                     checked.leafDigests.count == views.count ? checked.leafDigests : views.map { SHA256.hash($0.bytes) }

@@ -65,7 +65,7 @@ final class OutputReader: Sendable {
         self.services = services
         let verification: OutputVerification = shape.verification == .treeHash ? .treeHash : .sizeOnly
         fetcher = NodeFetcher(
-            vault: vault, jobId: jobId, geometry: geometry, verification: verification,
+            output: id, vault: vault, jobId: jobId, geometry: geometry, verification: verification,
             services: services)
         rootGate = shape.expectedTreeHash.map {
             RootGate(expected: $0, known: store.knownDigests, verdict: store.wholeOutputCheck)
@@ -219,7 +219,9 @@ final class OutputReader: Sendable {
             return publish(leaf ..< leaf + 1, [view])
         }
         if store.hasLeaf(leaf) {
-            guard let buffer = services.pool.acquireNow(capacity: leafSize) else {
+            guard
+                let buffer = services.bufferNow(output: id, leaf: leaf) ?? services.pool.acquireNow(capacity: leafSize)
+            else {
                 Task.detached {
                     let buffer = await self.services.pool.acquire(capacity: self.leafSize)
                     if let view = self.readBack(leaf, into: buffer) {

@@ -43,7 +43,8 @@ public final class OutputReaders: Sendable {
             linkHealth: LinkHealth(maxNodeLeaves: max(1, configuration.maxRequestBytes / TreeHash.leafSize)),
             linkSpeed: linkSpeed,
             writeBacklog: WriteBacklog(limit: max(16 << 20, configuration.memoryBudgetBytes / 4)),
-            configuration: configuration, logger: logger, statistics: statistics)
+            configuration: configuration, logger: logger, statistics: statistics,
+            spills: SpillRegistry(statistics: statistics))
     }
 
     public convenience init(

@@ -1,4 +1,5 @@
 import Dispatch
+import GlacierIntegrity
 import Logging
 
 /// What every output reader shares: the source of verified nodes, memory, the gates on fetching,
@@ -24,6 +25,15 @@ struct ReadServices: Sendable {
     let cacheWriters = BlockingWorkers(threads: 3, name: "glacierfs-cache-write")
     /// Where streamed leaves are hashed and staged as they arrive, off the transport's thread.
     let spillWorkers = BlockingWorkers(threads: 4, name: "glacierfs-stream")
+    /// Streamed nodes in flight, so a leaf near its reader can take memory from one far ahead.
+    let spills: SpillRegistry
+
+    /// A leaf's buffer now, without waiting: free memory, else a leaf's that a reader has had,
+    /// else that of a streamed leaf held farther ahead in the same output (it is on disk too).
+    /// Nil when none of these is there.
+    func bufferNow(output: Int, leaf: Int) -> NodeBuffer? {
+        pool.tryAcquireReclaiming(capacity: TreeHash.leafSize) ?? spills.takeFarthest(output: output, beyond: leaf)
+    }
 
     /// Writes verified bytes to the cache off the fetch path, counted in the backlog until done.
     func writeToCache(bytes: Int, _ job: @escaping @Sendable () -> Void) {

@@ -27,6 +27,8 @@ public final class ReadStatistics: Sendable {
     let nodesStreamed = Atomic<Int>(0)
     /// Nodes cut smaller as they started, at the end of the work (`NodeFetcher.tailCut`).
     let tailCuts = Atomic<Int>(0)
+    /// Streamed leaves that gave their memory to a leaf nearer the reader (`SpillRegistry`).
+    let streamedLeavesYielded = Atomic<Int>(0)
 
     /// Counts a GetJobOutput starting.
     func fetchStarted() {
@@ -74,6 +76,9 @@ public final class ReadStatistics: Sendable {
         public var nodesStreamed: Int
         /// Nodes cut smaller at the end of the work, so the connections finish together.
         public var tailCuts: Int
+        /// Streamed leaves held in memory that gave it to a leaf nearer the reader, to be read
+        /// back from the cache when wanted.
+        public var streamedLeavesYielded: Int
     }
 
     public var snapshot: Snapshot {
@@ -91,6 +96,7 @@ public final class ReadStatistics: Sendable {
             bytesSalvaged: bytesSalvaged.load(ordering: .relaxed),
             fetchesInFlight: fetchesInFlight.load(ordering: .relaxed),
             cacheWriteBytesPending: cacheWriteBytesPending.load(ordering: .relaxed),
-            nodesStreamed: nodesStreamed.load(ordering: .relaxed), tailCuts: tailCuts.load(ordering: .relaxed))
+            nodesStreamed: nodesStreamed.load(ordering: .relaxed), tailCuts: tailCuts.load(ordering: .relaxed),
+            streamedLeavesYielded: streamedLeavesYielded.load(ordering: .relaxed))
     }
 }

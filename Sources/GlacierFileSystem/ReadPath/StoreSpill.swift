@@ -8,12 +8,15 @@ import Synchronization
 /// Each leaf arrives in memory from the pool while the budget allows, and stays there to be
 /// published; with the budget spent it arrives in one of the node's own few buffers, which are
 /// reused as soon as the leaf is staged, so the leaf is read back from the store when wanted.
-/// So a node's memory grows with the bytes that have arrived, not the bytes asked for.
+/// So a node's memory grows with the bytes that have arrived, not the bytes asked for. A leaf
+/// held may give its memory to one nearer the reader (`SpillRegistry`) until the node is closed.
 final class StoreSpill: LeafSpill {
     let store: any OutputStore
+    /// The output's reader id, and the node's first leaf: how near the reader its leaves are.
+    let output: Int
+    let firstLeaf: Int
     let geometry: TreeGeometry
-    let workers: BlockingWorkers
-    let pool: BufferPool
+    let services: ReadServices
     private let onTransferEnd: @Sendable () -> Void
     private let state: Mutex<State>
 
@@ -27,41 +30,62 @@ final class StoreSpill: LeafSpill {
         /// The digest of every leaf staged, to salvage the leaves of a transfer that breaks.
         var staged: [Int: SHA256Digest] = [:]
         var refused = false
+        /// The node is closed (its held leaves handed on, or discarded): none may be taken.
+        var closed = false
     }
 
     /// - Parameters:
     ///   - own: the node's own buffers (at least one), which guarantee it progress.
     ///   - onTransferEnd: called when the response is over, before its last leaves are staged.
     init(
-        store: any OutputStore, geometry: TreeGeometry, workers: BlockingWorkers, pool: BufferPool, own: [NodeBuffer],
-        onTransferEnd: @escaping @Sendable () -> Void
+        store: any OutputStore, output: Int, node: Range<Int>, geometry: TreeGeometry, services: ReadServices,
+        own: [NodeBuffer], onTransferEnd: @escaping @Sendable () -> Void
     ) {
         self.store = store
+        self.output = output
+        firstLeaf = node.lowerBound
         self.geometry = geometry
-        self.workers = workers
-        self.pool = pool
+        self.services = services
         self.onTransferEnd = onTransferEnd
         state = Mutex(State(spare: own))
+        services.spills.add(self)
     }
+
+    deinit { services.spills.remove(self) }
 
     func transferEnded() { onTransferEnd() }
 
     /// Whether the store refused a leaf (a full or failing disk), as opposed to the link failing.
     var failed: Bool { state.withLock { $0.refused } }
 
-    /// The staged leaves still in memory, to publish without reading them back.
-    var heldViews: [Int: LeafView] {
-        state.withLock { s in
-            s.held.reduce(into: [:]) { views, entry in
+    /// The staged leaves still in memory, to publish without reading them back. Closes the node:
+    /// from now on none of them gives its memory away.
+    func takeHeld() -> [Int: LeafView] {
+        defer { services.spills.remove(self) }
+        return state.withLock { s in
+            s.closed = true
+            return s.held.reduce(into: [:]) { views, entry in
                 views[entry.key] = LeafView(node: entry.value, offset: 0, length: geometry.leafLength(entry.key))
             }
+        }
+    }
+
+    /// Takes the buffer of the held leaf farthest ahead, if it is beyond `leaf` and the node is not
+    /// closed: the leaf stays staged on disk, to be read back when wanted. Only `held` refers to
+    /// that buffer, so it can be lent again at once.
+    func takeLastHeld(beyond leaf: Int) -> NodeBuffer? {
+        state.withLock { s in
+            guard !s.closed, let last = s.held.keys.max(), last > leaf else { return nil }
+            return s.held.removeValue(forKey: last)
         }
     }
 
     /// Lets go of every buffer, once the node failed: what a split or a retry fetches next needs
     /// the memory.
     func discard() {
+        defer { services.spills.remove(self) }
         let dropped = state.withLock { s in
+            s.closed = true
             defer {
                 s.spare = []
                 s.held = [:]
@@ -73,7 +97,7 @@ final class StoreSpill: LeafSpill {
     }
 
     func buffer(for leaf: Int) -> UnsafeMutableRawBufferPointer? {
-        if let fresh = pool.tryAcquireReclaiming(capacity: TreeHash.leafSize) {
+        if let fresh = services.bufferNow(output: output, leaf: leaf) {
             state.withLock { $0.lent[leaf] = (fresh, false) }
             return fresh.mutableBytes
         }
@@ -84,7 +108,7 @@ final class StoreSpill: LeafSpill {
         }
     }
 
-    func schedule(_ job: @escaping @Sendable () -> Void) { workers.run(job) }
+    func schedule(_ job: @escaping @Sendable () -> Void) { services.spillWorkers.run(job) }
 
     func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
         let staged = store.stage(leaf, bytes: bytes, digest: digest)
