@@ -436,7 +436,6 @@ final class OutputReader: Sendable {
         }
     }
 
-    /// Stores verified leaves.
     /// Keeps what only GetJobOutput's headers tell (the archive's description and content type).
     /// Written to disk with the other metadata later: never an fsync on the read path.
     private func recordResponseHeaders(_ fetched: NodeFetcher.Fetched) {

@@ -16,17 +16,16 @@ final class SpillRegistry: Sendable {
 
     struct Entry {
         weak var spill: StoreSpill?
-        let id: ObjectIdentifier
     }
 
     func add(_ spill: StoreSpill) {
-        spills.withLock { $0[spill.output, default: []].append(Entry(spill: spill, id: ObjectIdentifier(spill))) }
+        spills.withLock { $0[spill.output, default: []].append(Entry(spill: spill)) }
     }
 
+    /// Also drops entries whose spill is gone (in a spill's deinit, its own among them).
     func remove(_ spill: StoreSpill) {
-        let id = ObjectIdentifier(spill)
         spills.withLock { table in
-            table[spill.output]?.removeAll { $0.id == id || $0.spill == nil }
+            table[spill.output]?.removeAll { $0.spill == nil || $0.spill === spill }
             if table[spill.output]?.isEmpty ?? false { table[spill.output] = nil }
         }
     }
