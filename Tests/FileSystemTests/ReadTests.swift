@@ -159,12 +159,15 @@ import Testing
     @Test func onALongRoundTripTheMountReadsAheadDeeperAndASniffStillFetchesTwoLeaves() async throws {
         try await VaultFixture.with { (f: VaultFixture) async throws in
             try await f.mount { (m: MountedFileSystem) async throws in
-                #expect(try readaheadKiB(m) == 8192, "loopback: the usual readahead")
+                let readahead = try readaheadKiB(m)
+                #expect(readahead == 8192, "loopback: the usual readahead, not \(String(describing: readahead))")
             }
             // Every answer now waits 50 ms, the listings the mount starts with too.
             try await f.emulator.setShaping(bytesPerSecondPerConnection: nil, firstByteLatencyMs: 50)
             try await f.mount { (m: MountedFileSystem) async throws in
-                #expect(try readaheadKiB(m) == 16384, "a WAN's round trip: deeper readahead")
+                let readahead = try readaheadKiB(m)
+                #expect(
+                    readahead == 16384, "a WAN's round trip: deeper readahead, not \(String(describing: readahead))")
                 let before = try await f.requests("GetJobOutput")
                 let r = try await Command.run(
                     "/usr/bin/env",
