@@ -3,6 +3,7 @@ import GlacierClient
 import GlacierIntegrity
 import GlacierTestSupport
 import OutputCache
+import Synchronization
 import Testing
 
 @testable import GlacierFileSystem
@@ -375,6 +376,79 @@ import Testing
                 let view = try #require(reader.readBack(leaf, into: back))
                 #expect(Array(view.bytes) == Array(source.bytes[leaf * Self.mib ..< (leaf + 1) * Self.mib]))
             }
+            handle.close()
+        }
+    }
+
+    /// Lends leaf `leaf` a buffer, fills it with `bytes` and keeps it, as a transfer does; what
+    /// `keep` answered.
+    static func arrive(_ leaf: Int, _ bytes: ArraySlice<UInt8>, at spill: StoreSpill) -> Bool {
+        guard let buffer = spill.buffer(for: leaf) else { return false }
+        bytes.withUnsafeBytes { buffer.copyMemory(from: $0) }
+        let leafBytes = UnsafeRawBufferPointer(start: buffer.baseAddress, count: bytes.count)
+        return spill.keep(leaf: leaf, bytes: leafBytes, digest: SHA256.hash(leafBytes))
+    }
+
+    @Test func leavesThatArriveWhileTheirNodesWriteIsOnItsWayGoInTheNextWriteTogether() async throws {
+        try await withCache { cache in
+            let source = MemorySource(size: 8 * Self.mib, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 16 * Self.mib, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            let reader = handle.reader
+            let disk = BusyDisk(reader.store)
+            let spill = StoreSpill(
+                store: disk, output: reader.id, node: 0 ..< 8, geometry: reader.geometry, services: reader.services,
+                own: [.unpooled(capacity: Self.mib), .unpooled(capacity: Self.mib)], onTransferEnd: {})
+            let leaf = { @Sendable (i: Int) in source.bytes[i * Self.mib ..< (i + 1) * Self.mib] }
+            /// Leaf `first` arrives on another thread and its write is held up; leaves `rest`
+            /// arrive meanwhile. What `keep` answered for `first`, once the write is let go.
+            func arriveWhileBusy(_ first: Int, then rest: Range<Int>) async throws -> Bool? {
+                let answer = Mutex<Bool?>(nil)
+                let writes = disk.writes.count
+                disk.holdNextWrite()
+                DispatchQueue.global().async { answer.withLock { $0 = Self.arrive(first, leaf(first), at: spill) } }
+                try await eventually { disk.writes.count == writes + 1 }
+                for i in rest {
+                    #expect(Self.arrive(i, leaf(i), at: spill), "leaf \(i) is left to the job writing")
+                }
+                #expect(disk.writes.count == writes + 1, "no other write began: \(disk.writes)")
+                disk.release()
+                try await eventually { answer.withLock { $0 } != nil }
+                return answer.withLock { $0 }
+            }
+            #expect(try await arriveWhileBusy(0, then: 1 ..< 4) == true)
+            #expect(disk.writes == [0 ..< 1, 1 ..< 4], "the three that queued went in one write")
+            #expect(spill.stagedRun(from: 0).leaves == 0 ..< 4)
+            #expect(!spill.failed)
+            // A write the disk refuses, of a leaf whose `keep` had already answered: the node
+            // learns it from `failed`, and the leaf is not staged.
+            disk.refuse(5)
+            #expect(try await arriveWhileBusy(4, then: 5 ..< 6) == true)
+            #expect(disk.writes == [0 ..< 1, 1 ..< 4, 4 ..< 5, 5 ..< 6])
+            #expect(spill.failed, "the refused write is reported")
+            #expect(spill.stagedRun(from: 0).leaves == 0 ..< 5)
+            #expect(Set(spill.takeHeld().keys) == Set(0 ..< 5), "held: the leaves staged, in the pool's memory")
+            reader.store.abandonStaged(0 ..< 8)
+            #expect(cache.usage().usedBytes == 0, "nothing staged is left reserved")
+            handle.close()
+        }
+    }
+
+    @Test func aCacheThatRefusesStagedLeavesStillGivesExactBytes() async throws {
+        // Room for 3 leaves: larger streamed nodes cannot be staged whole. A write refused
+        // before the node's end sends it to memory; one refused after `keep` answered for its
+        // leaves fails the node's commit, and its leaves not in memory are fetched again.
+        try await TempDirectory.with("refusing") { dir in
+            let cache = try OutputCache(directory: dir.path, maxBytes: 3 * Int64(Self.mib), minFreeBytes: 0)
+            let source = MemorySource(size: 64 * Self.mib + 99, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            let handle = try engine.open()
+            await warmUp(handle)
+            #expect(await handle.readAll() == source.bytes)
+            let stats = engine.readers.statistics
+            #expect(stats.nodesStreamed > 0, "nodes were streamed")
+            #expect(stats.fetchFailures > 0, "and some could not be staged: \(source.requests.count) requests")
+            #expect(cache.usage().usedBytes <= 3 * Int64(Self.mib))
             handle.close()
         }
     }

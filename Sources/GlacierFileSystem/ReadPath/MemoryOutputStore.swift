@@ -78,7 +78,7 @@ final class MemoryOutputStore: OutputStore {
 
     // Staging a node in memory would hold it whole: the engine fetches into memory instead.
     var canStage: Bool { false }
-    func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool { false }
+    func stage(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int { 0 }
     func commitStaged(_ leaves: Range<Int>) -> Bool { false }
     func abandonStaged(_ leaves: Range<Int>) {}
 

@@ -28,8 +28,9 @@ protocol OutputStore: Sendable {
     // Streamed nodes: their leaves are written as they arrive and held only once the node is verified.
     /// Whether leaves can be staged here (on a disk): in memory they would be the node held whole.
     var canStage: Bool { get }
-    /// Writes a leaf of a node not yet verified; it is not held, and a crash forgets it.
-    func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool
+    /// Writes consecutive leaves of a node not yet verified in one write, all or none; they are
+    /// not held, and a crash forgets them. Returns how many were written.
+    func stage(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int
     /// Holds the staged leaves of a verified node; false (all abandoned) when it cannot.
     func commitStaged(_ leaves: Range<Int>) -> Bool
     func abandonStaged(_ leaves: Range<Int>)
@@ -61,8 +62,8 @@ struct CachedOutputStore: OutputStore {
 
     var canStage: Bool { true }
 
-    func stage(_ leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
-        entry.stage(leaf: leaf, bytes: bytes, digest: digest)
+    func stage(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
+        entry.stage(from: first, leaves)
     }
 
     func commitStaged(_ leaves: Range<Int>) -> Bool { entry.commitStaged(leaves) }

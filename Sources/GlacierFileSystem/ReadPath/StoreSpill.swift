@@ -32,7 +32,37 @@ final class StoreSpill: LeafSpill {
         var refused = false
         /// The node is closed (its held leaves handed on, or discarded): none may be taken.
         var closed = false
+        /// Leaves hashed and waiting for the job writing this node's leaves, by their digests.
+        var ready: [Int: SHA256Digest] = [:]
+        /// A job is writing this node's leaves.
+        var writing = false
+
+        /// The ready leaves in order, with their buffers, for the writing job.
+        mutating func takeReady() -> [(leaf: Int, buffer: NodeBuffer, digest: SHA256Digest)] {
+            defer { ready = [:] }
+            return ready.keys.sorted().map { (leaf: $0, buffer: lent[$0]!.buffer, digest: ready[$0]!) }
+        }
+
+        /// A lent leaf written (or not): an own buffer goes back to be lent again, a pooled one
+        /// is held while its leaf is staged.
+        mutating func settle(_ leaf: Int, digest: SHA256Digest, staged: Bool) {
+            guard let (buffer, own) = lent.removeValue(forKey: leaf) else { return }
+            if own {
+                spare.append(buffer)
+            } else if staged {
+                held[leaf] = buffer
+            }
+            if staged {
+                self.staged[leaf] = digest
+            } else {
+                refused = true
+            }
+        }
     }
+
+    /// The most leaves one staging write takes: 16 MiB, which this kind of disk takes at its full
+    /// speed, while a node's leaves wait for it no longer than one such write.
+    static let leavesPerWrite = 16
 
     /// - Parameters:
     ///   - own: the node's own buffers (at least one), which guarantee it progress.
@@ -110,22 +140,53 @@ final class StoreSpill: LeafSpill {
 
     func schedule(_ job: @escaping @Sendable () -> Void) { services.spillWorkers.run(job) }
 
+    /// Stages the leaf with the node's others that were hashed while a write was on its way. One
+    /// job writes a node's leaves at a time: when the disk falls behind, what queues up behind
+    /// a write goes in the next one, and a disk takes one large write several times faster than
+    /// many 1 MiB ones; when it keeps up, each leaf goes alone, at once. A leaf left to the
+    /// writing job counts as kept; should its write fail, `failed` says so, and the node's
+    /// commit fails, so its leaves not in memory are fetched again.
     func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
-        let staged = store.stage(leaf, bytes: bytes, digest: digest)
-        state.withLock { s in
-            guard let (buffer, own) = s.lent.removeValue(forKey: leaf) else { return }
-            if own {
-                s.spare.append(buffer)
-            } else if staged {
-                s.held[leaf] = buffer
+        var batch = state.withLock { s -> [(leaf: Int, buffer: NodeBuffer, digest: SHA256Digest)]? in
+            s.ready[leaf] = digest
+            guard !s.writing else { return nil }
+            s.writing = true
+            return s.takeReady()
+        }
+        var kept = true
+        while let ready = batch {
+            var start = 0
+            while start < ready.count {
+                var end = start + 1
+                while end < ready.count, end - start < Self.leavesPerWrite, ready[end].leaf == ready[end - 1].leaf + 1 {
+                    end += 1
+                }
+                let run = ready[start ..< end]
+                let staged =
+                    store.stage(
+                        from: ready[start].leaf,
+                        run.map {
+                            (
+                                UnsafeRawBufferPointer(start: $0.buffer.base, count: geometry.leafLength($0.leaf)),
+                                $0.digest
+                            )
+                        }
+                    ) == run.count
+                state.withLock { s in
+                    for piece in run { s.settle(piece.leaf, digest: piece.digest, staged: staged) }
+                }
+                if !staged && run.contains(where: { $0.leaf == leaf }) { kept = false }
+                start = end
             }
-            if staged {
-                s.staged[leaf] = digest
-            } else {
-                s.refused = true
+            batch = state.withLock { s in
+                guard !s.ready.isEmpty else {
+                    s.writing = false
+                    return nil
+                }
+                return s.takeReady()
             }
         }
-        return staged
+        return kept
     }
 
     /// The leaves staged from `first` on without a gap, and their digests: what a broken transfer
