@@ -13,8 +13,9 @@ public protocol LeafSpill: Sendable {
     /// Runs `job` off the transport's thread; a job may block on a disk.
     func schedule(_ job: @escaping @Sendable () -> Void)
     /// Takes leaf `leaf` of the output, whose bytes (in the buffer lent for it) hash to `digest`;
-    /// the range's checksum is not checked yet. False when it could not be kept; a spill that
-    /// writes a leaf later, in another job, answers true and reports a failure by its own means.
+    /// the range's checksum is not checked yet. False when it could not be kept. A spill may
+    /// answer true and write the leaf later, within another `keep` of the same range (so before
+    /// `drain` returns), keeping its buffer lent until then; it reports a failure by its own means.
     func keep(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool
     /// The exchange is over, and its connection free, while the last leaves may still be on
     /// their way to the spill (hashed, kept): called at most once, before they are waited for.

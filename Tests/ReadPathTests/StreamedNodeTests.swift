@@ -391,8 +391,9 @@ import Testing
 
     @Test func leavesThatArriveWhileTheirNodesWriteIsOnItsWayGoInTheNextWriteTogether() async throws {
         try await withCache { cache in
+            // Memory for leaves 0 to 5; leaves 6 and 7 arrive in the node's own two buffers.
             let source = MemorySource(size: 8 * Self.mib, reportedLink: Self.wan)
-            let engine = Engine(source: source, memory: 16 * Self.mib, parallel: 8, cache: cache)
+            let engine = Engine(source: source, memory: 6 * Self.mib, parallel: 8, cache: cache)
             let handle = try engine.open()
             let reader = handle.reader
             let disk = BusyDisk(reader.store)
@@ -400,44 +401,53 @@ import Testing
                 store: disk, output: reader.id, node: 0 ..< 8, geometry: reader.geometry, services: reader.services,
                 own: [.unpooled(capacity: Self.mib), .unpooled(capacity: Self.mib)], onTransferEnd: {})
             let leaf = { @Sendable (i: Int) in source.bytes[i * Self.mib ..< (i + 1) * Self.mib] }
-            /// Leaf `first` arrives on another thread and its write is held up; leaves `rest`
-            /// arrive meanwhile. What `keep` answered for `first`, once the write is let go.
-            func arriveWhileBusy(_ first: Int, then rest: Range<Int>) async throws -> Bool? {
+            /// Leaf `first` arrives on another thread and its write is held up while `meanwhile`
+            /// runs; what `keep` answered for `first`, once the write is let go.
+            func arriveWhileBusy(_ first: Int, meanwhile: () throws -> Void) async throws -> Bool? {
                 let answer = Mutex<Bool?>(nil)
                 let writes = disk.writes.count
                 disk.holdNextWrite()
                 DispatchQueue.global().async { answer.withLock { $0 = Self.arrive(first, leaf(first), at: spill) } }
                 try await eventually { disk.writes.count == writes + 1 }
-                for i in rest {
-                    #expect(Self.arrive(i, leaf(i), at: spill), "leaf \(i) is left to the job writing")
-                }
-                #expect(disk.writes.count == writes + 1, "no other write began: \(disk.writes)")
+                try meanwhile()
                 disk.release()
                 try await eventually { answer.withLock { $0 } != nil }
                 return answer.withLock { $0 }
             }
-            #expect(try await arriveWhileBusy(0, then: 1 ..< 4) == true)
+            let firstWrite = try await arriveWhileBusy(0) {
+                for i in 1 ..< 4 { #expect(Self.arrive(i, leaf(i), at: spill), "leaf \(i) queues, kept") }
+                #expect(disk.writes == [0 ..< 1], "and waits for the write on its way")
+            }
+            #expect(firstWrite == true)
             #expect(disk.writes == [0 ..< 1, 1 ..< 4], "the three that queued went in one write")
             #expect(spill.stagedRun(from: 0).leaves == 0 ..< 4)
             #expect(!spill.failed)
-            // A write the disk refuses, of a leaf whose `keep` had already answered: the node
-            // learns it from `failed`, and the leaf is not staged.
             disk.refuse(5)
-            #expect(try await arriveWhileBusy(4, then: 5 ..< 6) == true)
-            #expect(disk.writes == [0 ..< 1, 1 ..< 4, 4 ..< 5, 5 ..< 6])
-            #expect(spill.failed, "the refused write is reported")
+            let secondWrite = try await arriveWhileBusy(4) {
+                #expect(Self.arrive(5, leaf(5), at: spill), "leaf 5 queues, and answers kept")
+                // The memory is spent: leaf 6 is in one of the node's own buffers, which the
+                // transfer may be waiting for, so it does not wait behind the write.
+                #expect(Self.arrive(6, leaf(6), at: spill))
+                #expect(disk.writes == [0 ..< 1, 1 ..< 4, 4 ..< 5, 6 ..< 7])
+            }
+            #expect(secondWrite == true)
+            #expect(disk.writes == [0 ..< 1, 1 ..< 4, 4 ..< 5, 6 ..< 7, 5 ..< 6])
+            // The refused write of a leaf that had answered kept: the node learns it from
+            // `failed`, the leaf is not staged, and nothing more is written.
+            #expect(spill.failed)
             #expect(spill.stagedRun(from: 0).leaves == 0 ..< 5)
-            #expect(Set(spill.takeHeld().keys) == Set(0 ..< 5), "held: the leaves staged, in the pool's memory")
-            reader.store.abandonStaged(0 ..< 8)
-            #expect(cache.usage().usedBytes == 0, "nothing staged is left reserved")
+            #expect(!Self.arrive(7, leaf(7), at: spill))
+            #expect(disk.writes.count == 5, "no write after a refusal: the node cannot be committed")
+            #expect(Set(spill.takeHeld().keys) == Set(0 ..< 5), "held: the pooled leaves staged")
+            #expect(!reader.store.commitStaged(0 ..< 7), "the refused leaf fails the node's commit")
+            #expect(cache.usage().usedBytes == 0, "which frees every leaf staged")
             handle.close()
         }
     }
 
     @Test func aCacheThatRefusesStagedLeavesStillGivesExactBytes() async throws {
-        // Room for 3 leaves: larger streamed nodes cannot be staged whole. A write refused
-        // before the node's end sends it to memory; one refused after `keep` answered for its
-        // leaves fails the node's commit, and its leaves not in memory are fetched again.
+        // Room for 3 leaves: larger streamed nodes cannot be staged whole, and are fetched
+        // again into memory.
         try await TempDirectory.with("refusing") { dir in
             let cache = try OutputCache(directory: dir.path, maxBytes: 3 * Int64(Self.mib), minFreeBytes: 0)
             let source = MemorySource(size: 64 * Self.mib + 99, reportedLink: Self.wan)
