@@ -444,22 +444,4 @@ import Testing
             handle.close()
         }
     }
-
-    @Test func aCacheThatRefusesStagedLeavesStillGivesExactBytes() async throws {
-        // Room for 3 leaves: larger streamed nodes cannot be staged whole, and are fetched
-        // again into memory.
-        try await TempDirectory.with("refusing") { dir in
-            let cache = try OutputCache(directory: dir.path, maxBytes: 3 * Int64(Self.mib), minFreeBytes: 0)
-            let source = MemorySource(size: 64 * Self.mib + 99, reportedLink: Self.wan)
-            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
-            let handle = try engine.open()
-            await warmUp(handle)
-            #expect(await handle.readAll() == source.bytes)
-            let stats = engine.readers.statistics
-            #expect(stats.nodesStreamed > 0, "nodes were streamed")
-            #expect(stats.fetchFailures > 0, "and some could not be staged: \(source.requests.count) requests")
-            #expect(cache.usage().usedBytes <= 3 * Int64(Self.mib))
-            handle.close()
-        }
-    }
 }
