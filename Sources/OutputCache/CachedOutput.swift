@@ -206,12 +206,7 @@ public final class CachedOutput: Sendable {
         guard acceptsLeaves, makeRoom(Int64(total)) else { return false }
         let records = leaves.map(\.record)
         do {
-            try withFilesThrowing { f in
-                let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }
-                try FileIO.pwritevAll(
-                    direct ? f.directData : f.data, leaves.map(\.bytes),
-                    at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
-            }
+            try writeData(from: first, leaves.map(\.bytes))
         } catch {
             space.release(bytes: Int64(total))
             space.reportWriteFailure(error, directory: directory)
@@ -219,6 +214,16 @@ public final class CachedOutput: Sendable {
             return false
         }
         return commit(from: first, records)
+    }
+
+    /// Writes consecutive leaves' data with one vectored write, O_DIRECT when every buffer allows.
+    private func writeData(from first: Int, _ pieces: [UnsafeRawBufferPointer]) throws {
+        try withFilesThrowing { f in
+            let direct = pieces.allSatisfy { f.leafDescriptor(for: $0) == f.directData }
+            try FileIO.pwritevAll(
+                direct ? f.directData : f.data, pieces, at: off_t(Int64(first) * TreeGeometry.leafSize),
+                path: directory + "/data")
+        }
     }
 
     /// An output whose root did not match keeps nothing; one being handed over takes nothing.
@@ -296,17 +301,11 @@ public final class CachedOutput: Sendable {
 
     // MARK: - Staging
 
-    /// Writes a leaf of a node still arriving, whose checksum is not checked yet: its data goes
-    /// to the data file (with O_DIRECT from aligned memory, as `store` writes), and its space is
-    /// reserved, but no slot names it, so nothing reads it and a crash forgets it.
-    /// `commitStaged` makes it held once the node is verified; `abandonStaged` frees it.
-    public func stage(leaf: Int, bytes: UnsafeRawBufferPointer, digest: SHA256Digest) -> Bool {
-        stage(from: leaf, [(bytes, digest)]) == 1
-    }
-
-    /// Stages consecutive leaves with one vectored write, as `stage(leaf:bytes:digest:)` does
-    /// each: a disk takes one large write several times faster than many 1 MiB ones. All or
-    /// none; returns how many were staged.
+    /// Writes leaves of a node still arriving, whose checksum is not checked yet: their data goes
+    /// to the data file in one write (a disk takes one large write several times faster than many
+    /// 1 MiB ones), and their space is reserved, but no slot names them, so nothing reads them and
+    /// a crash forgets them. `commitStaged` makes them held once the node is verified;
+    /// `abandonStaged` frees them. All or none; returns how many were staged.
     public func stage(from first: Int, _ leaves: [(bytes: UnsafeRawBufferPointer, digest: SHA256Digest)]) -> Int {
         let run = first ..< first + leaves.count
         let total = leaves.reduce(0) { $0 + $1.bytes.count }
@@ -317,12 +316,7 @@ public final class CachedOutput: Sendable {
         else { return 0 }
         let records = leaves.map { LeafRecord(digest: $0.digest, verifiedBytes: $0.bytes) }
         do {
-            try withFilesThrowing { f in
-                let direct = leaves.allSatisfy { f.leafDescriptor(for: $0.bytes) == f.directData }
-                try FileIO.pwritevAll(
-                    direct ? f.directData : f.data, leaves.map(\.bytes),
-                    at: off_t(Int64(first) * TreeGeometry.leafSize), path: directory + "/data")
-            }
+            try writeData(from: first, leaves.map(\.bytes))
         } catch {
             space.release(bytes: Int64(total))
             space.reportWriteFailure(error, directory: directory)

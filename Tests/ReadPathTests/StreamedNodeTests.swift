@@ -301,7 +301,7 @@ import Testing
                 for leaf in 0 ..< 3 {
                     let leafBytes = Array(bytes[leaf * Self.mib ..< (leaf + 1) * Self.mib])
                     let staged = leafBytes.withUnsafeBytes {
-                        entry.stage(leaf: leaf, bytes: $0, digest: SHA256.hash($0))
+                        entry.stage(from: leaf, [($0, SHA256.hash($0))]) == 1
                     }
                     #expect(staged)
                 }

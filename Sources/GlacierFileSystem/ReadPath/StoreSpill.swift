@@ -40,7 +40,9 @@ final class StoreSpill: LeafSpill {
         /// The queued leaves in order, with their buffers, for the writing job.
         mutating func takeQueued() -> [Piece] {
             defer { queued = [:] }
-            return queued.keys.sorted().map { Piece(leaf: $0, buffer: lent[$0]!.buffer, digest: queued[$0]!) }
+            return queued.sorted { $0.key < $1.key }.map {
+                Piece(leaf: $0.key, buffer: lent[$0.key]!.buffer, digest: $0.value)
+            }
         }
 
         /// A lent leaf written (or not): an own buffer goes back to be lent again, a pooled one
@@ -176,17 +178,8 @@ final class StoreSpill: LeafSpill {
         case .writer(var batch):
             var kept = true
             while !batch.isEmpty {
-                var start = 0
-                while start < batch.count {
-                    var end = start + 1
-                    while end < batch.count, end - start < Self.leavesPerWrite,
-                        batch[end].leaf == batch[end - 1].leaf + 1
-                    {
-                        end += 1
-                    }
-                    let written = write(batch[start ..< end])
-                    if !written && batch[start ..< end].contains(where: { $0.leaf == leaf }) { kept = false }
-                    start = end
+                for run in Self.runs(of: batch.map(\.leaf)) where !write(batch[run]) {
+                    if batch[run].contains(where: { $0.leaf == leaf }) { kept = false }
                 }
                 batch = state.withLock { s in
                     if s.queued.isEmpty { s.writing = false }
@@ -195,6 +188,20 @@ final class StoreSpill: LeafSpill {
             }
             return kept
         }
+    }
+
+    /// The index ranges of `leaves` (in order) that one write each takes: consecutive leaves, at
+    /// most `leavesPerWrite`.
+    static func runs(of leaves: [Int]) -> [Range<Int>] {
+        guard !leaves.isEmpty else { return [] }
+        var runs: [Range<Int>] = []
+        var start = 0
+        for end in 1 ... leaves.count
+        where end == leaves.count || end - start == leavesPerWrite || leaves[end] != leaves[end - 1] + 1 {
+            runs.append(start ..< end)
+            start = end
+        }
+        return runs
     }
 
     /// Stages consecutive leaves in one write and settles their buffers; whether they were
