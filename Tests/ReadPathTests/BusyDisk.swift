@@ -6,16 +6,20 @@ import Synchronization
 @testable import GlacierFileSystem
 
 /// A disk-cache store whose staging writes can be held up, as a busy disk holds them, or
-/// refused, as a full one refuses them; it records each staging write's leaves.
+/// refused, as a full one refuses them; it records each staging write's leaves. Its records of
+/// a whole output's verdict (a file synced) can be held up too.
 final class BusyDisk: OutputStore {
     let base: any OutputStore
     private let state = Mutex(State())
     private let gate = DispatchSemaphore(value: 0)
+    private let recordGate = DispatchSemaphore(value: 0)
 
     struct State {
         var writes: [Range<Int>] = []
         var holdNext = false
         var refused: Set<Int> = []
+        var holdingRecords = false
+        var recordsHeld = 0
     }
 
     init(_ base: any OutputStore) { self.base = base }
@@ -26,6 +30,19 @@ final class BusyDisk: OutputStore {
     /// The next staging write waits for `release()`.
     func holdNextWrite() { state.withLock { $0.holdNext = true } }
     func release() { gate.signal() }
+
+    /// Each verdict's record waits until `releaseRecords()`.
+    func holdRecords() { state.withLock { $0.holdingRecords = true } }
+    var isHoldingRecords: Bool { state.withLock { $0.holdingRecords } }
+    /// The records that were held up, or are.
+    var recordsHeld: Int { state.withLock { $0.recordsHeld } }
+    func releaseRecords() {
+        let held = state.withLock { s in
+            defer { s.holdingRecords = false }
+            return s.holdingRecords ? s.recordsHeld : 0
+        }
+        for _ in 0 ..< held { recordGate.signal() }
+    }
 
     /// A staging write with `leaf` in it fails.
     func refuse(_ leaf: Int) { state.withLock { _ = $0.refused.insert(leaf) } }
@@ -53,7 +70,14 @@ final class BusyDisk: OutputStore {
     }
     var knownDigests: [SHA256Digest?] { base.knownDigests }
     var wholeOutputCheck: WholeOutputCheck? { base.wholeOutputCheck }
-    func record(_ check: WholeOutputCheck) { base.record(check) }
+    func record(_ check: WholeOutputCheck) {
+        let hold = state.withLock { s in
+            if s.holdingRecords { s.recordsHeld += 1 }
+            return s.holdingRecords
+        }
+        if hold { recordGate.wait() }
+        base.record(check)
+    }
     func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
         base.recordResponseHeaders(contentType: contentType, archiveDescription: archiveDescription)
     }

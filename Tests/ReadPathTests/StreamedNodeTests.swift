@@ -27,6 +27,13 @@ import Testing
         for i in 0 ..< 6 { _ = await handle.read(offset: Int64(i) * Int64(3 * Self.mib), size: 4096) }
     }
 
+    /// Waits for the cache writers to finish what the handle's reader gave them: among it, the
+    /// record of the whole output's verdict.
+    func cacheWritesDone(_ handle: OutputHandle) async throws {
+        try await eventually { handle.reader.cacheWritesPending.load(ordering: .acquiring) == 0 }
+        #expect(handle.reader.cacheWritesPending.load(ordering: .acquiring) == 0, "the cache writers are done")
+    }
+
     @Test func aCopysWindowOpensInStreamedNodesWhileItsSecondLeafIsStillOnTheWay() async throws {
         // The kernel asks for a copy's second leaf beside its first, so when the copy asks for
         // its third the second may still be on its way. The head read alone measured the link:
@@ -63,10 +70,50 @@ import Testing
             #expect(fetched == Int64(source.bytes.count), "every byte fetched once")
             let entry = try #require(cache.allEntries.first { $0.descriptor.size == Int64(source.bytes.count) })
             #expect(entry.isComplete, "every leaf is held in the cache")
+            try await cacheWritesDone(handle)
             #expect(entry.wholeOutputCheck?.result == .matched)
             #expect(handle.matchedRoot == source.treeHash.hex)
             #expect(cache.usage().usedBytes == Int64(source.bytes.count), "no space is left reserved for staging")
             handle.close()
+        }
+    }
+
+    @Test func aCopysLastLeavesDoNotWaitForTheVerdictToBeRecorded() async throws {
+        // Recording the whole output's verdict syncs a file. On a busy disk that took a second,
+        // and the last leaves of a WAN copy, whose node completed the root, waited for it.
+        try await withCache { cache in
+            let source = MemorySource(size: 40 * Self.mib, reportedLink: Self.wan)
+            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+            // A reader of the output through a store that holds the verdict's record up. The head
+            // read measures the link: every node after the copy's first two leaves is streamed,
+            // so one of them completes the root.
+            let opened = try engine.open()
+            let base = opened.reader
+            let disk = BusyDisk(base.store)
+            disk.holdRecords()
+            let reader = OutputReader(
+                id: base.id, vault: base.vault, jobId: base.jobId, shape: base.shape, geometry: base.geometry,
+                store: disk, services: base.services)
+            let handle = OutputHandle(reader: reader, readers: engine.readers)
+            // A read that waits for the record would wait forever: let it go after 30 s.
+            let watchdog = Task {
+                try await Task.sleep(for: .seconds(30))
+                disk.releaseRecords()
+            }
+            let bytes = await handle.readAll()
+            let heldThroughout = disk.isHoldingRecords
+            watchdog.cancel()
+            #expect(bytes == source.bytes)
+            #expect(heldThroughout, "every byte was read while the verdict's record was held up")
+            #expect(engine.readers.statistics.nodesStreamed > 0)
+            #expect(handle.matchedRoot == source.treeHash.hex, "the root matched")
+            try await eventually { disk.recordsHeld == 1 }
+            #expect(disk.recordsHeld == 1, "the cache writers record the verdict")
+            disk.releaseRecords()
+            try await cacheWritesDone(handle)
+            let entry = try #require(cache.allEntries.first)
+            #expect(entry.wholeOutputCheck?.result == .matched, "once the disk lets them")
+            opened.close()
         }
     }
 
@@ -231,6 +278,7 @@ import Testing
             await warmUp(handle)
             #expect(await handle.readAll() == source.bytes)
             #expect(engine.readers.statistics.nodesStreamed > 0)
+            try await cacheWritesDone(handle)
             handle.close()
             let entry = try #require(cache.allEntries.first { $0.descriptor.size == Int64(source.bytes.count) })
             return (

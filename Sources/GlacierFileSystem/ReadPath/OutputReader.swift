@@ -370,7 +370,9 @@ final class OutputReader: Sendable {
         var matched: WholeOutputCheck?
         guard passRootGate(leaves, fetched.digests, matched: &matched) else { return store.abandonStaged(leaves) }
         let committed = store.commitStaged(leaves)
-        if let matched { store.record(matched) }
+        // Recorded by the cache writers, as for a node fetched into memory: the record is an
+        // fsync, and on a busy disk it held the last node's leaves from their reader for a second.
+        if let matched { queueCacheWrite(leaves.lowerBound ..< leaves.lowerBound) { self.store.record(matched) } }
         for (leaf, view) in fetched.held.sorted(by: { $0.key < $1.key }) { publish(leaf ..< leaf + 1, [view]) }
         guard committed else {
             // The disk would not keep them: the leaves not in memory are fetched again, into memory.
