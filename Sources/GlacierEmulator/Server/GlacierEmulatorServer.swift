@@ -68,9 +68,12 @@ public final class GlacierEmulatorServer: Sendable {
             }
             let port = listener.channel.localAddress?.port ?? configuration.port
             let connections = ConnectionRegistry()
-            let serving = Task { await serve(listener, service: service, connections: connections) }
+            // On the emulator's own threads, as are the connections' tasks, the serving task's children.
+            let serving = Task(executorPreference: EmulatorExecutor.shared) {
+                await serve(listener, service: service, connections: connections)
+            }
             // Expired jobs and unneeded data of deleted archives are removed once a minute.
-            let sweeping = Task {
+            let sweeping = Task(executorPreference: EmulatorExecutor.shared) {
                 while (try? await Task.sleep(for: .seconds(60))) != nil { await store.collectGarbage() }
             }
             configuration.logger.info(

@@ -51,6 +51,14 @@ enum RawHTTP {
         }
     }
 
+    /// The same exchange on the calling thread, for a caller that must not wait for a thread of
+    /// Swift's shared pool to resume it.
+    static func requestBlocking(port: Int, method: String, path: String) throws -> Response {
+        try exchange(
+            port: port, method: method, path: path, headers: glacierHeaders, body: [], expectContinue: false,
+            declaredLength: nil)
+    }
+
     /// A JSON admin call.
     static func admin(port: Int, method: String, path: String, json: String = "") async throws -> Response {
         try await request(port: port, method: method, path: "/_emulator/" + path, headers: [], body: Array(json.utf8))
