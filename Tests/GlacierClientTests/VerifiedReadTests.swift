@@ -84,8 +84,14 @@ import Testing
             let roundTrip = try #require(client.statistics.roundTripSeconds)
             #expect(roundTrip >= 0.1, "the emulator waited 100 ms: \(roundTrip) s")
             try f.emulator.server.setShaping(ShapingSettings(firstByteLatencyMs: 0))
-            _ = try await client.describeJob(vault: "v", jobId: f.jobId)
-            #expect(try #require(client.statistics.roundTripSeconds) < 0.1, "the quickest answer counts")
+            // Not a time limit (a loaded machine can take 100 ms over loopback): the quickest answer
+            // counts, so the round trip is at most the whole of the quicker call.
+            let clock = ContinuousClock()
+            let quick = try await clock.measure { _ = try await client.describeJob(vault: "v", jobId: f.jobId) }
+            let quickest = try #require(client.statistics.roundTripSeconds)
+            let quickSeconds = Double(quick.components.seconds) + Double(quick.components.attoseconds) * 1e-18
+            #expect(
+                quickest <= quickSeconds, "the quickest answer counts: \(quickest) s; the call took \(quickSeconds) s")
         }
     }
 
