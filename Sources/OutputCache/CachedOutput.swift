@@ -472,13 +472,16 @@ public final class CachedOutput: Sendable {
             checkedAt: Date())
     }
 
-    /// Records a matched root in `meta.json`.
+    /// Records a matched root in `meta.json`, unless a mismatch was recorded: that stands until a
+    /// new job is retrieved, and a match recorded late (the cache writers record it) must not undo it.
     func recordMatch(_ check: WholeOutputCheck) {
-        state.withLock {
-            $0.descriptor.wholeOutputCheck = check
-            $0.descriptorDirty = true
+        let recorded = state.withLock { s in
+            guard s.descriptor.wholeOutputCheck?.result != .mismatched else { return false }
+            s.descriptor.wholeOutputCheck = check
+            s.descriptorDirty = true
+            return true
         }
-        flushDescriptor()
+        if recorded { flushDescriptor() }
     }
 
     /// Replaces service-provided fields (e.g. a refreshed job description) without touching leaves.

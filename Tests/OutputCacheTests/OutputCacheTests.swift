@@ -103,6 +103,11 @@ import Testing
                 #expect(check.result == .mismatched)
                 cache.record(check, for: entry)
                 #expect(entry.cachedLeafCount == 0 && entry.knownDigestCount == 0)
+                // A match the cache writers record late (from before the leaves changed) does
+                // not undo it.
+                cache.record(
+                    WholeOutputCheck(result: .matched, computedRoot: check.computedRoot, checkedAt: .now), for: entry)
+                #expect(entry.wholeOutputCheck?.result == .mismatched, "a late match leaves the mismatch standing")
                 data[0].withUnsafeBytes {
                     #expect(!entry.store(leaf: 0, bytes: $0, digest: SHA256.hash($0)), "nothing is kept")
                 }

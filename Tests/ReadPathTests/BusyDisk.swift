@@ -20,6 +20,7 @@ final class BusyDisk: OutputStore {
         var refused: Set<Int> = []
         var holdingRecords = false
         var recordsHeld = 0
+        var losingRecords = false
     }
 
     init(_ base: any OutputStore) { self.base = base }
@@ -43,6 +44,9 @@ final class BusyDisk: OutputStore {
         }
         for _ in 0 ..< held { recordGate.signal() }
     }
+
+    /// Each verdict's record is lost, as to a crash before it reached the disk.
+    func loseRecords() { state.withLock { $0.losingRecords = true } }
 
     /// A staging write with `leaf` in it fails.
     func refuse(_ leaf: Int) { state.withLock { _ = $0.refused.insert(leaf) } }
@@ -71,12 +75,12 @@ final class BusyDisk: OutputStore {
     var knownDigests: [SHA256Digest?] { base.knownDigests }
     var wholeOutputCheck: WholeOutputCheck? { base.wholeOutputCheck }
     func record(_ check: WholeOutputCheck) {
-        let hold = state.withLock { s in
+        let (hold, lose) = state.withLock { s in
             if s.holdingRecords { s.recordsHeld += 1 }
-            return s.holdingRecords
+            return (s.holdingRecords, s.losingRecords)
         }
         if hold { recordGate.wait() }
-        base.record(check)
+        if !lose { base.record(check) }
     }
     func recordResponseHeaders(contentType: String?, archiveDescription: String?) {
         base.recordResponseHeaders(contentType: contentType, archiveDescription: archiveDescription)

@@ -30,7 +30,8 @@ import Testing
     /// Waits for the cache writers to finish what the handle's reader gave them: among it, the
     /// record of the whole output's verdict.
     func cacheWritesDone(_ handle: OutputHandle) async throws {
-        try await eventually { handle.reader.cacheWritesPending.load(ordering: .acquiring) == 0 }
+        // A synced write on a busy disk can take seconds.
+        try await eventually(within: .seconds(60)) { handle.reader.cacheWritesPending.load(ordering: .acquiring) == 0 }
         #expect(handle.reader.cacheWritesPending.load(ordering: .acquiring) == 0, "the cache writers are done")
     }
 
@@ -69,8 +70,8 @@ import Testing
             let fetched = source.requests.reduce(Int64(0)) { $0 + $1.upperBound - $1.lowerBound }
             #expect(fetched == Int64(source.bytes.count), "every byte fetched once")
             let entry = try #require(cache.allEntries.first { $0.descriptor.size == Int64(source.bytes.count) })
-            #expect(entry.isComplete, "every leaf is held in the cache")
             try await cacheWritesDone(handle)
+            #expect(entry.isComplete, "every leaf is held in the cache")
             #expect(entry.wholeOutputCheck?.result == .matched)
             #expect(handle.matchedRoot == source.treeHash.hex)
             #expect(cache.usage().usedBytes == Int64(source.bytes.count), "no space is left reserved for staging")
@@ -78,26 +79,48 @@ import Testing
         }
     }
 
+    /// An output of `mib` MiB on a slow link, opened (`opened`), and a second reader of it
+    /// (`handle`) through `disk`, a `BusyDisk` over the output's store.
+    struct BusyDiskRead {
+        let source: MemorySource
+        let engine: Engine
+        let opened: OutputHandle
+        let disk: BusyDisk
+        let handle: OutputHandle
+    }
+
+    func busyDiskRead(_ cache: OutputCache, mib: Int) throws -> BusyDiskRead {
+        let source = MemorySource(size: mib * Self.mib, reportedLink: Self.wan)
+        let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
+        let opened = try engine.open()
+        let base = opened.reader
+        let disk = BusyDisk(base.store)
+        let reader = OutputReader(
+            id: base.id, vault: base.vault, jobId: base.jobId, shape: base.shape, geometry: base.geometry,
+            store: disk, services: base.services)
+        return BusyDiskRead(
+            source: source, engine: engine, opened: opened, disk: disk,
+            handle: OutputHandle(reader: reader, readers: engine.readers))
+    }
+
     @Test func aCopysLastLeavesDoNotWaitForTheVerdictToBeRecorded() async throws {
         // Recording the whole output's verdict syncs a file. On a busy disk that took a second,
         // and the last leaves of a WAN copy, whose node completed the root, waited for it.
         try await withCache { cache in
-            let source = MemorySource(size: 40 * Self.mib, reportedLink: Self.wan)
-            let engine = Engine(source: source, memory: 64 << 20, parallel: 8, cache: cache)
             // A reader of the output through a store that holds the verdict's record up. The head
             // read measures the link: every node after the copy's first two leaves is streamed,
             // so one of them completes the root.
-            let opened = try engine.open()
-            let base = opened.reader
-            let disk = BusyDisk(base.store)
+            let run = try busyDiskRead(cache, mib: 40)
+            let (source, engine, disk, handle) = (run.source, run.engine, run.disk, run.handle)
             disk.holdRecords()
-            let reader = OutputReader(
-                id: base.id, vault: base.vault, jobId: base.jobId, shape: base.shape, geometry: base.geometry,
-                store: disk, services: base.services)
-            let handle = OutputHandle(reader: reader, readers: engine.readers)
-            // A read that waits for the record would wait forever: let it go after 30 s.
+            defer {
+                disk.releaseRecords()
+                run.opened.close()
+            }
+            // A read that waits for the record would wait forever: let it go after 120 s (a
+            // loaded machine can hold the test's tasks up for a minute).
             let watchdog = Task {
-                try await Task.sleep(for: .seconds(30))
+                try await Task.sleep(for: .seconds(120))
                 disk.releaseRecords()
             }
             let bytes = await handle.readAll()
@@ -107,13 +130,34 @@ import Testing
             #expect(heldThroughout, "every byte was read while the verdict's record was held up")
             #expect(engine.readers.statistics.nodesStreamed > 0)
             #expect(handle.matchedRoot == source.treeHash.hex, "the root matched")
-            try await eventually { disk.recordsHeld == 1 }
+            try await eventually(within: .seconds(60)) { disk.recordsHeld == 1 }
             #expect(disk.recordsHeld == 1, "the cache writers record the verdict")
             disk.releaseRecords()
             try await cacheWritesDone(handle)
             let entry = try #require(cache.allEntries.first)
             #expect(entry.wholeOutputCheck?.result == .matched, "once the disk lets them")
+        }
+    }
+
+    @Test func aVerdictLostBeforeItsRecordIsRecordedByTheOutputsNextReader() async throws {
+        // The verdict is recorded after the leaves that completed it: a crash in between keeps
+        // every leaf and its digest, but not the verdict. The next reader settles it from them.
+        try await withCache { cache in
+            let run = try busyDiskRead(cache, mib: 8)
+            let (source, engine, opened, first) = (run.source, run.engine, run.opened, run.handle)
+            run.disk.loseRecords()
+            #expect(await first.readAll() == source.bytes)
+            try await cacheWritesDone(first)
+            let entry = try #require(cache.allEntries.first)
+            #expect(entry.isComplete && entry.wholeOutputCheck == nil, "every leaf kept, the verdict lost")
             opened.close()
+            let fetched = source.requests.count
+            let next = try engine.open()
+            #expect(next.reader !== opened.reader, "a reader of its own")
+            try await cacheWritesDone(next)
+            #expect(entry.wholeOutputCheck?.result == .matched, "recorded from the kept digests")
+            #expect(source.requests.count == fetched, "with nothing fetched")
+            next.close()
         }
     }
 

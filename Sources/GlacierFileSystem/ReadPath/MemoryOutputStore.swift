@@ -67,6 +67,8 @@ final class MemoryOutputStore: OutputStore {
 
     func record(_ check: WholeOutputCheck) {
         state.withLock { s in
+            // A mismatch stands: a match recorded late does not undo it.
+            guard s.check?.result != .mismatched || check.result == .mismatched else { return }
             s.check = check
             if check.result == .mismatched {
                 s.leaves = [:]

@@ -71,7 +71,15 @@ final class OutputReader: Sendable {
             RootGate(expected: $0, known: store.knownDigests, verdict: store.wholeOutputCheck)
         }
         if store.wholeOutputCheck?.result == .mismatched { state.withLock { $0.mismatchRecorded = true } }
-        if let rootGate, case .mismatched(let check) = rootGate.settle() { rootMismatched(check) }
+        switch rootGate?.settle() {
+        case .mismatched(let check)?:
+            rootMismatched(check)
+        case .matched(let check)?:
+            // Every digest was kept but the verdict was not (a crash came before its record).
+            queueCacheWrite(0 ..< 0) { self.recordIfStillMatched(check) }
+        case .pending?, nil:
+            break
+        }
         if shape.verification == .inventory && InventoryReader.isValidated(store, leafCount: geometry.leafCount) {
             state.withLock { $0.inventoryValidated = true }
         }
@@ -325,7 +333,7 @@ final class OutputReader: Sendable {
         queueCacheWrite(leaves) { [matched] in
             self.store.store(
                 from: leaves.lowerBound, zip(fetched.views, records).map { (bytes: $0.bytes, record: $1) })
-            if let matched { self.store.record(matched) }
+            if let matched { self.recordIfStillMatched(matched) }
             self.state.withLock { s in
                 // Only its own: the leaf may have been fetched again, and queued again, meanwhile.
                 for (leaf, view) in zip(leaves, fetched.views) where s.unwritten[leaf]?.node === view.node {
@@ -372,7 +380,9 @@ final class OutputReader: Sendable {
         let committed = store.commitStaged(leaves)
         // Recorded by the cache writers, as for a node fetched into memory: the record is an
         // fsync, and on a busy disk it held the last node's leaves from their reader for a second.
-        if let matched { queueCacheWrite(leaves.lowerBound ..< leaves.lowerBound) { self.store.record(matched) } }
+        if let matched {
+            queueCacheWrite(leaves.lowerBound ..< leaves.lowerBound) { self.recordIfStillMatched(matched) }
+        }
         for (leaf, view) in fetched.held.sorted(by: { $0.key < $1.key }) { publish(leaf ..< leaf + 1, [view]) }
         guard committed else {
             // The disk would not keep them: the leaves not in memory are fetched again, into memory.
@@ -394,6 +404,13 @@ final class OutputReader: Sendable {
             return waited
         }
         for leaf in waited { services.diskWorkers.run { self.loadStoredOrFetch(leaf) } }
+    }
+
+    /// Records a match the cache writers were given, unless the gate's verdict changed since
+    /// (leaves came back with other digests): the store keeps a mismatch in any case.
+    private func recordIfStillMatched(_ matched: WholeOutputCheck) {
+        guard rootGate?.verdict == matched else { return }
+        store.record(matched)
     }
 
     private func queueCacheWrite(_ leaves: Range<Int>, _ job: @escaping @Sendable () -> Void) {
