@@ -92,6 +92,10 @@ import Testing
             let quickSeconds = Double(quick.components.seconds) + Double(quick.components.attoseconds) * 1e-18
             #expect(
                 quickest <= quickSeconds, "the quickest answer counts: \(quickest) s; the call took \(quickSeconds) s")
+            // And a slower one after it does not replace it.
+            try f.emulator.server.setShaping(ShapingSettings(firstByteLatencyMs: 1000))
+            _ = try await client.describeJob(vault: "v", jobId: f.jobId)
+            #expect(client.statistics.roundTripSeconds == quickest, "the quickest, not the latest")
         }
     }
 

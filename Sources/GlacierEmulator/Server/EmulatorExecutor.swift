@@ -36,3 +36,20 @@ final class EmulatorExecutor: TaskExecutor {
         }
     }
 }
+
+extension EmulatorExecutor {
+    /// Sleeps until `deadline`, woken by `loop`. `Task.sleep` is woken through Swift's shared pool,
+    /// which a busy process can hold, so a shaped answer would wait for it; an event loop's timer
+    /// resumes the task on the emulator's threads. Throws when the task is cancelled.
+    static func sleep(until deadline: ContinuousClock.Instant, on loop: any EventLoop) async throws {
+        let delay = deadline - .now
+        guard delay > .zero else { return }
+        let (seconds, attoseconds) = delay.components
+        let timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {}
+        try await withTaskCancellationHandler {
+            try await timer.futureResult.get()
+        } onCancel: {
+            timer.cancel()
+        }
+    }
+}

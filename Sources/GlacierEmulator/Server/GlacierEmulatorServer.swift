@@ -74,7 +74,10 @@ public final class GlacierEmulatorServer: Sendable {
             }
             // Expired jobs and unneeded data of deleted archives are removed once a minute.
             let sweeping = Task(executorPreference: EmulatorExecutor.shared) {
-                while (try? await Task.sleep(for: .seconds(60))) != nil { await store.collectGarbage() }
+                let loop = group.next()
+                while (try? await EmulatorExecutor.sleep(until: .now + .seconds(60), on: loop)) != nil {
+                    await store.collectGarbage()
+                }
             }
             configuration.logger.info(
                 "serving",

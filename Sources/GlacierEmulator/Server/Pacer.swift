@@ -1,3 +1,5 @@
+import NIOCore
+
 /// Keeps a body at or under a byte rate by sleeping between chunks.
 struct Pacer {
     let bytesPerSecond: Int64
@@ -6,8 +8,7 @@ struct Pacer {
     /// About 20 chunks a second, between 1 KiB and 1 MiB each.
     var chunkSize: Int { Int(min(max(bytesPerSecond / 20, 1024), 1 << 20)) }
 
-    func wait(afterSending sent: Int64) async {
-        let due = start + .seconds(Double(sent) / Double(bytesPerSecond))
-        if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
+    func wait(afterSending sent: Int64, on loop: any EventLoop) async {
+        try? await EmulatorExecutor.sleep(until: start + .seconds(Double(sent) / Double(bytesPerSecond)), on: loop)
     }
 }

@@ -34,7 +34,8 @@ struct ResponseWriter {
         }
         let shaping = shaped ? service.shaping : .none
         if shaping.firstByteLatencyMs > 0 {
-            try? await Task.sleep(for: .milliseconds(shaping.firstByteLatencyMs))
+            try? await EmulatorExecutor.sleep(
+                until: .now + .milliseconds(shaping.firstByteLatencyMs), on: channel.eventLoop)
         }
         do {
             channel.write(
@@ -153,8 +154,8 @@ struct ResponseWriter {
                     try await chunkData(body, at: sent, count: n, flips: chunkFlips))
             ).get()
             sent += n
-            await pacer?.wait(afterSending: sent)
-            if let linkDue, linkDue > ContinuousClock.now { try? await Task.sleep(until: linkDue, clock: .continuous) }
+            await pacer?.wait(afterSending: sent, on: channel.eventLoop)
+            if let linkDue { try? await EmulatorExecutor.sleep(until: linkDue, on: channel.eventLoop) }
         }
         return sent
     }
