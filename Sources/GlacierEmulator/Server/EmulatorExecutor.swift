@@ -44,8 +44,7 @@ extension EmulatorExecutor {
     static func sleep(until deadline: ContinuousClock.Instant, on loop: any EventLoop) async throws {
         let delay = deadline - .now
         guard delay > .zero else { return }
-        let (seconds, attoseconds) = delay.components
-        let timer = loop.scheduleTask(in: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)) {}
+        let timer = loop.scheduleTask(in: TimeAmount(delay)) {}
         try await withTaskCancellationHandler {
             try await timer.futureResult.get()
         } onCancel: {

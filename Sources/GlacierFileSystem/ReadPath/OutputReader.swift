@@ -76,7 +76,7 @@ final class OutputReader: Sendable {
             rootMismatched(check)
         case .matched(let check)?:
             // Every digest was kept but the verdict was not (a crash came before its record).
-            queueCacheWrite(0 ..< 0) { self.recordIfStillMatched(check) }
+            recordLater(check)
         case .pending?, nil:
             break
         }
@@ -380,9 +380,7 @@ final class OutputReader: Sendable {
         let committed = store.commitStaged(leaves)
         // Recorded by the cache writers, as for a node fetched into memory: the record is an
         // fsync, and on a busy disk it held the last node's leaves from their reader for a second.
-        if let matched {
-            queueCacheWrite(leaves.lowerBound ..< leaves.lowerBound) { self.recordIfStillMatched(matched) }
-        }
+        if let matched { recordLater(matched) }
         for (leaf, view) in fetched.held.sorted(by: { $0.key < $1.key }) { publish(leaf ..< leaf + 1, [view]) }
         guard committed else {
             // The disk would not keep them: the leaves not in memory are fetched again, into memory.
@@ -404,6 +402,11 @@ final class OutputReader: Sendable {
             return waited
         }
         for leaf in waited { services.diskWorkers.run { self.loadStoredOrFetch(leaf) } }
+    }
+
+    /// Gives a match to the cache writers to record: a hand-over waits for it, and unmount drains it.
+    private func recordLater(_ matched: WholeOutputCheck) {
+        queueCacheWrite(0 ..< 0) { self.recordIfStillMatched(matched) }
     }
 
     /// Records a match the cache writers were given, unless the gate's verdict changed since
