@@ -12,6 +12,7 @@ import PackageDescription
 //   ArchiveIndex      the on-disk (SQLite) index of a vault's archives under their decoded names
 //   GlacierClient     the Glacier protocol client, with verified ranged reads and retries
 //   LRUOrder          least-recently-used order over packed keys (shared by the cache and memory)
+//   WorkerPool        threads of our own that run jobs in order, off Swift's shared pool (read path, emulator)
 //   OutputCache       the crash-safe on-disk cache of verified leaves and their digests
 //   GlacierFileSystem the filesystem model: layout, inodes, and the read engine with its seams (no FUSE)
 //   FUSEAdapter       the libfuse low-level bridge
@@ -66,6 +67,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .target(name: "LRUOrder", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
+        .target(name: "WorkerPool", dependencies: [.product(name: "DequeModule", package: "swift-collections")]),
         .target(
             name: "OutputCache",
             dependencies: [
@@ -77,7 +79,7 @@ let package = Package(
             dependencies: [
                 "GlacierClient", "GlacierModel", "OutputCache", "LRUOrder", "GlacierIntegrity", "ArchiveIndex",
                 "ArchiveNames",
-                "VaultInventory", "CPlatformSupport",
+                "VaultInventory", "CPlatformSupport", "WorkerPool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]),
@@ -90,7 +92,7 @@ let package = Package(
         .target(
             name: "GlacierEmulator",
             dependencies: [
-                "GlacierModel", "GlacierIntegrity", "AWSSigning",
+                "GlacierModel", "GlacierIntegrity", "AWSSigning", "WorkerPool",
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -147,7 +149,7 @@ package.targets += [
         name: "ReadPathTests",
         dependencies: [
             "GlacierFileSystem", "GlacierClient", "OutputCache", "GlacierIntegrity", "GlacierModel",
-            "GlacierTestSupport",
+            "GlacierTestSupport", "WorkerPool",
             .product(name: "Logging", package: "swift-log"),
         ]),
     .testTarget(

@@ -1,6 +1,6 @@
 import Foundation
 import NIOCore
-import Synchronization
+import WorkerPool
 
 /// The threads every emulator in the process runs its tasks on, instead of Swift's shared pool
 /// (one thread per core). An emulator embedded in a busy process must still answer: in a test
@@ -10,30 +10,14 @@ import Synchronization
 final class EmulatorExecutor: TaskExecutor {
     static let shared = EmulatorExecutor(threads: max(4, ProcessInfo.processInfo.activeProcessorCount))
 
-    private let jobs = Mutex(CircularBuffer<UnownedJob>())
-    private let ready = DispatchSemaphore(value: 0)
+    private let threads: WorkerThreads
 
-    private init(threads: Int) {
-        for i in 0 ..< threads {
-            let thread = Thread { [self] in work() }
-            thread.name = "glacier-emulator-\(i)"
-            thread.start()
-        }
-    }
+    private init(threads: Int) { self.threads = WorkerThreads(threads: threads, name: "glacier-emulator") }
 
     func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
-        jobs.withLock { $0.append(job) }
-        ready.signal()
-    }
-
-    private func work() {
-        while true {
-            ready.wait()
-            // One signal per job, so a job is there.
-            guard let job = jobs.withLock({ $0.popFirst() }) else { continue }
-            job.runSynchronously(on: asUnownedTaskExecutor())
-        }
+        let executor = asUnownedTaskExecutor()
+        threads.run { job.runSynchronously(on: executor) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Dispatch
 import GlacierIntegrity
 import Logging
+import WorkerPool
 
 /// What every output reader shares: the source of verified nodes, memory, the gates on fetching,
 /// the link's health and the counters. Built once, by `OutputReaders`.
@@ -19,12 +20,12 @@ struct ReadServices: Sendable {
     /// Where cached leaves are read back and checked ahead of a sequential reader. Enough threads
     /// to keep the disk's queue deep: a virtual disk reads 1 MiB direct reads about half again
     /// as fast eight at a time as one at a time.
-    let diskWorkers = BlockingWorkers(threads: 10, name: "glacierfs-readback")
+    let diskWorkers = WorkerThreads(threads: 10, name: "glacierfs-readback")
     /// Where verified leaves are written to the cache: those writes block on the disk, and on the
     /// concurrency pool's two threads they would stall every fetch and hash meanwhile.
-    let cacheWriters = BlockingWorkers(threads: 3, name: "glacierfs-cache-write")
+    let cacheWriters = WorkerThreads(threads: 3, name: "glacierfs-cache-write")
     /// Where streamed leaves are hashed and staged as they arrive, off the transport's thread.
-    let spillWorkers = BlockingWorkers(threads: 4, name: "glacierfs-stream")
+    let spillWorkers = WorkerThreads(threads: 4, name: "glacierfs-stream")
     /// Streamed nodes in flight, so a leaf near its reader can take memory from one far ahead.
     let spills: SpillRegistry
 
