@@ -13,7 +13,7 @@ public struct FileSystemConfiguration: Sendable {
     /// How long a vault or job listing is used before it is fetched again.
     public var listingTTLSeconds: Double = 60
     /// Memory for data in flight and recently verified leaves.
-    public var memoryBudgetBytes: Int = 160 << 20
+    public var memoryBudgetBytes: Int = 200 << 20
     /// Parallel GetJobOutput requests across all outputs.
     public var maxParallelFetches: Int = 16
     /// The farthest a sequential reader is prefetched ahead. Memory bounds it first, except

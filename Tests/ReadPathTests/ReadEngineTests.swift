@@ -77,7 +77,7 @@ import Testing
     }
 
     @Test func thePlanGivesEachConnectionANodeOfTheWindow() throws {
-        // The defaults: 160 MiB, 16 fetches: 128 MiB of window in 8 MiB nodes, one per connection.
+        // 160 MiB and 16 fetches: 128 MiB of window in 8 MiB nodes, one per connection.
         // The link is not measured yet, so it may be slow: a copying reader gets the window whole.
         let one = Engine(source: MemorySource(size: Self.mib), memory: 160 << 20, parallel: 16)
         let handle = try one.open()

@@ -59,24 +59,39 @@ struct BenchRunner {
         report.warmSequential = BenchReport.Throughput.median(
             of: try (0 ..< 3).map { _ in try BenchMeasurements.copy([sequential], workspace: w, mount: mount) })
 
+        // The disk's speed swings from one moment to the next, so each (d) is set against the disk
+        // read ceiling measured just before and just after it, and the ratio is the median of those.
         var fromDisk: [BenchReport.Throughput] = [], disk: [BenchReport.Throughput] = []
-        for run in 1 ... runs {
-            progress.update("(d) disk cache after a remount, run \(run) of \(runs)")
-            mount.unmount()
-            report.pageCacheDropped = BenchMount.dropPageCache()
-            try mount.mount()
-            fromDisk.append(try BenchMeasurements.copy([sequential], workspace: w, mount: mount))
-            guard report.pageCacheDropped == true else { continue }
-            progress.update("the disk's own read speed, run \(run) of \(runs)")
+        var ratios: [Double] = []
+        func ceiling(_ run: Int, _ when: String) -> BenchReport.Throughput? {
+            progress.update("the disk's own read speed \(when) (d), run \(run) of \(runs)")
             _ = BenchMount.dropPageCache()
             do {
-                disk.append(try DiskReadCeiling.measure(cacheDirectory: w.cacheDirectory, jobId: w.sequentialJob))
+                let c = try DiskReadCeiling.measure(cacheDirectory: w.cacheDirectory, jobId: w.sequentialJob)
+                disk.append(c)
+                return c
             } catch {
-                if run == 1 { report.notes.append("the disk read ceiling was not measured: \(error)") }
+                if !report.notes.contains(where: { $0.hasPrefix("the disk read ceiling") }) {
+                    report.notes.append("the disk read ceiling was not measured: \(error)")
+                }
+                return nil
             }
+        }
+        for run in 1 ... runs {
+            mount.unmount()
+            report.pageCacheDropped = BenchMount.dropPageCache()
+            let before = report.pageCacheDropped == true ? ceiling(run, "before") : nil
+            progress.update("(d) disk cache after a remount, run \(run) of \(runs)")
+            _ = BenchMount.dropPageCache()
+            try mount.mount()
+            let d = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
+            fromDisk.append(d)
+            guard report.pageCacheDropped == true, let before, let after = ceiling(run, "after") else { continue }
+            ratios.append(2 * d.gigabytesPerSecond / (before.gigabytesPerSecond + after.gigabytesPerSecond))
         }
         report.diskCacheAfterRemount = BenchReport.Throughput.median(of: fromDisk)
         report.diskReadCeiling = BenchReport.Throughput.median(of: disk)
+        report.diskCacheRatios = ratios.isEmpty ? nil : ratios
         report.daemonPeakRSSAfter["d"] = mount.sampleMemory()
 
         progress.update("(e) random 4 KiB reads")

@@ -87,7 +87,7 @@ struct MountCommand: ParsableCommand {
     @Option(
         name: .customLong("memory-limit"),
         help: ArgumentHelp("Memory for data in flight and recently read, e.g. 256M.", valueName: "size"))
-    var memoryLimit = ByteSize(bytes: 160 << 20)
+    var memoryLimit = ByteSize(bytes: 200 << 20)
 
     @Option(name: .customLong("parallel-fetches"), help: "GetJobOutput requests in flight at once (1 to 32).")
     var parallelFetches = 16
