@@ -108,15 +108,24 @@ final class MigrationFixture: Sendable {
 
     /// Runs an inventory job to completion, so a migration finds a readable inventory.
     func takeInventory() async throws -> [String: InventoryArchive] {
-        let job = try await client.initiateInventoryRetrieval(vault: vault)
-        try await Seed.waitForJob(client, vault: vault, jobId: job.jobId, timeout: 60)
-        let described = try await client.describeJob(vault: vault, jobId: job.jobId)
-        let (bytes, _) = try await client.getWholeJobOutput(
-            vault: vault, jobId: job.jobId,
-            outputSize: described.inventorySizeInBytes ?? 0,
-            verification: .sizeOnly)
-        let document = try JSONDecoder().decode(InventoryDocument.self, from: Data(bytes))
-        return Dictionary(uniqueKeysWithValues: document.archiveList.map { ($0.archiveId, $0) })
+        // Some tests give outputs seconds of life, and a loaded machine can take longer than that
+        // to read one (CI, 2026-12-01): a gone output means a new inventory job.
+        for attempt in 1 ... 3 {
+            let job = try await client.initiateInventoryRetrieval(vault: vault)
+            do {
+                try await Seed.waitForJob(client, vault: vault, jobId: job.jobId, timeout: 60)
+                let described = try await client.describeJob(vault: vault, jobId: job.jobId)
+                let (bytes, _) = try await client.getWholeJobOutput(
+                    vault: vault, jobId: job.jobId,
+                    outputSize: described.inventorySizeInBytes ?? 0,
+                    verification: .sizeOnly)
+                let document = try JSONDecoder().decode(InventoryDocument.self, from: Data(bytes))
+                return Dictionary(uniqueKeysWithValues: document.archiveList.map { ($0.archiveId, $0) })
+            } catch let error as GlacierError where error.isNotFound && attempt < 3 {
+                continue
+            }
+        }
+        throw SeedError("unreachable: the last attempt returns or throws")
     }
 
     var baseArguments: [String] {

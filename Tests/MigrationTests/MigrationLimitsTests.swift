@@ -20,11 +20,15 @@ import Testing
             let before = try await f.statistics()
             let (status, output) = try await f.run(["--parallel-copies", "1"], timeout: 120)
             #expect(status == 0, "\(output.suffix(3000))")
-            #expect(output.contains("expired"), "the expiry is reported: \(output.suffix(2000))")
+            // An archive's, not the inventory's: that one can expire too before migrate reads it.
+            #expect(output.contains("retrieving it again"), "the expiry is reported: \(output.suffix(2000))")
             let after = try await f.statistics()
-            let initiated = (after.requests["InitiateJob"] ?? 0) - (before.requests["InitiateJob"] ?? 0)
+            let inventories = output.components(separatedBy: "started inventory job").count - 1
+            let initiated =
+                (after.requests["InitiateJob"] ?? 0) - (before.requests["InitiateJob"] ?? 0) - inventories
             #expect(
-                initiated > specs.count, "expired outputs were retrieved again (\(initiated) jobs for \(specs.count))")
+                initiated > specs.count,
+                "expired outputs were retrieved again (\(initiated) archive jobs for \(specs.count))")
             let (lines, summary) = try f.manifest()
             #expect(summary?.complete == true && summary?.copied == Int64(specs.count))
             for line in lines {
