@@ -71,15 +71,20 @@ public final class GlacierFileSystem: Sendable {
     }
 
     /// Answers that may still show a quick round trip after a slow first one.
-    static let roundTripConfirmations = 2
+    static let roundTripConfirmations = 4
+    /// The pause before each, so that a moment's load on this machine can pass.
+    static let roundTripConfirmationPause: Duration = .milliseconds(25)
 
     /// One answer would decide whether the link is slow (and so the mount's readahead), and a busy
     /// machine can delay even a loopback answer past the threshold: a CI run under load mounted
-    /// loopback with a slow link's readahead. So a slow first answer is confirmed by up to two
-    /// more (DescribeVault, one small request each); on a real WAN the mount takes that much longer.
+    /// loopback with a slow link's readahead, and once more (2026-12-01) when two confirmations
+    /// followed the first answer at once. So a slow first answer is confirmed by up to four more
+    /// (DescribeVault, one small request each), spaced out; the quickest answer counts. On a real
+    /// WAN the mount takes that much longer: four round trips and 0.1 s.
     private func confirmSlowRoundTrip(asking vault: String?) async {
         guard let vault else { return }
         for _ in 0 ..< Self.roundTripConfirmations where readers.roundTripIsSlow == true {
+            try? await Task.sleep(for: Self.roundTripConfirmationPause)
             _ = try? await catalog.client.describeVault(vault)
         }
     }
