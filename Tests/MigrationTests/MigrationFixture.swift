@@ -110,7 +110,8 @@ final class MigrationFixture: Sendable {
     func takeInventory() async throws -> [String: InventoryArchive] {
         // Some tests give outputs seconds of life, and a loaded machine can take longer than that
         // to read one (CI, 2026-12-01): a gone output means a new inventory job.
-        for attempt in 1 ... 3 {
+        var attempt = 1
+        while true {
             let job = try await client.initiateInventoryRetrieval(vault: vault)
             do {
                 try await Seed.waitForJob(client, vault: vault, jobId: job.jobId, timeout: 60)
@@ -122,10 +123,9 @@ final class MigrationFixture: Sendable {
                 let document = try JSONDecoder().decode(InventoryDocument.self, from: Data(bytes))
                 return Dictionary(uniqueKeysWithValues: document.archiveList.map { ($0.archiveId, $0) })
             } catch let error as GlacierError where error.isNotFound && attempt < 3 {
-                continue
+                attempt += 1
             }
         }
-        throw SeedError("unreachable: the last attempt returns or throws")
     }
 
     var baseArguments: [String] {

@@ -63,17 +63,17 @@ struct BenchRunner {
         // read ceiling measured just before and just after it, and the ratio is the median of those.
         var fromDisk: [BenchReport.Throughput] = [], disk: [BenchReport.Throughput] = []
         var ratios: [Double] = []
+        var ceilingFailed = false
+        /// The disk read ceiling, just after a drop of the page cache.
         func ceiling(_ run: Int, _ when: String) -> BenchReport.Throughput? {
             progress.update("the disk's own read speed \(when) (d), run \(run) of \(runs)")
-            _ = BenchMount.dropPageCache()
             do {
                 let c = try DiskReadCeiling.measure(cacheDirectory: w.cacheDirectory, jobId: w.sequentialJob)
                 disk.append(c)
                 return c
             } catch {
-                if !report.notes.contains(where: { $0.hasPrefix("the disk read ceiling") }) {
-                    report.notes.append("the disk read ceiling was not measured: \(error)")
-                }
+                if !ceilingFailed { report.notes.append("the disk read ceiling was not measured: \(error)") }
+                ceilingFailed = true
                 return nil
             }
         }
@@ -86,7 +86,9 @@ struct BenchRunner {
             try mount.mount()
             let d = try BenchMeasurements.copy([sequential], workspace: w, mount: mount)
             fromDisk.append(d)
-            guard report.pageCacheDropped == true, let before, let after = ceiling(run, "after") else { continue }
+            guard report.pageCacheDropped == true, let before else { continue }
+            _ = BenchMount.dropPageCache()
+            guard let after = ceiling(run, "after") else { continue }
             ratios.append(2 * d.gigabytesPerSecond / (before.gigabytesPerSecond + after.gigabytesPerSecond))
         }
         report.diskCacheAfterRemount = BenchReport.Throughput.median(of: fromDisk)
