@@ -1,5 +1,6 @@
 import Foundation
 import GlacierClient
+import GlacierIntegrity
 import HTTPTransport
 
 /// The individual measurements of `glacierfs bench`.
@@ -13,6 +14,7 @@ enum BenchMeasurements {
         requestBytes: Int64 = 16 << 20
     ) throws -> BenchReport.Throughput {
         let size = w.outputSize
+        let emulatorBefore = w.emulatorPid.flatMap(ProcessUsage.seconds(of:))
         let started = Date()
         let (_, cpu) = try ProcessUsage.measure(getpid()) {
             try runBlocking {
@@ -38,6 +40,42 @@ enum BenchMeasurements {
         }
         var result = BenchReport.Throughput(bytes: size, seconds: Date().timeIntervalSince(started))
         result.cpuSeconds = cpu
+        result.emulatorCPUSeconds = emulatorSeconds(w, since: emulatorBefore)
+        return result
+    }
+
+    /// The emulator's CPU-seconds since `before`, when it runs here.
+    private static func emulatorSeconds(_ w: BenchWorkspace, since before: Double?) -> Double? {
+        before.flatMap { b in w.emulatorPid.flatMap(ProcessUsage.seconds(of:)).map { $0 - b } }
+    }
+
+    /// SHA-256 alone over `bytes`, one 1 MiB leaf per call on one thread, from a buffer larger than
+    /// the CPU's caches, as the read path hashes what it receives: the floor under every verified
+    /// read's CPU-seconds per GiB.
+    static func hashAlone(bytes: Int64) -> BenchReport.Throughput {
+        let bufferBytes = 64 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 4096)
+        defer { buffer.deallocate() }
+        var generator = SystemRandomNumberGenerator()
+        for offset in stride(from: 0, to: bufferBytes, by: 8) {
+            buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: offset, as: UInt64.self)
+        }
+        let leaf = BenchReport.leafBytes
+        let started = Date()
+        let (last, cpu) = ProcessUsage.measure(getpid()) {
+            var hashed: Int64 = 0
+            var digest = SHA256.hash(UnsafeRawBufferPointer(rebasing: buffer[0 ..< 0]))
+            while hashed < bytes {
+                for offset in stride(from: 0, to: bufferBytes, by: leaf) where hashed < bytes {
+                    digest = SHA256.hash(UnsafeRawBufferPointer(rebasing: buffer[offset ..< offset + leaf]))
+                    hashed += Int64(leaf)
+                }
+            }
+            return digest
+        }
+        precondition(last != SHA256.hash(UnsafeRawBufferPointer(rebasing: buffer[0 ..< 0])))
+        var result = BenchReport.Throughput(bytes: bytes, seconds: Date().timeIntervalSince(started))
+        result.cpuSeconds = cpu
         return result
     }
 
@@ -45,6 +83,7 @@ enum BenchMeasurements {
     static func copy(_ paths: [String], workspace w: BenchWorkspace, mount: BenchMount) throws -> BenchReport.Throughput
     {
         let servedBefore = w.emulatorBytesServed()
+        let emulatorBefore = w.emulatorPid.flatMap(ProcessUsage.seconds(of:))
         let statusBefore = mount.status()
         let fetchSecondsBefore = statusBefore?.reads.fetchSeconds ?? 0
         let started = Date()
@@ -62,6 +101,7 @@ enum BenchMeasurements {
             }
         }
         let seconds = Date().timeIntervalSince(started)
+        let emulatorCPU = emulatorSeconds(w, since: emulatorBefore)
         mount.sampleMemory()
         var bytes: Int64 = 0
         for path in paths {
@@ -77,6 +117,7 @@ enum BenchMeasurements {
             bytes: bytes, seconds: seconds, fetchedPerRead: fetched,
             peakConnections: status?.reads.peakFetchesInFlight, averageConnections: connections)
         result.cpuSeconds = cpu
+        result.emulatorCPUSeconds = emulatorCPU
         return result
     }
 

@@ -7,15 +7,22 @@ import Synchronization
 struct BenchMount {
     let workspace: BenchWorkspace
     let extraArguments: [String]
+    /// The workspace's cache, or another one (a cache in memory, to set the disk's share apart).
+    var cacheDirectory: String
     /// The largest VmHWM seen across every daemon of the run.
     static let peakRSS = PeakTracker()
+
+    init(workspace: BenchWorkspace, extraArguments: [String], cacheDirectory: String? = nil) {
+        self.workspace = workspace
+        self.extraArguments = extraArguments
+        self.cacheDirectory = cacheDirectory ?? workspace.cacheDirectory
+    }
 
     func mount() throws {
         try? FileManager.default.createDirectory(atPath: workspace.mountpoint, withIntermediateDirectories: true)
         let arguments =
             [
-                "mount", workspace.mountpoint, "--endpoint", workspace.endpoint, "--cache-dir",
-                workspace.cacheDirectory,
+                "mount", workspace.mountpoint, "--endpoint", workspace.endpoint, "--cache-dir", cacheDirectory,
             ] + extraArguments
         let r = try ChildProcesses.run(
             ChildProcesses.selfExecutable, arguments, environment: workspace.environment,

@@ -18,10 +18,16 @@ struct BenchReport: Codable, Sendable {
         /// the bench itself for the ceilings.
         var cpuSeconds: Double?
         var cpuSecondsPerGiB: Double? { cpuSeconds.map { $0 / (Double(bytes) / Double(1 << 30)) } }
+        /// CPU-seconds the embedded emulator spent serving meanwhile: on the same cores as the
+        /// reader, where the real service's are not.
+        var emulatorCPUSeconds: Double?
+        var emulatorCPUSecondsPerGiB: Double? {
+            emulatorCPUSeconds.map { $0 / (Double(bytes) / Double(1 << 30)) }
+        }
 
         enum CodingKeys: String, CodingKey {
             case bytes, seconds, fetchedPerRead, peakConnections, averageConnections, gigabytesPerSecond, runs
-            case cpuSeconds, cpuSecondsPerGiB
+            case cpuSeconds, cpuSecondsPerGiB, emulatorCPUSeconds, emulatorCPUSecondsPerGiB
         }
 
         /// The median run, carrying every run's figure: on a shared machine one run can be far off.
@@ -52,6 +58,7 @@ struct BenchReport: Codable, Sendable {
             averageConnections = try c.decodeIfPresent(Double.self, forKey: .averageConnections)
             runs = try c.decodeIfPresent([Double].self, forKey: .runs)
             cpuSeconds = try c.decodeIfPresent(Double.self, forKey: .cpuSeconds)
+            emulatorCPUSeconds = try c.decodeIfPresent(Double.self, forKey: .emulatorCPUSeconds)
         }
 
         func encode(to encoder: any Encoder) throws {
@@ -65,6 +72,8 @@ struct BenchReport: Codable, Sendable {
             try c.encodeIfPresent(runs, forKey: .runs)
             try c.encodeIfPresent(cpuSeconds, forKey: .cpuSeconds)
             try c.encodeIfPresent(cpuSecondsPerGiB, forKey: .cpuSecondsPerGiB)
+            try c.encodeIfPresent(emulatorCPUSeconds, forKey: .emulatorCPUSeconds)
+            try c.encodeIfPresent(emulatorCPUSecondsPerGiB, forKey: .emulatorCPUSecondsPerGiB)
         }
     }
 
@@ -97,6 +106,9 @@ struct BenchReport: Codable, Sendable {
         var ceiling: Throughput?
         var sequential: Throughput?
         var parallelReaders: Throughput?
+        /// The same cold reads with the cache in memory (tmpfs), side by side: the disk's share.
+        var sequentialMemoryCache: Throughput?
+        var parallelReadersMemoryCache: Throughput?
         var headRead: Latency?
         /// Bytes the service sent for each head read.
         var headReadFetchedBytes: [Int64]?
@@ -107,11 +119,15 @@ struct BenchReport: Codable, Sendable {
     var outputBytes: Int64
     var date: String
     var machine: String
+    /// The processors the daemon, the emulator and the readers share.
+    var cores: Int?
     var parallelFetches: Int
     /// (a): parallel GETs, no hashing.
     var rawCeiling: Throughput?
     /// (a′): parallel GETs with every leaf hashed and checked.
     var rawCeilingHashed: Throughput?
+    /// SHA-256 alone, a leaf at a time on one thread: what hashing costs every verified GiB.
+    var hashAlone: Throughput?
     /// One plain `curl` of the whole output: what a user gets without glacierfs.
     var plainCurl: Throughput?
     var coldSequential: Throughput?
@@ -136,6 +152,7 @@ struct BenchReport: Codable, Sendable {
     var notes: [String] = []
 
     static let leafBytes = 1 << 20
+    static let inMemoryNote = "the same cold reads with the cache in memory (tmpfs), alternating with them"
 
     /// (d) against the disk read ceiling: the median of the runs' side-by-side ratios, or, without
     /// them, the two medians' ratio.
@@ -202,7 +219,8 @@ struct BenchReport: Codable, Sendable {
         let a = rawCeiling?.gigabytesPerSecond
         let curl = plainCurl?.gigabytesPerSecond
         func row(
-            _ name: String, _ t: Throughput?, _ note: String = "", against: Double? = nil, label: String = ""
+            _ name: String, _ t: Throughput?, _ note: String = "", against: Double? = nil, label: String = "",
+            coresAtRate rate: Double? = nil
         ) -> [String] {
             guard let t else { return [name, "-", "-", "-", "-", note.isEmpty ? "skipped" : note] }
             let ratio = a.map { String(format: "%.2f", t.gigabytesPerSecond / $0) } ?? "-"
@@ -219,6 +237,15 @@ struct BenchReport: Codable, Sendable {
             if let c = t.averageConnections, c > 0.05 {
                 add(String(format: "%.1f connections on average (peak %d)", c, t.peakConnections ?? 0))
             }
+            if let e = t.emulatorCPUSecondsPerGiB { add(String(format: "emulator %.2f CPU-s/GiB", e)) }
+            // What reading at the ceiling's rate would take of the machine at this cost per GiB.
+            if let rate, let d = t.cpuSecondsPerGiB, let cores {
+                let needed = (d + (t.emulatorCPUSecondsPerGiB ?? 0)) * rate * 1e9 / Double(1 << 30)
+                add(
+                    String(
+                        format: "at %.2f GB/s the daemon and emulator would need %.1f of %d cores", rate, needed, cores)
+                )
+            }
             return [name, String(format: "%.2f", t.gigabytesPerSecond), ratio, toCurl, cpu, extra]
         }
         var t = TextTable(header: ["MEASUREMENT", "GB/s", "× (a)", "× curl", "CPU-s/GiB", "NOTES"])
@@ -230,6 +257,11 @@ struct BenchReport: Codable, Sendable {
             row(
                 "(a′) ceiling, verified", rawCeilingHashed,
                 "the same GETs with every leaf's SHA-256 and the tree hash checked: any verified reader's ceiling"))
+        t.rows.append(
+            row(
+                "SHA-256 alone", hashAlone,
+                "1 MiB at a time from memory on one thread, as the read path hashes leaves: the CPU every verified "
+                    + "GiB costs before it is received or copied"))
         t.rows.append(row("plain curl", plainCurl, "one `curl` of the whole output to /dev/null, nothing verified"))
         t.rows.append(
             row(
@@ -265,12 +297,20 @@ struct BenchReport: Codable, Sendable {
                 row(
                     "(g \(l.name)) WAN sequential", l.sequential, l.link.label,
                     against: linkRate ?? l.ceiling?.gigabytesPerSecond,
-                    label: linkRate == nil ? "(a-WAN \(l.name))" : "the link"))
-            if let p = l.parallelReaders {
+                    label: linkRate == nil ? "(a-WAN \(l.name))" : "the link",
+                    coresAtRate: linkRate ?? l.ceiling?.gigabytesPerSecond))
+            // The reads set against this link's ceiling, and what that rate would take of the cores.
+            let ceiling = l.ceiling?.gigabytesPerSecond
+            let againstCeiling: [(String, Throughput?, String)] = [
+                ("WAN 8 readers", l.parallelReaders, l.link.label),
+                ("sequential, in memory", l.sequentialMemoryCache, Self.inMemoryNote),
+                ("8 readers, in memory", l.parallelReadersMemoryCache, Self.inMemoryNote),
+            ]
+            for (name, measured, note) in againstCeiling where measured != nil {
                 t.rows.append(
                     row(
-                        "(g \(l.name)) WAN 8 readers", p, l.link.label,
-                        against: l.ceiling?.gigabytesPerSecond, label: "(a-WAN \(l.name))"))
+                        "(g \(l.name)) \(name)", measured, note, against: ceiling, label: "(a-WAN \(l.name))",
+                        coresAtRate: ceiling))
             }
         }
         var lines = [t.render(), ""]

@@ -17,7 +17,8 @@ struct BenchRunner {
         var report = BenchReport(
             mode: w.emulatorPid == nil ? "existing vault" : "embedded emulator", endpoint: w.endpoint,
             outputBytes: w.outputSize, date: ISO8601DateFormatter().string(from: Date()),
-            machine: Self.machine(), parallelFetches: parallelFetches)
+            machine: Self.machine(), cores: ProcessInfo.processInfo.activeProcessorCount,
+            parallelFetches: parallelFetches)
         let mount = BenchMount(
             workspace: w,
             extraArguments: mountOptions.flatMap { $0.split(separator: "=", maxSplits: 1).map(String.init) })
@@ -26,7 +27,7 @@ struct BenchRunner {
         // weighs on all of them alike; each figure is the median of its runs.
         var raw: [BenchReport.Throughput] = [], hashed: [BenchReport.Throughput] = []
         var curl: [BenchReport.Throughput] = [], cold: [BenchReport.Throughput] = []
-        var written: [BenchReport.Throughput] = []
+        var written: [BenchReport.Throughput] = [], hashing: [BenchReport.Throughput] = []
         let sequential = w.outputPath(w.sequentialJob)
         defer { mount.unmount() }
         for run in 1 ... runs {
@@ -35,6 +36,8 @@ struct BenchRunner {
             progress.update("(a′) raw HTTP ceiling with hashing, run \(run) of \(runs)")
             hashed.append(
                 try BenchMeasurements.rawCeiling(w, job: w.sequentialJob, connections: 8, verification: .treeHash))
+            progress.update("SHA-256 alone, run \(run) of \(runs)")
+            hashing.append(BenchMeasurements.hashAlone(bytes: w.outputSize))
             progress.update("plain curl of the output, run \(run) of \(runs)")
             do { curl.append(try PlainCurlBaseline.measure(w)) } catch {
                 if run == 1 { report.notes.append("the plain-curl baseline did not run: \(error)") }
@@ -51,6 +54,7 @@ struct BenchRunner {
         }
         report.rawCeiling = BenchReport.Throughput.median(of: raw)
         report.rawCeilingHashed = BenchReport.Throughput.median(of: hashed)
+        report.hashAlone = BenchReport.Throughput.median(of: hashing)
         report.plainCurl = BenchReport.Throughput.median(of: curl)
         report.coldSequential = BenchReport.Throughput.median(of: cold)
         report.diskWriteSpeed = BenchReport.Throughput.median(of: written)
@@ -131,7 +135,7 @@ struct BenchRunner {
                 report.links.append(
                     try measure(
                         link, name: name, job: job, first: job == jobs[0], mount: mount,
-                        rss: &report.daemonPeakRSSAfter))
+                        rss: &report.daemonPeakRSSAfter, notes: &report.notes))
             }
             try w.setShaping(nil)
         } else {
@@ -146,18 +150,36 @@ struct BenchRunner {
     }
 
     /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads and the 8
-    /// readers too. The ceiling and the `cp` alternate, run after run, and each figure is the
-    /// median of its runs: one run of a few seconds moves with the machine's load. Each read
-    /// through the mount gets a fresh daemon and an empty cache, so it is cold and its connection
-    /// counts are its own.
+    /// readers too, and both reads again with the cache in memory. The ceiling and the reads
+    /// alternate, run after run, and each figure is the median of its runs: one run of a few
+    /// seconds moves with the machine's load. Each read through the mount gets a fresh daemon and
+    /// an empty cache, so it is cold and its connection counts are its own.
     private func measure(
         _ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
-        rss: inout [String: Int]
+        rss: inout [String: Int], notes: inout [String]
     ) throws -> BenchReport.LinkMeasurement {
         let w = workspace
         var result = BenchReport.LinkMeasurement(name: name, link: link)
         try w.setShaping(link)
+        // The first link's reads again with the cache in memory: how much of a miss is the disk's.
+        var inMemory: BenchMount?
+        if first {
+            switch MemoryCacheDirectory.make(room: w.outputSize) {
+            case .success(let directory):
+                inMemory = BenchMount(
+                    workspace: w, extraArguments: mount.extraArguments, cacheDirectory: directory)
+            case .failure(let reason):
+                notes.append("(g \(name)) with the cache in memory was not measured: \(reason)")
+            }
+        }
+        defer {
+            if let inMemory {
+                inMemory.unmount()
+                MemoryCacheDirectory.remove(inMemory.cacheDirectory)
+            }
+        }
         var ceilings: [BenchReport.Throughput] = [], sequentials: [BenchReport.Throughput] = []
+        var sequentialsInMemory: [BenchReport.Throughput] = []
         for run in 1 ... runs {
             progress.update("(a-WAN \(name)) ceiling, run \(run) of \(runs): \(link.label)")
             ceilings.append(try BenchMeasurements.rawCeiling(w, job: job, connections: parallelFetches))
@@ -165,9 +187,17 @@ struct BenchRunner {
             try remountCold(mount)
             sequentials.append(try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: mount))
             rss["g \(name) sequential"] = max(rss["g \(name) sequential"] ?? 0, mount.sampleMemory() ?? 0)
+            if let inMemory {
+                progress.update("(g \(name)) WAN sequential, cache in memory, run \(run) of \(runs)")
+                try remountCold(inMemory)
+                sequentialsInMemory.append(
+                    try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: inMemory))
+                rss["g \(name) in memory"] = max(rss["g \(name) in memory"] ?? 0, inMemory.sampleMemory() ?? 0)
+            }
         }
         result.ceiling = BenchReport.Throughput.median(of: ceilings)
         result.sequential = BenchReport.Throughput.median(of: sequentials)
+        result.sequentialMemoryCache = BenchReport.Throughput.median(of: sequentialsInMemory)
         guard first else { return result }
         progress.update("(h \(name)) head reads: \(link.label)")
         try remountCold(mount)
@@ -175,21 +205,29 @@ struct BenchRunner {
         result.headRead = BenchReport.Latency(heads.microseconds)
         result.headReadFetchedBytes = heads.fetched
         rss["h \(name)"] = mount.sampleMemory()
-        var parallel: [BenchReport.Throughput] = []
+        var parallel: [BenchReport.Throughput] = [], parallelInMemory: [BenchReport.Throughput] = []
+        let paths = w.wanParallelJobs.map(w.outputPath)
         for run in 1 ... runs {
             progress.update("(g \(name)) WAN 8 readers, run \(run) of \(runs): \(link.label)")
             try remountCold(mount)
-            parallel.append(try BenchMeasurements.copy(w.wanParallelJobs.map(w.outputPath), workspace: w, mount: mount))
+            parallel.append(try BenchMeasurements.copy(paths, workspace: w, mount: mount))
             rss["g \(name) 8 readers"] = max(rss["g \(name) 8 readers"] ?? 0, mount.sampleMemory() ?? 0)
+            if let inMemory {
+                progress.update("(g \(name)) WAN 8 readers, cache in memory, run \(run) of \(runs)")
+                try remountCold(inMemory)
+                parallelInMemory.append(try BenchMeasurements.copy(paths, workspace: w, mount: inMemory))
+                rss["g \(name) in memory"] = max(rss["g \(name) in memory"] ?? 0, inMemory.sampleMemory() ?? 0)
+            }
         }
         result.parallelReaders = BenchReport.Throughput.median(of: parallel)
+        result.parallelReadersMemoryCache = BenchReport.Throughput.median(of: parallelInMemory)
         return result
     }
 
     /// A fresh daemon over an empty cache.
     private func remountCold(_ mount: BenchMount) throws {
         mount.unmount()
-        try? FileManager.default.removeItem(atPath: workspace.cacheDirectory)
+        try? FileManager.default.removeItem(atPath: mount.cacheDirectory)
         try mount.mount()
     }
 
