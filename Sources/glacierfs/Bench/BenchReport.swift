@@ -138,6 +138,8 @@ struct BenchReport: Codable, Sendable {
     var diskCacheAfterRemount: Throughput?
     /// The cache's data file read straight from the disk: what bounds (d).
     var diskReadCeiling: Throughput?
+    /// (d) with the cache copied to tmpfs: the read path's own ceiling, without the disk.
+    var diskCacheFromMemory: Throughput?
     /// Each run's (d) ÷ the mean of the disk read ceiling measured just before and just after it.
     var diskCacheRatios: [Double]?
     var pageCacheDropped: Bool?
@@ -286,6 +288,11 @@ struct BenchReport: Codable, Sendable {
             row(
                 "disk read ceiling", diskReadCeiling,
                 "the cached file read from disk, 8 × 1 MiB direct reads at a time, no FUSE, before and after each (d)"))
+        t.rows.append(
+            row(
+                "(d) cache in memory", diskCacheFromMemory,
+                "the same remount and read with the cache copied to tmpfs, page cache dropped: FUSE, the copies "
+                    + "and the read-back checks without the disk"))
         t.rows.append(row("(f) 8 readers, 8 outputs", parallelReaders))
         for l in links {
             t.rows.append(

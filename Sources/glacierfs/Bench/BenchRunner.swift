@@ -99,6 +99,9 @@ struct BenchRunner {
         report.diskReadCeiling = BenchReport.Throughput.median(of: disk)
         report.diskCacheRatios = ratios.isEmpty ? nil : ratios
         report.daemonPeakRSSAfter["d"] = mount.sampleMemory()
+        if report.pageCacheDropped == true {
+            report.diskCacheFromMemory = try diskCacheFromMemory(mount, notes: &report.notes)
+        }
 
         progress.update("(e) random 4 KiB reads")
         let random = w.outputPath(w.randomJob)
@@ -222,6 +225,44 @@ struct BenchRunner {
         result.parallelReaders = BenchReport.Throughput.median(of: parallel)
         result.parallelReadersMemoryCache = BenchReport.Throughput.median(of: parallelInMemory)
         return result
+    }
+
+    /// (d) again with the cache copied into memory: the same remount and read, without the
+    /// disk. What FUSE, the copies and the read-back checks allow on these cores, the second
+    /// ceiling (d) meets when the disk reads faster than it. Leaves `mount` mounted again.
+    private func diskCacheFromMemory(_ mount: BenchMount, notes: inout [String]) throws -> BenchReport.Throughput? {
+        let w = workspace
+        mount.unmount()
+        defer { try? mount.mount() }
+        let directory: String
+        switch MemoryCacheDirectory.make(room: w.outputSize) {
+        case .success(let d): directory = d
+        case .failure(let reason):
+            notes.append("(d) with the cache in memory was not measured: \(reason)")
+            return nil
+        }
+        let inMemory = BenchMount(workspace: w, extraArguments: mount.extraArguments, cacheDirectory: directory)
+        defer {
+            inMemory.unmount()
+            MemoryCacheDirectory.remove(directory)
+        }
+        progress.update("(d) with the cache in memory: copying the cache to \(directory)")
+        let copied = try ChildProcesses.run(
+            "/bin/cp", ["-a", mount.cacheDirectory + "/.", directory], environment: w.environment,
+            logFile: w.directory + "/cache-copy.log", timeout: 600)
+        guard copied.status == 0 else {
+            notes.append("(d) with the cache in memory was not measured: copying the cache failed: \(copied.output)")
+            return nil
+        }
+        var runs: [BenchReport.Throughput] = []
+        for run in 1 ... self.runs {
+            progress.update("(d) with the cache in memory, run \(run) of \(self.runs)")
+            inMemory.unmount()
+            _ = BenchMount.dropPageCache()
+            try inMemory.mount()
+            runs.append(try BenchMeasurements.copy([w.outputPath(w.sequentialJob)], workspace: w, mount: inMemory))
+        }
+        return BenchReport.Throughput.median(of: runs)
     }
 
     /// A fresh daemon over an empty cache.
