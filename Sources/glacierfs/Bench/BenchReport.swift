@@ -17,13 +17,12 @@ struct BenchReport: Codable, Sendable {
         /// CPU-seconds (user + system) the reader spent: the daemon for reads through the mount,
         /// the bench itself for the ceilings.
         var cpuSeconds: Double?
-        var cpuSecondsPerGiB: Double? { cpuSeconds.map { $0 / (Double(bytes) / Double(1 << 30)) } }
+        var cpuSecondsPerGiB: Double? { perGiB(cpuSeconds) }
         /// CPU-seconds the embedded emulator spent serving meanwhile: on the same cores as the
         /// reader, where the real service's are not.
         var emulatorCPUSeconds: Double?
-        var emulatorCPUSecondsPerGiB: Double? {
-            emulatorCPUSeconds.map { $0 / (Double(bytes) / Double(1 << 30)) }
-        }
+        var emulatorCPUSecondsPerGiB: Double? { perGiB(emulatorCPUSeconds) }
+        private func perGiB(_ seconds: Double?) -> Double? { seconds.map { $0 / (Double(bytes) / Double(1 << 30)) } }
 
         enum CodingKeys: String, CodingKey {
             case bytes, seconds, fetchedPerRead, peakConnections, averageConnections, gigabytesPerSecond, runs

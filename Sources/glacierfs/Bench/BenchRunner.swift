@@ -152,11 +152,10 @@ struct BenchRunner {
         return report
     }
 
-    /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads and the 8
-    /// readers too, and both reads again with the cache in memory. The ceiling and the reads
-    /// alternate, run after run, and each figure is the median of its runs: one run of a few
-    /// seconds moves with the machine's load. Each read through the mount gets a fresh daemon and
-    /// an empty cache, so it is cold and its connection counts are its own.
+    /// Under one shaped link: the ceiling, a cold `cp`, and with `first` the head reads, the 8
+    /// readers, and both reads again with the cache in memory. The ceiling and the reads
+    /// alternate run after run, each figure the median of its runs: one run of a few seconds
+    /// moves with the machine's load. Every read is cold: a fresh daemon over an empty cache.
     private func measure(
         _ link: BenchLink, name: String, job: String, first: Bool, mount: BenchMount,
         rss: inout [String: Int], notes: inout [String]
@@ -164,38 +163,22 @@ struct BenchRunner {
         let w = workspace
         var result = BenchReport.LinkMeasurement(name: name, link: link)
         try w.setShaping(link)
-        // The first link's reads again with the cache in memory: how much of a miss is the disk's.
-        var inMemory: BenchMount?
-        if first {
-            switch MemoryCacheDirectory.make(room: w.outputSize) {
-            case .success(let directory):
-                inMemory = BenchMount(
-                    workspace: w, extraArguments: mount.extraArguments, cacheDirectory: directory)
-            case .failure(let reason):
-                notes.append("(g \(name)) with the cache in memory was not measured: \(reason)")
-            }
-        }
+        let inMemory = first ? memoryMount(like: mount, for: "(g \(name))", notes: &notes) : nil
         defer {
-            if let inMemory {
-                inMemory.unmount()
-                MemoryCacheDirectory.remove(inMemory.cacheDirectory)
-            }
+            if let inMemory { removeMemoryMount(inMemory) }
         }
         var ceilings: [BenchReport.Throughput] = [], sequentials: [BenchReport.Throughput] = []
         var sequentialsInMemory: [BenchReport.Throughput] = []
+        let path = [w.outputPath(job)]
         for run in 1 ... runs {
             progress.update("(a-WAN \(name)) ceiling, run \(run) of \(runs): \(link.label)")
             ceilings.append(try BenchMeasurements.rawCeiling(w, job: job, connections: parallelFetches))
             progress.update("(g \(name)) WAN sequential, run \(run) of \(runs): \(link.label)")
-            try remountCold(mount)
-            sequentials.append(try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: mount))
-            rss["g \(name) sequential"] = max(rss["g \(name) sequential"] ?? 0, mount.sampleMemory() ?? 0)
+            sequentials.append(try coldCopy(path, on: mount, rssKey: "g \(name) sequential", rss: &rss))
             if let inMemory {
                 progress.update("(g \(name)) WAN sequential, cache in memory, run \(run) of \(runs)")
-                try remountCold(inMemory)
                 sequentialsInMemory.append(
-                    try BenchMeasurements.copy([w.outputPath(job)], workspace: w, mount: inMemory))
-                rss["g \(name) in memory"] = max(rss["g \(name) in memory"] ?? 0, inMemory.sampleMemory() ?? 0)
+                    try coldCopy(path, on: inMemory, rssKey: "g \(name) sequential in memory", rss: &rss))
             }
         }
         result.ceiling = BenchReport.Throughput.median(of: ceilings)
@@ -212,14 +195,11 @@ struct BenchRunner {
         let paths = w.wanParallelJobs.map(w.outputPath)
         for run in 1 ... runs {
             progress.update("(g \(name)) WAN 8 readers, run \(run) of \(runs): \(link.label)")
-            try remountCold(mount)
-            parallel.append(try BenchMeasurements.copy(paths, workspace: w, mount: mount))
-            rss["g \(name) 8 readers"] = max(rss["g \(name) 8 readers"] ?? 0, mount.sampleMemory() ?? 0)
+            parallel.append(try coldCopy(paths, on: mount, rssKey: "g \(name) 8 readers", rss: &rss))
             if let inMemory {
                 progress.update("(g \(name)) WAN 8 readers, cache in memory, run \(run) of \(runs)")
-                try remountCold(inMemory)
-                parallelInMemory.append(try BenchMeasurements.copy(paths, workspace: w, mount: inMemory))
-                rss["g \(name) in memory"] = max(rss["g \(name) in memory"] ?? 0, inMemory.sampleMemory() ?? 0)
+                parallelInMemory.append(
+                    try coldCopy(paths, on: inMemory, rssKey: "g \(name) 8 readers in memory", rss: &rss))
             }
         }
         result.parallelReaders = BenchReport.Throughput.median(of: parallel)
@@ -227,29 +207,24 @@ struct BenchRunner {
         return result
     }
 
-    /// (d) again with the cache copied into memory: the same remount and read, without the
-    /// disk. What FUSE, the copies and the read-back checks allow on these cores, the second
-    /// ceiling (d) meets when the disk reads faster than it. Leaves `mount` mounted again.
+    /// (d) again with the cache copied into memory, read the same way: the read path's own
+    /// ceiling without the disk, which (d) meets when the disk reads faster. Remounts `mount`.
     private func diskCacheFromMemory(_ mount: BenchMount, notes: inout [String]) throws -> BenchReport.Throughput? {
-        let w = workspace
         mount.unmount()
-        defer { try? mount.mount() }
-        let directory: String
-        switch MemoryCacheDirectory.make(room: w.outputSize) {
-        case .success(let d): directory = d
-        case .failure(let reason):
-            notes.append("(d) with the cache in memory was not measured: \(reason)")
-            return nil
-        }
-        let inMemory = BenchMount(workspace: w, extraArguments: mount.extraArguments, cacheDirectory: directory)
-        defer {
-            inMemory.unmount()
-            MemoryCacheDirectory.remove(directory)
-        }
-        progress.update("(d) with the cache in memory: copying the cache to \(directory)")
+        let result = try readCopyInMemory(of: mount, notes: &notes)
+        try mount.mount()
+        return result
+    }
+
+    private func readCopyInMemory(of mount: BenchMount, notes: inout [String]) throws -> BenchReport.Throughput? {
+        let w = workspace
+        guard let inMemory = memoryMount(like: mount, for: "(d)", notes: &notes) else { return nil }
+        defer { removeMemoryMount(inMemory) }
+        progress.update("(d) with the cache in memory: copying the cache to \(inMemory.cacheDirectory)")
         let copied = try ChildProcesses.run(
-            "/bin/cp", ["-a", mount.cacheDirectory + "/.", directory], environment: w.environment,
-            logFile: w.directory + "/cache-copy.log", timeout: 600)
+            "/bin/cp", ["-a", mount.cacheDirectory + "/.", inMemory.cacheDirectory],
+            environment: ProcessInfo.processInfo.environment, logFile: w.directory + "/cache-copy.log",
+            timeout: 600)
         guard copied.status == 0 else {
             notes.append("(d) with the cache in memory was not measured: copying the cache failed: \(copied.output)")
             return nil
@@ -263,6 +238,34 @@ struct BenchRunner {
             runs.append(try BenchMeasurements.copy([w.outputPath(w.sequentialJob)], workspace: w, mount: inMemory))
         }
         return BenchReport.Throughput.median(of: runs)
+    }
+
+    /// A mount like `mount` over a cache in memory, or nil with a note saying why there is none.
+    private func memoryMount(like mount: BenchMount, for rows: String, notes: inout [String]) -> BenchMount? {
+        switch MemoryCacheDirectory.make(room: workspace.outputSize) {
+        case .success(let directory):
+            return BenchMount(
+                workspace: workspace, extraArguments: mount.extraArguments,
+                cacheDirectory: MemoryCacheDirectory.cache(in: directory))
+        case .failure(let reason):
+            notes.append("\(rows) with the cache in memory was not measured: \(reason)")
+            return nil
+        }
+    }
+
+    private func removeMemoryMount(_ mount: BenchMount) {
+        mount.unmount()
+        MemoryCacheDirectory.remove(holding: mount.cacheDirectory)
+    }
+
+    /// A cold read of `paths` on a fresh daemon, its peak memory kept under `rssKey`.
+    private func coldCopy(
+        _ paths: [String], on mount: BenchMount, rssKey: String, rss: inout [String: Int]
+    ) throws -> BenchReport.Throughput {
+        try remountCold(mount)
+        let result = try BenchMeasurements.copy(paths, workspace: workspace, mount: mount)
+        rss[rssKey] = max(rss[rssKey] ?? 0, mount.sampleMemory() ?? 0)
+        return result
     }
 
     /// A fresh daemon over an empty cache.

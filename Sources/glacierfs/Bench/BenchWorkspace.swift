@@ -30,6 +30,8 @@ struct BenchWorkspace {
     let emulatorPid: pid_t?
 
     var cacheDirectory: String { directory + "/cache" }
+    /// The embedded emulator's CPU-seconds so far; nil against a real endpoint.
+    var emulatorCPUSeconds: Double? { emulatorPid.flatMap(ProcessUsage.seconds(of:)) }
     var mountpoint: String { directory + "/mnt" }
     func outputPath(_ job: String) -> String { "\(mountpoint)/\(vault)/jobs/\(job)/output" }
 

@@ -1,14 +1,16 @@
 import Foundation
 
-/// A cache directory in memory (tmpfs, /dev/shm) for the diagnostic rows of (g i): the same cold
-/// copy with the cache disk costing nothing, side by side with the copy through the disk, shows
-/// how much of a miss is the disk's. Named after the bench's pid, so a run killed before its
-/// cleanup leaves a directory the next run recognises and removes.
+/// A cache in memory (tmpfs, /dev/shm) for the bench's "in memory" rows: the same reads with the
+/// cache disk costing nothing, beside the reads through it, show how much of a miss is the disk's.
+/// The directory is private (0700) and the cache goes inside it, so the bench can delete and
+/// recreate the cache without the name being free meanwhile. Named after the bench's pid: a run
+/// killed before its cleanup leaves a directory the next run recognises and removes.
 enum MemoryCacheDirectory {
     static let parent = "/dev/shm"
     static let prefix = "glacierfs-bench-cache-"
 
-    /// A new directory with room for `bytes` of cache and a margin, or the reason there is none.
+    /// A new directory with room for `bytes` of cache beside the free space a mount leaves by
+    /// default (5 % of the filesystem, at most 1 GiB), or the reason there is none.
     static func make(room bytes: Int64) -> Result<String, UserFacingError> {
         removeStale()
         var fs = statvfs()
@@ -16,7 +18,8 @@ enum MemoryCacheDirectory {
             return .failure(UserFacingError("\(parent) is not there: \(String(cString: strerror(errno)))"))
         }
         let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
-        let needed = bytes + (256 << 20)
+        let size = Int64(fs.f_blocks) * Int64(fs.f_frsize)
+        let needed = bytes + min(1 << 30, size / 20) + (64 << 20)
         guard free >= needed else {
             return .failure(
                 UserFacingError("\(parent) has \(ByteSize.format(free)) free; \(ByteSize.format(needed)) are needed"))
@@ -31,14 +34,24 @@ enum MemoryCacheDirectory {
         return .success(path)
     }
 
-    static func remove(_ path: String) { try? FileManager.default.removeItem(atPath: path) }
+    /// The cache's own directory inside one made by `make`.
+    static func cache(in directory: String) -> String { directory + "/cache" }
+
+    /// Removes the directory made by `make` that holds `cache`.
+    static func remove(holding cache: String) {
+        let directory = (cache as NSString).deletingLastPathComponent
+        guard (directory as NSString).lastPathComponent.hasPrefix(prefix) else { return }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
 
     /// Directories of runs whose process is gone.
     private static func removeStale() {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
         for name in names where name.hasPrefix(prefix) {
-            guard let pid = Int32(name.dropFirst(prefix.count)), kill(pid, 0) != 0, errno == ESRCH else { continue }
-            remove("\(parent)/\(name)")
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid > 0, kill(pid, 0) != 0, errno == ESRCH else {
+                continue
+            }
+            try? FileManager.default.removeItem(atPath: "\(parent)/\(name)")
         }
     }
 }
