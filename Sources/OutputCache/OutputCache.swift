@@ -396,7 +396,8 @@ public final class OutputCache: Sendable {
         try? FileIO.writeAtomically(Data(text.utf8), to: path)
     }
 
-    static func defaultFreeSpaceFloor(_ directory: String) -> Int64 {
+    /// The free space a cache leaves on its filesystem unless told otherwise: 5 %, at most 1 GiB.
+    public static func defaultFreeSpaceFloor(_ directory: String) -> Int64 {
         var st = statvfs()
         guard statvfs(directory, &st) == 0 else { return 0 }
         let total = Int64(st.f_blocks) * Int64(st.f_frsize)

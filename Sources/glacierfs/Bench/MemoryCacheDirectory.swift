@@ -1,4 +1,5 @@
 import Foundation
+import OutputCache
 
 /// A cache in memory (tmpfs, /dev/shm) for the bench's "in memory" rows: the same reads with the
 /// cache disk costing nothing, beside the reads through it, show how much of a miss is the disk's.
@@ -10,7 +11,7 @@ enum MemoryCacheDirectory {
     static let prefix = "glacierfs-bench-cache-"
 
     /// A new directory with room for `bytes` of cache beside the free space a mount leaves by
-    /// default (5 % of the filesystem, at most 1 GiB), or the reason there is none.
+    /// default, or the reason there is none.
     static func make(room bytes: Int64) -> Result<String, UserFacingError> {
         removeStale()
         var fs = statvfs()
@@ -18,8 +19,7 @@ enum MemoryCacheDirectory {
             return .failure(UserFacingError("\(parent) is not there: \(String(cString: strerror(errno)))"))
         }
         let free = Int64(fs.f_bavail) * Int64(fs.f_frsize)
-        let size = Int64(fs.f_blocks) * Int64(fs.f_frsize)
-        let needed = bytes + min(1 << 30, size / 20) + (64 << 20)
+        let needed = bytes + OutputCache.defaultFreeSpaceFloor(parent) + (64 << 20)
         guard free >= needed else {
             return .failure(
                 UserFacingError("\(parent) has \(ByteSize.format(free)) free; \(ByteSize.format(needed)) are needed"))
